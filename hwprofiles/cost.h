@@ -1,0 +1,47 @@
+/* Iteration cost models: how long one iteration of a batch takes on one instance.
+ *
+ * The engine sees only this vtable: it describes a batch as an ss_batch_shape and gets a
+ * duration back. v1 is "roofline" (per operator max(FLOPs / (peak x efficiency),
+ * bytes / (bandwidth x efficiency)) + launch overhead, plus TP all-reduce); a calibrated
+ * per-operator model fitted to real kernel measurements plugs in beside it as another entry
+ * of ss_cost_builtin[] without touching the engine. */
+#ifndef SS_HWPROFILES_COST_H
+#define SS_HWPROFILES_COST_H
+
+#include "hwprofiles/hw.h"
+#include "models/model.h"
+#include "sim/core/plugin.h"
+#include "sim/core/time.h"
+
+#define SS_COST_ABI 1
+
+/* Everything a cost model may look at when it is created. */
+typedef struct ss_cost_setup {
+    const ss_model *model;
+    const ss_hw *hw;
+    ss_parallel par;
+    ss_dtype weight_dtype;
+    ss_dtype act_dtype;
+    ss_dtype kv_dtype;
+} ss_cost_setup;
+
+typedef struct ss_cost_ops {
+    ss_plugin_info info;
+    /* Build the model's state (precomputed per-layer constants). The setup's pointers stay
+     * valid for the life of the state. Errors: unsupported dtype on this GPU, ... */
+    ss_rc (*create)(const ss_cost_setup *setup, void **state, ss_diag *d);
+    void (*destroy)(void *state);
+    /* Duration of one iteration. Called once per iteration: must be O(1) in batch size. An
+     * empty batch (num_seqs == 0) is never passed. */
+    ss_time_ns (*iteration)(void *state, const ss_batch_shape *b);
+    /* Optional (may be NULL): seconds per operator for the same batch, summed over layers,
+     * plus the fixed iteration overhead in out[SS_OP_COUNT]. For docs, tests and
+     * `servesim explain`. */
+    void (*breakdown)(void *state, const ss_batch_shape *b, double out_s[SS_OP_COUNT + 1]);
+} ss_cost_ops;
+
+/* NULL-terminated table of built-in cost models ("roofline", ...). */
+extern const ss_cost_ops *const ss_cost_builtin[];
+const ss_cost_ops *ss_cost_find(const char *name);
+
+#endif

@@ -1,0 +1,52 @@
+/* The table of built-in schedulers and the key table of the `replica:` section. */
+#include "policies/sched.h"
+
+#include <stddef.h>
+
+extern const ss_sched_ops ss_sched_vllm;
+
+const ss_sched_ops *const ss_sched_builtin[] = {&ss_sched_vllm, NULL};
+
+const ss_sched_ops *ss_sched_find(const char *name)
+{
+    return (const ss_sched_ops *)ss_plugin_find((const void *const *)ss_sched_builtin, name);
+}
+
+static const char *const dtype_choices[] = {"auto", "fp32", "bf16", "fp16", "fp8",
+                                            "int8", "fp4", NULL};
+static const char *const preempt_choices[] = {"recompute", "swap", NULL};
+
+#define F(field) offsetof(ss_sched_config, field)
+const ss_key ss_sched_config_keys[] = {
+    {"scheduler", SS_KEY_STRING, F(scheduler), sizeof(((ss_sched_config *)0)->scheduler),
+     "vllm", 0, 0, 0, NULL, "Replica scheduler (`servesim list schedulers`).", NULL},
+    {"cost_model", SS_KEY_STRING, F(cost_model), sizeof(((ss_sched_config *)0)->cost_model),
+     "roofline", 0, 0, 0, NULL, "Iteration cost model (`servesim list cost-models`).", NULL},
+    {"max_num_seqs", SS_KEY_INT, F(max_num_seqs), 0, "256", 1, 1e6, 0, "sequences",
+     "Most sequences in one iteration (vLLM --max-num-seqs).", NULL},
+    {"max_num_batched_tokens", SS_KEY_INT64, F(max_num_batched_tokens), 0, "0", 0, 1e9, 0,
+     "tokens",
+     "Most tokens computed in one iteration; 0 = the policy's default (vllm: "
+     "max(max_model_len, 2048)).",
+     NULL},
+    {"max_model_len", SS_KEY_INT64, F(max_model_len), 0, "0", 0, 1e9, 0, "tokens",
+     "Longest prompt + output accepted; 0 = the model's max_position_embeddings. Longer "
+     "requests are rejected.",
+     NULL},
+    {"block_size", SS_KEY_INT, F(block_size), 0, "16", 1, 65536, 0, "tokens",
+     "Tokens per paged KV block.", NULL},
+    {"gpu_memory_utilization", SS_KEY_DOUBLE, F(gpu_memory_utilization), 0, "0.9", 0, 1,
+     SS_KEY_MIN_EXCL, "fraction", "Fraction of HBM the engine may use (weights + KV + reserve).",
+     NULL},
+    {"watermark", SS_KEY_DOUBLE, F(watermark), 0, "0.01", 0, 1, SS_KEY_MAX_EXCL, "fraction",
+     "Fraction of KV blocks kept free when admitting a prefill (vLLM v0 watermark).", NULL},
+    {"weight_dtype", SS_KEY_ENUM, F(weight_dtype), 0, "auto", 0, 0, 0, NULL,
+     "Weight precision; auto = the model file's dtype.", dtype_choices},
+    {"kv_dtype", SS_KEY_ENUM, F(kv_dtype), 0, "auto", 0, 0, 0, NULL,
+     "KV cache precision; auto = the weight dtype.", dtype_choices},
+    {"preemption_mode", SS_KEY_ENUM, F(preemption_mode), 0, "recompute", 0, 0, 0, NULL,
+     "What happens to a preempted request's KV: recompute (drop, re-prefill later).",
+     preempt_choices},
+    {NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
+};
+#undef F

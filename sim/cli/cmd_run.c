@@ -1,0 +1,113 @@
+/* `servesim run [SCENARIO.yaml] [--seed N] [--out DIR] [--print-default] [--quiet]`. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/cli/cli.h"
+#include "sim/cli/run_common.h"
+#include "sim/output/output.h"
+
+static void run_help(FILE *out)
+{
+    fprintf(out,
+            "Usage: servesim run [SCENARIO.yaml] [options]\n\n"
+            "Simulates the scenario (the built-in default when no file is given), prints a\n"
+            "summary table and writes DIR/summary.json, DIR/results.db and DIR/run.json.\n\n"
+            "Options:\n"
+            "  --seed N           override the scenario's seed (non-negative integer)\n"
+            "  --out DIR          output directory (default: servesim-out)\n"
+            "  --builtin NAME     run a built-in scenario (`servesim list scenarios`)\n"
+            "  --print-default    print the built-in default scenario as YAML and exit\n"
+            "  --quiet            do not print the summary table\n"
+            "  -h, --help         this help\n\n"
+            "Exit status: 0 success, 1 invalid scenario or failed run, 2 bad command line.\n");
+}
+
+int ss_cmd_run(int argc, char **argv, double t_start)
+{
+    static const struct option opts[] = {{"seed", required_argument, 0, 's'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"builtin", required_argument, 0, 'b'},
+                                         {"print-default", no_argument, 0, 'p'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *out_dir = "servesim-out", *builtin = NULL;
+    int have_seed = 0, quiet = 0, c;
+    unsigned long long seed = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': {
+            char *end;
+            errno = 0;
+            if (optarg[0] == '-' || !optarg[0]) goto bad_seed;
+            seed = strtoull(optarg, &end, 10);
+            if (*end || errno) goto bad_seed;
+            have_seed = 1;
+            break;
+        bad_seed:
+            fprintf(stderr, "servesim run: --seed expects a non-negative integer, got '%s'\n",
+                    optarg);
+            return 2;
+        }
+        case 'o': out_dir = optarg; break;
+        case 'b': builtin = optarg; break;
+        case 'p': fputs(ss_scenario_default_text(), stdout); return 0;
+        case 'q': quiet = 1; break;
+        case 'h': run_help(stdout); return 0;
+        default:
+            fprintf(stderr, "servesim run: unknown or incomplete option '%s'\n",
+                    argv[optind - 1]);
+            run_help(stderr);
+            return 2;
+        }
+    }
+    if (argc - optind > 1 || (builtin && argc - optind == 1)) {
+        fprintf(stderr, "servesim run: expected at most one scenario\n");
+        return 2;
+    }
+    ss_diag d;
+    ss_diag_clear(&d);
+    ss_scenario *sc = NULL;
+    ss_rc rc;
+    if (builtin) {
+        const ss_embedded_file *f = ss_embed_find(ss_scenario_zoo, builtin);
+        if (!f) {
+            fprintf(stderr, "servesim run: no built-in scenario '%s' (see `servesim list "
+                            "scenarios`)\n", builtin);
+            return 2;
+        }
+        rc = ss_scenario_load_string(f->path, f->text, &sc, &d);
+    } else if (optind < argc) {
+        rc = ss_scenario_load_file(argv[optind], &sc, &d);
+    } else {
+        rc = ss_scenario_load_string(SS_SCENARIO_DEFAULT_NAME, ss_scenario_default_text(), &sc,
+                                     &d);
+    }
+    if (rc) {
+        ss_cli_report(&d);
+        return 1;
+    }
+    char cmdline[2048] = "";
+    for (int i = 0; i < argc; i++) {
+        strncat(cmdline, i ? " " : "servesim ", sizeof cmdline - strlen(cmdline) - 1);
+        strncat(cmdline, argv[i], sizeof cmdline - strlen(cmdline) - 1);
+    }
+    ss_run_args a = {.out_dir = out_dir, .seed = have_seed ? seed : sc->seed,
+                     .command_line = cmdline, .t_start = t_start};
+    rc = ss_run_scenario(sc, &a, &d);
+    if (rc) {
+        ss_cli_report(&d);
+        ss_scenario_free(sc);
+        return 1;
+    }
+    if (!quiet) {
+        ss_summary_print(sc, a.seed, &a.summary, stdout);
+        printf("\n  results: %s/summary.json, %s/results.db\n", out_dir, out_dir);
+    }
+    ss_scenario_free(sc);
+    return 0;
+}

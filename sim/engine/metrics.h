@@ -1,0 +1,110 @@
+/* Metrics of a run, defined once (docs/metrics.md) and computed here only.
+ *
+ * Clock: a request's clock starts when it arrives at the serving instance.
+ *   queueing delay = first scheduled - arrival
+ *   TTFT           = first token - arrival
+ *   TPOT           = (last token - first token) / (output tokens - 1); undefined (excluded)
+ *                    for one-token outputs
+ *   E2E latency    = last token - arrival
+ *   normalised     = E2E / output tokens
+ *   ITL            = time between consecutive tokens of a request, over all tokens
+ * Per-request metrics keep every value and report exact percentiles (GSL, sorted data,
+ * linear interpolation between order statistics); ITL uses the log-linear histogram of
+ * sim/core/hist.h (relative error <= 0.39%). */
+#ifndef SS_ENGINE_METRICS_H
+#define SS_ENGINE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/core/hist.h"
+#include "sim/core/request.h"
+#include "sim/core/time.h"
+
+typedef struct ss_stat {
+    uint64_t n;
+    double mean, p50, p90, p95, p99, max;
+} ss_stat;
+
+/* Growable array of doubles. */
+typedef struct ss_dvec {
+    double *v;
+    size_t n, cap;
+} ss_dvec;
+
+#define SS_METRIC_REQ_LIST(X)  \
+    X(SS_M_QUEUE, "queue_s")   \
+    X(SS_M_TTFT, "ttft_s")     \
+    X(SS_M_TPOT, "tpot_s")     \
+    X(SS_M_E2E, "e2e_s")       \
+    X(SS_M_NORM, "normalized_latency_s_per_token")
+
+typedef enum ss_metric_req {
+#define SS_M_ENUM(e, name) e,
+    SS_METRIC_REQ_LIST(SS_M_ENUM)
+#undef SS_M_ENUM
+    SS_M_REQ_COUNT
+} ss_metric_req;
+
+const char *ss_metric_req_name(ss_metric_req m);
+
+typedef struct ss_metrics {
+    uint64_t arrived, finished, rejected, preemptions, iterations;
+    uint64_t input_tokens, output_tokens; /* of finished requests */
+    ss_time_ns first_arrival, last_finish;
+    ss_dvec req[SS_M_REQ_COUNT];
+    ss_hist itl;
+    /* batch size (sequences per iteration) distribution: counts[b] */
+    uint64_t *batch_counts;
+    size_t batch_cap;
+    double busy_ns;
+    /* time-weighted KV utilisation */
+    double kv_used_integral; /* block-ns */
+    ss_time_ns kv_last_t;
+    int64_t kv_total, kv_peak;
+} ss_metrics;
+
+typedef struct ss_summary {
+    uint64_t arrived, finished, rejected, preemptions, iterations;
+    uint64_t input_tokens, output_tokens;
+    double duration_s;          /* first arrival -> last completion */
+    double request_throughput;  /* finished / duration, req/s */
+    double input_throughput;    /* tok/s */
+    double output_throughput;   /* tok/s */
+    double total_throughput;    /* tok/s */
+    double busy_fraction;       /* time the instance was running an iteration / duration */
+    ss_stat req[SS_M_REQ_COUNT];
+    ss_stat itl_s;
+    ss_stat batch_size;         /* sequences per iteration */
+    double kv_util_mean;        /* time-weighted over duration, fraction of blocks */
+    double kv_util_peak;
+    int64_t kv_blocks_total;
+} ss_summary;
+
+int ss_metrics_init(ss_metrics *m, size_t max_batch, int64_t kv_total);
+void ss_metrics_free(ss_metrics *m);
+/* A request finished: record its per-request metrics. Returns -1 on out of memory. */
+int ss_metrics_finish(ss_metrics *m, const ss_req *r);
+/* n inter-token gaps of `gap` ns each (n may be 0). */
+static inline void ss_metrics_itl(ss_metrics *m, ss_time_ns gap, uint64_t n)
+{
+    ss_hist_add(&m->itl, (uint64_t)gap, n);
+}
+static inline void ss_metrics_batch(ss_metrics *m, size_t seqs, ss_time_ns dur)
+{
+    m->batch_counts[seqs < m->batch_cap ? seqs : m->batch_cap - 1]++;
+    m->iterations++;
+    m->busy_ns += (double)dur;
+}
+/* KV occupancy is piecewise constant: `used` blocks were held from the previous call until
+ * `now`. Called before every change of occupancy. */
+static inline void ss_metrics_kv(ss_metrics *m, ss_time_ns now, int64_t used)
+{
+    m->kv_used_integral += (double)used * (double)(now - m->kv_last_t);
+    m->kv_last_t = now;
+}
+void ss_metrics_summarize(ss_metrics *m, ss_summary *out);
+/* Exact stats of an array (sorts it in place). */
+void ss_stat_compute(ss_dvec *v, ss_stat *out);
+
+#endif

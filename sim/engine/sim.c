@@ -1,0 +1,252 @@
+/* The event loop, the arrival source, the request pool and the timeline sampler.
+ *
+ * An event flows like this (docs/architecture.md): the source's ARRIVAL event creates a
+ * request with lengths drawn from its own streams and submits it to the instance, which
+ * rejects it or queues it and, if idle, pushes an ITERATION event at the same instant
+ * (ordered after all arrivals of that instant). Each ITERATION event completes the running
+ * batch and starts the next. A finished request goes to the metrics, the observer and back
+ * to its source (closed-loop processes issue their next request then) and its record is
+ * recycled. The run ends when the queue is empty.
+ *
+ * Requests live in slabs of 1024 recycled through a free list, so memory grows with the
+ * requests in flight, never with the requests simulated. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/engine/engine_int.h"
+
+static const uint16_t ev_prio[] = {
+#define SS_EV_PRIO(e, name, prio) prio,
+    SS_EV_LIST(SS_EV_PRIO)
+#undef SS_EV_PRIO
+};
+
+ss_rc ss_sim_push(ss_sim *s, ss_ev_kind kind, ss_time_ns t, uint32_t target, uint64_t a)
+{
+    ss_event ev = {.t = t, .kind = (uint16_t)kind, .prio = ev_prio[kind], .target = target,
+                   .a = a};
+    return ss_eq_push(&s->q, ev, s->d);
+}
+
+/* ================================================================== request pool */
+
+static ss_req *alloc_req(ss_sim *s)
+{
+    if (!s->nfree) {
+        ss_req_slab *slab = malloc(sizeof *slab);
+        if (!slab) return NULL;
+        size_t n = sizeof slab->reqs / sizeof slab->reqs[0];
+        if (s->free_cap < n) {
+            ss_req **f = realloc(s->free_reqs, n * sizeof *f);
+            if (!f) {
+                free(slab);
+                return NULL;
+            }
+            s->free_reqs = f;
+            s->free_cap = n;
+        }
+        slab->next = s->slabs;
+        s->slabs = slab;
+        for (size_t i = n; i-- > 0;) s->free_reqs[s->nfree++] = &slab->reqs[i];
+    }
+    return s->free_reqs[--s->nfree];
+}
+
+void ss_sim_release_req(ss_sim *s, ss_req *r)
+{
+    if (s->nfree == s->free_cap) {
+        size_t cap = s->free_cap * 2;
+        ss_req **f = realloc(s->free_reqs, cap * sizeof *f);
+        if (!f) return; /* the record is only lost to reuse, not to correctness */
+        s->free_reqs = f;
+        s->free_cap = cap;
+    }
+    s->free_reqs[s->nfree++] = r;
+}
+
+/* ================================================================== source */
+
+static ss_rc schedule_next_arrival(ss_sim *s, ss_time_ns now)
+{
+    ss_source *src = &s->src;
+    const ss_workload *w = &s->sc->workload;
+    if (src->pending) return SS_OK;
+    if (w->num_requests && src->issued >= (uint64_t)w->num_requests) return SS_OK;
+    ss_time_ns t = src->ops->next(src->state, now);
+    if (t == SS_TIME_NEVER) return SS_OK;
+    if (t < now) t = now;
+    if (w->duration && t > w->duration) return SS_OK;
+    src->pending = true;
+    src->pending_t = t;
+    return ss_sim_push(s, SS_EV_ARRIVAL, t, 0, ++src->gen);
+}
+
+static ss_rc on_arrival(ss_sim *s, const ss_event *ev)
+{
+    ss_source *src = &s->src;
+    if (ev->a != src->gen) return SS_OK; /* superseded */
+    src->pending = false;
+    ss_req *r = alloc_req(s);
+    if (!r) return ss_diag_fail(s->d, SS_ERR_NOMEM, "out of memory allocating a request");
+    memset(r, 0, sizeof *r);
+    r->id = src->issued++;
+    r->arrival = ev->t;
+    r->first_scheduled = -1;
+    r->first_token = -1;
+    r->last_token = -1;
+    r->finish = -1;
+    r->prefill_instance = -1;
+    r->decode_instance = -1;
+    r->prompt_tokens = ss_len_sample(&s->sc->workload.prompt, &src->rng_prompt);
+    r->output_tokens = ss_len_sample(&s->sc->workload.output, &src->rng_output);
+    r->state = SS_REQ_WAITING;
+    s->m.arrived++;
+    if (s->m.first_arrival < 0) s->m.first_arrival = ev->t;
+    ss_rc rc = ss_replica_submit(s, &s->rep, r);
+    if (rc) return rc;
+    return schedule_next_arrival(s, ev->t);
+}
+
+ss_rc ss_sim_request_done(ss_sim *s, ss_req *r, ss_time_ns now)
+{
+    if (r->state == SS_REQ_FINISHED) {
+        if (ss_metrics_finish(&s->m, r))
+            return ss_diag_fail(s->d, SS_ERR_NOMEM, "out of memory recording metrics");
+    } else {
+        s->m.rejected++;
+        if (now > s->m.last_finish) s->m.last_finish = now;
+    }
+    if (s->obs.on_request && s->obs.on_request(s->obs.ctx, r))
+        return ss_diag_fail(s->d, SS_ERR_DB, "writing request record failed");
+    ss_source *src = &s->src;
+    if (src->ops->on_complete) {
+        src->ops->on_complete(src->state, now);
+        /* A closed-loop client freed by this completion may want to send before the
+         * pending arrival: supersede it (generation bump) and ask again. */
+        if (src->pending) {
+            src->pending = false;
+            src->gen++;
+        }
+        return schedule_next_arrival(s, now);
+    }
+    return SS_OK;
+}
+
+/* ================================================================== sampler */
+
+static ss_rc on_sample(ss_sim *s, const ss_event *ev)
+{
+    ss_replica *r = &s->rep;
+    if (s->obs.on_sample) {
+        ss_sample_record rec = {.instance = r->id,
+                                .t = ev->t,
+                                .kv_used_blocks = r->kv.used,
+                                .kv_total_blocks = r->kv.total,
+                                .waiting_plus_running = r->sched->pending(r->sched_state)};
+        if (s->obs.on_sample(s->obs.ctx, &rec))
+            return ss_diag_fail(s->d, SS_ERR_DB, "writing timeline sample failed");
+    }
+    /* Keep sampling only while something else can still happen. */
+    if (ss_eq_size(&s->q) == 0) return SS_OK;
+    return ss_sim_push(s, SS_EV_SAMPLE, ev->t + s->sc->output.kv_sample_interval, 0, 0);
+}
+
+/* ================================================================== run */
+
+ss_rc ss_sim_create(const ss_scenario *sc, const ss_sim_opts *opts, ss_sim **out, ss_diag *d)
+{
+    *out = NULL;
+    ss_sim *s = calloc(1, sizeof *s);
+    if (!s) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory creating the simulation");
+    s->sc = sc;
+    s->d = d;
+    s->iter_sample = (uint64_t)(sc->output.iteration_sample > 0 ? sc->output.iteration_sample : 1);
+    ss_eq_init(&s->q);
+    ss_rc rc;
+    ss_source *src = &s->src;
+    src->ops = sc->workload.arrival;
+    /* Stream names are part of the results' identity: never rename one. */
+    if ((rc = ss_rng_init(&src->rng_arrival, opts->seed, opts->replication, "default/arrivals", d)) ||
+        (rc = ss_rng_init(&src->rng_prompt, opts->seed, opts->replication, "default/prompt_tokens", d)) ||
+        (rc = ss_rng_init(&src->rng_output, opts->seed, opts->replication, "default/output_tokens", d)) ||
+        (rc = src->ops->create(sc->workload.arrival_cfg, &src->rng_arrival, &src->state, d)) ||
+        (rc = ss_replica_init(s, &s->rep, 0, d))) {
+        ss_sim_free(s);
+        return rc;
+    }
+    if (ss_metrics_init(&s->m, (size_t)sc->sched.max_num_seqs, s->rep.kv.total)) {
+        ss_sim_free(s);
+        return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory creating metrics");
+    }
+    *out = s;
+    return SS_OK;
+}
+
+void ss_sim_set_observer(ss_sim *s, const ss_observer *obs) { s->obs = *obs; }
+
+ss_rc ss_sim_run(ss_sim *s, ss_diag *d)
+{
+    s->d = d;
+    ss_rc rc = schedule_next_arrival(s, 0);
+    if (!rc && s->sc->output.kv_sample_interval > 0 && s->obs.on_sample)
+        rc = ss_sim_push(s, SS_EV_SAMPLE, 0, 0, 0);
+    ss_event ev;
+    while (!rc && ss_eq_pop(&s->q, &ev)) {
+        s->events++;
+        switch ((ss_ev_kind)ev.kind) {
+        case SS_EV_ARRIVAL: rc = on_arrival(s, &ev); break;
+        case SS_EV_ITERATION: rc = ss_replica_on_iteration(s, &s->rep, ev.t); break;
+        case SS_EV_SAMPLE: rc = on_sample(s, &ev); break;
+        }
+    }
+    if (rc) return rc;
+    uint64_t accounted = s->m.finished + s->m.rejected;
+    if (accounted != s->m.arrived || s->rep.kv.used != 0)
+        return ss_diag_fail(d, SS_ERR_INTERNAL,
+                            "conservation broken: %llu arrived, %llu finished, %llu rejected, "
+                            "%lld KV blocks still held",
+                            (unsigned long long)s->m.arrived, (unsigned long long)s->m.finished,
+                            (unsigned long long)s->m.rejected, (long long)s->rep.kv.used);
+    return SS_OK;
+}
+
+const ss_summary *ss_sim_summary(ss_sim *s)
+{
+    if (!s->summarized) {
+        ss_metrics_summarize(&s->m, &s->summary);
+        s->summarized = true;
+    }
+    return &s->summary;
+}
+
+uint64_t ss_sim_events(const ss_sim *s) { return s->events; }
+
+size_t ss_sim_streams(const ss_sim *s, const char **names, uint64_t *seeds, size_t max)
+{
+    const ss_rng *r[] = {&s->src.rng_arrival, &s->src.rng_prompt, &s->src.rng_output};
+    size_t n = 0;
+    for (; n < 3 && n < max; n++) {
+        names[n] = r[n]->name;
+        seeds[n] = r[n]->seed;
+    }
+    return n;
+}
+
+void ss_sim_free(ss_sim *s)
+{
+    if (!s) return;
+    ss_replica_free(&s->rep);
+    if (s->src.ops && s->src.state) s->src.ops->destroy(s->src.state);
+    ss_rng_free(&s->src.rng_arrival);
+    ss_rng_free(&s->src.rng_prompt);
+    ss_rng_free(&s->src.rng_output);
+    ss_metrics_free(&s->m);
+    ss_eq_free(&s->q);
+    while (s->slabs) {
+        ss_req_slab *n = s->slabs->next;
+        free(s->slabs);
+        s->slabs = n;
+    }
+    free(s->free_reqs);
+    free(s);
+}

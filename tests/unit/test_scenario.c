@@ -1,0 +1,106 @@
+/* Scenario loading: built-in scenarios load; defaults resolve; length distributions sample
+ * within bounds with the right mean; unsupported cluster shapes are SS_ERR_UNSUPPORTED. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "workloads/scenario.h"
+
+static void test_builtins_load(void **st)
+{
+    (void)st;
+    int n = 0;
+    for (const ss_embedded_file *f = ss_scenario_zoo; f->name; f++, n++) {
+        ss_scenario *sc;
+        ss_diag d;
+        ss_diag_clear(&d);
+        if (ss_scenario_load_string(f->path, f->text, &sc, &d)) fail_msg("%s: %s", f->name, d.msg);
+        assert_true(sc->kv.blocks > 0);
+        ss_scenario_free(sc);
+    }
+    assert_true(n >= 3);
+    ss_scenario *sc;
+    assert_int_equal(ss_scenario_load_string("d", ss_scenario_default_text(), &sc, NULL), SS_OK);
+    assert_string_equal(sc->model.name, "llama-3.1-8b");
+    assert_string_equal(sc->pools[0].hw.name, "h100-sxm");
+    assert_int_equal(sc->sched.max_num_seqs, 256);
+    assert_int_equal(sc->weight_dtype, SS_DTYPE_BF16);
+    ss_scenario_free(sc);
+}
+
+static void test_defaults_resolved(void **st)
+{
+    (void)st;
+    ss_scenario *sc;
+    const char *t = "model: llama-3.1-8b\ncluster: {pools: [{hardware: H100-SXM-80GB}]}\n"
+                    "workload: {arrival: {process: offline}, num_requests: 3,"
+                    " prompt_tokens: 10, output_tokens: 5}\n";
+    ss_diag d;
+    ss_diag_clear(&d);
+    if (ss_scenario_load_string("t", t, &sc, &d)) fail_msg("%s", d.msg);
+    assert_int_equal(sc->sched.max_model_len, sc->model.max_position); /* 0 -> model's */
+    assert_int_equal(sc->sched.max_num_batched_tokens, sc->model.max_position); /* vllm */
+    assert_string_equal(sc->pools[0].hw.name, "h100-sxm"); /* alias */
+    assert_string_equal(sc->sched_ops->info.name, "vllm");
+    ss_scenario_free(sc);
+}
+
+static void test_unsupported(void **st)
+{
+    (void)st;
+    ss_scenario *sc;
+    ss_diag d;
+    ss_diag_clear(&d);
+    const char *t = "model: llama-3.1-70b\ncluster: {pools: [{hardware: h100-sxm, "
+                    "parallelism: {tp: 4, ep: 2}}]}\n"
+                    "workload: {arrival: {process: offline}, num_requests: 3,"
+                    " prompt_tokens: 10, output_tokens: 5}\n";
+    assert_int_equal(ss_scenario_load_string("t", t, &sc, &d), SS_ERR_UNSUPPORTED);
+    assert_int_equal(d.line, 2);
+    assert_non_null(strstr(d.key, "parallelism.ep"));
+}
+
+static void test_lengths(void **st)
+{
+    (void)st;
+    const char *t = "model: llama-3.1-8b\ncluster: {pools: [{hardware: h100-sxm}]}\n"
+                    "workload:\n  arrival: {process: offline}\n  num_requests: 3\n"
+                    "  prompt_tokens: {dist: normal, mean: 300, sd: 200, min: 100, max: 600}\n"
+                    "  output_tokens: {dist: lognormal, mu: 5, sigma: 1, min: 2, max: 5000}\n";
+    ss_scenario *sc;
+    ss_diag d;
+    ss_diag_clear(&d);
+    if (ss_scenario_load_string("t", t, &sc, &d)) fail_msg("%s", d.msg);
+    ss_rng r;
+    assert_int_equal(ss_rng_init(&r, 1, 0, "t", NULL), SS_OK);
+    const ss_len_dist *ls[2] = {&sc->workload.prompt, &sc->workload.output};
+    for (int k = 0; k < 2; k++) {
+        double sum = 0;
+        int n = 200000;
+        for (int i = 0; i < n; i++) {
+            uint32_t v = ss_len_sample(ls[k], &r);
+            assert_true(v >= ls[k]->min && v <= ls[k]->max);
+            sum += v;
+        }
+        double want = ss_len_mean(ls[k]);
+        double got = sum / n;
+        if (fabs(got - want) / want > 0.01) fail_msg("dist %d mean %g want %g", k, got, want);
+    }
+    /* clipping matters: the normal's clipped mean is above 300 (lower tail folded up) */
+    assert_true(ss_len_mean(ls[0]) > 310);
+    ss_rng_free(&r);
+    ss_scenario_free(sc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_builtins_load), cmocka_unit_test(test_defaults_resolved),
+        cmocka_unit_test(test_unsupported), cmocka_unit_test(test_lengths),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

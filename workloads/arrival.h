@@ -1,0 +1,41 @@
+/* Arrival processes: event-driven plug-ins that say when the next request of a source
+ * arrives. Nothing is pre-generated: the engine asks next() after each arrival, and tells the
+ * process when one of its requests completes (closed-loop clients need this), so memory
+ * never grows with the number of requests. */
+#ifndef SS_WORKLOADS_ARRIVAL_H
+#define SS_WORKLOADS_ARRIVAL_H
+
+#include <stddef.h>
+
+#include "sim/core/cfg.h"
+#include "sim/core/plugin.h"
+#include "sim/core/rng.h"
+#include "sim/core/time.h"
+
+#define SS_ARRIVAL_ABI 1
+
+/* Every arrival process's parameters start with this header; the rest is its own, read by
+ * its key table from the `workload.arrival` mapping. */
+typedef struct ss_arrival_cfg_head {
+    char process[32];
+} ss_arrival_cfg_head;
+
+typedef struct ss_arrival_ops {
+    ss_plugin_info info;
+    const ss_key *keys; /* its table, including the `process` row */
+    size_t cfg_size;    /* sizeof its parameter struct (begins with ss_arrival_cfg_head) */
+    /* Cross-key checks after the table was applied; name the offending key in *key. */
+    ss_rc (*check)(const void *cfg, const char **key, char *why, size_t why_n);
+    ss_rc (*create)(const void *cfg, ss_rng *rng, void **state, ss_diag *d);
+    void (*destroy)(void *state);
+    /* Time of the next arrival (>= now), or SS_TIME_NEVER if none is due now; called after
+     * every arrival and after every completion while none is pending. */
+    ss_time_ns (*next)(void *state, ss_time_ns now);
+    /* One of this source's requests finished or was rejected at `now` (may be NULL). */
+    void (*on_complete)(void *state, ss_time_ns now);
+} ss_arrival_ops;
+
+extern const ss_arrival_ops *const ss_arrival_builtin[];
+const ss_arrival_ops *ss_arrival_find(const char *name);
+
+#endif

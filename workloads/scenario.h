@@ -1,0 +1,89 @@
+/* A scenario: everything one simulation run needs, read from one YAML file (or the
+ * built-in default), checked as a whole before anything runs.
+ *
+ * The schema is cluster-shaped from day one: `cluster.pools` is a list of instance pools,
+ * each with hardware, instance count and parallelism {tp, pp, ep, dp}. Today exactly one pool
+ * with one instance and pp = ep = dp = 1 is simulated; anything else is refused as "not yet
+ * supported" at the line that asks for it, so files written now keep working when
+ * multi-instance clusters and prefill/decode pools arrive. */
+#ifndef SS_WORKLOADS_SCENARIO_H
+#define SS_WORKLOADS_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hwprofiles/cost.h"
+#include "hwprofiles/hw.h"
+#include "models/model.h"
+#include "policies/kv.h"
+#include "policies/sched.h"
+#include "sim/core/cfg.h"
+#include "sim/core/time.h"
+#include "workloads/arrival.h"
+#include "workloads/lengths.h"
+
+#define SS_SCENARIO_SCHEMA 1
+#define SS_MAX_POOLS 8
+
+typedef enum ss_pool_role { SS_ROLE_MIXED, SS_ROLE_PREFILL, SS_ROLE_DECODE } ss_pool_role;
+
+typedef struct ss_pool {
+    char name[32];
+    char hardware[128];
+    int count;
+    int role; /* ss_pool_role */
+    ss_parallel par;
+    ss_hw hw; /* loaded profile */
+} ss_pool;
+
+typedef struct ss_workload {
+    const ss_arrival_ops *arrival;
+    void *arrival_cfg;          /* owned; arrival->cfg_size bytes */
+    int64_t num_requests;       /* 0 = unlimited (then duration must be set) */
+    ss_time_ns duration;        /* 0 = unlimited: no arrival after this time */
+    ss_len_dist prompt, output;
+} ss_workload;
+
+typedef struct ss_output_cfg {
+    bool iteration_records;     /* write iteration rows to results.db */
+    int64_t iteration_sample;   /* keep one iteration record in N (1 = all) */
+    ss_time_ns kv_sample_interval; /* KV-utilisation timeline period; 0 = off */
+    bool request_records;       /* write per-request rows */
+} ss_output_cfg;
+
+typedef struct ss_scenario {
+    ss_doc *doc;                /* owned: its text goes to results.db */
+    int schema_version;
+    char name[64];
+    char description[256];
+    uint64_t seed;
+    char model_name[128];
+    ss_model model;
+    int npools;
+    ss_pool pools[SS_MAX_POOLS];
+    ss_sched_config sched;      /* the `replica:` section, defaults resolved */
+    const ss_sched_ops *sched_ops;
+    const ss_cost_ops *cost_ops;
+    ss_dtype weight_dtype, kv_dtype;
+    ss_kv_capacity kv;          /* capacity of pool 0's instances */
+    ss_workload workload;
+    ss_output_cfg output;
+} ss_scenario;
+
+/* Load and check a scenario file. */
+ss_rc ss_scenario_load_file(const char *path, ss_scenario **out, ss_diag *d);
+/* Load from text (`name` is used in messages). */
+ss_rc ss_scenario_load_string(const char *name, const char *text, ss_scenario **out,
+                              ss_diag *d);
+/* Built-in scenarios (the YAML files in workloads/scenarios/): "default" (Llama-3.1-8B on one H100,
+ * Poisson traffic) and the benchmark scenarios. */
+extern const ss_embedded_file ss_scenario_zoo[];
+/* The built-in default scenario's text. */
+const char *ss_scenario_default_text(void);
+#define SS_SCENARIO_DEFAULT_NAME "<built-in default scenario>"
+void ss_scenario_free(ss_scenario *sc);
+
+/* Write the reference of every scenario key as Markdown (docs/scenario-reference.md). */
+void ss_scenario_doc_markdown(FILE *out);
+
+#endif
