@@ -46,8 +46,10 @@ static const char *const mlp_names[] = {"gated_silu", "gelu", NULL};
 #define MF(f) offsetof(model_doc, m.f)
 #define MSZ(f) sizeof(((ss_model *)0)->f)
 
-/* Bounds are sanity limits, far above any published model, that keep the derived 64-bit
- * sizes from overflowing (largest product: layers x experts x 3 x hidden x intermediate). */
+/* Bounds are sanity limits, well above any published model (largest today: hidden 16384,
+ * intermediate 53248, 384 experts, 126 layers), chosen so the derived 64-bit sizes cannot
+ * overflow: the largest product, layers x experts x 3 x hidden x expert width, stays below
+ * 1024 x 1024 x 3 x 65536 x 1e6 = 2.1e17 < 2^64. */
 static const ss_key model_keys[] = {
     {"schema_version", SS_KEY_INT, offsetof(model_doc, schema_version), 0, "1", 1, 1, 0, NULL,
      "Version of the model file format; 1 is the only version so far.", NULL},
@@ -58,20 +60,20 @@ static const ss_key model_keys[] = {
      NULL},
     {"source", SS_KEY_STRING, MF(source), MSZ(source), NULL, 0, 0, SS_KEY_NO_BOUNDS, NULL,
      "Where the numbers come from: the URL of the published config.json.", NULL},
-    {"hidden_size", SS_KEY_INT, MF(hidden_size), 0, NULL, 1, 1 << 20, 0, "elements",
+    {"hidden_size", SS_KEY_INT, MF(hidden_size), 0, NULL, 1, 65536, 0, "elements",
      "Width of the residual stream (config.json hidden_size).", NULL},
-    {"num_layers", SS_KEY_INT, MF(num_layers), 0, NULL, 1, 4096, 0, "layers",
+    {"num_layers", SS_KEY_INT, MF(num_layers), 0, NULL, 1, 1024, 0, "layers",
      "Decoder layers (config.json num_hidden_layers).", NULL},
-    {"num_attention_heads", SS_KEY_INT, MF(num_heads), 0, NULL, 1, 4096, 0, "heads",
+    {"num_attention_heads", SS_KEY_INT, MF(num_heads), 0, NULL, 1, 1024, 0, "heads",
      "Query heads per layer.", NULL},
-    {"num_kv_heads", SS_KEY_INT, MF(num_kv_heads), 0, NULL, 1, 4096, 0, "heads",
+    {"num_kv_heads", SS_KEY_INT, MF(num_kv_heads), 0, NULL, 1, 1024, 0, "heads",
      "Key/value heads per layer (num_key_value_heads); must divide num_attention_heads.",
      NULL},
     {"head_dim", SS_KEY_INT, MF(head_dim), 0, "", 1, 4096, 0, "elements",
      "Width of one head; defaults to hidden_size / num_attention_heads.", NULL},
-    {"intermediate_size", SS_KEY_INT, MF(intermediate_size), 0, NULL, 1, 1 << 22, 0,
+    {"intermediate_size", SS_KEY_INT, MF(intermediate_size), 0, NULL, 1, 1e6, 0,
      "elements", "Hidden width of the dense MLP.", NULL},
-    {"vocab_size", SS_KEY_INT, MF(vocab_size), 0, NULL, 1, 1 << 24, 0, "tokens",
+    {"vocab_size", SS_KEY_INT, MF(vocab_size), 0, NULL, 1, 1e7, 0, "tokens",
      "Rows of the embedding matrix and columns of the LM head.", NULL},
     {"max_position_embeddings", SS_KEY_INT64, MF(max_position), 0, NULL, 1, 1e9, 0, "tokens",
      "Longest context the model accepts (prompt + output).", NULL},
@@ -100,11 +102,11 @@ static const ss_key model_keys[] = {
 };
 
 static const ss_key moe_keys[] = {
-    {"num_experts", SS_KEY_INT, MF(num_experts), 0, NULL, 1, 4096, 0, "experts",
+    {"num_experts", SS_KEY_INT, MF(num_experts), 0, NULL, 1, 1024, 0, "experts",
      "Routed experts per MoE layer (num_local_experts / num_experts).", NULL},
-    {"experts_per_token", SS_KEY_INT, MF(experts_per_token), 0, NULL, 1, 4096, 0, "experts",
+    {"experts_per_token", SS_KEY_INT, MF(experts_per_token), 0, NULL, 1, 1024, 0, "experts",
      "Experts each token is routed to (num_experts_per_tok); at most num_experts.", NULL},
-    {"intermediate_size", SS_KEY_INT, MF(moe_intermediate_size), 0, "", 1, 1 << 22, 0,
+    {"intermediate_size", SS_KEY_INT, MF(moe_intermediate_size), 0, "", 1, 1e6, 0,
      "elements", "Hidden width of one expert (moe_intermediate_size); defaults to the model's "
      "intermediate_size.", NULL},
     {NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
@@ -119,7 +121,7 @@ static const ss_key mla_keys[] = {
 };
 
 static const ss_key group_keys[] = {
-    {"count", SS_KEY_INT, offsetof(group_doc, count), 0, NULL, 1, 4096, 0, "layers",
+    {"count", SS_KEY_INT, offsetof(group_doc, count), 0, NULL, 1, 1024, 0, "layers",
      "Consecutive layers of this kind.", NULL},
     {"attention", SS_KEY_ENUM, offsetof(group_doc, attn), 0, "full", 0, 0, SS_KEY_NO_BOUNDS,
      NULL, "Attention kind (sliding and mla are parsed but not yet simulated).", attn_names},
@@ -379,7 +381,9 @@ void ss_model_list(FILE *out)
             /* A broken built-in is a build defect; list it rather than hide it. */
             char msg[1600];
             ss_diag_format(&d, msg, sizeof msg);
-            fprintf(out, "%-16s  error: %s\n", f->name, msg);
+            const char *stem;
+            int k = (int)zoo_stem(f, &stem);
+            fprintf(out, "%-16.*s  error: %s\n", k, stem, msg);
             continue;
         }
         fprintf(out, "%-16s %8.2fB params %4d layers %8llu KV bytes/token (bf16)  %s\n",

@@ -424,6 +424,33 @@ static void test_list(void **state)
     free(text);
 }
 
+/* docs/hardware.md carries the schema table that ss_hw_doc_markdown writes from the key
+ * table; a key added to hw.c without regenerating the docs fails here. Tests run from the
+ * repository root (tests/CMakeLists.txt). */
+static void test_docs_schema_current(void **state)
+{
+    (void)state;
+    char *table = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&table, &len);
+    assert_non_null(f);
+    ss_hw_doc_markdown(f);
+    fclose(f);
+    assert_non_null(strstr(table, "| `peak_flops_bf16` |"));
+
+    FILE *doc = fopen("docs/hardware.md", "rb");
+    if (!doc) fail_msg("cannot open docs/hardware.md (tests run from the repository root)");
+    char *text = calloc(1, 1 << 20);
+    assert_non_null(text);
+    size_t n = fread(text, 1, (1 << 20) - 1, doc);
+    fclose(doc);
+    assert_true(n > 0);
+    if (!strstr(text, table))
+        fail_msg("docs/hardware.md is out of date; replace its schema table with:\n%s", table);
+    free(text);
+    free(table);
+}
+
 /* ================================================================== roofline cost model */
 
 /* Shapes of Llama-3.1-8B and -70B (config.json of meta-llama/Llama-3.1-8B/-70B), built here
@@ -896,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_name_must_match_file),
         cmocka_unit_test(test_load_user_file),
         cmocka_unit_test(test_list),
+        cmocka_unit_test(test_docs_schema_current),
         cmocka_unit_test(test_cost_registry),
         cmocka_unit_test(test_double_flops_halves_compute_bound_prefill),
         cmocka_unit_test(test_double_bandwidth_halves_memory_bound_decode),
