@@ -77,6 +77,18 @@ typedef struct roof {
     double ga_step_s;     /* (tp-1) * link_latency: a gather (the LM head's logits) */
     double ga_s_per_byte; /* (tp-1) / (link_bandwidth * link_efficiency) */
     double overhead_s;
+    /* Compiled evaluation, one entry per presence pattern (see compile_pattern). */
+    struct pattern {
+        int state; /* 0 = not compiled yet, 1 = affine (use terms), -1 = evaluate directly */
+        int nrows;
+        int nterms;
+        int row_end[2 * (SS_MODEL_MAX_GROUPS + 1) * SS_OP_COUNT]; /* terms of row r end here */
+        struct term {
+            int feat;
+            double a, b; /* seconds per unit of feature: compute side, memory side */
+        } terms[2 * (SS_MODEL_MAX_GROUPS + 1) * SS_OP_COUNT * 9];
+        double lin[9]; /* launch, collective and overhead terms: plain linear part */
+    } pat[8];
 } roof;
 
 /* Seconds for one layer's (or the head's) operators, scaled by `scale`; per-operator
@@ -119,6 +131,181 @@ static double iteration_seconds(const roof *r, const ss_batch_shape *b, double *
     ss_model_head_work(r->m, r->tp, r->wt, r->act, b, w);
     t += work_seconds(r, w, 1.0, per_op);
     return t + r->overhead_s;
+}
+
+
+/* ================================================================== compiled evaluation
+ *
+ * Within one "presence pattern" (is there prefill work, decode work, a sampled token) every
+ * operator's FLOPs, bytes, launches and collective bytes are affine in the nine batch
+ * features below: models/ops.c has no other non-linearity for dense layers. So the first
+ * time a pattern occurs, each (layer kind, operator) row is reduced to sparse coefficient
+ * lists, in seconds, with the layer count, peaks and bandwidths folded in; an iteration is
+ * then about forty multiply-adds and fourteen max() instead of re-deriving every operator.
+ * The reduction is checked against the direct evaluation at two further points of the
+ * pattern; if they disagree beyond 1e-9 relative (MoE's expected-experts-touched term is
+ * not affine in tokens) the pattern is evaluated directly, so the fast path can only ever
+ * be a faster way to compute the same number. */
+
+enum { NFEAT = 9 };
+
+static void features(const ss_batch_shape *b, double x[NFEAT])
+{
+    x[0] = 1;
+    x[1] = b->num_seqs;
+    x[2] = b->num_prefill_seqs;
+    x[3] = (double)b->prefill_tokens;
+    x[4] = b->prefill_attn_pairs;
+    x[5] = (double)b->prefill_ctx_tokens;
+    x[6] = b->num_decode_seqs;
+    x[7] = (double)b->decode_ctx_tokens;
+    x[8] = b->num_sampled;
+}
+
+static void from_features(const double x[NFEAT], ss_batch_shape *b)
+{
+    memset(b, 0, sizeof *b);
+    b->num_seqs = (int32_t)x[1];
+    b->num_prefill_seqs = (int32_t)x[2];
+    b->prefill_tokens = (int64_t)x[3];
+    b->prefill_attn_pairs = x[4];
+    b->prefill_ctx_tokens = (int64_t)x[5];
+    b->num_decode_seqs = (int32_t)x[6];
+    b->decode_ctx_tokens = (int64_t)x[7];
+    b->num_sampled = (int32_t)x[8];
+}
+
+static int pattern_of(const ss_batch_shape *b)
+{
+    return (b->prefill_tokens > 0) | (b->num_decode_seqs > 0) << 1 | (b->num_sampled > 0) << 2;
+}
+
+/* A point of pattern p, scaled by s (s = 1, 2, 3 give distinct points). */
+static void pattern_point(int p, double s, double x[NFEAT])
+{
+    double pf = (p & 1) ? 1 : 0, dc = (p & 2) ? 1 : 0, sm = (p & 4) ? 1 : 0;
+    x[0] = 1;
+    x[2] = pf * (1 + s);                  /* prefill seqs */
+    x[3] = pf * (100 * s + 7);            /* prefill tokens */
+    x[4] = pf * (5000 * s * s + 300);     /* causal pairs */
+    x[5] = pf * (40 * s);                 /* cached context */
+    x[6] = dc * (3 * s + 1);              /* decode seqs */
+    x[7] = dc * (900 * s + 50);           /* decode context */
+    x[1] = x[2] + x[6];
+    x[8] = sm * (x[1] > 1 ? x[1] - 1 : 1);
+}
+
+/* Per-row seconds split as: compute side, memory side (for the max) and linear rest. */
+static void row_parts(const roof *r, const ss_op_work *w, int op, double scale, double *tc,
+                      double *tm, double *lin)
+{
+    *tc = *tm = *lin = 0;
+    if (op == SS_OP_TP_ALLREDUCE) {
+        if (w[op].comm_bytes <= 0) return;
+        double calls = w[op].kernels > 1 ? w[op].kernels : 1;
+        *lin = scale * (calls * r->ar_step_s + w[op].comm_bytes * r->ar_s_per_byte);
+        return;
+    }
+    *tc = scale * w[op].flops * r->s_per_flop[op];
+    *tm = scale * w[op].bytes * r->s_per_byte;
+    *lin = scale * w[op].kernels * r->launch_s;
+    if (w[op].comm_bytes > 0) *lin += scale * (r->ga_step_s + w[op].comm_bytes * r->ga_s_per_byte);
+}
+
+/* All rows' parts at point x: out[row][3]. Rows: each kind's operators, then the head's. */
+static int all_rows(const roof *r, const double x[NFEAT], double (*out)[3])
+{
+    ss_batch_shape b;
+    from_features(x, &b);
+    ss_op_work w[SS_OP_COUNT];
+    int row = 0;
+    for (int k = 0; k <= r->nkinds; k++) {
+        if (k < r->nkinds) ss_model_layer_work(r->m, r->kind_group[k], r->tp, r->wt, r->act, r->kv, &b, w);
+        else ss_model_head_work(r->m, r->tp, r->wt, r->act, &b, w);
+        double scale = k < r->nkinds ? r->kind_layers[k] : 1.0;
+        for (int op = 0; op < SS_OP_COUNT; op++, row++)
+            row_parts(r, w, op, scale, &out[row][0], &out[row][1], &out[row][2]);
+    }
+    return row;
+}
+
+static double eval_pattern(const struct pattern *pt, const double x[NFEAT])
+{
+    double t = 0;
+    int j = 0;
+    for (int row = 0; row < pt->nrows; row++) {
+        double a = 0, b = 0;
+        for (; j < pt->row_end[row]; j++) {
+            a += pt->terms[j].a * x[pt->terms[j].feat];
+            b += pt->terms[j].b * x[pt->terms[j].feat];
+        }
+        t += a > b ? a : b;
+    }
+    for (int f = 0; f < NFEAT; f++) t += pt->lin[f] * x[f];
+    return t;
+}
+
+static double direct_seconds(const roof *r, const ss_batch_shape *b);
+
+static void compile_pattern(roof *r, int p)
+{
+    struct pattern *pt = &r->pat[p];
+    enum { MAXROWS = (SS_MODEL_MAX_GROUPS + 1) * SS_OP_COUNT };
+    double base[NFEAT], x[NFEAT], v0[MAXROWS][3], v1[MAXROWS][3];
+    double coef[MAXROWS][3][NFEAT];
+    pattern_point(p, 1, base);
+    int nrows = all_rows(r, base, v0);
+    for (int f = 1; f < NFEAT; f++) {
+        memcpy(x, base, sizeof x);
+        double h = base[f] > 0 ? base[f] : 0;
+        if (h == 0) { /* feature absent in this pattern: no dependence to measure */
+            for (int row = 0; row < nrows; row++)
+                for (int q = 0; q < 3; q++) coef[row][q][f] = 0;
+            continue;
+        }
+        x[f] = 2 * base[f];
+        if (f == 2 || f == 6) x[1] += base[f]; /* keep num_seqs consistent */
+        all_rows(r, x, v1);
+        for (int row = 0; row < nrows; row++)
+            for (int q = 0; q < 3; q++) coef[row][q][f] = (v1[row][q] - v0[row][q]) / h;
+    }
+    /* num_seqs (feature 1) is always num_prefill_seqs + num_decode_seqs, so it moved with
+     * features 2 and 6 above and its effect is folded into theirs. */
+    for (int row = 0; row < nrows; row++)
+        for (int q = 0; q < 3; q++) {
+            double c = v0[row][q];
+            for (int f = 1; f < NFEAT; f++) {
+                if (f == 1) continue;
+                c -= coef[row][q][f] * base[f];
+            }
+            coef[row][q][0] = c;
+            coef[row][q][1] = 0;
+        }
+    pt->nrows = nrows;
+    pt->nterms = 0;
+    memset(pt->lin, 0, sizeof pt->lin);
+    for (int row = 0; row < nrows; row++) {
+        for (int f = 0; f < NFEAT; f++) {
+            if (coef[row][0][f] != 0 || coef[row][1][f] != 0) {
+                pt->terms[pt->nterms].feat = f;
+                pt->terms[pt->nterms].a = coef[row][0][f];
+                pt->terms[pt->nterms].b = coef[row][1][f];
+                pt->nterms++;
+            }
+            pt->lin[f] += coef[row][2][f];
+        }
+        pt->row_end[row] = pt->nterms;
+    }
+    pt->lin[0] += r->overhead_s;
+    /* verify at two more points of the pattern */
+    pt->state = 1;
+    for (double sc = 2; sc <= 3; sc++) {
+        pattern_point(p, sc, x);
+        ss_batch_shape b;
+        from_features(x, &b);
+        double want = direct_seconds(r, &b), got = eval_pattern(pt, x);
+        if (!(fabs(got - want) <= 1e-9 * fabs(want))) pt->state = -1;
+    }
 }
 
 static ss_rc roof_create(const ss_cost_setup *s, void **state, ss_diag *d)
@@ -199,9 +386,20 @@ static ss_rc roof_create(const ss_cost_setup *s, void **state, ss_diag *d)
 
 static void roof_destroy(void *state) { free(state); }
 
+static double direct_seconds(const roof *r, const ss_batch_shape *b)
+{
+    return iteration_seconds(r, b, NULL);
+}
+
 static ss_time_ns roof_iteration(void *state, const ss_batch_shape *b)
 {
-    return ss_time_from_s(iteration_seconds(state, b, NULL));
+    roof *r = state;
+    int p = pattern_of(b);
+    if (!r->pat[p].state) compile_pattern(r, p);
+    if (r->pat[p].state < 0) return ss_time_from_s(direct_seconds(r, b));
+    double x[NFEAT];
+    features(b, x);
+    return ss_time_from_s(eval_pattern(&r->pat[p], x));
 }
 
 static void roof_breakdown(void *state, const ss_batch_shape *b, double out_s[SS_OP_COUNT + 1])

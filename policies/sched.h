@@ -77,6 +77,11 @@ typedef struct ss_sched_ops {
     void (*finished)(void *state, ss_req *r);
     /* Requests waiting + running (for idle detection and invariant checks). */
     size_t (*pending)(void *state);
+    /* Optional (may be NULL = never). Called right after schedule() returned a batch in
+     * which every item decodes one token: would schedule() return the same batch again,
+     * item for item, if no request arrives, none finishes, and every KV check passes? The
+     * engine then runs such stretches without events (see sim/engine/replica.c). */
+    int (*steady)(void *state);
 } ss_sched_ops;
 
 /* NULL-terminated table of built-in schedulers. */

@@ -105,6 +105,17 @@ static void drop_finished(vllm *s)
     s->finished_pending = 0;
 }
 
+/* Can waiting request r join a prefill round that already holds `tokens` tokens and whose
+ * running set + round holds `seqs` sequences? */
+static int fits(const vllm *s, const ss_req *r, int64_t tokens, size_t seqs)
+{
+    uint32_t need = ss_req_pending_tokens(r);
+    if (tokens + need > s->cfg.max_num_batched_tokens) return 0;
+    if (seqs + 1 > (size_t)s->cfg.max_num_seqs) return 0;
+    uint32_t blocks = ss_kv_extra(s->kv, r, (uint64_t)r->computed + need);
+    return ss_kv_free(s->kv) - (int64_t)blocks >= s->watermark_blocks;
+}
+
 static ss_rc vllm_schedule(void *state, ss_time_ns now, ss_batch *out)
 {
     vllm *s = state;
@@ -118,10 +129,7 @@ static ss_rc vllm_schedule(void *state, ss_time_ns now, ss_batch *out)
     while (s->waiting.n) {
         ss_req *r = ss_reqq_at(&s->waiting, 0);
         uint32_t need = ss_req_pending_tokens(r);
-        if (tokens + need > s->cfg.max_num_batched_tokens) break;
-        if (seqs + 1 > (size_t)s->cfg.max_num_seqs) break;
-        uint32_t blocks = ss_kv_extra(s->kv, r, (uint64_t)r->computed + need);
-        if (ss_kv_free(s->kv) - (int64_t)blocks < s->watermark_blocks) break;
+        if (!fits(s, r, tokens, seqs)) break;
         ss_reqq_pop_front(&s->waiting);
         if (ss_reqq_insert_by_id(&s->running, r)) return SS_ERR_NOMEM;
         ss_kv_reserve(s->kv, r, (uint64_t)r->computed + need);
@@ -166,6 +174,16 @@ static size_t vllm_pending(void *state)
     return s->waiting.n + s->running.n - s->finished_pending;
 }
 
+/* The next schedule() is a decode round over the same running set if the head of the
+ * waiting queue cannot start a prefill round now: with no arrival and no completion the
+ * running count stays and free blocks only shrink, so it will not fit later either. */
+static int vllm_steady(void *state)
+{
+    vllm *s = state;
+    if (s->finished_pending) return 0;
+    return s->waiting.n == 0 || !fits(s, ss_reqq_at(&s->waiting, 0), 0, s->running.n);
+}
+
 const ss_sched_ops ss_sched_vllm = {
     .info = {SS_SCHED_ABI, "vllm",
              "prefill-prioritising continuous batching: prefill-only iterations when waiting "
@@ -178,4 +196,5 @@ const ss_sched_ops ss_sched_vllm = {
     .schedule = vllm_schedule,
     .finished = vllm_finished,
     .pending = vllm_pending,
+    .steady = vllm_steady,
 };

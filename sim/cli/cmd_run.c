@@ -20,6 +20,8 @@ static void run_help(FILE *out)
             "  --builtin NAME     run a built-in scenario (`servesim list scenarios`)\n"
             "  --print-default    print the built-in default scenario as YAML and exit\n"
             "  --quiet            do not print the summary table\n"
+            "  --no-fast-forward  run every iteration as an event (slower; results are\n"
+            "                     identical, which this flag lets you check)\n"
             "  -h, --help         this help\n\n"
             "Exit status: 0 success, 1 invalid scenario or failed run, 2 bad command line.\n");
 }
@@ -31,10 +33,11 @@ int ss_cmd_run(int argc, char **argv, double t_start)
                                          {"builtin", required_argument, 0, 'b'},
                                          {"print-default", no_argument, 0, 'p'},
                                          {"quiet", no_argument, 0, 'q'},
+                                         {"no-fast-forward", no_argument, 0, 'f'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out_dir = "servesim-out", *builtin = NULL;
-    int have_seed = 0, quiet = 0, c;
+    int have_seed = 0, quiet = 0, no_ff = 0, c;
     unsigned long long seed = 0;
     optind = 1;
     opterr = 0;
@@ -57,6 +60,7 @@ int ss_cmd_run(int argc, char **argv, double t_start)
         case 'b': builtin = optarg; break;
         case 'p': fputs(ss_scenario_default_text(), stdout); return 0;
         case 'q': quiet = 1; break;
+        case 'f': no_ff = 1; break;
         case 'h': run_help(stdout); return 0;
         default:
             fprintf(stderr, "servesim run: unknown or incomplete option '%s'\n",
@@ -97,7 +101,7 @@ int ss_cmd_run(int argc, char **argv, double t_start)
         strncat(cmdline, argv[i], sizeof cmdline - strlen(cmdline) - 1);
     }
     ss_run_args a = {.out_dir = out_dir, .seed = have_seed ? seed : sc->seed,
-                     .command_line = cmdline, .t_start = t_start};
+                     .command_line = cmdline, .t_start = t_start, .no_fast_forward = no_ff};
     rc = ss_run_scenario(sc, &a, &d);
     if (rc) {
         ss_cli_report(&d);

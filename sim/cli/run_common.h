@@ -3,6 +3,7 @@
 #ifndef SS_CLI_RUN_COMMON_H
 #define SS_CLI_RUN_COMMON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sim/engine/sim.h"
@@ -11,6 +12,7 @@
 typedef struct ss_run_args {
     const char *out_dir;   /* NULL: write nothing to disk */
     uint64_t seed;
+    bool no_fast_forward;  /* see ss_sim_opts */
     const char *command_line;
     double t_start;        /* ss_cli_now() at process start (0: unknown) */
     double t_sim_start;    /* filled: seconds from t_start to the first event */

@@ -63,7 +63,7 @@ double ss_hist_quantile(const ss_hist *h, double q)
     return (double)h->max;
 }
 
-double ss_hist_mean(const ss_hist *h) { return h->count ? h->sum / (double)h->count : 0; }
+double ss_hist_mean(const ss_hist *h) { return h->count ? (double)h->sum / (double)h->count : 0; }
 
 void ss_hist_merge(ss_hist *dst, const ss_hist *src)
 {

@@ -20,7 +20,7 @@
 typedef struct ss_hist {
     uint64_t count;
     uint64_t min, max;
-    double sum; /* exact mean from sum / count */
+    uint64_t sum; /* exact, and independent of the order of additions */
     uint64_t *buckets; /* SS_HIST_BUCKETS counters, allocated by ss_hist_init */
 } ss_hist;
 
@@ -45,7 +45,7 @@ static inline void ss_hist_add(ss_hist *h, uint64_t v, uint64_t n)
     if (!h->count || v < h->min) h->min = v;
     if (!h->count || v > h->max) h->max = v;
     h->count += n;
-    h->sum += (double)v * (double)n;
+    h->sum += v * n;
 }
 
 /* Value at quantile q in [0, 1] (nearest rank), as its bucket midpoint clamped to

@@ -41,6 +41,7 @@ typedef struct ss_replica {
     size_t ndone;
     int64_t max_blocks_per_req; /* a request needing more can never run */
     int64_t max_model_len;
+    uint32_t *phase;     /* fast-forward scratch: block_size counters */
 } ss_replica;
 
 /* A block of the request pool. */
@@ -73,6 +74,7 @@ struct ss_sim {
     size_t nfree, free_cap;
     uint64_t events;
     uint64_t iter_sample;
+    bool fast_forward;
     ss_diag *d; /* error sink during ss_sim_run */
     ss_rc err;  /* first error raised inside a handler */
 };

@@ -161,6 +161,7 @@ ss_rc ss_sim_create(const ss_scenario *sc, const ss_sim_opts *opts, ss_sim **out
     s->sc = sc;
     s->d = d;
     s->iter_sample = (uint64_t)(sc->output.iteration_sample > 0 ? sc->output.iteration_sample : 1);
+    s->fast_forward = !opts->no_fast_forward;
     ss_eq_init(&s->q);
     ss_rc rc;
     ss_source *src = &s->src;

@@ -9,6 +9,7 @@
 #ifndef SS_ENGINE_SIM_H
 #define SS_ENGINE_SIM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sim/core/diag.h"
@@ -55,6 +56,8 @@ typedef struct ss_observer {
 typedef struct ss_sim_opts {
     uint64_t seed;        /* scenario seed (after any --seed override) */
     uint64_t replication; /* replication index: part of every stream's seed */
+    bool no_fast_forward; /* run every iteration as an event (results are identical; this
+                             exists to test that they are) */
 } ss_sim_opts;
 
 /* Build a run. The scenario must outlive the run. */
@@ -64,7 +67,8 @@ void ss_sim_set_observer(ss_sim *s, const ss_observer *obs);
 ss_rc ss_sim_run(ss_sim *s, ss_diag *d);
 /* Metrics of a completed run (computed on first call). */
 const ss_summary *ss_sim_summary(ss_sim *s);
-/* Counters for the benchmark. */
+/* Events simulated, for the benchmark: every iteration counts as one event, including the
+ * iterations of fast-forwarded decode stretches that never enter the queue. */
 uint64_t ss_sim_events(const ss_sim *s);
 /* Seeds of the named random streams, for the results store. */
 size_t ss_sim_streams(const ss_sim *s, const char **names, uint64_t *seeds, size_t max);
