@@ -42,3 +42,8 @@ add_test(NAME cli_bench_tiny COMMAND servesim bench --requests 200)
 set_tests_properties(cli_bench_tiny PROPERTIES PASS_REGULAR_EXPRESSION "events / s.*peak memory")
 set_tests_properties(cli_run_small cli_print_default cli_list cli_help cli_bench_tiny
   PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli)
+
+# Generated docs must match the code they are generated from.
+add_test(NAME docs_scenario_reference
+  COMMAND sh -c "$<TARGET_FILE:servesim> doc scenario | diff -u docs/scenario-reference.md -")
+set_tests_properties(docs_scenario_reference PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS docs)

@@ -491,8 +491,11 @@ void ss_cfg_doc_markdown(const ss_key *keys, const char *prefix, FILE *out)
 {
     for (size_t i = 0; keys[i].name; i++) {
         const ss_key *k = &keys[i];
-        const char *def = !k->def ? "**required**" : (!k->def[0] ? "(none)" : k->def);
-        fprintf(out, "| `%s%s` | %s | `%s` | %s | %s", prefix ? prefix : "", k->name,
+        char def[96];
+        if (!k->def) snprintf(def, sizeof def, "**required**");
+        else if (!k->def[0]) snprintf(def, sizeof def, "(none)");
+        else snprintf(def, sizeof def, "`%s`", k->def);
+        fprintf(out, "| `%s%s` | %s | %s | %s | %s", prefix ? prefix : "", k->name,
                 k->type == SS_KEY_ENUM ? "enum" : type_name(k->type), def,
                 k->unit ? k->unit : "", k->help ? k->help : "");
         if (k->type == SS_KEY_ENUM) {

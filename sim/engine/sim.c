@@ -222,6 +222,12 @@ const ss_summary *ss_sim_summary(ss_sim *s)
 
 uint64_t ss_sim_events(const ss_sim *s) { return s->events; }
 
+size_t ss_sim_batch_counts(const ss_sim *s, const uint64_t **counts)
+{
+    *counts = s->m.batch_counts;
+    return s->m.batch_cap;
+}
+
 size_t ss_sim_streams(const ss_sim *s, const char **names, uint64_t *seeds, size_t max)
 {
     const ss_rng *r[] = {&s->src.rng_arrival, &s->src.rng_prompt, &s->src.rng_output};

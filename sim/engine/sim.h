@@ -70,6 +70,8 @@ const ss_summary *ss_sim_summary(ss_sim *s);
 /* Events simulated, for the benchmark: every iteration counts as one event, including the
  * iterations of fast-forwarded decode stretches that never enter the queue. */
 uint64_t ss_sim_events(const ss_sim *s);
+/* Iterations per batch size (sequences): counts[b] for b < returned length. */
+size_t ss_sim_batch_counts(const ss_sim *s, const uint64_t **counts);
 /* Seeds of the named random streams, for the results store. */
 size_t ss_sim_streams(const ss_sim *s, const char **names, uint64_t *seeds, size_t max);
 void ss_sim_free(ss_sim *s);

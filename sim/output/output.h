@@ -38,6 +38,7 @@ ss_rc ss_resdb_open(const char *path, const ss_scenario *sc, uint64_t seed,
                     ss_resdb **out, ss_diag *d);
 /* An observer that streams request, iteration and sample records into the open db. */
 ss_observer ss_resdb_observer(ss_resdb *db);
+/* rng_streams and batch_sizes tables. */
 ss_rc ss_resdb_write_streams(ss_resdb *db, const ss_sim *sim, ss_diag *d);
 ss_rc ss_resdb_write_summary(ss_resdb *db, const ss_summary *s, ss_diag *d);
 ss_rc ss_resdb_write_meta(ss_resdb *db, const ss_run_meta *m, ss_diag *d);

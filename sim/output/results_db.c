@@ -43,7 +43,8 @@ static const char *const schema_sql =
     " kv_used_blocks INTEGER, kv_total_blocks INTEGER, PRIMARY KEY(instance, idx));\n"
     "CREATE TABLE timeline(instance INTEGER, t_ns INTEGER, kv_used_blocks INTEGER,"
     " kv_total_blocks INTEGER, requests_in_system INTEGER, PRIMARY KEY(instance, t_ns));\n"
-    "CREATE TABLE summary(metric TEXT, stat TEXT, value REAL, PRIMARY KEY(metric, stat));\n";
+    "CREATE TABLE summary(metric TEXT, stat TEXT, value REAL, PRIMARY KEY(metric, stat));\n"
+    "CREATE TABLE batch_sizes(num_seqs INTEGER PRIMARY KEY, iterations INTEGER);\n";
 
 static ss_rc db_fail(ss_resdb *r, ss_diag *d, const char *what)
 {
@@ -205,6 +206,20 @@ ss_rc ss_resdb_write_streams(ss_resdb *db, const ss_sim *sim, ss_diag *d)
         if (step_reset(db, st)) {
             sqlite3_finalize(st);
             return db_fail(db, d, "cannot record random streams");
+        }
+    }
+    sqlite3_finalize(st);
+    const uint64_t *counts;
+    size_t nb = ss_sim_batch_counts(sim, &counts);
+    if (sqlite3_prepare_v2(db->db, "INSERT INTO batch_sizes VALUES(?,?)", -1, &st, NULL))
+        return db_fail(db, d, "cannot record batch sizes");
+    for (size_t b = 0; b < nb; b++) {
+        if (!counts[b]) continue;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)b);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)counts[b]);
+        if (step_reset(db, st)) {
+            sqlite3_finalize(st);
+            return db_fail(db, d, "cannot record batch sizes");
         }
     }
     sqlite3_finalize(st);

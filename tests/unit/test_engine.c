@@ -201,11 +201,12 @@ static char *dump_db(const char *path)
 {
     sqlite3 *db;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    const char *tables[] = {"run", "rng_streams", "requests", "iterations", "timeline", "summary"};
+    const char *tables[] = {"run",      "rng_streams", "requests",   "iterations",
+                            "timeline", "summary",     "batch_sizes"};
     size_t cap = 1 << 20, n = 0;
     char *out = malloc(cap);
     out[0] = 0;
-    for (size_t t = 0; t < 6; t++) {
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
         char q[128];
         snprintf(q, sizeof q, "SELECT * FROM %s ORDER BY 1, 2", tables[t]);
         sqlite3_stmt *st;
@@ -223,7 +224,8 @@ static char *dump_db(const char *path)
             out[n] = 0;
         }
         sqlite3_finalize(st);
-        if (!strcmp(tables[t], "requests") || !strcmp(tables[t], "iterations"))
+        if (!strcmp(tables[t], "requests") || !strcmp(tables[t], "iterations") ||
+            !strcmp(tables[t], "batch_sizes"))
             assert_true(rows > 0);
     }
     sqlite3_close(db);
