@@ -136,5 +136,9 @@ double ss_len_mean(const ss_len_dist *l)
 
 void ss_len_doc_markdown(const char *prefix, FILE *out)
 {
-    for (int k = 0; kinds[k]; k++) ss_cfg_doc_markdown(tables[k] + 1, prefix, out);
+    for (int k = 0; kinds[k]; k++) {
+        fprintf(out, "\n### dist: %s\n\n| key | type | default | unit | description |\n"
+                     "|---|---|---|---|---|\n", kinds[k]);
+        ss_cfg_doc_markdown(tables[k] + 1, prefix, out);
+    }
 }

@@ -381,8 +381,8 @@ void ss_scenario_free(ss_scenario *sc)
 
 static void section(FILE *out, const char *title, const char *text)
 {
-    fprintf(out, "\n## %s\n\n%s\n\n| key | type | default | unit | description |\n"
-                 "|---|---|---|---|---|\n", title, text);
+    fprintf(out, "\n## %s\n\n%s%s| key | type | default | unit | description |\n"
+                 "|---|---|---|---|---|\n", title, text, text[0] ? "\n\n" : "");
 }
 
 void ss_scenario_doc_markdown(FILE *out)
@@ -414,10 +414,10 @@ void ss_scenario_doc_markdown(FILE *out)
         section(out, title, ss_arrival_builtin[i]->info.help);
         ss_cfg_doc_markdown(ss_arrival_builtin[i]->keys, "workload.arrival.", out);
     }
-    section(out, "workload.prompt_tokens / workload.output_tokens",
-            "An integer (fixed length) or a mapping with `dist` and the keys of that "
-            "distribution. Samples are rounded to the nearest integer and clipped to "
-            "[min, max].");
+    fprintf(out, "\n## workload.prompt_tokens / workload.output_tokens\n\n"
+                 "An integer (a fixed length, e.g. `prompt_tokens: 512`) or a mapping with "
+                 "`dist` and the keys of that distribution only. Samples are rounded to the "
+                 "nearest integer and clipped to [min, max].\n");
     ss_len_doc_markdown("", out);
     section(out, "output", "");
     ss_cfg_doc_markdown(output_keys, "output.", out);
