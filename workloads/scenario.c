@@ -79,24 +79,40 @@ static const ss_key par_keys[] = {
 #undef Q
 
 typedef struct workload_cfg {
-    yaml_node_t *arrival, *prompt, *output;
+    yaml_node_t *arrival, *prompt, *output, *requests;
     int64_t num_requests;
     ss_time_ns duration;
 } workload_cfg;
 #define W(f) offsetof(workload_cfg, f)
 static const ss_key workload_keys[] = {
-    {"arrival", SS_KEY_NODE, W(arrival), 0, NULL, 0, 0, 0, NULL,
-     "Arrival process: {process: NAME, ...its keys} (`servesim list arrivals`).", NULL},
+    {"arrival", SS_KEY_NODE, W(arrival), 0, "", 0, 0, 0, NULL,
+     "Arrival process: {process: NAME, ...its keys} (`servesim list arrivals`). Required "
+     "unless `requests` is given.", NULL},
+    {"requests", SS_KEY_NODE, W(requests), 0, "", 0, 0, 0, NULL,
+     "An explicit list of requests instead of arrival + lengths: each item {at, "
+     "prompt_tokens, output_tokens, priority} (below).", NULL},
     {"num_requests", SS_KEY_INT64, W(num_requests), 0, "0", 0, 1e12, 0, "requests",
      "Requests to issue; 0 = no limit (then `duration` must be set).", NULL},
     {"duration", SS_KEY_DURATION, W(duration), 0, "0", 0, 1e9, 0, "s",
      "No request arrives after this simulated time; 0 = no limit.", NULL},
-    {"prompt_tokens", SS_KEY_NODE, W(prompt), 0, NULL, 0, 0, 0, "tokens",
-     "Prompt length: an integer, or {dist: fixed|uniform|normal|lognormal, ...}.", NULL},
-    {"output_tokens", SS_KEY_NODE, W(output), 0, NULL, 0, 0, 0, "tokens",
-     "Output length, same forms as prompt_tokens.", NULL},
+    {"prompt_tokens", SS_KEY_NODE, W(prompt), 0, "", 0, 0, 0, "tokens",
+     "Prompt length: an integer, or {dist: fixed|uniform|normal|lognormal, ...}. Required "
+     "with `arrival`.", NULL},
+    {"output_tokens", SS_KEY_NODE, W(output), 0, "", 0, 0, 0, "tokens",
+     "Output length, same forms as prompt_tokens. Required with `arrival`.", NULL},
     END_ROW};
 #undef W
+
+#define E(f) offsetof(ss_explicit_req, f)
+static const ss_key explicit_keys[] = {
+    {"at", SS_KEY_DURATION, E(at), 0, NULL, 0, 1e9, 0, "s",
+     "Arrival time; items must be in non-decreasing order.", NULL},
+    {"prompt_tokens", SS_KEY_INT64, E(prompt_tokens), 0, NULL, 1, 1e8, 0, "tokens", "Prompt length.", NULL},
+    {"output_tokens", SS_KEY_INT64, E(output_tokens), 0, NULL, 1, 1e8, 0, "tokens", "Output length.", NULL},
+    {"priority", SS_KEY_INT, E(priority), 0, "0", -1e6, 1e6, 0, NULL,
+     "Priority (lower is served first under replica.priority: priority).", NULL},
+    END_ROW};
+#undef E
 
 #define O(f) offsetof(ss_output_cfg, f)
 static const ss_key output_keys[] = {
@@ -237,6 +253,40 @@ static ss_rc load_replica(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root,
     return SS_OK;
 }
 
+static ss_rc load_explicit(ss_scenario *sc, const workload_cfg *wc, yaml_node_t *node, ss_diag *d)
+{
+    ss_doc *doc = sc->doc;
+    ss_workload *w = &sc->workload;
+    const char *other = wc->arrival ? "arrival" : wc->prompt ? "prompt_tokens"
+                      : wc->output ? "output_tokens" : wc->num_requests ? "num_requests"
+                      : wc->duration ? "duration" : NULL;
+    if (other) {
+        char kp[64];
+        snprintf(kp, sizeof kp, "workload.%s", other);
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, other), kp,
+                            "cannot be combined with an explicit `requests` list");
+    }
+    if (wc->requests->type != YAML_SEQUENCE_NODE || !ss_node_seq_len(wc->requests))
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, wc->requests, "workload.requests",
+                            "expected a non-empty list of {at, prompt_tokens, output_tokens}");
+    size_t n = ss_node_seq_len(wc->requests);
+    w->requests = calloc(n, sizeof *w->requests);
+    if (!w->requests) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+    w->nrequests = n;
+    w->num_requests = (int64_t)n;
+    for (size_t i = 0; i < n; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "workload.requests[%zu]", i);
+        yaml_node_t *it = ss_node_seq_at(doc, wc->requests, i);
+        ss_rc rc = ss_cfg_apply(doc, it, wc->requests, path, explicit_keys, &w->requests[i], d);
+        if (rc) return rc;
+        if (i && w->requests[i].at < w->requests[i - 1].at)
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, it, "at"), path,
+                                "arrival times must not decrease");
+    }
+    return SS_OK;
+}
+
 static ss_rc load_workload(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root, ss_diag *d)
 {
     ss_doc *doc = sc->doc;
@@ -246,6 +296,11 @@ static ss_rc load_workload(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root
     ss_workload *w = &sc->workload;
     w->num_requests = wc.num_requests;
     w->duration = wc.duration;
+    if (wc.requests) return load_explicit(sc, &wc, node, d);
+    if (!wc.arrival)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, node, "workload.arrival",
+                            "missing: give an arrival process (with prompt_tokens and "
+                            "output_tokens) or an explicit `requests` list");
 
     if (wc.arrival->type != YAML_MAPPING_NODE)
         return ss_cfg_error(d, SS_ERR_INVALID, doc, wc.arrival, "workload.arrival",
@@ -364,6 +419,11 @@ ss_rc ss_scenario_load_string(const char *name, const char *text, ss_scenario **
     return finish_load(doc, rc, out, d);
 }
 
+const char *ss_workload_arrival_name(const ss_workload *w)
+{
+    return w->arrival ? w->arrival->info.name : "explicit";
+}
+
 const char *ss_scenario_default_text(void)
 {
     return ss_embed_find(ss_scenario_zoo, "default")->text;
@@ -373,6 +433,7 @@ void ss_scenario_free(ss_scenario *sc)
 {
     if (!sc) return;
     free(sc->workload.arrival_cfg);
+    free(sc->workload.requests);
     ss_doc_free(sc->doc);
     free(sc);
 }
@@ -419,6 +480,9 @@ void ss_scenario_doc_markdown(FILE *out)
                  "`dist` and the keys of that distribution only. Samples are rounded to the "
                  "nearest integer and clipped to [min, max].\n");
     ss_len_doc_markdown("", out);
+    section(out, "workload.requests[]",
+            "Each item of an explicit request list (instead of arrival + lengths).");
+    ss_cfg_doc_markdown(explicit_keys, "", out);
     section(out, "output", "");
     ss_cfg_doc_markdown(output_keys, "output.", out);
 }

@@ -36,7 +36,20 @@ typedef struct ss_pool {
     ss_hw hw; /* loaded profile */
 } ss_pool;
 
+/* One request of an explicit list (`workload.requests`): small hand-written traces for
+ * teaching and for golden tests of scheduling policies. */
+typedef struct ss_explicit_req {
+    ss_time_ns at;
+    int64_t prompt_tokens;
+    int64_t output_tokens;
+    int priority;
+} ss_explicit_req;
+
 typedef struct ss_workload {
+    /* Either an explicit list of requests ... */
+    ss_explicit_req *requests; /* owned; NULL when the workload is generated */
+    size_t nrequests;
+    /* ... or an arrival process and length distributions. */
     const ss_arrival_ops *arrival;
     void *arrival_cfg;          /* owned; arrival->cfg_size bytes */
     int64_t num_requests;       /* 0 = unlimited (then duration must be set) */
@@ -69,6 +82,9 @@ typedef struct ss_scenario {
     ss_workload workload;
     ss_output_cfg output;
 } ss_scenario;
+
+/* "poisson", "offline", ... or "explicit" for a `requests` list. */
+const char *ss_workload_arrival_name(const ss_workload *w);
 
 /* Load and check a scenario file. */
 ss_rc ss_scenario_load_file(const char *path, ss_scenario **out, ss_diag *d);

@@ -172,6 +172,17 @@ static ss_rc record_iteration(ss_sim *s, ss_replica *r, ss_time_ns start, ss_tim
                               const ss_batch_shape *sh)
 {
     ss_metrics_batch(&s->m, (size_t)sh->num_seqs, dur);
+    if (s->obs.on_batch) {
+        ss_iter_record it = {.instance = r->id, .index = r->iter_index, .start = start,
+                             .duration = dur, .num_seqs = sh->num_seqs,
+                             .num_prefill_seqs = sh->num_prefill_seqs,
+                             .num_decode_seqs = sh->num_decode_seqs,
+                             .prefill_tokens = sh->prefill_tokens,
+                             .decode_tokens = sh->num_decode_seqs,
+                             .kv_used_blocks = r->kv.used, .kv_total_blocks = r->kv.total};
+        if (s->obs.on_batch(s->obs.ctx, &it, &r->batch))
+            return ss_diag_fail(s->d, SS_ERR_DB, "batch observer failed");
+    }
     if (s->obs.on_iteration && r->iter_index % s->iter_sample == 0) {
         ss_iter_record it = {.instance = r->id,
                              .index = r->iter_index,
@@ -300,7 +311,7 @@ ss_rc ss_replica_on_iteration(ss_sim *s, ss_replica *r, ss_time_ns now)
     r->iter_start = now;
     if ((rc = record_iteration(s, r, now, dur, &sh))) return rc;
     ss_time_ns end = ss_time_add(now, dur);
-    if (s->fast_forward && sh.num_prefill_seqs == 0 && r->sched->steady &&
+    if (s->fast_forward && !s->obs.on_batch && sh.num_prefill_seqs == 0 && r->sched->steady &&
         r->sched->steady(r->sched_state) && (rc = fast_forward(s, r, now, &sh, dur, &end)))
         return rc;
     return ss_sim_push(s, SS_EV_ITERATION, end, (uint32_t)r->id, 0);

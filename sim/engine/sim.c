@@ -72,7 +72,7 @@ static ss_rc schedule_next_arrival(ss_sim *s, ss_time_ns now)
     const ss_workload *w = &s->sc->workload;
     if (src->pending) return SS_OK;
     if (w->num_requests && src->issued >= (uint64_t)w->num_requests) return SS_OK;
-    ss_time_ns t = src->ops->next(src->state, now);
+    ss_time_ns t = w->requests ? w->requests[src->issued].at : src->ops->next(src->state, now);
     if (t == SS_TIME_NEVER) return SS_OK;
     if (t < now) t = now;
     if (w->duration && t > w->duration) return SS_OK;
@@ -97,8 +97,16 @@ static ss_rc on_arrival(ss_sim *s, const ss_event *ev)
     r->finish = -1;
     r->prefill_instance = -1;
     r->decode_instance = -1;
-    r->prompt_tokens = ss_len_sample(&s->sc->workload.prompt, &src->rng_prompt);
-    r->output_tokens = ss_len_sample(&s->sc->workload.output, &src->rng_output);
+    const ss_workload *w = &s->sc->workload;
+    if (w->requests) {
+        const ss_explicit_req *e = &w->requests[r->id];
+        r->prompt_tokens = (uint32_t)e->prompt_tokens;
+        r->output_tokens = (uint32_t)e->output_tokens;
+        r->priority = e->priority;
+    } else {
+        r->prompt_tokens = ss_len_sample(&w->prompt, &src->rng_prompt);
+        r->output_tokens = ss_len_sample(&w->output, &src->rng_output);
+    }
     r->state = SS_REQ_WAITING;
     s->m.arrived++;
     if (s->m.first_arrival < 0) s->m.first_arrival = ev->t;
@@ -119,7 +127,7 @@ ss_rc ss_sim_request_done(ss_sim *s, ss_req *r, ss_time_ns now)
     if (s->obs.on_request && s->obs.on_request(s->obs.ctx, r))
         return ss_diag_fail(s->d, SS_ERR_DB, "writing request record failed");
     ss_source *src = &s->src;
-    if (src->ops->on_complete) {
+    if (src->ops && src->ops->on_complete) {
         src->ops->on_complete(src->state, now);
         /* A closed-loop client freed by this completion may want to send before the
          * pending arrival: supersede it (generation bump) and ask again. */
@@ -170,7 +178,8 @@ ss_rc ss_sim_create(const ss_scenario *sc, const ss_sim_opts *opts, ss_sim **out
     if ((rc = ss_rng_init(&src->rng_arrival, opts->seed, opts->replication, "default/arrivals", d)) ||
         (rc = ss_rng_init(&src->rng_prompt, opts->seed, opts->replication, "default/prompt_tokens", d)) ||
         (rc = ss_rng_init(&src->rng_output, opts->seed, opts->replication, "default/output_tokens", d)) ||
-        (rc = src->ops->create(sc->workload.arrival_cfg, &src->rng_arrival, &src->state, d)) ||
+        (src->ops && (rc = src->ops->create(sc->workload.arrival_cfg, &src->rng_arrival,
+                                            &src->state, d))) ||
         (rc = ss_replica_init(s, &s->rep, 0, d))) {
         ss_sim_free(s);
         return rc;

@@ -51,6 +51,11 @@ typedef struct ss_observer {
     int (*on_request)(void *ctx, const ss_req *r);  /* finished or rejected */
     int (*on_iteration)(void *ctx, const ss_iter_record *it);
     int (*on_sample)(void *ctx, const ss_sample_record *s);
+    /* The composition of every iteration as it starts: which requests, how many tokens
+     * each (items' requests show their state before the iteration: computed, generated).
+     * For golden tests of policies and for traces; costs O(batch) per iteration and turns
+     * the decode fast-forward off (it does not materialise each iteration). */
+    int (*on_batch)(void *ctx, const ss_iter_record *it, const ss_batch *batch);
 } ss_observer;
 
 typedef struct ss_sim_opts {

@@ -34,7 +34,7 @@ char *ss_summary_json(const ss_scenario *sc, uint64_t seed, const ss_summary *s)
     cJSON_AddStringToObject(cfg, "cost_model", sc->cost_ops->info.name);
     cJSON_AddStringToObject(cfg, "weight_dtype", ss_dtype_name(sc->weight_dtype));
     cJSON_AddStringToObject(cfg, "kv_dtype", ss_dtype_name(sc->kv_dtype));
-    cJSON_AddStringToObject(cfg, "arrival", sc->workload.arrival->info.name);
+    cJSON_AddStringToObject(cfg, "arrival", ss_workload_arrival_name(&sc->workload));
 
     cJSON *req = cJSON_AddObjectToObject(root, "requests");
     cJSON_AddNumberToObject(req, "arrived", (double)s->arrived);
@@ -85,7 +85,7 @@ void ss_summary_print(const ss_scenario *sc, uint64_t seed, const ss_summary *s,
     fprintf(out, "  %s on %d x %s (tp=%d), scheduler %s, %s arrivals, KV %lld blocks of %d "
                  "tokens\n\n",
             sc->model.display_name, sc->pools[0].par.tp, sc->pools[0].hw.name,
-            sc->pools[0].par.tp, sc->sched_ops->info.name, sc->workload.arrival->info.name,
+            sc->pools[0].par.tp, sc->sched_ops->info.name, ss_workload_arrival_name(&sc->workload),
             (long long)s->kv_blocks_total, sc->sched.block_size);
     fprintf(out, "  requests   %llu arrived, %llu finished, %llu rejected, %llu preemptions\n",
             (unsigned long long)s->arrived, (unsigned long long)s->finished,
