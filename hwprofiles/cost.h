@@ -36,7 +36,7 @@ typedef struct ss_cost_ops {
     ss_time_ns (*iteration)(void *state, const ss_batch_shape *b);
     /* Optional (may be NULL): seconds per operator for the same batch, summed over layers,
      * plus the fixed iteration overhead in out[SS_OP_COUNT]. For docs, tests and
-     * `servesim explain`. */
+     * future per-operator reports. */
     void (*breakdown)(void *state, const ss_batch_shape *b, double out_s[SS_OP_COUNT + 1]);
 } ss_cost_ops;
 

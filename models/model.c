@@ -383,10 +383,10 @@ void ss_model_list(FILE *out)
             ss_diag_format(&d, msg, sizeof msg);
             const char *stem;
             int k = (int)zoo_stem(f, &stem);
-            fprintf(out, "%-16.*s  error: %s\n", k, stem, msg);
+            fprintf(out, "  %-16.*s  error: %s\n", k, stem, msg);
             continue;
         }
-        fprintf(out, "%-16s %8.2fB params %4d layers %8llu KV bytes/token (bf16)  %s\n",
+        fprintf(out, "  %-16s %8.2fB params %4d layers %8llu KV bytes/token (bf16)  %s\n",
                 m.name, (double)ss_model_params(&m) / 1e9, m.num_layers,
                 (unsigned long long)ss_model_kv_bytes_per_token(&m, SS_DTYPE_BF16, 1),
                 m.display_name);

@@ -24,12 +24,12 @@ ss_rc ss_kv_capacity_compute(const ss_model *m, const ss_hw *hw, int tp, uint32_
     if (out->blocks < 1) {
         snprintf(why, why_n,
                  "model %s does not fit: %.2f GiB of weights per GPU (tp=%d) + %.2f GiB "
-                 "reserve leave %.2f GiB for the KV cache out of %.2f GiB usable "
-                 "(hbm %.2f GiB x gpu_memory_utilization %.2f) on %s; one KV block needs "
-                 "%.2f MiB",
+                 "reserve %s %.2f GiB usable (hbm %.2f GiB x gpu_memory_utilization %.2f) on "
+                 "%s; one KV block needs %.2f MiB",
                  m->name, (double)out->weight_bytes_per_gpu / 1073741824.0, tp,
                  (double)out->reserve_bytes / 1073741824.0,
-                 out->kv_space_bytes / 1073741824.0, out->budget_bytes / 1073741824.0,
+                 out->kv_space_bytes < 0 ? "exceed the" : "leave no KV block in the",
+                 out->budget_bytes / 1073741824.0,
                  (double)hw->hbm_bytes / 1073741824.0, gpu_memory_utilization, hw->name,
                  (double)out->block_bytes / 1048576.0);
         return SS_ERR_INVALID;

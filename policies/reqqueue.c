@@ -51,12 +51,12 @@ int ss_reqq_push_front(ss_reqq *q, ss_req *r)
     return 0;
 }
 
-int ss_reqq_insert_by_id(ss_reqq *q, ss_req *r)
+int ss_reqq_insert_sorted(ss_reqq *q, ss_req *r, int (*before)(const ss_req *, const ss_req *))
 {
     if (grow(q)) return -1;
     size_t i = q->n;
     size_t mask = q->cap - 1;
-    while (i > 0 && ss_reqq_at(q, i - 1)->id > r->id) {
+    while (i > 0 && before(r, ss_reqq_at(q, i - 1))) {
         q->buf[(q->head + i) & mask] = q->buf[(q->head + i - 1) & mask];
         i--;
     }

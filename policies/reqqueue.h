@@ -17,9 +17,9 @@ int ss_reqq_init(ss_reqq *q, size_t cap_hint); /* 0 ok, -1 out of memory */
 void ss_reqq_free(ss_reqq *q);
 int ss_reqq_push_back(ss_reqq *q, ss_req *r);
 int ss_reqq_push_front(ss_reqq *q, ss_req *r);
-/* Insert keeping ascending order of r->id (arrival order), scanning from the back: O(1)
- * when requests come in order, which is the common case. */
-int ss_reqq_insert_by_id(ss_reqq *q, ss_req *r);
+/* Insert keeping the order `before` (a strict weak order), after any equal ones, scanning
+ * from the back: O(1) when requests come in order, the common case under FCFS. */
+int ss_reqq_insert_sorted(ss_reqq *q, ss_req *r, int (*before)(const ss_req *, const ss_req *));
 
 static inline ss_req *ss_reqq_at(const ss_reqq *q, size_t i)
 {

@@ -11,7 +11,7 @@ ss_add_cli_fail_test(cli_zero_rate "zero_rate.yaml:15:.*key 'workload.arrival.ra
 ss_add_cli_fail_test(cli_missing_model "missing_model.yaml:2:.*key 'model': missing required key" run ${B}/missing_model.yaml --out build-test-out)
 ss_add_cli_fail_test(cli_unknown_model "unknown_model.yaml:5:.*key 'model':.*llama-9-1b.*llama-3.1-8b" run ${B}/unknown_model.yaml --out build-test-out)
 ss_add_cli_fail_test(cli_unknown_hardware "unknown_hardware.yaml:8:.*key 'cluster.pools\\[0\\].hardware':.*h1000.*h100-sxm" run ${B}/unknown_hardware.yaml --out build-test-out)
-ss_add_cli_fail_test(cli_unknown_scheduler "unknown_scheduler.yaml:11:.*key 'replica.scheduler': unknown scheduler 'fastest' \\(valid: vllm" run ${B}/unknown_scheduler.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_unknown_scheduler "unknown_scheduler.yaml:11:.*key 'replica.scheduler': unknown scheduler 'fastest' \\(valid: static, orca, vllm, sarathi, vllm_v1" run ${B}/unknown_scheduler.yaml --out build-test-out)
 ss_add_cli_fail_test(cli_tp_heads "tp_heads.yaml:9:.*key 'cluster.pools\\[0\\].parallelism.tp':.*3" run ${B}/tp_heads.yaml --out build-test-out)
 ss_add_cli_fail_test(cli_does_not_fit "does_not_fit.yaml:8:.*key 'cluster.pools\\[0\\].hardware':.*does not fit" run ${B}/does_not_fit.yaml --out build-test-out)
 ss_add_cli_fail_test(cli_pool_count "pool_count.yaml:9:.*count.*not yet supported" run ${B}/pool_count.yaml --out build-test-out)
@@ -26,7 +26,7 @@ ss_add_cli_fail_test(cli_no_end "no_end.yaml:16:.*workload.num_requests.*never e
 ss_add_cli_fail_test(cli_budget_small "budget_small.yaml:14:.*replica.max_num_batched_tokens.*smaller than max_model_len" run ${B}/budget_small.yaml --out build-test-out)
 ss_add_cli_fail_test(cli_broken_model_file "broken-model.yaml:7:1: key 'num_layer': unknown key" run ${B}/broken_model_file.yaml --out build-test-out)
 ss_add_cli_fail_test(cli_missing_file "nothere.yaml: cannot open file" run tests/data/nothere.yaml --out build-test-out)
-ss_add_cli_fail_test(cli_bad_seed "--seed expects a non-negative integer" run --seed -3)
+ss_add_cli_fail_test(cli_bad_seed "--seed expects an integer from 0 to 2\\^53 - 1" run --seed -3)
 ss_add_cli_fail_test(cli_unknown_option "unknown or incomplete option" run --sede 3)
 ss_add_cli_fail_test(cli_list_unknown "unknown kind 'gpus'" list gpus)
 
@@ -47,3 +47,8 @@ set_tests_properties(cli_run_small cli_print_default cli_list cli_help cli_bench
 add_test(NAME docs_scenario_reference
   COMMAND sh -c "$<TARGET_FILE:servesim> doc scenario | diff -u docs/scenario-reference.md -")
 set_tests_properties(docs_scenario_reference PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS docs)
+
+# Golden batch compositions of every scheduling policy (the policies' contract).
+if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_sched_golden.c)
+  ss_add_unit_test(test_sched_golden ss_cli)
+endif()

@@ -28,7 +28,7 @@ static const ss_key root_keys[] = {
      "Scenario format version; this servesim reads version 1.", NULL},
     {"name", SS_KEY_STRING, R(name), 64, "scenario", 0, 0, 0, NULL, "Short name of the run.", NULL},
     {"description", SS_KEY_STRING, R(description), 256, "", 0, 0, 0, NULL, "One line about it.", NULL},
-    {"seed", SS_KEY_INT64, R(seed), 0, "1", 0, 9.2e18, 0, NULL,
+    {"seed", SS_KEY_INT64, R(seed), 0, "1", 0, 9007199254740991.0, 0, NULL,
      "Scenario seed; each random stream's seed derives from it and the stream's name. "
      "`--seed` overrides it.", NULL},
     {"model", SS_KEY_STRING, R(model), 128, NULL, 0, 0, 0, NULL,
@@ -96,7 +96,7 @@ static const ss_key workload_keys[] = {
     {"duration", SS_KEY_DURATION, W(duration), 0, "0", 0, 1e9, 0, "s",
      "No request arrives after this simulated time; 0 = no limit.", NULL},
     {"prompt_tokens", SS_KEY_NODE, W(prompt), 0, "", 0, 0, 0, "tokens",
-     "Prompt length: an integer, or {dist: fixed|uniform|normal|lognormal, ...}. Required "
+     "Prompt length: an integer, or {dist: NAME, ...} with NAME one of fixed, uniform, normal, lognormal. Required "
      "with `arrival`.", NULL},
     {"output_tokens", SS_KEY_NODE, W(output), 0, "", 0, 0, 0, "tokens",
      "Output length, same forms as prompt_tokens. Required with `arrival`.", NULL},
@@ -234,7 +234,8 @@ static ss_rc load_replica(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root,
                             (long long)c->max_model_len, (long long)sc->model.max_position);
     const char *key = "scheduler";
     char why[512];
-    if ((rc = sc->sched_ops->configure(c, &key, why, sizeof why))) {
+    ss_sched_target target = {.hw = &sc->pools[0].hw};
+    if ((rc = sc->sched_ops->configure(c, &target, &key, why, sizeof why))) {
         char kp[96];
         snprintf(kp, sizeof kp, "replica.%s", key);
         yaml_node_t *kn = ss_node_get(doc, node, key);
@@ -250,6 +251,7 @@ static ss_rc load_replica(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root,
         return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, pn, "hardware"),
                             "cluster.pools[0].hardware", "%s", why);
     }
+    if (c->num_gpu_blocks) sc->kv.blocks = c->num_gpu_blocks;
     return SS_OK;
 }
 

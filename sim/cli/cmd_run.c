@@ -48,11 +48,13 @@ int ss_cmd_run(int argc, char **argv, double t_start)
             errno = 0;
             if (optarg[0] == '-' || !optarg[0]) goto bad_seed;
             seed = strtoull(optarg, &end, 10);
-            if (*end || errno) goto bad_seed;
+            /* at most 2^53 - 1, so that summary.json's number is exact */
+            if (*end || errno || seed > 9007199254740991ULL) goto bad_seed;
             have_seed = 1;
             break;
         bad_seed:
-            fprintf(stderr, "servesim run: --seed expects a non-negative integer, got '%s'\n",
+            fprintf(stderr, "servesim run: --seed expects an integer from 0 to 2^53 - 1, got "
+                            "'%s'\n",
                     optarg);
             return 2;
         }
@@ -110,7 +112,8 @@ int ss_cmd_run(int argc, char **argv, double t_start)
     }
     if (!quiet) {
         ss_summary_print(sc, a.seed, &a.summary, stdout);
-        printf("\n  results: %s/summary.json, %s/results.db\n", out_dir, out_dir);
+        printf("\n  results: %s/summary.json, %s/results.db, %s/run.json\n", out_dir, out_dir,
+               out_dir);
     }
     ss_scenario_free(sc);
     return 0;

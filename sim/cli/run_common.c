@@ -1,6 +1,6 @@
-/* One complete run; see run_common.h. Results are written atomically: summary.json and
- * results.db appear only when the run succeeded, so a failed run never replaces good results
- * with partial ones. */
+/* One complete run; see run_common.h. Results are written atomically, results.db first and
+ * then summary.json and run.json: each appears only when the run succeeded, so a failed run
+ * never replaces good results with partial ones. */
 #include "sim/cli/run_common.h"
 
 #include <errno.h>
@@ -88,6 +88,10 @@ ss_rc ss_run_scenario(const ss_scenario *sc, ss_run_args *a, ss_diag *d)
         if ((rc = ss_resdb_write_summary(db, &a->summary, d)) ||
             (rc = ss_resdb_write_streams(db, sim, d)) || (rc = ss_resdb_write_meta(db, &meta, d)))
             goto done;
+        /* results.db first: summary.json never describes a database that is not there */
+        rc = ss_resdb_close(db, 1, d);
+        db = NULL;
+        if (rc) goto done;
         char *json = ss_summary_json(sc, a->seed, &a->summary);
         if (!json) {
             rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory writing summary.json");

@@ -35,7 +35,7 @@ typedef enum ss_req_state {
 #define SS_REJECT_LIST(X)                                                          \
     X(SS_REJECT_NONE, "none")                                                      \
     X(SS_REJECT_TOO_LONG, "prompt + output tokens exceed max_model_len")           \
-    X(SS_REJECT_KV_CAPACITY, "needs more KV blocks than the whole cache can hold")
+    X(SS_REJECT_KV_CAPACITY, "needs more KV blocks than the cache can grant it alone")
 
 typedef enum ss_reject_reason {
 #define SS_REJECT_ENUM(e, text) e,

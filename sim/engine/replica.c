@@ -24,8 +24,11 @@ ss_rc ss_replica_init(ss_sim *s, ss_replica *r, int id, ss_diag *d)
     r->kv.block_size = (uint32_t)sc->sched.block_size;
     r->max_model_len = sc->sched.max_model_len;
     /* A request whose whole sequence needs more blocks than admission can ever grant
-     * (total minus the watermark) would wait or self-preempt forever: reject it up front. */
-    r->max_blocks_per_req = r->kv.total - (int64_t)(sc->sched.watermark * (double)r->kv.total);
+     * (total minus the watermark) would wait forever, and one that leaves no free block
+     * when alone would preempt itself forever (vLLM's can_append_slot wants one free block
+     * per decode): reject both up front. */
+    r->max_blocks_per_req =
+        r->kv.total - (int64_t)(sc->sched.watermark * (double)r->kv.total) - 1;
     r->sched = sc->sched_ops;
     r->cost = sc->cost_ops;
     r->batch.cap = (uint32_t)sc->sched.max_num_seqs;
@@ -35,7 +38,11 @@ ss_rc ss_replica_init(ss_sim *s, ss_replica *r, int id, ss_diag *d)
     if (!r->batch.items || !r->done || !r->phase)
         return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory creating instance %d", id);
 
-    ss_sched_env env = {.cfg = &sc->sched, .kv = &r->kv, .instance = id};
+    ss_sched_env env = {.cfg = &sc->sched,
+                        .kv = &r->kv,
+                        .instance = id,
+                        .block_bytes = sc->kv.block_bytes,
+                        .host_link_bandwidth = sc->pools[0].hw.host_link_bandwidth};
     ss_rc rc = r->sched->create(&env, &r->sched_state, d);
     if (rc) return rc;
     ss_cost_setup cs = {.model = &sc->model,
@@ -305,7 +312,7 @@ ss_rc ss_replica_on_iteration(ss_sim *s, ss_replica *r, ss_time_ns now)
     }
     ss_batch_shape sh;
     shape_of(&r->batch, now, r->id, &sh);
-    ss_time_ns dur = r->cost->iteration(r->cost_state, &sh);
+    ss_time_ns dur = r->cost->iteration(r->cost_state, &sh) + r->batch.extra;
     if (dur <= 0) dur = 1; /* time must advance, or the run could spin forever */
     r->busy = true;
     r->iter_start = now;
