@@ -150,8 +150,8 @@ static void test_conservation(void **st)
 static const char *const stress_tmpl =
     "model: llama-3.1-8b\n"
     "cluster: {pools: [{hardware: h100-sxm}]}\n"
-    "replica: {max_num_seqs: %d, block_size: %d, gpu_memory_utilization: %s,"
-    " max_model_len: 16384, max_num_batched_tokens: 16384}\n"
+    "replica: {scheduler: %s, max_num_seqs: %d, block_size: %d, gpu_memory_utilization: %s,"
+    " max_model_len: 16384%s%s}\n"
     "workload:\n"
     "  arrival: {process: %s%s}\n"
     "  num_requests: %d\n"
@@ -159,41 +159,63 @@ static const char *const stress_tmpl =
     "  output_tokens: {dist: uniform, min: 1, max: %d}\n"
     "output: {kv_sample_interval: 0}\n";
 
-/* Stress: a KV cache of a few hundred tokens (gpu_memory_utilization just above what the
- * weights and reserve take), block_size 1, max_num_seqs 1, prompts longer than the cache.
- * Preemption and rejection become common; conservation and KV bounds must still hold. */
+/* Stress, for every policy: a KV cache of ~4,000 tokens (gpu_memory_utilization just above
+ * what the weights and reserve take), block_size 1 and 7, max_num_seqs 1, prompts longer than
+ * the cache, swap with a tiny host pool. Preemption and rejection become common;
+ * conservation and KV bounds must still hold, and every preempted request finishes. */
 static void test_stress(void **st)
 {
     (void)st;
     ss_scenario *probe = load_file("tests/data/good/small.yaml");
-    /* utilisation that leaves ~ 4,000 tokens of KV on this GPU */
     double fixed = (double)probe->kv.weight_bytes_per_gpu + (double)probe->kv.reserve_bytes;
     double util = (fixed + 4000.0 * (double)probe->kv.kv_bytes_per_token) /
                   (double)probe->kv.hbm_bytes;
     ss_scenario_free(probe);
     char u[32], text[2048];
     snprintf(u, sizeof u, "%.9f", util);
-    struct { int seqs, bs, n, pmax, omax; const char *proc, *rate; } cases[] = {
-        {64, 1, 400, 3000, 800, "offline", ""},
-        {1, 1, 200, 3000, 300, "poisson", ", rate: 50"},
-        {256, 16, 400, 6000, 2000, "offline", ""},
-        {8, 7, 300, 2500, 2500, "poisson", ", rate: 100"},
+    struct {
+        int seqs, bs, n, pmax, omax;
+        const char *proc, *rate;
+    } cases[] = {
+        {64, 1, 300, 3000, 800, "offline", ""},
+        {1, 1, 150, 3000, 300, "poisson", ", rate: 50"},
+        {200, 16, 300, 6000, 2000, "offline", ""},
+        {8, 7, 200, 2500, 2500, "poisson", ", rate: 100"},
     };
-    uint64_t total_preempt = 0, total_rejected = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        snprintf(text, sizeof text, stress_tmpl, cases[i].seqs, cases[i].bs, u, cases[i].proc,
-                 cases[i].rate, cases[i].n, cases[i].pmax, cases[i].omax);
-        ss_scenario *sc = load_text(text);
-        assert_true(sc->kv.blocks * (int64_t)cases[i].bs < 4100);
-        uint64_t p, r;
-        check_conservation(sc, 3, &p, &r);
-        total_preempt += p;
-        total_rejected += r;
-        ss_scenario_free(sc);
+    const char *policies[] = {"static", "orca", "vllm", "sarathi", "vllm_v1", "vllm+swap",
+                              "sarathi+swap"};
+    for (size_t pi = 0; pi < sizeof policies / sizeof policies[0]; pi++) {
+        uint64_t total_preempt = 0, total_rejected = 0;
+        char name[32];
+        snprintf(name, sizeof name, "%s", policies[pi]);
+        char *plus = strchr(name, '+');
+        int swap = plus != NULL;
+        if (plus) *plus = 0;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            char extra[128] = "", budget[64] = "";
+            if (!strcmp(name, "sarathi"))
+                snprintf(budget, sizeof budget, ", chunk_size: %d", cases[i].seqs < 256 ? 256 : cases[i].seqs);
+            else if (strcmp(name, "vllm_v1"))
+                snprintf(budget, sizeof budget, ", max_num_batched_tokens: 20000");
+            if (swap) snprintf(extra, sizeof extra, ", preemption_mode: swap, swap_space: 20MiB");
+            snprintf(text, sizeof text, stress_tmpl, name, cases[i].seqs, cases[i].bs, u, budget,
+                     extra, cases[i].proc, cases[i].rate, cases[i].n, cases[i].pmax,
+                     cases[i].omax);
+            ss_scenario *sc = load_text(text);
+            assert_true(sc->kv.blocks * (int64_t)cases[i].bs < 4100);
+            uint64_t p, r;
+            check_conservation(sc, 3, &p, &r);
+            total_preempt += p;
+            total_rejected += r;
+            ss_scenario_free(sc);
+        }
+        printf("stress %-12s preemptions %llu, rejected %llu\n", policies[pi],
+               (unsigned long long)total_preempt, (unsigned long long)total_rejected);
+        /* the configurations exist to exercise these paths: make sure they did */
+        assert_true(total_rejected > 0);
+        if (strcmp(name, "static") && strcmp(name, "orca")) assert_true(total_preempt > 0);
+        else assert_true(total_preempt == 0); /* full reservation never preempts */
     }
-    /* the configurations exist to exercise these paths: make sure they did */
-    assert_true(total_preempt > 0);
-    assert_true(total_rejected > 0);
 }
 
 /* Canonical text of the result tables (everything but run_meta). */
