@@ -26,12 +26,12 @@ const ss_key ss_sched_config_keys[] = {
      "vllm", 0, 0, 0, NULL, "Replica scheduler (`servesim list schedulers`).", NULL},
     {"cost_model", SS_KEY_STRING, F(cost_model), sizeof(((ss_sched_config *)0)->cost_model),
      "roofline", 0, 0, 0, NULL, "Iteration cost model (`servesim list cost-models`).", NULL},
-    {"max_num_seqs", SS_KEY_INT, F(max_num_seqs), 0, "0", 0, 1e6, 0, "sequences",
-     "Most sequences running at once (vLLM --max-num-seqs); 0 = the policy's default (256; "
-     "vllm_v1: 1024 on GPUs with >= 70 GiB that are not A100s, as vLLM 0.19).", NULL},
-    {"max_num_batched_tokens", SS_KEY_INT64, F(max_num_batched_tokens), 0, "0", 0, 1e9, 0,
+    {"max_num_seqs", SS_KEY_INT, F(max_num_seqs), 0, "", 1, 1e6, 0, "sequences",
+     "Most sequences running at once (vLLM --max-num-seqs); unset = the policy's default "
+     "(256; vllm_v1: 1024 on GPUs with >= 70 GiB that are not A100s, as vLLM 0.19).", NULL},
+    {"max_num_batched_tokens", SS_KEY_INT64, F(max_num_batched_tokens), 0, "", 1, 1e9, 0,
      "tokens",
-     "Most tokens computed in one iteration; 0 = the policy's default (static, vllm: "
+     "Most tokens computed in one iteration; unset = the policy's default (static, vllm: "
      "max(max_model_len, 2048); orca: max(max_model_len + max_num_seqs - 1, 2048); vllm_v1: "
      "8192 on GPUs with >= 70 GiB that are not A100s, else 2048; sarathi uses chunk_size).",
      NULL},
@@ -65,8 +65,8 @@ const ss_key ss_sched_config_keys[] = {
      "Queue order: fcfs (arrival), shortest_prompt_first, or priority (the request's "
      "priority, lower first, then arrival). The last running request in this order is "
      "preempted first.", priority_choices},
-    {"chunk_size", SS_KEY_INT64, F(chunk_size), 0, "0", 0, 1e9, 0, "tokens",
-     "sarathi: token budget per iteration; 0 = 512. Must be >= max_num_seqs.", NULL},
+    {"chunk_size", SS_KEY_INT64, F(chunk_size), 0, "", 1, 1e9, 0, "tokens",
+     "sarathi: token budget per iteration; unset = 512. Must be >= max_num_seqs.", NULL},
     {"long_prefill_token_threshold", SS_KEY_INT64, F(long_prefill_token_threshold), 0, "0", 0,
      1e9, 0, "tokens", "vllm_v1: most tokens one request computes per step; 0 = no cap.", NULL},
     {NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, NULL},

@@ -52,3 +52,17 @@ set_tests_properties(docs_scenario_reference PROPERTIES WORKING_DIRECTORY ${PROJ
 if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_sched_golden.c)
   ss_add_unit_test(test_sched_golden ss_cli)
 endif()
+
+# --set overrides are checked like the file; errors name the key.
+add_test(NAME cli_set_ok COMMAND servesim run tests/data/good/small.yaml --quiet --out build-test-out/set
+  --set replica.scheduler=sarathi --set replica.chunk_size=256 --set "cluster.pools[0].parallelism.tp=2"
+  --set workload.num_requests=50)
+set_tests_properties(cli_set_ok PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli)
+ss_add_cli_fail_test(cli_set_unknown_key "key 'replica.schedular': unknown key" run tests/data/good/small.yaml --set replica.schedular=vllm)
+ss_add_cli_fail_test(cli_set_bad_value "key 'replica.scheduler': unknown scheduler 'x'" run tests/data/good/small.yaml --set replica.scheduler=x)
+ss_add_cli_fail_test(cli_set_mapping "key 'replica': is a mapping in the file" run tests/data/good/small.yaml --set replica=vllm)
+ss_add_cli_fail_test(cli_set_chunk_vllm "replica.chunk_size.*sarathi setting" run tests/data/good/small.yaml --set replica.chunk_size=64)
+ss_add_cli_fail_test(cli_swap_no_space "replica.preemption_mode.*needs host memory" run tests/data/good/small.yaml --set replica.preemption_mode=swap)
+ss_add_cli_fail_test(cli_sarathi_small_chunk "replica.chunk_size.*smaller than one decode batch" run tests/data/good/small.yaml --set replica.scheduler=sarathi --set replica.chunk_size=16)
+ss_add_cli_fail_test(cli_sarathi_zero_chunk "replica.chunk_size.*smaller than one decode batch|chunk_size.*out of range" run tests/data/good/small.yaml --set replica.scheduler=sarathi --set replica.chunk_size=0)
+ss_add_cli_fail_test(cli_v1_budget "replica.max_num_batched_tokens.*smaller than one decode batch" run tests/data/good/small.yaml --set replica.scheduler=vllm_v1 --set replica.max_num_batched_tokens=8)

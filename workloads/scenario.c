@@ -388,7 +388,27 @@ static ss_rc load(ss_scenario *sc, ss_diag *d)
     return SS_OK;
 }
 
-static ss_rc finish_load(ss_doc *doc, ss_rc rc, ss_scenario **out, ss_diag *d)
+static ss_rc apply_overrides(ss_scenario *sc, const ss_overrides *ov, ss_diag *d)
+{
+    size_t used = 0;
+    for (size_t i = 0; ov && i < ov->n; i++) {
+        const char *eq = strchr(ov->items[i], '=');
+        if (!eq || eq == ov->items[i])
+            return ss_diag_fail(d, SS_ERR_INVALID, "override '%s': expected KEY=VALUE",
+                                ov->items[i]);
+        char key[256];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - ov->items[i]), ov->items[i]);
+        ss_rc rc = ss_doc_set(sc->doc, key, eq + 1, d);
+        if (rc) return rc;
+        int w = snprintf(sc->overrides + used, sizeof sc->overrides - used, "%s\n",
+                         ov->items[i]);
+        if (w > 0 && used + (size_t)w < sizeof sc->overrides) used += (size_t)w;
+    }
+    return SS_OK;
+}
+
+static ss_rc finish_load(ss_doc *doc, ss_rc rc, const ss_overrides *ov, ss_scenario **out,
+                         ss_diag *d)
 {
     *out = NULL;
     if (rc) return rc;
@@ -398,6 +418,10 @@ static ss_rc finish_load(ss_doc *doc, ss_rc rc, ss_scenario **out, ss_diag *d)
         return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
     }
     sc->doc = doc;
+    if ((rc = apply_overrides(sc, ov, d))) {
+        ss_scenario_free(sc);
+        return rc;
+    }
     if ((rc = load(sc, d))) {
         ss_scenario_free(sc);
         return rc;
@@ -406,19 +430,20 @@ static ss_rc finish_load(ss_doc *doc, ss_rc rc, ss_scenario **out, ss_diag *d)
     return SS_OK;
 }
 
-ss_rc ss_scenario_load_file(const char *path, ss_scenario **out, ss_diag *d)
+ss_rc ss_scenario_load_file(const char *path, const ss_overrides *ov, ss_scenario **out,
+                            ss_diag *d)
 {
     ss_doc *doc = NULL;
     ss_rc rc = ss_doc_load_file(path, &doc, d);
-    return finish_load(doc, rc, out, d);
+    return finish_load(doc, rc, ov, out, d);
 }
 
-ss_rc ss_scenario_load_string(const char *name, const char *text, ss_scenario **out,
-                              ss_diag *d)
+ss_rc ss_scenario_load_string(const char *name, const char *text, const ss_overrides *ov,
+                              ss_scenario **out, ss_diag *d)
 {
     ss_doc *doc = NULL;
     ss_rc rc = ss_doc_load_string(name, text, strlen(text), &doc, d);
-    return finish_load(doc, rc, out, d);
+    return finish_load(doc, rc, ov, out, d);
 }
 
 const char *ss_workload_arrival_name(const ss_workload *w)

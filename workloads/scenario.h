@@ -66,6 +66,7 @@ typedef struct ss_output_cfg {
 
 typedef struct ss_scenario {
     ss_doc *doc;                /* owned: its text goes to results.db */
+    char overrides[2048];       /* the applied KEY=VALUE overrides, one per line */
     int schema_version;
     char name[64];
     char description[256];
@@ -86,11 +87,18 @@ typedef struct ss_scenario {
 /* "poisson", "offline", ... or "explicit" for a `requests` list. */
 const char *ss_workload_arrival_name(const ss_workload *w);
 
-/* Load and check a scenario file. */
-ss_rc ss_scenario_load_file(const char *path, ss_scenario **out, ss_diag *d);
-/* Load from text (`name` is used in messages). */
-ss_rc ss_scenario_load_string(const char *name, const char *text, ss_scenario **out,
-                              ss_diag *d);
+/* KEY=VALUE overrides applied to the file before it is checked (`--set`, sweeps). */
+typedef struct ss_overrides {
+    const char *const *items; /* "replica.scheduler=sarathi", ... */
+    size_t n;
+} ss_overrides;
+
+/* Load and check a scenario file; `ov` may be NULL. */
+ss_rc ss_scenario_load_file(const char *path, const ss_overrides *ov, ss_scenario **out,
+                            ss_diag *d);
+/* Load from text (`name` is used in messages); `ov` may be NULL. */
+ss_rc ss_scenario_load_string(const char *name, const char *text, const ss_overrides *ov,
+                              ss_scenario **out, ss_diag *d);
 /* Built-in scenarios (the YAML files in workloads/scenarios/): "default" (Llama-3.1-8B on one H100,
  * Poisson traffic) and the benchmark scenarios. */
 extern const ss_embedded_file ss_scenario_zoo[];

@@ -22,7 +22,7 @@ static int bench_child(const char *name, long long requests, const char *dir, do
     ss_diag_clear(&d);
     const ss_embedded_file *f = ss_embed_find(ss_scenario_zoo, name);
     ss_scenario *sc = NULL;
-    if (!f || ss_scenario_load_string(f->path, f->text, &sc, &d)) {
+    if (!f || ss_scenario_load_string(f->path, f->text, NULL, &sc, &d)) {
         ss_cli_report(&d);
         return 1;
     }

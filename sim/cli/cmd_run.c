@@ -15,7 +15,10 @@ static void run_help(FILE *out)
             "Simulates the scenario (the built-in default when no file is given), prints a\n"
             "summary table and writes DIR/summary.json, DIR/results.db and DIR/run.json.\n\n"
             "Options:\n"
-            "  --seed N           override the scenario's seed (non-negative integer)\n"
+            "  --seed N           override the scenario's seed (0 to 2^53 - 1)\n"
+            "  --set KEY=VALUE    override one scenario value, e.g. --set replica.scheduler=\n"
+            "                     sarathi or --set cluster.pools[0].parallelism.tp=2\n"
+            "                     (repeatable; checked like the file itself)\n"
             "  --out DIR          output directory (default: servesim-out)\n"
             "  --builtin NAME     run a built-in scenario (`servesim list scenarios`)\n"
             "  --print-default    print the built-in default scenario as YAML and exit\n"
@@ -34,10 +37,13 @@ int ss_cmd_run(int argc, char **argv, double t_start)
                                          {"print-default", no_argument, 0, 'p'},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"no-fast-forward", no_argument, 0, 'f'},
+                                         {"set", required_argument, 0, 'S'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out_dir = "servesim-out", *builtin = NULL;
     int have_seed = 0, quiet = 0, no_ff = 0, c;
+    const char *sets[64];
+    ss_overrides ov = {.items = sets, .n = 0};
     unsigned long long seed = 0;
     optind = 1;
     opterr = 0;
@@ -63,6 +69,13 @@ int ss_cmd_run(int argc, char **argv, double t_start)
         case 'p': fputs(ss_scenario_default_text(), stdout); return 0;
         case 'q': quiet = 1; break;
         case 'f': no_ff = 1; break;
+        case 'S':
+            if (ov.n == sizeof sets / sizeof sets[0]) {
+                fprintf(stderr, "servesim run: at most 64 --set options\n");
+                return 2;
+            }
+            sets[ov.n++] = optarg;
+            break;
         case 'h': run_help(stdout); return 0;
         default:
             fprintf(stderr, "servesim run: unknown or incomplete option '%s'\n",
@@ -86,12 +99,12 @@ int ss_cmd_run(int argc, char **argv, double t_start)
                             "scenarios`)\n", builtin);
             return 2;
         }
-        rc = ss_scenario_load_string(f->path, f->text, &sc, &d);
+        rc = ss_scenario_load_string(f->path, f->text, &ov, &sc, &d);
     } else if (optind < argc) {
-        rc = ss_scenario_load_file(argv[optind], &sc, &d);
+        rc = ss_scenario_load_file(argv[optind], &ov, &sc, &d);
     } else {
-        rc = ss_scenario_load_string(SS_SCENARIO_DEFAULT_NAME, ss_scenario_default_text(), &sc,
-                                     &d);
+        rc = ss_scenario_load_string(SS_SCENARIO_DEFAULT_NAME, ss_scenario_default_text(), &ov,
+                                     &sc, &d);
     }
     if (rc) {
         ss_cli_report(&d);

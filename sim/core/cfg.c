@@ -150,12 +150,112 @@ const char *ss_doc_text(const ss_doc *doc) { return doc->text; }
 const char *ss_doc_dir(const ss_doc *doc) { return doc->dir; }
 yaml_node_t *ss_doc_root(ss_doc *doc) { return yaml_document_get_root_node(&doc->doc); }
 
+/* ================================================================== overrides */
+
+static int node_id_get(yaml_document_t *doc, int map_id, const char *key, size_t klen)
+{
+    yaml_node_t *map = yaml_document_get_node(doc, map_id);
+    if (!map || map->type != YAML_MAPPING_NODE) return 0;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(doc, p->key);
+        if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == klen &&
+            !memcmp(k->data.scalar.value, key, klen))
+            return p->value;
+    }
+    return 0;
+}
+
+/* Nodes made by an override have no file position: mark them so (see ss_node_mark). */
+static int unplaced(yaml_document_t *doc, int id)
+{
+    yaml_node_t *n = id ? yaml_document_get_node(doc, id) : NULL;
+    if (n) n->start_mark.line = n->start_mark.column = (size_t)-1;
+    return id;
+}
+
+static int add_scalar(yaml_document_t *doc, const char *text, size_t len)
+{
+    return unplaced(doc, yaml_document_add_scalar(doc, NULL, (yaml_char_t *)text, (int)len,
+                                                  YAML_PLAIN_SCALAR_STYLE));
+}
+
+ss_rc ss_doc_set(ss_doc *doc, const char *path, const char *value, ss_diag *d)
+{
+    yaml_document_t *yd = &doc->doc;
+    int cur = yaml_document_get_root_node(yd) ? 1 : 0;
+    if (!cur) {
+        cur = yaml_document_add_mapping(yd, NULL, YAML_BLOCK_MAPPING_STYLE);
+        if (!cur) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+    }
+    const char *p = path;
+    if (!*p) return ss_diag_set(d, SS_ERR_INVALID, doc->name, 0, 0, path, "empty key path");
+    if (p[strlen(p) - 1] == ']' || p[strlen(p) - 1] == '.')
+        return ss_diag_set(d, SS_ERR_INVALID, doc->name, 0, 0, path,
+                           "a key path must end with a key name (set one key of a list item)");
+    while (*p) {
+        size_t klen = strcspn(p, ".[");
+        if (!klen) return ss_diag_set(d, SS_ERR_INVALID, doc->name, 0, 0, path, "malformed key path");
+        int child = node_id_get(yd, cur, p, klen);
+        const char *next = p + klen;
+        int last = !*next;
+        if (!child) {
+            yaml_node_t *m = yaml_document_get_node(yd, cur);
+            if (m->type != YAML_MAPPING_NODE)
+                return ss_diag_set(d, SS_ERR_INVALID, doc->name, 0, 0, path,
+                                   "cannot set '%.*s': its parent is not a mapping", (int)klen, p);
+            int k = add_scalar(yd, p, klen);
+            child = last ? add_scalar(yd, value, strlen(value))
+                         : unplaced(yd, yaml_document_add_mapping(yd, NULL,
+                                                                  YAML_BLOCK_MAPPING_STYLE));
+            if (!k || !child || !yaml_document_append_mapping_pair(yd, cur, k, child))
+                return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+            if (*next == '[')
+                return ss_diag_set(d, SS_ERR_INVALID, doc->name, 0, 0, path,
+                                   "'%.*s' does not exist, so it has no items to index", (int)klen, p);
+        } else if (last) {
+            yaml_node_t *n = yaml_document_get_node(yd, child);
+            if (n->type != YAML_SCALAR_NODE)
+                return ss_diag_set(d, SS_ERR_INVALID, doc->name, 0, 0, path,
+                                   "is %s in the file; only single values can be set", ss_node_kind(n));
+            size_t len = strlen(value);
+            yaml_char_t *v = malloc(len + 1);
+            if (!v) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+            memcpy(v, value, len + 1);
+            free(n->data.scalar.value);
+            n->data.scalar.value = v;
+            n->data.scalar.length = len;
+            n->data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
+            n->start_mark.line = n->start_mark.column = (size_t)-1; /* no file position */
+        }
+        cur = child;
+        p = next;
+        while (*p == '[') {
+            char *end;
+            unsigned long idx = strtoul(p + 1, &end, 10);
+            if (*end != ']')
+                return ss_diag_set(d, SS_ERR_INVALID, doc->name, 0, 0, path, "malformed index");
+            yaml_node_t *seq = yaml_document_get_node(yd, cur);
+            if (seq->type != YAML_SEQUENCE_NODE ||
+                idx >= (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start))
+                return ss_diag_set(d, SS_ERR_INVALID, doc->name, 0, 0, path,
+                                   "index [%lu] is not an item of a list here", idx);
+            cur = seq->data.sequence.items.start[idx];
+            p = end + 1;
+            if (!*p && last) break;
+        }
+        if (*p == '.') p++;
+    }
+    return SS_OK;
+}
+
 /* ================================================================== node helpers */
 
 void ss_node_mark(const yaml_node_t *node, int *line, int *col)
 {
-    *line = node ? (int)node->start_mark.line + 1 : 0;
-    *col = node ? (int)node->start_mark.column + 1 : 0;
+    /* overridden values (ss_doc_set) carry (size_t)-1: no position, so 0 */
+    *line = node && node->start_mark.line != (size_t)-1 ? (int)node->start_mark.line + 1 : 0;
+    *col = node && node->start_mark.line != (size_t)-1 ? (int)node->start_mark.column + 1 : 0;
 }
 
 const char *ss_node_scalar(const yaml_node_t *node)

@@ -38,6 +38,14 @@ const char *ss_doc_dir(const ss_doc *doc);
 /* Root node, or NULL for an empty document. */
 yaml_node_t *ss_doc_root(ss_doc *doc);
 
+/* Override one value: `path` is a dotted key path with optional list indices
+ * ("replica.scheduler", "cluster.pools[0].parallelism.tp"), `value` a YAML scalar. Missing
+ * mapping keys along the path are created; an existing scalar is replaced; replacing a
+ * mapping or list by a scalar is refused. Errors name the path. Overridden values keep no
+ * file position, so later errors about them name only the key. Invalidates node pointers
+ * obtained earlier. Used by `--set KEY=VALUE` and by sweeps. */
+ss_rc ss_doc_set(ss_doc *doc, const char *path, const char *value, ss_diag *d);
+
 /* ------------------------------------------------------------------ node helpers */
 
 /* 1-based line and column of a node (0 when node is NULL). */

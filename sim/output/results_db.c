@@ -19,7 +19,8 @@ struct ss_resdb {
 };
 
 static const char *const schema_sql =
-    "CREATE TABLE run(scenario_name TEXT, scenario_text TEXT, seed INTEGER, model TEXT,"
+    "CREATE TABLE run(scenario_name TEXT, scenario_text TEXT, overrides TEXT, seed INTEGER,"
+    " model TEXT,"
     " hardware TEXT, tp INTEGER, scheduler TEXT, cost_model TEXT, kv_blocks INTEGER,"
     " block_size INTEGER);\n"
     "CREATE TABLE run_meta(key TEXT PRIMARY KEY, value TEXT);\n"
@@ -76,18 +77,20 @@ ss_rc ss_resdb_open(const char *path, const ss_scenario *sc, uint64_t seed, ss_r
         goto fail;
     }
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db, "INSERT INTO run VALUES(?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL))
+    if (sqlite3_prepare_v2(r->db, "INSERT INTO run VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
+                           NULL))
         goto sqlfail;
     sqlite3_bind_text(st, 1, sc->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, ss_doc_text(sc->doc), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)seed);
-    sqlite3_bind_text(st, 4, sc->model.name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, sc->pools[0].hw.name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, sc->pools[0].par.tp);
-    sqlite3_bind_text(st, 7, sc->sched_ops->info.name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, sc->cost_ops->info.name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, sc->kv.blocks);
-    sqlite3_bind_int(st, 10, sc->sched.block_size);
+    sqlite3_bind_text(st, 3, sc->overrides, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)seed);
+    sqlite3_bind_text(st, 5, sc->model.name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, sc->pools[0].hw.name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, sc->pools[0].par.tp);
+    sqlite3_bind_text(st, 8, sc->sched_ops->info.name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, sc->cost_ops->info.name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, sc->kv.blocks);
+    sqlite3_bind_int(st, 11, sc->sched.block_size);
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
     if (step != SQLITE_DONE) goto sqlfail;

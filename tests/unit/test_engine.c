@@ -25,7 +25,7 @@ static ss_scenario *load_text(const char *text)
     ss_scenario *sc = NULL;
     ss_diag d;
     ss_diag_clear(&d);
-    if (ss_scenario_load_string("test.yaml", text, &sc, &d)) {
+    if (ss_scenario_load_string("test.yaml", text, NULL, &sc, &d)) {
         char buf[2048];
         ss_diag_format(&d, buf, sizeof buf);
         fail_msg("scenario rejected: %s", buf);
@@ -38,7 +38,7 @@ static ss_scenario *load_file(const char *path)
     ss_scenario *sc = NULL;
     ss_diag d;
     ss_diag_clear(&d);
-    if (ss_scenario_load_file(path, &sc, &d)) {
+    if (ss_scenario_load_file(path, NULL, &sc, &d)) {
         char buf[2048];
         ss_diag_format(&d, buf, sizeof buf);
         fail_msg("scenario rejected: %s", buf);

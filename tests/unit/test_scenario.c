@@ -18,13 +18,13 @@ static void test_builtins_load(void **st)
         ss_scenario *sc;
         ss_diag d;
         ss_diag_clear(&d);
-        if (ss_scenario_load_string(f->path, f->text, &sc, &d)) fail_msg("%s: %s", f->name, d.msg);
+        if (ss_scenario_load_string(f->path, f->text, NULL, &sc, &d)) fail_msg("%s: %s", f->name, d.msg);
         assert_true(sc->kv.blocks > 0);
         ss_scenario_free(sc);
     }
     assert_true(n >= 3);
     ss_scenario *sc;
-    assert_int_equal(ss_scenario_load_string("d", ss_scenario_default_text(), &sc, NULL), SS_OK);
+    assert_int_equal(ss_scenario_load_string("d", ss_scenario_default_text(), NULL, &sc, NULL), SS_OK);
     assert_string_equal(sc->model.name, "llama-3.1-8b");
     assert_string_equal(sc->pools[0].hw.name, "h100-sxm");
     assert_int_equal(sc->sched.max_num_seqs, 256);
@@ -41,7 +41,7 @@ static void test_defaults_resolved(void **st)
                     " prompt_tokens: 10, output_tokens: 5}\n";
     ss_diag d;
     ss_diag_clear(&d);
-    if (ss_scenario_load_string("t", t, &sc, &d)) fail_msg("%s", d.msg);
+    if (ss_scenario_load_string("t", t, NULL, &sc, &d)) fail_msg("%s", d.msg);
     assert_int_equal(sc->sched.max_model_len, sc->model.max_position); /* 0 -> model's */
     assert_int_equal(sc->sched.max_num_batched_tokens, sc->model.max_position); /* vllm */
     assert_string_equal(sc->pools[0].hw.name, "h100-sxm"); /* alias */
@@ -59,7 +59,7 @@ static void test_unsupported(void **st)
                     "parallelism: {tp: 4, ep: 2}}]}\n"
                     "workload: {arrival: {process: offline}, num_requests: 3,"
                     " prompt_tokens: 10, output_tokens: 5}\n";
-    assert_int_equal(ss_scenario_load_string("t", t, &sc, &d), SS_ERR_UNSUPPORTED);
+    assert_int_equal(ss_scenario_load_string("t", t, NULL, &sc, &d), SS_ERR_UNSUPPORTED);
     assert_int_equal(d.line, 2);
     assert_non_null(strstr(d.key, "parallelism.ep"));
 }
@@ -74,7 +74,7 @@ static void test_lengths(void **st)
     ss_scenario *sc;
     ss_diag d;
     ss_diag_clear(&d);
-    if (ss_scenario_load_string("t", t, &sc, &d)) fail_msg("%s", d.msg);
+    if (ss_scenario_load_string("t", t, NULL, &sc, &d)) fail_msg("%s", d.msg);
     ss_rng r;
     assert_int_equal(ss_rng_init(&r, 1, 0, "t", NULL), SS_OK);
     const ss_len_dist *ls[2] = {&sc->workload.prompt, &sc->workload.output};
