@@ -102,34 +102,46 @@ static void run_golden(const golden *g)
              "output: {kv_sample_interval: 0}\n",
              g->replica, g->requests);
 
+    /* Failures are collected in msg and reported after cleaning up (fail_msg longjmps). */
+    static char msg[16384];
+    size_t ml = 0;
+    msg[0] = '\0';
+#define FAILF(...) \
+    do { \
+        if (ml < sizeof msg) ml += (size_t)snprintf(msg + ml, sizeof msg - ml, __VA_ARGS__); \
+    } while (0)
+
     ss_scenario *sc = NULL;
-    ss_diag d;
-    ss_diag_clear(&d);
-    if (ss_scenario_load_string("golden.yaml", yaml, &sc, &d)) {
-        char buf[2048];
-        ss_diag_format(&d, buf, sizeof buf);
-        fail_msg("scenario rejected: %s\n--- yaml ---\n%s", buf, yaml);
-    }
     ss_sim *sim = NULL;
-    ss_diag_clear(&d);
-    if (ss_sim_create(sc, &(ss_sim_opts){.seed = 1}, &sim, &d)) {
-        char buf[2048];
-        ss_diag_format(&d, buf, sizeof buf);
-        fail_msg("ss_sim_create failed: %s", buf);
-    }
     trace t;
     memset(&t, 0, sizeof t);
+    char *got = NULL;
+    char dbuf[2048];
+    ss_diag d;
+    ss_diag_clear(&d);
+    if (ss_scenario_load_string("golden.yaml", yaml, NULL, &sc, &d)) {
+        ss_diag_format(&d, dbuf, sizeof dbuf);
+        FAILF("scenario rejected: %s\n--- yaml ---\n%s", dbuf, yaml);
+        goto out;
+    }
+    ss_diag_clear(&d);
+    if (ss_sim_create(sc, &(ss_sim_opts){.seed = 1}, &sim, &d)) {
+        ss_diag_format(&d, dbuf, sizeof dbuf);
+        FAILF("ss_sim_create failed: %s", dbuf);
+        sim = NULL;
+        goto out;
+    }
     ss_observer obs = {.ctx = &t, .on_batch = on_batch};
     ss_sim_set_observer(sim, &obs);
     ss_diag_clear(&d);
     if (ss_sim_run(sim, &d)) {
-        char buf[2048];
-        ss_diag_format(&d, buf, sizeof buf);
-        char *got = join_trace(&t);
-        fail_msg("run failed: %s\n  got so far: %s", buf, got);
+        ss_diag_format(&d, dbuf, sizeof dbuf);
+        got = join_trace(&t);
+        FAILF("run failed: %s\n  got so far: %s\n", dbuf, got);
+        goto out;
     }
 
-    char *got = join_trace(&t);
+    got = join_trace(&t);
     bool ok = !t.overflow && t.n == g->nexpect;
     size_t first_bad = SIZE_MAX;
     for (size_t i = 0; i < t.n && i < g->nexpect; i++)
@@ -138,38 +150,39 @@ static void run_golden(const golden *g)
             if (first_bad == SIZE_MAX) first_bad = i;
         }
     if (!ok) {
-        char exp[4096];
-        size_t len = 0;
-        exp[0] = '\0';
-        for (size_t i = 0; i < g->nexpect && len < sizeof exp; i++)
-            len += (size_t)snprintf(exp + len, sizeof exp - len, "%s\"%s\"", i ? ", " : "",
-                                    g->expect[i]);
-        fail_msg("batch compositions differ (first at iteration %zu; %zu iterations, "
-                 "expected %zu)\n  expected: %s\n  got:      %s",
-                 first_bad == SIZE_MAX ? (t.n < g->nexpect ? t.n : g->nexpect) : first_bad,
-                 t.n, g->nexpect, exp, got);
-    }
-    if (g->kv)
+        FAILF("batch compositions differ (first at iteration %zu; %zu iterations, expected "
+              "%zu)\n  expected: ",
+              first_bad == SIZE_MAX ? (t.n < g->nexpect ? t.n : g->nexpect) : first_bad, t.n,
+              g->nexpect);
+        for (size_t i = 0; i < g->nexpect; i++) FAILF("%s\"%s\"", i ? ", " : "", g->expect[i]);
+        FAILF("\n  got:      %s\n", got);
+    } else if (g->kv) {
         for (size_t i = 0; i < t.n; i++)
-            if (t.kv[i] != g->kv[i])
-                fail_msg("kv_used_blocks at iteration %zu: expected %lld, got %lld\n  got: %s",
-                         i, (long long)g->kv[i], (long long)t.kv[i], got);
+            if (t.kv[i] != g->kv[i]) {
+                FAILF("kv_used_blocks at iteration %zu: expected %lld, got %lld\n  got: %s\n",
+                      i, (long long)g->kv[i], (long long)t.kv[i], got);
+                break;
+            }
+    }
 
     const ss_summary *s = ss_sim_summary(sim);
     if (g->finished >= 0 && (int64_t)s->finished != g->finished)
-        fail_msg("finished: expected %lld, got %llu", (long long)g->finished,
-                 (unsigned long long)s->finished);
+        FAILF("finished: expected %lld, got %llu\n", (long long)g->finished,
+              (unsigned long long)s->finished);
     if (g->preemptions >= 0 && (int64_t)s->preemptions != g->preemptions)
-        fail_msg("preemptions: expected %lld, got %llu", (long long)g->preemptions,
-                 (unsigned long long)s->preemptions);
+        FAILF("preemptions: expected %lld, got %llu\n", (long long)g->preemptions,
+              (unsigned long long)s->preemptions);
     if (g->rejected >= 0 && (int64_t)s->rejected != g->rejected)
-        fail_msg("rejected: expected %lld, got %llu", (long long)g->rejected,
-                 (unsigned long long)s->rejected);
+        FAILF("rejected: expected %lld, got %llu\n", (long long)g->rejected,
+              (unsigned long long)s->rejected);
+#undef FAILF
 
+out:
     free(got);
     for (size_t i = 0; i < t.n; i++) free(t.iter[i]);
-    ss_sim_free(sim);
-    ss_scenario_free(sc);
+    if (sim) ss_sim_free(sim);
+    if (sc) ss_scenario_free(sc);
+    if (msg[0]) fail_msg("%s", msg);
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -257,8 +270,10 @@ static void orca_join(void **st)
     (void)st;
     static const char *const expect[] = {"0p8 1p4", "0d 2p6", "0d 2d"};
     static const int64_t kv[] = {5, 5, 5};
+    /* max_model_len 64: orca refuses a budget that cannot hold a max_model_len prompt
+     * beside max_num_seqs - 1 decodes (4096 + 1 > 4096); composition is unaffected. */
     golden g = {"scheduler: orca, max_num_seqs: 2, max_num_batched_tokens: 4096, "
-                "max_model_len: 4096, block_size: 4, num_gpu_blocks: 20, watermark: 0",
+                "max_model_len: 64, block_size: 4, num_gpu_blocks: 20, watermark: 0",
                 REQ(8, 3) REQ(4, 1) REQ(6, 2),
                 expect, N(expect), kv, 3, 0, 0};
     run_golden(&g);
@@ -379,6 +394,52 @@ static void vllm_watermark(void **st)
     run_golden(&g);
 }
 
+/* vllm_self_preempt: the request that finds no free block is itself the newest running
+ * one: it is preempted (recompute) and the round stops.
+ * r0 p8 o3 (11 tok, 3 blk), r1 p4 o3 (7 tok, 2 blk); 4 blocks.
+ *  it0: prefill r0 (2 blk), r1 (1 blk); free 1. r0 8/1, r1 4/1.
+ *  it1: decode r0 (free 1 >= 1; 9 tok -> 3 blk, free 0); r1: free 0, newest running is r1
+ *       itself -> preempt r1 (free 1), stop. kv 3. r0 9/2, r1 0/1.
+ *  it2: r1 needs 2 blk for p + g = 5 > free 1: no prefill round; decode r0 (10 tok, 3 blk).
+ *       r0 10/3 finished (free 4).
+ *  it3: prefill-only r1, 5 tokens (2 blk). r1 5/2.  it4: decode r1 6/3 finished. */
+static void vllm_self_preempt(void **st)
+{
+    (void)st;
+    static const char *const expect[] = {"0p8 1p4", "0d", "0d", "1p5", "1d"};
+    static const int64_t kv[] = {3, 3, 3, 2, 2};
+    golden g = {"scheduler: vllm, max_num_seqs: 4, max_num_batched_tokens: 32, "
+                "max_model_len: 32, block_size: 4, num_gpu_blocks: 4, watermark: 0",
+                REQ(8, 3) REQ(4, 3),
+                expect, N(expect), kv, 2, 1, 0};
+    run_golden(&g);
+}
+
+/* vllm_swap_in_exact: swap-in needs the swapped request's blocks plus one free block for
+ * its next slot, above the watermark (vLLM v0's can_swap_in: num_free_blocks -
+ * num_required_blocks >= watermark, required = its blocks + one per sequence). With exactly
+ * its 2 blocks free, r1 stays out one more iteration.
+ * r0 p4 o4, r1 p4 o4 (2 blk each at most); 4 blocks; swap.
+ *  it0: prefill both (1 blk each), free 2.  it1: decode both (2 blk each), free 0. 5/2 each.
+ *  it2: r0: free 0 -> swap out newest r1 (free 2, r1 keeps c = 5); r0 6 tok in 2 blk.
+ *       Preempted this iteration: no swap-in. r0 6/3. kv 2.
+ *  it3: decode r0 (7 tok in 2 blk); nobody preempted, but swap-in wants 2 + 1 > 2 free: r1
+ *       stays out. r0 7/4 finished (free 4). kv 2.
+ *  it4: no prefill while r1 is swapped out; empty decode round; swap in r1 (4 - 2 - 1 >= 0),
+ *       it decodes (6 tok in 2 blk). kv 2.  it5: decode r1 7/4 finished. kv 2. */
+static void vllm_swap_in_exact(void **st)
+{
+    (void)st;
+    static const char *const expect[] = {"0p4 1p4", "0d 1d", "0d", "0d", "1d", "1d"};
+    static const int64_t kv[] = {2, 4, 2, 2, 2, 2};
+    golden g = {"scheduler: vllm, max_num_seqs: 4, max_num_batched_tokens: 32, "
+                "max_model_len: 32, block_size: 4, num_gpu_blocks: 4, watermark: 0, "
+                "preemption_mode: swap, swap_space: 1GiB",
+                REQ(4, 4) REQ(4, 4),
+                expect, N(expect), kv, 2, 1, 0};
+    run_golden(&g);
+}
+
 /* ================================================================== sarathi */
 
 /* sarathi_chunks: chunk_size 8; a 20-token prompt takes three iterations; r1 joins with
@@ -444,6 +505,30 @@ static void sarathi_spf_seqs(void **st)
                 "watermark: 0",
                 REQ(10, 2) REQ(3, 2) REQ(6, 1),
                 expect, N(expect), kv, 3, 0, 0};
+    run_golden(&g);
+}
+
+/* sarathi_rejoin: the specification lets waiting requests join after the decodes whatever
+ * happened before, so a request preempted in this iteration (now at the waiting front) may
+ * re-join in the same iteration when its chunk's blocks fit. This is also what
+ * Sarathi-Serve's SarathiScheduler._schedule does (_preempt inserts at waiting[0]; phase 2
+ * then admits from waiting with no preemption guard).
+ * r0 p4 o4, r1 p4 o4 (2 blk each at most); 4 blocks; chunk 8.
+ *  it0: r0 joins with 4 (1 blk), r1 with 4 (1 blk); free 2. 4/1 each.
+ *  it1: decodes r0, r1 (5 tok -> 2 blk each, free 0). 5/2 each.
+ *  it2: r0: free 0 -> preempt newest r1 (free 2); r0 6 tok in 2 blk; budget 7: r1 joins with
+ *       min(p + g = 6, 7) = 6 (2 blk, free 0). kv 4. r0 6/3, r1 6/3.
+ *  it3: same again: r1 preempted, re-joins with min(7, 7) = 7 (2 blk). r0 7/4, r1 7/4:
+ *       both finished. 2 preemptions. */
+static void sarathi_rejoin(void **st)
+{
+    (void)st;
+    static const char *const expect[] = {"0p4 1p4", "0d 1d", "0d 1p6", "0d 1p7"};
+    static const int64_t kv[] = {2, 4, 4, 4};
+    golden g = {"scheduler: sarathi, chunk_size: 8, max_num_seqs: 4, max_model_len: 16, "
+                "block_size: 4, num_gpu_blocks: 4, watermark: 0",
+                REQ(4, 4) REQ(4, 4),
+                expect, N(expect), kv, 2, 2, 0};
     run_golden(&g);
 }
 
@@ -536,6 +621,27 @@ static void vllm_v1_priority_victim(void **st)
     run_golden(&g);
 }
 
+/* vllm_v1_self_preempt: the request whose block cannot be allocated is itself the last
+ * running one: it is preempted and the step stops (and, preempted, nobody joins).
+ * r0 p8 o3 (3 blk at most), r1 p4 o4 (2 blk at most); 4 blocks; budget 16.
+ *  it0: r0 joins with 8 (2 blk), r1 with 4 (1 blk); free 1. r0 8/1, r1 4/1.
+ *  it1: r0 9 tok -> 3rd blk (free 0); r1 5 tok needs a 2nd blk, none free, last running is
+ *       r1 itself -> preempt it (free 1), stop. kv 3. r0 9/2, r1 0/1.
+ *  it2: r0 10 tok in its 3 blk; nobody preempted: r1 would join with min(5, 15) = 5 tokens
+ *       = 2 blk > 1 free: stop. r0 10/3 finished (free 4).
+ *  it3: r1 joins with 5 (2 blk): 5/2.  it4: 6/3.  it5: 7/4 finished. */
+static void vllm_v1_self_preempt(void **st)
+{
+    (void)st;
+    static const char *const expect[] = {"0p8 1p4", "0d", "0d", "1p5", "1d", "1d"};
+    static const int64_t kv[] = {3, 3, 3, 2, 2, 2};
+    golden g = {"scheduler: vllm_v1, max_num_seqs: 4, max_num_batched_tokens: 16, "
+                "max_model_len: 16, block_size: 4, num_gpu_blocks: 4",
+                REQ(8, 3) REQ(4, 4),
+                expect, N(expect), kv, 2, 1, 0};
+    run_golden(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,13 +654,17 @@ int main(void)
         cmocka_unit_test(vllm_recompute),
         cmocka_unit_test(vllm_swap),
         cmocka_unit_test(vllm_watermark),
+        cmocka_unit_test(vllm_self_preempt),
+        cmocka_unit_test(vllm_swap_in_exact),
         cmocka_unit_test(sarathi_chunks),
         cmocka_unit_test(sarathi_recompute),
         cmocka_unit_test(sarathi_spf_seqs),
+        cmocka_unit_test(sarathi_rejoin),
         cmocka_unit_test(vllm_v1_chunks),
         cmocka_unit_test(vllm_v1_preempt),
         cmocka_unit_test(vllm_v1_priority_chunks),
         cmocka_unit_test(vllm_v1_priority_victim),
+        cmocka_unit_test(vllm_v1_self_preempt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
