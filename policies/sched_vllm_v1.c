@@ -5,7 +5,8 @@
  *  1. running requests in queue order each get n = min(pending tokens, budget left,
  *     long_prefill_token_threshold if set) tokens: 1 for a decode, a chunk for a prompt
  *     still being prefilled. If its KV blocks cannot be allocated, the last running request
- *     is preempted by recompute (KV freed, back to the FRONT of the waiting queue) and the
+ *     is preempted by recompute (KV freed, back to the waiting queue at its ordered place:
+ *     the front under fcfs, where vLLM v1 prepends it) and the
  *     allocation retried; if the victim is the request itself, the loop stops. The loop
  *     also stops when the budget is spent.
  *  2. only if nobody was preempted in this step: waiting requests in queue order join while
