@@ -344,17 +344,25 @@ static void test_fast_forward_equivalence(void **st)
         " output_tokens: 128}\noutput: {kv_sample_interval: 100ms, iteration_sample: 3}\n",
         0, 1);
     /* ~3,000 tokens of KV in 2-token blocks: free blocks run down to exactly zero in the
-     * middle of decode stretches, where vLLM's one-free-block-per-sequence check bites. */
-    for (uint64_t seed = 1; seed <= 4; seed++)
-        check_ff_equivalence(
-            "model: llama-3.1-8b\ncluster: {pools: [{hardware: h100-sxm}]}\n"
-            "replica: {max_num_seqs: 64, block_size: 2, gpu_memory_utilization: 0.2353,"
-            " max_model_len: 2048}\n"
-            "workload: {arrival: {process: offline}, num_requests: 150,"
-            " prompt_tokens: {dist: uniform, min: 10, max: 200},"
-            " output_tokens: {dist: uniform, min: 50, max: 400}}\n"
-            "output: {kv_sample_interval: 0}\n",
-            0, seed);
+     * middle of decode stretches, where vLLM's one-free-block-per-sequence check bites.
+     * Every policy, since each has its own steady() rule; Poisson arrivals too, so that
+     * stretches end at arrivals as well as at completions. */
+    const char *policies[] = {"static", "orca", "vllm", "sarathi", "vllm_v1"};
+    for (size_t p = 0; p < sizeof policies / sizeof policies[0]; p++)
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            char text[1024];
+            snprintf(text, sizeof text,
+                     "model: llama-3.1-8b\ncluster: {pools: [{hardware: h100-sxm}]}\n"
+                     "replica: {scheduler: %s, max_num_seqs: 64, block_size: 2,"
+                     " gpu_memory_utilization: 0.2353, max_model_len: 2048%s}\n"
+                     "workload: {arrival: {process: %s}, num_requests: 150,"
+                     " prompt_tokens: {dist: uniform, min: 10, max: 1200},"
+                     " output_tokens: {dist: uniform, min: 50, max: 400}}\n"
+                     "output: {kv_sample_interval: 0}\n",
+                     policies[p], !strcmp(policies[p], "sarathi") ? ", chunk_size: 256" : "",
+                     seed == 3 ? "poisson, rate: 30" : "offline");
+            check_ff_equivalence(text, 0, seed);
+        }
 }
 
 /* M/D/1: one request at a time (max_num_seqs 1), one output token, fixed prompt: the
