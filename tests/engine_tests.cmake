@@ -1,6 +1,7 @@
 # Engine, output and CLI tests (included from tests/CMakeLists.txt).
 ss_add_unit_test(test_engine ss_cli)
 ss_add_unit_test(test_scenario ss_workloads)
+ss_add_unit_test(test_arrival ss_engine)
 
 # Bad input: each case must fail cleanly (no crash), naming file, line and key.
 set(B tests/data/bad)

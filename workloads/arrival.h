@@ -1,7 +1,13 @@
 /* Arrival processes: event-driven plug-ins that say when the next request of a source
- * arrives. Nothing is pre-generated: the engine asks next() after each arrival, and tells the
- * process when one of its requests completes (closed-loop clients need this), so memory
- * never grows with the number of requests. */
+ * arrives. Nothing is pre-generated: the engine keeps at most one arrival event per source
+ * and asks the process for the next one after each arrival and after each completion, so
+ * memory never grows with the number of requests.
+ *
+ * Protocol: next() says when the next request would arrive without consuming it (calling it
+ * again gives the same answer until something changes); consume() is called when that
+ * arrival happens. on_complete() reports that one of the source's requests finished; a
+ * closed-loop process then has a client free again, and if its next arrival becomes earlier
+ * than the one the engine holds, the engine supersedes its event. */
 #ifndef SS_WORKLOADS_ARRIVAL_H
 #define SS_WORKLOADS_ARRIVAL_H
 
@@ -28,9 +34,11 @@ typedef struct ss_arrival_ops {
     ss_rc (*check)(const void *cfg, const char **key, char *why, size_t why_n);
     ss_rc (*create)(const void *cfg, ss_rng *rng, void **state, ss_diag *d);
     void (*destroy)(void *state);
-    /* Time of the next arrival (>= now), or SS_TIME_NEVER if none is due now; called after
-     * every arrival and after every completion while none is pending. */
+    /* Time of the next arrival (>= now, or earlier if it was already due), or SS_TIME_NEVER
+     * if none is due; does not consume it. */
     ss_time_ns (*next)(void *state, ss_time_ns now);
+    /* The arrival last returned by next() happened at `now`. */
+    void (*consume)(void *state, ss_time_ns now);
     /* One of this source's requests finished or was rejected at `now` (may be NULL). */
     void (*on_complete)(void *state, ss_time_ns now);
 } ss_arrival_ops;

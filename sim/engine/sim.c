@@ -71,12 +71,14 @@ static ss_rc schedule_next_arrival(ss_sim *s, ss_time_ns now)
 {
     ss_source *src = &s->src;
     const ss_workload *w = &s->sc->workload;
-    if (src->pending) return SS_OK;
     if (w->num_requests && src->issued >= (uint64_t)w->num_requests) return SS_OK;
     ss_time_ns t = w->requests ? w->requests[src->issued].at : src->ops->next(src->state, now);
     if (t == SS_TIME_NEVER) return SS_OK;
     if (t < now) t = now;
     if (w->duration && t > w->duration) return SS_OK;
+    /* At most one arrival event per source: an earlier one supersedes the pending event,
+     * which is then ignored when it pops (its generation is stale). */
+    if (src->pending && t >= src->pending_t) return SS_OK;
     src->pending = true;
     src->pending_t = t;
     return ss_sim_push(s, SS_EV_ARRIVAL, t, 0, ++src->gen);
@@ -87,6 +89,7 @@ static ss_rc on_arrival(ss_sim *s, const ss_event *ev)
     ss_source *src = &s->src;
     if (ev->a != src->gen) return SS_OK; /* superseded */
     src->pending = false;
+    if (src->ops) src->ops->consume(src->state, ev->t);
     ss_req *r = alloc_req(s);
     if (!r) return ss_diag_fail(s->d, SS_ERR_NOMEM, "out of memory allocating a request");
     memset(r, 0, sizeof *r);
@@ -130,13 +133,7 @@ ss_rc ss_sim_request_done(ss_sim *s, ss_req *r, ss_time_ns now)
     ss_source *src = &s->src;
     if (src->ops && src->ops->on_complete) {
         src->ops->on_complete(src->state, now);
-        /* A closed-loop client freed by this completion may want to send before the
-         * pending arrival: supersede it (generation bump) and ask again. */
-        if (src->pending) {
-            src->pending = false;
-            src->gen++;
-        }
-        return schedule_next_arrival(s, now);
+        return schedule_next_arrival(s, now); /* may supersede the pending arrival */
     }
     return SS_OK;
 }
