@@ -61,8 +61,8 @@ static const ss_key hw_keys[] = {
      .size = HWSZ(vendor), .def = NULL, .flags = SS_KEY_NO_BOUNDS,
      .help = "NVIDIA, AMD, ..."},
     {.name = "peak_flops_bf16", .type = SS_KEY_DOUBLE, .offset = HWF(peak_flops_bf16),
-     .def = NULL, .min = 0, .max = MAX_FLOPS, .flags = SS_KEY_MIN_EXCL, .unit = "FLOP/s",
-     .help = "Dense BF16/FP16 tensor peak (FP32 accumulate)."},
+     .def = NULL, .min = 1e9, .max = MAX_FLOPS, .unit = "FLOP/s",
+     .help = "Dense BF16/FP16 tensor peak (FP32 accumulate), in FLOP/s (989e12, not 989)."},
     {.name = "peak_flops_fp8", .type = SS_KEY_DOUBLE, .offset = HWF(peak_flops_fp8),
      .def = "0", .min = 0, .max = MAX_FLOPS, .unit = "FLOP/s",
      .help = "Dense FP8/INT8 tensor peak; 0 = not supported (runs at the BF16 rate)."},
@@ -70,13 +70,13 @@ static const ss_key hw_keys[] = {
      .def = "0", .min = 0, .max = MAX_FLOPS, .unit = "FLOP/s",
      .help = "Dense FP4 tensor peak; 0 = not supported (runs at the FP8 or BF16 rate)."},
     {.name = "peak_flops_fp32", .type = SS_KEY_DOUBLE, .offset = HWF(peak_flops_fp32),
-     .def = NULL, .min = 0, .max = MAX_FLOPS, .flags = SS_KEY_MIN_EXCL, .unit = "FLOP/s",
+     .def = NULL, .min = 1e9, .max = MAX_FLOPS, .unit = "FLOP/s",
      .help = "FP32 peak of the CUDA/vector cores (non-tensor); element-wise operators."},
     {.name = "hbm_bytes", .type = SS_KEY_BYTES, .offset = HWF(hbm_bytes), .def = NULL,
      .min = 0, .max = 1e15, .flags = SS_KEY_MIN_EXCL, .unit = "bytes",
      .help = "Device memory capacity (80GiB = 85899345920)."},
     {.name = "hbm_bandwidth", .type = SS_KEY_DOUBLE, .offset = HWF(hbm_bandwidth), .def = NULL,
-     .min = 0, .max = MAX_BW, .flags = SS_KEY_MIN_EXCL, .unit = "B/s",
+     .min = 1e9, .max = MAX_BW, .unit = "B/s",
      .help = "Peak device memory bandwidth."},
     {.name = "link_bandwidth", .type = SS_KEY_DOUBLE, .offset = HWF(link_bandwidth),
      .def = NULL, .min = 0, .max = MAX_BW, .flags = SS_KEY_MIN_EXCL, .unit = "B/s",
@@ -349,7 +349,7 @@ ss_rc ss_hw_load(const char *name_or_path, const char *base_dir, ss_hw *out, ss_
     ss_rc rc;
     if (is_path(name_or_path)) {
         char path[4096];
-        int w = (name_or_path[0] == '/' || !base_dir || !base_dir[0])
+        int w = (name_or_path[0] == '/' || !base_dir || !base_dir[0] || !strcmp(base_dir, "."))
                     ? snprintf(path, sizeof path, "%s", name_or_path)
                     : snprintf(path, sizeof path, "%s/%s", base_dir, name_or_path);
         if (w < 0 || (size_t)w >= sizeof path)

@@ -342,7 +342,7 @@ ss_rc ss_model_load(const char *name_or_path, const char *base_dir, ss_model *ou
     const char *s = name_or_path;
     if (strchr(s, '/') || ends_with_ci(s, ".yaml") || ends_with_ci(s, ".yml")) {
         char path[4096];
-        int w = (s[0] == '/' || !base_dir || !base_dir[0])
+        int w = (s[0] == '/' || !base_dir || !base_dir[0] || !strcmp(base_dir, "."))
                     ? snprintf(path, sizeof path, "%s", s)
                     : snprintf(path, sizeof path, "%s/%s", base_dir, s);
         if (w < 0 || (size_t)w >= sizeof path)

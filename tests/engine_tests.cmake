@@ -67,3 +67,10 @@ ss_add_cli_fail_test(cli_swap_no_space "replica.preemption_mode.*needs host memo
 ss_add_cli_fail_test(cli_sarathi_small_chunk "replica.chunk_size.*smaller than one decode batch" run tests/data/good/small.yaml --set replica.scheduler=sarathi --set replica.chunk_size=16)
 ss_add_cli_fail_test(cli_sarathi_zero_chunk "replica.chunk_size.*smaller than one decode batch|chunk_size.*out of range" run tests/data/good/small.yaml --set replica.scheduler=sarathi --set replica.chunk_size=0)
 ss_add_cli_fail_test(cli_v1_budget "replica.max_num_batched_tokens.*smaller than one decode batch" run tests/data/good/small.yaml --set replica.scheduler=vllm_v1 --set replica.max_num_batched_tokens=8)
+
+# Hardening (review findings): nonsense that would hang or overflow is refused up front.
+ss_add_cli_fail_test(cli_sample_too_fine "output.kv_sample_interval.*too fine" run tests/data/good/small.yaml --set output.kv_sample_interval=1ns)
+ss_add_cli_fail_test(cli_empty_out "output directory name is empty" run tests/data/good/small.yaml --out=)
+ss_add_cli_fail_test(cli_not_regular "/dev/null: not a regular file" run /dev/null)
+ss_add_cli_fail_test(cli_set_names_origin "^servesim: error: --set: key 'workload.arrival.rate'" run tests/data/good/small.yaml --set workload.arrival.rate=-1)
+ss_add_cli_fail_test(cli_bench_bad_requests "Usage: servesim bench" bench --requests 1e3)

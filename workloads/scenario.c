@@ -123,7 +123,8 @@ static const ss_key output_keys[] = {
     {"iteration_sample", SS_KEY_INT64, O(iteration_sample), 0, "1", 1, 1e12, 0, "iterations",
      "Keep one iteration record in N (for huge runs).", NULL},
     {"kv_sample_interval", SS_KEY_DURATION, O(kv_sample_interval), 0, "1s", 0, 1e9, 0, "s",
-     "Period of the KV-utilisation / queue timeline; 0 = off.", NULL},
+     "Period of the KV-utilisation / queue timeline; 0 = off, else at least 1ms. Rows are "
+     "skipped while nothing can change (the previous row holds).", NULL},
     END_ROW};
 #undef O
 
@@ -350,7 +351,15 @@ static ss_rc load_workload(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root
 
 static ss_rc load_output(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root, ss_diag *d)
 {
-    return ss_cfg_apply(sc->doc, node, root, "output", output_keys, &sc->output, d);
+    ss_rc rc = ss_cfg_apply(sc->doc, node, root, "output", output_keys, &sc->output, d);
+    if (rc) return rc;
+    ss_time_ns dt = sc->output.kv_sample_interval;
+    if (dt > 0 && dt < 1000000)
+        return ss_cfg_error(d, SS_ERR_INVALID, sc->doc, ss_node_get(sc->doc, node,
+                                                                   "kv_sample_interval"),
+                            "output.kv_sample_interval",
+                            "%lld ns is too fine: use 0 (off) or at least 1ms", (long long)dt);
+    return SS_OK;
 }
 
 static ss_rc load(ss_scenario *sc, ss_diag *d)
@@ -397,12 +406,17 @@ static ss_rc apply_overrides(ss_scenario *sc, const ss_overrides *ov, ss_diag *d
             return ss_diag_fail(d, SS_ERR_INVALID, "override '%s': expected KEY=VALUE",
                                 ov->items[i]);
         char key[256];
+        if ((size_t)(eq - ov->items[i]) >= sizeof key)
+            return ss_diag_fail(d, SS_ERR_INVALID, "override key too long: %s", ov->items[i]);
         snprintf(key, sizeof key, "%.*s", (int)(eq - ov->items[i]), ov->items[i]);
         ss_rc rc = ss_doc_set(sc->doc, key, eq + 1, d);
         if (rc) return rc;
         int w = snprintf(sc->overrides + used, sizeof sc->overrides - used, "%s\n",
                          ov->items[i]);
-        if (w > 0 && used + (size_t)w < sizeof sc->overrides) used += (size_t)w;
+        if (w < 0 || used + (size_t)w >= sizeof sc->overrides)
+            return ss_diag_fail(d, SS_ERR_INVALID, "overrides too long to record (at most %zu "
+                                                   "characters in all)", sizeof sc->overrides - 1);
+        used += (size_t)w;
     }
     return SS_OK;
 }

@@ -73,7 +73,12 @@ int ss_cmd_bench(int argc, char **argv, double t_start)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': requests = atoll(optarg); if (requests <= 0) goto usage; break;
+        case 'n': {
+            char *end;
+            requests = strtoll(optarg, &end, 10);
+            if (*end || requests <= 0) goto usage;
+            break;
+        }
         case 'o': only = optarg; break;
         case 'd': dir = optarg; break;
         case 'h':

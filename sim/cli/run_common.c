@@ -17,6 +17,9 @@
 ss_rc ss_mkdir_p(const char *dir, ss_diag *d)
 {
     char buf[4096];
+    if (!dir[0]) return ss_diag_fail(d, SS_ERR_INVALID, "the output directory name is empty");
+    if (strlen(dir) >= sizeof buf - 64)
+        return ss_diag_set(d, SS_ERR_INVALID, dir, 0, 0, NULL, "output directory name too long");
     snprintf(buf, sizeof buf, "%s", dir);
     for (char *p = buf + 1;; p++) {
         char c = *p;

@@ -17,6 +17,12 @@
 
 #include "sim/core/time.h"
 
+#include <sys/stat.h>
+
+/* Configuration files are small; refuse anything that is clearly not one (a device, a
+ * multi-megabyte dump) before libyaml reads it. */
+#define SS_DOC_MAX_BYTES (16 * 1024 * 1024)
+
 struct ss_doc {
     yaml_document_t doc;
     char *name;
@@ -95,6 +101,16 @@ ss_rc ss_doc_load_string(const char *name, const char *text, size_t len, ss_doc 
 ss_rc ss_doc_load_file(const char *path, ss_doc **out, ss_diag *d)
 {
     *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return ss_diag_set(d, SS_ERR_IO, path, 0, 0, NULL, "cannot open file: %s",
+                           strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ss_diag_set(d, SS_ERR_IO, path, 0, 0, NULL, "not a regular file");
+    if (st.st_size > SS_DOC_MAX_BYTES)
+        return ss_diag_set(d, SS_ERR_INVALID, path, 0, 0, NULL,
+                           "file too large for a configuration file (%lld bytes, at most %d)",
+                           (long long)st.st_size, SS_DOC_MAX_BYTES);
     FILE *f = fopen(path, "rb");
     if (!f)
         return ss_diag_set(d, SS_ERR_IO, path, 0, 0, NULL, "cannot open file: %s",
@@ -309,6 +325,8 @@ ss_rc ss_cfg_error(ss_diag *d, ss_rc rc, ss_doc *doc, const yaml_node_t *node,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (node && node->start_mark.line == (size_t)-1) /* the value came from an override */
+        return ss_diag_set(d, rc, "--set", 0, 0, keypath, "%s", msg);
     return ss_diag_set(d, rc, doc ? doc->name : NULL, line, col, keypath, "%s", msg);
 }
 

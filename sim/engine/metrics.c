@@ -152,10 +152,10 @@ static void batch_stat(const ss_metrics *m, ss_stat *out)
     out->n = n;
     if (!n) return;
     out->mean = sum / (double)n;
-    const double qs[4] = {0.5, 0.9, 0.95, 0.99};
+    const uint64_t qs[4] = {50, 90, 95, 99}; /* percent: rank = ceil(n q / 100) exactly */
     double *dst[4] = {&out->p50, &out->p90, &out->p95, &out->p99};
     for (int i = 0; i < 4; i++) {
-        uint64_t rank = (uint64_t)((double)n * qs[i] + 0.999999999), cum = 0;
+        uint64_t rank = (n * qs[i] + 99) / 100, cum = 0;
         if (rank < 1) rank = 1;
         for (size_t b = 0; b < m->batch_cap; b++) {
             cum += m->batch_counts[b];

@@ -8,8 +8,9 @@
  * iteration end times (SimGrid's "ask when the next change happens").
  *
  * Invariants (checked in tests/unit/test_engine.c): kv.used equals the sum of kv_blocks of
- * the requests the scheduler holds and never exceeds kv.total; a request is in at most one
- * place (scheduler or finished); every arrival ends finished or rejected exactly once. */
+ * the requests the scheduler holds on the GPU (swapped-out requests keep their count, on
+ * the host) and never exceeds kv.total; a request is in at most one place (scheduler or
+ * finished); every arrival ends finished or rejected exactly once. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,6 +254,8 @@ static ss_rc fast_forward(ss_sim *s, ss_replica *r, ss_time_ns now, ss_batch_sha
         prev_end = t;
         prev_dur = d;
         t = ss_time_add(t, d);
+        if (t == SS_TIME_NEVER)
+            return ss_diag_fail(s->d, SS_ERR_INVALID, "simulated time overflow");
         i++;
     }
     uint32_t k = i - 1; /* iterations completed inline */
@@ -318,6 +321,12 @@ ss_rc ss_replica_on_iteration(ss_sim *s, ss_replica *r, ss_time_ns now)
     r->iter_start = now;
     if ((rc = record_iteration(s, r, now, dur, &sh))) return rc;
     ss_time_ns end = ss_time_add(now, dur);
+    if (end == SS_TIME_NEVER)
+        return ss_diag_fail(s->d, SS_ERR_INVALID,
+                            "simulated time overflow: an iteration of %lld ns starting at %lld ns "
+                            "ends past the ~292-year range of the clock (check the hardware "
+                            "profile's units: FLOP/s and B/s, not TFLOP/s or TB/s)",
+                            (long long)dur, (long long)now);
     if (s->fast_forward && !s->obs.on_batch && sh.num_prefill_seqs == 0 && r->sched->steady &&
         r->sched->steady(r->sched_state) && (rc = fast_forward(s, r, now, &sh, dur, &end)))
         return rc;

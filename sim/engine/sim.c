@@ -72,6 +72,7 @@ static ss_rc schedule_next_arrival(ss_sim *s, ss_time_ns now)
     ss_source *src = &s->src;
     const ss_workload *w = &s->sc->workload;
     if (w->num_requests && src->issued >= (uint64_t)w->num_requests) return SS_OK;
+    if (w->requests && src->issued >= w->nrequests) return SS_OK;
     ss_time_ns t = w->requests ? w->requests[src->issued].at : src->ops->next(src->state, now);
     if (t == SS_TIME_NEVER) return SS_OK;
     if (t < now) t = now;
@@ -152,9 +153,16 @@ static ss_rc on_sample(ss_sim *s, const ss_event *ev)
         if (s->obs.on_sample(s->obs.ctx, &rec))
             return ss_diag_fail(s->d, SS_ERR_DB, "writing timeline sample failed");
     }
-    /* Keep sampling only while something else can still happen. */
-    if (ss_eq_size(&s->q) == 0) return SS_OK;
-    return ss_sim_push(s, SS_EV_SAMPLE, ev->t + s->sc->output.kv_sample_interval, 0, 0);
+    /* Keep sampling only while something else can still happen. Occupancy changes only at
+     * events, so skip the grid points before the next one: they would repeat this row (and
+     * a long idle gap would otherwise write millions of identical rows). */
+    ss_time_ns next_ev = ss_eq_peek_time(&s->q);
+    if (next_ev == SS_TIME_NEVER) return SS_OK;
+    ss_time_ns dt = s->sc->output.kv_sample_interval;
+    ss_time_ns next = ss_time_add(ev->t, dt);
+    if (next < next_ev) next = ss_time_add(ev->t, ((next_ev - ev->t + dt - 1) / dt) * dt);
+    if (next == SS_TIME_NEVER) return SS_OK;
+    return ss_sim_push(s, SS_EV_SAMPLE, next, 0, 0);
 }
 
 /* ================================================================== run */
