@@ -88,6 +88,13 @@ typedef struct roof {
             double a, b; /* seconds per unit of feature: compute side, memory side */
         } terms[2 * (SS_MODEL_MAX_GROUPS + 1) * SS_OP_COUNT * 9];
         double lin[9]; /* launch, collective and overhead terms: plain linear part */
+        unsigned char dep[2 * (SS_MODEL_MAX_GROUPS + 1) * SS_OP_COUNT]; /* row reads x[7] */
+        int ndep, dep_rows[2 * (SS_MODEL_MAX_GROUPS + 1) * SS_OP_COUNT];
+        /* Memo of the rows that do not read decode_ctx_tokens (x[7]): a decode stretch
+         * changes nothing else from one iteration to the next. */
+        int memo_valid;
+        double memo_x[9];
+        double memo_indep;
     } pat[8];
 } roof;
 
@@ -229,20 +236,38 @@ static int all_rows(const roof *r, const double x[NFEAT], double (*out)[3])
     return row;
 }
 
-static double eval_pattern(const struct pattern *pt, const double x[NFEAT])
+static inline double row_seconds(const struct pattern *pt, int row, const double x[NFEAT])
 {
-    double t = 0;
-    int j = 0;
-    for (int row = 0; row < pt->nrows; row++) {
-        double a = 0, b = 0;
-        for (; j < pt->row_end[row]; j++) {
-            a += pt->terms[j].a * x[pt->terms[j].feat];
-            b += pt->terms[j].b * x[pt->terms[j].feat];
-        }
-        t += a > b ? a : b;
+    double a = 0, b = 0;
+    for (int j = row ? pt->row_end[row - 1] : 0; j < pt->row_end[row]; j++) {
+        a += pt->terms[j].a * x[pt->terms[j].feat];
+        b += pt->terms[j].b * x[pt->terms[j].feat];
     }
-    for (int f = 0; f < NFEAT; f++) t += pt->lin[f] * x[f];
-    return t;
+    return a > b ? a : b;
+}
+
+/* Sum of the rows that do not read decode_ctx_tokens, plus those that do, plus the linear
+ * part, always in this order, so that reusing the first sum (memo) gives the very same
+ * double as recomputing it. */
+static double eval_pattern(struct pattern *pt, const double x[NFEAT])
+{
+    int same = pt->memo_valid;
+    for (int f = 0; same && f < NFEAT; f++)
+        if (f != 7 && x[f] != pt->memo_x[f]) same = 0;
+    double indep = 0;
+    if (same) {
+        indep = pt->memo_indep;
+    } else {
+        for (int row = 0; row < pt->nrows; row++)
+            if (!pt->dep[row]) indep += row_seconds(pt, row, x);
+        memcpy(pt->memo_x, x, sizeof pt->memo_x);
+        pt->memo_indep = indep;
+        pt->memo_valid = 1;
+    }
+    double dep = 0, lin = 0;
+    for (int k = 0; k < pt->ndep; k++) dep += row_seconds(pt, pt->dep_rows[k], x);
+    for (int f = 0; f < NFEAT; f++) lin += pt->lin[f] * x[f];
+    return indep + dep + lin;
 }
 
 static double direct_seconds(const roof *r, const ss_batch_shape *b);
@@ -285,6 +310,7 @@ static void compile_pattern(roof *r, int p)
     pt->nterms = 0;
     memset(pt->lin, 0, sizeof pt->lin);
     for (int row = 0; row < nrows; row++) {
+        pt->dep[row] = coef[row][0][7] != 0 || coef[row][1][7] != 0;
         for (int f = 0; f < NFEAT; f++) {
             if (coef[row][0][f] != 0 || coef[row][1][f] != 0) {
                 pt->terms[pt->nterms].feat = f;
@@ -297,8 +323,12 @@ static void compile_pattern(roof *r, int p)
         pt->row_end[row] = pt->nterms;
     }
     pt->lin[0] += r->overhead_s;
+    pt->ndep = 0;
+    for (int row = 0; row < nrows; row++)
+        if (pt->dep[row]) pt->dep_rows[pt->ndep++] = row;
     /* verify at two more points of the pattern */
     pt->state = 1;
+    pt->memo_valid = 0;
     for (double sc = 2; sc <= 3; sc++) {
         pattern_point(p, sc, x);
         ss_batch_shape b;
