@@ -81,7 +81,7 @@ static const ss_key par_keys[] = {
 typedef struct workload_cfg {
     yaml_node_t *arrival, *prompt, *output, *requests;
     int64_t num_requests;
-    ss_time_ns duration;
+    ss_time_ns duration, warmup, cutoff;
 } workload_cfg;
 #define W(f) offsetof(workload_cfg, f)
 static const ss_key workload_keys[] = {
@@ -95,6 +95,12 @@ static const ss_key workload_keys[] = {
      "Requests to issue; 0 = no limit (then `duration` must be set).", NULL},
     {"duration", SS_KEY_DURATION, W(duration), 0, "0", 0, 1e9, 0, "s",
      "No request arrives after this simulated time; 0 = no limit.", NULL},
+    {"warmup", SS_KEY_DURATION, W(warmup), 0, "0", 0, 1e9, 0, "s",
+     "Requests arriving before this time are simulated and recorded but left out of the "
+     "metrics (warm-up); the summary says how many.", NULL},
+    {"cutoff", SS_KEY_DURATION, W(cutoff), 0, "0", 0, 1e9, 0, "s",
+     "Requests arriving after this time are left out of the metrics (cool-down); 0 = none.",
+     NULL},
     {"prompt_tokens", SS_KEY_NODE, W(prompt), 0, "", 0, 0, 0, "tokens",
      "Prompt length: an integer, or {dist: NAME, ...} with NAME one of fixed, uniform, normal, lognormal. Required "
      "with `arrival`.", NULL},
@@ -299,6 +305,12 @@ static ss_rc load_workload(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root
     ss_workload *w = &sc->workload;
     w->num_requests = wc.num_requests;
     w->duration = wc.duration;
+    w->warmup = wc.warmup;
+    w->cutoff = wc.cutoff;
+    if (w->cutoff && w->cutoff <= w->warmup)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, "cutoff"),
+                            "workload.cutoff", "the cut-off must come after the warm-up (%.3f s)",
+                            ss_time_to_s(w->warmup));
     if (wc.requests) return load_explicit(sc, &wc, node, d);
     if (!wc.arrival)
         return ss_cfg_error(d, SS_ERR_INVALID, doc, node, "workload.arrival",

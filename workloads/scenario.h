@@ -54,6 +54,8 @@ typedef struct ss_workload {
     void *arrival_cfg;          /* owned; arrival->cfg_size bytes */
     int64_t num_requests;       /* 0 = unlimited (then duration must be set) */
     ss_time_ns duration;        /* 0 = unlimited: no arrival after this time */
+    ss_time_ns warmup;          /* requests arriving before this are not measured */
+    ss_time_ns cutoff;          /* requests arriving after this are not measured (0 = none) */
     ss_len_dist prompt, output;
 } ss_workload;
 

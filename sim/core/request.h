@@ -64,6 +64,8 @@ typedef struct ss_req {
     uint16_t source;            /* arrival source that issued it */
     uint8_t state;              /* ss_req_state */
     uint8_t reject;             /* ss_reject_reason */
+    uint8_t measured;           /* 1 if it counts in the metrics (inside the measurement
+                                   window: after warm-up, before the cut-off) */
     int16_t prefill_instance;   /* instance that computed the prompt (-1: none yet) */
     int16_t decode_instance;    /* instance that generated the last token */
     uint32_t sched_slot;        /* scheduler's private index (position in its queues) */

@@ -37,6 +37,7 @@ int ss_metrics_init(ss_metrics *m, size_t max_batch, int64_t kv_total)
 {
     memset(m, 0, sizeof *m);
     m->first_arrival = -1;
+    m->meas_first_arrival = -1;
     m->kv_total = kv_total;
     m->batch_cap = max_batch + 1;
     m->batch_counts = calloc(m->batch_cap, sizeof *m->batch_counts);
@@ -59,10 +60,15 @@ int ss_metrics_finish(ss_metrics *m, const ss_req *r)
 {
     double e2e = ss_time_to_s(r->finish - r->arrival);
     m->finished++;
-    m->input_tokens += r->prompt_tokens;
-    m->output_tokens += r->generated;
     m->preemptions += r->preemptions;
     if (r->finish > m->last_finish) m->last_finish = r->finish;
+    if (!r->measured) {
+        m->excluded++;
+        return 0;
+    }
+    if (r->finish > m->meas_last_finish) m->meas_last_finish = r->finish;
+    m->input_tokens += r->prompt_tokens;
+    m->output_tokens += r->generated;
     if (dvec_push(&m->req[SS_M_QUEUE], ss_time_to_s(r->first_scheduled - r->arrival)) ||
         dvec_push(&m->req[SS_M_TTFT], ss_time_to_s(r->first_token - r->arrival)) ||
         dvec_push(&m->req[SS_M_E2E], e2e) ||
@@ -176,6 +182,7 @@ void ss_metrics_summarize(ss_metrics *m, ss_summary *s)
 {
     memset(s, 0, sizeof *s);
     s->arrived = m->arrived;
+    s->excluded = m->excluded;
     s->finished = m->finished;
     s->rejected = m->rejected;
     s->preemptions = m->preemptions;
@@ -185,12 +192,18 @@ void ss_metrics_summarize(ss_metrics *m, ss_summary *s)
     ss_time_ns span = m->first_arrival >= 0 && m->last_finish > m->first_arrival
                           ? m->last_finish - m->first_arrival
                           : 0;
-    s->duration_s = ss_time_to_s(span);
-    if (span > 0) {
-        s->request_throughput = (double)m->finished / s->duration_s;
+    ss_time_ns mspan = m->meas_first_arrival >= 0 && m->meas_last_finish > m->meas_first_arrival
+                           ? m->meas_last_finish - m->meas_first_arrival
+                           : 0;
+    s->run_duration_s = ss_time_to_s(span);
+    s->duration_s = ss_time_to_s(mspan);
+    if (mspan > 0) {
+        s->request_throughput = (double)m->req[SS_M_E2E].n / s->duration_s;
         s->input_throughput = (double)m->input_tokens / s->duration_s;
         s->output_throughput = (double)m->output_tokens / s->duration_s;
         s->total_throughput = s->input_throughput + s->output_throughput;
+    }
+    if (span > 0) {
         s->busy_fraction = m->busy_ns / (double)span;
         if (m->kv_total > 0)
             s->kv_util_mean = m->kv_used_integral / ((double)span * (double)m->kv_total);

@@ -50,8 +50,10 @@ const char *ss_metric_req_name(ss_metric_req m);
 
 typedef struct ss_metrics {
     uint64_t arrived, finished, rejected, preemptions, iterations;
-    uint64_t input_tokens, output_tokens; /* of finished requests */
-    ss_time_ns first_arrival, last_finish;
+    uint64_t excluded;                    /* outside the measurement window */
+    uint64_t input_tokens, output_tokens; /* of measured finished requests */
+    ss_time_ns first_arrival, last_finish; /* all requests: the run's span */
+    ss_time_ns meas_first_arrival, meas_last_finish; /* measured requests only */
     ss_dvec req[SS_M_REQ_COUNT];
     ss_hist itl;
     /* batch size (sequences per iteration) distribution: counts[b] */
@@ -66,17 +68,19 @@ typedef struct ss_metrics {
 
 typedef struct ss_summary {
     uint64_t arrived, finished, rejected, preemptions, iterations;
+    uint64_t excluded;          /* requests outside the measurement window (warm-up/cut-off) */
     uint64_t input_tokens, output_tokens;
-    double duration_s;          /* first arrival -> last completion */
+    double duration_s;          /* measured requests: first arrival -> last completion */
+    double run_duration_s;      /* all requests: first arrival -> last completion */
     double request_throughput;  /* finished / duration, req/s */
     double input_throughput;    /* tok/s */
     double output_throughput;   /* tok/s */
     double total_throughput;    /* tok/s */
-    double busy_fraction;       /* time the instance was running an iteration / duration */
+    double busy_fraction;       /* time the instance was running an iteration / run duration */
     ss_stat req[SS_M_REQ_COUNT];
     ss_stat itl_s;
     ss_stat batch_size;         /* sequences per iteration */
-    double kv_util_mean;        /* time-weighted over duration, fraction of blocks */
+    double kv_util_mean;        /* time-weighted over the run duration, fraction of blocks */
     double kv_util_peak;
     int64_t kv_blocks_total;
 } ss_summary;

@@ -108,7 +108,7 @@ static ss_rc complete_batch(ss_sim *s, ss_replica *r, ss_time_ns now)
         q->generated++;
         if (q->generated == 1) {
             q->first_token = now;
-        } else {
+        } else if (q->measured) {
             ss_time_ns gap = now - q->last_token;
             if (gap != run_gap) {
                 ss_metrics_itl(&s->m, run_gap, run_n);
@@ -221,10 +221,11 @@ static ss_rc fast_forward(ss_sim *s, ss_replica *r, ss_time_ns now, ss_batch_sha
     ss_time_ns next_event = ss_eq_peek_time(&s->q);
     if (t >= next_event) return SS_OK;
     /* i iterations may complete inline only while nobody finishes: i < min remaining. */
-    uint32_t rem_min = UINT32_MAX;
+    uint32_t rem_min = UINT32_MAX, n_measured = 0;
     memset(r->phase, 0, bs * sizeof *r->phase);
     for (uint32_t j = 0; j < n; j++) {
         const ss_req *q = r->batch.items[j].r;
+        n_measured += q->measured;
         uint32_t rem = q->output_tokens - q->generated;
         if (rem < rem_min) rem_min = rem;
         /* the block invariant the phase histogram relies on; otherwise take the slow path */
@@ -241,7 +242,7 @@ static ss_rc fast_forward(ss_sim *s, ss_replica *r, ss_time_ns now, ss_batch_sha
         if (free_blocks < (int64_t)need + 1) break; /* a preemption check could fail */
         s->events++;
         ss_metrics_kv(&s->m, t, r->kv.used);
-        if (i >= 2) ss_metrics_itl(&s->m, prev_dur, n);
+        if (i >= 2) ss_metrics_itl(&s->m, prev_dur, n_measured);
         r->kv.used += need;
         free_blocks -= need;
         if (r->kv.used > s->m.kv_peak) s->m.kv_peak = r->kv.used;
@@ -267,12 +268,14 @@ static ss_rc fast_forward(ss_sim *s, ss_replica *r, ss_time_ns now, ss_batch_sha
     for (uint32_t j = 0; j < n; j++) {
         ss_req *q = r->batch.items[j].r;
         ss_time_ns gap = t1 - q->last_token;
-        if (gap != run_gap) {
-            ss_metrics_itl(&s->m, run_gap, run_n);
-            run_gap = gap;
-            run_n = 0;
+        if (q->measured) {
+            if (gap != run_gap) {
+                ss_metrics_itl(&s->m, run_gap, run_n);
+                run_gap = gap;
+                run_n = 0;
+            }
+            run_n++;
         }
-        run_n++;
         q->computed += k;
         q->generated += k;
         q->last_token = prev_end;

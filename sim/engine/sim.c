@@ -113,8 +113,10 @@ static ss_rc on_arrival(ss_sim *s, const ss_event *ev)
         r->output_tokens = ss_len_sample(&w->output, &src->rng_output);
     }
     r->state = SS_REQ_WAITING;
+    r->measured = ev->t >= w->warmup && (!w->cutoff || ev->t <= w->cutoff);
     s->m.arrived++;
     if (s->m.first_arrival < 0) s->m.first_arrival = ev->t;
+    if (r->measured && s->m.meas_first_arrival < 0) s->m.meas_first_arrival = ev->t;
     ss_rc rc = ss_replica_submit(s, &s->rep, r);
     if (rc) return rc;
     return schedule_next_arrival(s, ev->t);
@@ -127,6 +129,7 @@ ss_rc ss_sim_request_done(ss_sim *s, ss_req *r, ss_time_ns now)
             return ss_diag_fail(s->d, SS_ERR_NOMEM, "out of memory recording metrics");
     } else {
         s->m.rejected++;
+        if (!r->measured) s->m.excluded++;
         if (now > s->m.last_finish) s->m.last_finish = now;
     }
     if (s->obs.on_request && s->obs.on_request(s->obs.ctx, r))

@@ -14,7 +14,7 @@
 /* Request rows are inserted REQ_BATCH at a time with one multi-row INSERT: SQLite's
  * per-statement cost (VM start and halt) is then paid once per batch, not per row. */
 #define REQ_BATCH 64
-#define REQ_COLS 13
+#define REQ_COLS 14
 
 struct ss_resdb {
     sqlite3 *db;
@@ -36,7 +36,7 @@ static const char *const schema_sql =
     " reject_reason TEXT, arrival_ns INTEGER, first_scheduled_ns INTEGER,"
     " first_token_ns INTEGER, finish_ns INTEGER, prompt_tokens INTEGER,"
     " output_tokens INTEGER, preemptions INTEGER, prefill_instance INTEGER,"
-    " decode_instance INTEGER);\n"
+    " decode_instance INTEGER, measured INTEGER);\n"
     "CREATE VIEW request_metrics AS SELECT id, state,"
     " (first_scheduled_ns - arrival_ns) / 1e9 AS queue_s,"
     " (first_token_ns - arrival_ns) / 1e9 AS ttft_s,"
@@ -44,7 +44,7 @@ static const char *const schema_sql =
     " (output_tokens - 1) END AS tpot_s,"
     " (finish_ns - arrival_ns) / 1e9 AS e2e_s,"
     " (finish_ns - arrival_ns) / 1e9 / output_tokens AS normalized_latency_s_per_token"
-    " FROM requests WHERE state = 'finished';\n"
+    " FROM requests WHERE state = 'finished' AND measured = 1;\n"
     "CREATE TABLE iterations(instance INTEGER, idx INTEGER, start_ns INTEGER,"
     " duration_ns INTEGER, num_seqs INTEGER, num_prefill_seqs INTEGER,"
     " num_decode_seqs INTEGER, prefill_tokens INTEGER, decode_tokens INTEGER,"
@@ -104,14 +104,14 @@ ss_rc ss_resdb_open(const char *path, const ss_scenario *sc, uint64_t seed, ss_r
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
     if (step != SQLITE_DONE) goto sqlfail;
-    char sql[REQ_BATCH * 30 + 64];
+    char sql[REQ_BATCH * 32 + 64];
     size_t used = (size_t)snprintf(sql, sizeof sql, "INSERT INTO requests VALUES");
     for (int i = 0; i < REQ_BATCH; i++)
-        used += (size_t)snprintf(sql + used, sizeof sql - used, "%s(?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                 i ? "," : "");
+        used += (size_t)snprintf(sql + used, sizeof sql - used,
+                                 "%s(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", i ? "," : "");
     if (sqlite3_prepare_v2(r->db, sql, -1, &r->ins_req, NULL) ||
-        sqlite3_prepare_v2(r->db, "INSERT INTO requests VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
-                           &r->ins_req1, NULL) ||
+        sqlite3_prepare_v2(r->db, "INSERT INTO requests VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &r->ins_req1, NULL) ||
         sqlite3_prepare_v2(r->db, "INSERT INTO iterations VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1,
                            &r->ins_iter, NULL) ||
         sqlite3_prepare_v2(r->db, "INSERT INTO timeline VALUES(?,?,?,?,?)", -1, &r->ins_sample,
@@ -171,6 +171,7 @@ static void bind_request(sqlite3_stmt *st, int row, const ss_req *q)
     else sqlite3_bind_null(st, c + 12);
     if (q->decode_instance >= 0) sqlite3_bind_int(st, c + 13, q->decode_instance);
     else sqlite3_bind_null(st, c + 13);
+    sqlite3_bind_int(st, c + 14, q->measured);
 }
 
 /* Write the buffered request rows: a full batch at once, a partial one row by row. */
@@ -295,6 +296,8 @@ ss_rc ss_resdb_write_summary(ss_resdb *db, const ss_summary *s, ss_diag *d)
               put(db, st, "requests", "finished", (double)s->finished) ||
               put(db, st, "requests", "rejected", (double)s->rejected) ||
               put(db, st, "requests", "preemptions", (double)s->preemptions) ||
+              put(db, st, "requests", "excluded", (double)s->excluded) ||
+              put(db, st, "run_duration_s", "value", s->run_duration_s) ||
               put(db, st, "iterations", "count", (double)s->iterations) ||
               put(db, st, "duration_s", "value", s->duration_s) ||
               put(db, st, "busy_fraction", "value", s->busy_fraction) ||

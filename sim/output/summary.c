@@ -40,9 +40,11 @@ char *ss_summary_json(const ss_scenario *sc, uint64_t seed, const ss_summary *s)
     cJSON_AddNumberToObject(req, "arrived", (double)s->arrived);
     cJSON_AddNumberToObject(req, "finished", (double)s->finished);
     cJSON_AddNumberToObject(req, "rejected", (double)s->rejected);
+    cJSON_AddNumberToObject(req, "excluded", (double)s->excluded);
     cJSON_AddNumberToObject(req, "preemptions", (double)s->preemptions);
     cJSON_AddNumberToObject(root, "iterations", (double)s->iterations);
     cJSON_AddNumberToObject(root, "duration_s", s->duration_s);
+    cJSON_AddNumberToObject(root, "run_duration_s", s->run_duration_s);
     cJSON_AddNumberToObject(root, "busy_fraction", s->busy_fraction);
     cJSON *tok = cJSON_AddObjectToObject(root, "tokens");
     cJSON_AddNumberToObject(tok, "input", (double)s->input_tokens);
@@ -90,8 +92,12 @@ void ss_summary_print(const ss_scenario *sc, uint64_t seed, const ss_summary *s,
     fprintf(out, "  requests   %llu arrived, %llu finished, %llu rejected, %llu preemptions\n",
             (unsigned long long)s->arrived, (unsigned long long)s->finished,
             (unsigned long long)s->rejected, (unsigned long long)s->preemptions);
+    if (s->excluded)
+        fprintf(out, "  measured   %llu requests left out of the metrics (warm-up / cut-off); "
+                     "%.2f s measured of %.2f s\n",
+                (unsigned long long)s->excluded, s->duration_s, s->run_duration_s);
     fprintf(out, "  duration   %.2f s simulated, %llu iterations, instance busy %.1f%%\n",
-            s->duration_s, (unsigned long long)s->iterations, 100 * s->busy_fraction);
+            s->run_duration_s, (unsigned long long)s->iterations, 100 * s->busy_fraction);
     fprintf(out, "  throughput %.3f req/s, %.1f input tok/s, %.1f output tok/s\n",
             s->request_throughput, s->input_throughput, s->output_throughput);
     fprintf(out, "  KV cache   mean %.1f%%, peak %.1f%% of %lld blocks\n\n",

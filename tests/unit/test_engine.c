@@ -471,6 +471,59 @@ static void test_offline_first_batch(void **st)
     ss_scenario_free(sc);
 }
 
+/* Warm-up and cut-off: requests arriving outside [warmup, cutoff] are simulated and
+ * recorded but left out of every request metric, and the summary counts them. */
+typedef struct wcount {
+    ss_time_ns warmup, cutoff;
+    uint64_t excluded, measured_finished, measured_itl, bad;
+} wcount;
+
+static int obs_window(void *ctx, const ss_req *r)
+{
+    wcount *w = ctx;
+    int in = r->arrival >= w->warmup && r->arrival <= w->cutoff;
+    if (in != r->measured) w->bad++;
+    if (!r->measured) w->excluded++;
+    else if (r->state == SS_REQ_FINISHED) {
+        w->measured_finished++;
+        w->measured_itl += r->generated - 1;
+    }
+    return 0;
+}
+
+static void test_warmup_cutoff(void **st)
+{
+    (void)st;
+    for (int ff = 0; ff < 2; ff++) {
+        ss_scenario *sc = load_text(
+            "model: llama-3.1-8b\ncluster: {pools: [{hardware: h100-sxm}]}\n"
+            "replica: {max_num_seqs: 64, max_model_len: 4096}\n"
+            "workload: {arrival: {process: poisson, rate: 20}, num_requests: 600,"
+            " warmup: 5s, cutoff: 20s,"
+            " prompt_tokens: {dist: uniform, min: 10, max: 1000},"
+            " output_tokens: {dist: uniform, min: 1, max: 400}}\n"
+            "output: {kv_sample_interval: 0}\n");
+        wcount w = {.warmup = 5 * SS_NS_PER_S, .cutoff = 20 * SS_NS_PER_S};
+        ss_sim_opts o = {.seed = 4, .no_fast_forward = ff};
+        ss_diag d;
+        ss_diag_clear(&d);
+        ss_sim *sim;
+        assert_int_equal(ss_sim_create(sc, &o, &sim, &d), SS_OK);
+        ss_observer obs = {.ctx = &w, .on_request = obs_window};
+        ss_sim_set_observer(sim, &obs);
+        assert_int_equal(ss_sim_run(sim, &d), SS_OK);
+        const ss_summary *sum = ss_sim_summary(sim);
+        assert_int_equal(w.bad, 0);
+        assert_true(w.excluded > 100 && w.excluded < 500);
+        assert_int_equal(sum->excluded, w.excluded);
+        assert_int_equal(sum->req[SS_M_TTFT].n, w.measured_finished);
+        assert_int_equal(sum->itl_s.n, w.measured_itl);
+        assert_true(sum->duration_s < sum->run_duration_s);
+        ss_sim_free(sim);
+        ss_scenario_free(sc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_determinism),    cmocka_unit_test(test_md1),
         cmocka_unit_test(test_kv_capacity),    cmocka_unit_test(test_offline_first_batch),
         cmocka_unit_test(test_fast_forward_equivalence),
+        cmocka_unit_test(test_warmup_cutoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
