@@ -6,11 +6,11 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const kinds[] = {"fixed", "uniform", "normal", "lognormal", NULL};
+static const char *const kinds[] = {"fixed", "uniform", "normal", "lognormal", "zipf", NULL};
 
 #define F(f) offsetof(ss_len_dist, f)
 #define DIST_ROW {"dist", SS_KEY_STRING, F(dist), 16, NULL, 0, 0, 0, NULL, \
-    "Distribution: fixed, uniform, normal or lognormal.", NULL}
+    "Distribution: fixed, uniform, normal, lognormal or zipf.", NULL}
 #define END_ROW {NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, NULL}
 static const ss_key fixed_keys[] = {
     DIST_ROW,
@@ -37,8 +37,57 @@ static const ss_key lognormal_keys[] = {
     {"min", SS_KEY_INT64, F(min), 0, "1", 1, 1e8, 0, "tokens", "clip below.", NULL},
     {"max", SS_KEY_INT64, F(max), 0, NULL, 1, 1e8, 0, "tokens", "clip above.", NULL},
     END_ROW};
+static const ss_key zipf_keys[] = {
+    DIST_ROW,
+    {"s", SS_KEY_DOUBLE, F(s), 0, NULL, 0, 20, SS_KEY_MIN_EXCL, NULL,
+     "zipf: exponent; value min + k - 1 has probability proportional to k^-s.", NULL},
+    {"min", SS_KEY_INT64, F(min), 0, "1", 1, 1e8, 0, "tokens", "zipf: smallest (most likely) value.", NULL},
+    {"max", SS_KEY_INT64, F(max), 0, NULL, 1, 1e8, 0, "tokens", "zipf: largest value.", NULL},
+    END_ROW};
 #undef F
-static const ss_key *const tables[] = {fixed_keys, uniform_keys, normal_keys, lognormal_keys};
+static const ss_key *const tables[] = {fixed_keys, uniform_keys, normal_keys, lognormal_keys,
+                                       zipf_keys};
+
+/* ------------------------------------------------------------------ bounded Zipf
+ * Rejection-inversion sampling (W. Hormann and G. Derflinger, "Rejection-inversion to
+ * generate variates from monotone discrete distributions", ACM TOMACS 6(3), 1996): O(1)
+ * memory and expected time for any range, exact for the bounded Zipf law. */
+static double zh(double s, double x) { return exp(-s * log(x)); }
+static double expm1_over(double x) { return fabs(x) > 1e-8 ? expm1(x) / x : 1 + x / 2; }
+static double log1p_over(double x) { return fabs(x) > 1e-8 ? log1p(x) / x : 1 - x / 2; }
+static double zH(double s, double x)
+{
+    double lx = log(x);
+    return expm1_over((1 - s) * lx) * lx;
+}
+static double zHinv(double s, double x)
+{
+    double t = x * (1 - s);
+    if (t < -1) t = -1;
+    return exp(log1p_over(t) * x);
+}
+
+static void zipf_setup(ss_len_dist *l)
+{
+    double n = (double)(l->max - l->min + 1), s = l->s;
+    l->z_hx1 = zH(s, 1.5) - 1;
+    l->z_hn = zH(s, n + 0.5);
+    l->z_sconst = 2 - zHinv(s, zH(s, 2.5) - zh(s, 2));
+}
+
+static uint32_t zipf_sample(const ss_len_dist *l, ss_rng *rng)
+{
+    double n = (double)(l->max - l->min + 1), s = l->s;
+    for (;;) {
+        double u = l->z_hn + gsl_rng_uniform(rng->g) * (l->z_hx1 - l->z_hn);
+        double x = zHinv(s, u);
+        double k = floor(x + 0.5);
+        if (k < 1) k = 1;
+        if (k > n) k = n;
+        if (k - x <= l->z_sconst || u >= zH(s, k + 0.5) - zh(s, k))
+            return (uint32_t)(l->min + (int64_t)k - 1);
+    }
+}
 
 ss_rc ss_len_parse(ss_doc *doc, yaml_node_t *node, yaml_node_t *parent, const char *path,
                    ss_len_dist *out, ss_diag *d)
@@ -78,10 +127,11 @@ ss_rc ss_len_parse(ss_doc *doc, yaml_node_t *node, yaml_node_t *parent, const ch
         return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, "max"), path,
                             "max (%lld) is below min (%lld)", (long long)out->max,
                             (long long)out->min);
-    if ((k == SS_LEN_NORMAL || k == SS_LEN_LOGNORMAL) && out->min > out->max)
+    if ((k == SS_LEN_NORMAL || k == SS_LEN_LOGNORMAL || k == SS_LEN_ZIPF) && out->min > out->max)
         return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, "max"), path,
                             "max (%lld) is below min (%lld)", (long long)out->max,
                             (long long)out->min);
+    if (k == SS_LEN_ZIPF) zipf_setup(out);
     return SS_OK;
 }
 
@@ -102,6 +152,7 @@ uint32_t ss_len_sample(const ss_len_dist *l, ss_rng *rng)
                                                                 (unsigned long)(l->max - l->min + 1)));
     case SS_LEN_NORMAL: return clip(l->mean + gsl_ran_gaussian(rng->g, l->sd), l->min, l->max);
     case SS_LEN_LOGNORMAL: return clip(gsl_ran_lognormal(rng->g, l->mu, l->sigma), l->min, l->max);
+    case SS_LEN_ZIPF: return zipf_sample(l, rng);
     }
     return 1;
 }
@@ -116,6 +167,15 @@ double ss_len_mean(const ss_len_dist *l)
     switch (l->kind) {
     case SS_LEN_FIXED: return (double)l->value;
     case SS_LEN_UNIFORM: return 0.5 * (double)(l->min + l->max);
+    case SS_LEN_ZIPF: {
+        double num = 0, den = 0;
+        for (int64_t k = 1; k <= l->max - l->min + 1; k++) {
+            double w = pow((double)k, -l->s);
+            num += w * (double)(l->min + k - 1);
+            den += w;
+        }
+        return num / den;
+    }
     default: break;
     }
     /* E[clip(round(X))] = sum_v v P(round(X) = v) with the tails folded onto min and max. */

@@ -1,5 +1,5 @@
 /* Token-length distributions for prompts and outputs: fixed, uniform, normal (clipped),
- * lognormal (clipped). Sampled with GSL's gsl_ran_* from the caller's named stream and
+ * lognormal (clipped), zipf (bounded). Sampled with GSL's gsl_ran_* from the caller's named stream and
  * rounded to the nearest integer, then clipped to [min, max] (min >= 1).
  *
  * In a scenario a length is either a plain integer (fixed) or a mapping with `dist` and that
@@ -12,7 +12,13 @@
 #include "sim/core/cfg.h"
 #include "sim/core/rng.h"
 
-typedef enum ss_len_kind { SS_LEN_FIXED, SS_LEN_UNIFORM, SS_LEN_NORMAL, SS_LEN_LOGNORMAL } ss_len_kind;
+typedef enum ss_len_kind {
+    SS_LEN_FIXED,
+    SS_LEN_UNIFORM,
+    SS_LEN_NORMAL,
+    SS_LEN_LOGNORMAL,
+    SS_LEN_ZIPF
+} ss_len_kind;
 
 typedef struct ss_len_dist {
     int kind;       /* ss_len_kind */
@@ -21,6 +27,8 @@ typedef struct ss_len_dist {
     int64_t min, max; /* uniform range, and clip bounds of normal/lognormal */
     double mean, sd;  /* normal */
     double mu, sigma; /* lognormal: parameters of the underlying normal (median = e^mu) */
+    double s;         /* zipf: exponent; P(min + k - 1) is proportional to k^-s, k = 1.. */
+    double z_hx1, z_hn, z_sconst; /* zipf sampler constants (rejection-inversion) */
 } ss_len_dist;
 
 /* Parse `node` (integer or mapping) at key path `path`. */

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -96,11 +97,51 @@ static void test_lengths(void **st)
     ss_scenario_free(sc);
 }
 
+/* Bounded Zipf: mean and the probability of the most likely value match the law. */
+static void test_zipf(void **st)
+{
+    (void)st;
+    const double exps[] = {0.8, 1.0, 1.5};
+    for (int e = 0; e < 3; e++) {
+        char t[512];
+        snprintf(t, sizeof t,
+                 "model: llama-3.1-8b\ncluster: {pools: [{hardware: h100-sxm}]}\n"
+                 "workload:\n  arrival: {process: offline}\n  num_requests: 3\n"
+                 "  prompt_tokens: {dist: zipf, s: %g, min: 10, max: 5000}\n"
+                 "  output_tokens: 5\n", exps[e]);
+        ss_scenario *sc;
+        ss_diag d;
+        ss_diag_clear(&d);
+        if (ss_scenario_load_string("t", t, NULL, &sc, &d)) fail_msg("%s", d.msg);
+        const ss_len_dist *l = &sc->workload.prompt;
+        ss_rng r;
+        assert_int_equal(ss_rng_init(&r, 9, 0, "t", NULL), SS_OK);
+        int n = 400000, at_min = 0;
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            uint32_t v = ss_len_sample(l, &r);
+            assert_true(v >= 10 && v <= 5000);
+            sum += v;
+            at_min += v == 10;
+        }
+        double h = 0;
+        for (int k = 1; k <= 4991; k++) h += pow(k, -exps[e]);
+        double p1 = 1.0 / h, got_p1 = (double)at_min / n, mean = sum / n, want = ss_len_mean(l);
+        printf("zipf s=%.1f mean %.2f (law %.2f), P(min) %.4f (law %.4f)\n", exps[e], mean,
+               want, got_p1, p1);
+        assert_true(fabs(mean - want) / want < 0.02);
+        assert_true(fabs(got_p1 - p1) / p1 < 0.03);
+        ss_rng_free(&r);
+        ss_scenario_free(sc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_builtins_load), cmocka_unit_test(test_defaults_resolved),
         cmocka_unit_test(test_unsupported), cmocka_unit_test(test_lengths),
+        cmocka_unit_test(test_zipf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
