@@ -2,6 +2,7 @@
 ss_add_unit_test(test_engine ss_cli)
 ss_add_unit_test(test_scenario ss_workloads)
 ss_add_unit_test(test_arrival ss_engine)
+ss_add_unit_test(test_trace ss_workloads)
 
 # Bad input: each case must fail cleanly (no crash), naming file, line and key.
 set(B tests/data/bad)
@@ -74,3 +75,9 @@ ss_add_cli_fail_test(cli_empty_out "output directory name is empty" run tests/da
 ss_add_cli_fail_test(cli_not_regular "/dev/null: not a regular file" run /dev/null)
 ss_add_cli_fail_test(cli_set_names_origin "^servesim: error: --set: key 'workload.arrival.rate'" run tests/data/good/small.yaml --set workload.arrival.rate=-1)
 ss_add_cli_fail_test(cli_bench_bad_requests "Usage: servesim bench" bench --requests 1e3)
+
+# Traces: malformed rows name file, line and field; misuse is refused.
+ss_add_cli_fail_test(cli_trace_bad_row "native_bad_negative.csv:3: field 'prompt_tokens': expected a non-negative integer, got '-5'" run ${B}/trace_bad_row.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_trace_no_times "lengths_small.csv: a lengths table has no arrival times" run ${B}/trace_no_times.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_trace_with_lengths "trace_with_lengths.yaml:5:.*workload.prompt_tokens.*the trace gives" run ${B}/trace_with_lengths.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_trace_missing "tests/data/bad/nothere.csv: cannot open" run ${B}/trace_missing.yaml --out build-test-out)

@@ -287,8 +287,10 @@ static const ss_arrival_ops closed_ops = {
     .on_complete = closed_complete,
 };
 
-const ss_arrival_ops *const ss_arrival_builtin[] = {&poisson_ops, &gamma_ops, &constant_ops,
-                                                    &offline_ops, &closed_ops, NULL};
+const ss_arrival_ops *const ss_arrival_builtin[] = {&poisson_ops,  &gamma_ops,
+                                                    &constant_ops, &offline_ops,
+                                                    &closed_ops,   &ss_arrival_trace,
+                                                    NULL};
 
 const ss_arrival_ops *ss_arrival_find(const char *name)
 {

@@ -11,10 +11,12 @@
 #ifndef SS_WORKLOADS_ARRIVAL_H
 #define SS_WORKLOADS_ARRIVAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sim/core/cfg.h"
 #include "sim/core/plugin.h"
+#include "sim/core/request.h"
 #include "sim/core/rng.h"
 #include "sim/core/time.h"
 
@@ -24,6 +26,8 @@
  * its key table from the `workload.arrival` mapping. */
 typedef struct ss_arrival_cfg_head {
     char process[32];
+    const char *base_dir; /* directory of the scenario file, for relative paths (set by the
+                             scenario loader; lives as long as the scenario) */
 } ss_arrival_cfg_head;
 
 typedef struct ss_arrival_ops {
@@ -41,9 +45,19 @@ typedef struct ss_arrival_ops {
     void (*consume)(void *state, ss_time_ns now);
     /* One of this source's requests finished or was rejected at `now` (may be NULL). */
     void (*on_complete)(void *state, ss_time_ns now);
+    /* Optional: a process that knows its requests (a trace) sets the lengths (and priority)
+     * of the request whose arrival was just consumed. NULL: lengths come from the
+     * workload's length distributions. */
+    void (*fill)(void *state, ss_req *r);
+    /* The process ends by itself (a trace), so num_requests / duration are optional. */
+    bool finite;
 } ss_arrival_ops;
 
 extern const ss_arrival_ops *const ss_arrival_builtin[];
+/* The trace process, and its configuration with every key at its default but the file
+ * (for the `workload.trace: FILE` shorthand). */
+extern const ss_arrival_ops ss_arrival_trace;
+void ss_arrival_trace_config(void *cfg, const char *file, const char *base_dir);
 const ss_arrival_ops *ss_arrival_find(const char *name);
 
 #endif

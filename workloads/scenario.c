@@ -5,6 +5,7 @@
  * and run the cross-key checks (tp against heads, model against memory, scheduler budgets),
  * each error located at the key that causes it. Nothing is simulated until all of it passes. */
 #include "workloads/scenario.h"
+#include "workloads/trace.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,8 @@ static const ss_key par_keys[] = {
 #undef Q
 
 typedef struct workload_cfg {
-    yaml_node_t *arrival, *prompt, *output, *requests;
+    yaml_node_t *arrival, *prompt, *output, *requests, *lengths;
+    char trace[1024];
     int64_t num_requests;
     ss_time_ns duration, warmup, cutoff;
 } workload_cfg;
@@ -88,6 +90,13 @@ static const ss_key workload_keys[] = {
     {"arrival", SS_KEY_NODE, W(arrival), 0, "", 0, 0, 0, NULL,
      "Arrival process: {process: NAME, ...its keys} (`servesim list arrivals`). Required "
      "unless `requests` is given.", NULL},
+    {"trace", SS_KEY_STRING, W(trace), 1024, "", 0, 0, 0, NULL,
+     "Replay a trace file: arrivals and lengths from it (short for arrival: {process: "
+     "trace, file: FILE}; see docs/traces.md).", NULL},
+    {"lengths", SS_KEY_NODE, W(lengths), 0, "", 0, 0, 0, NULL,
+     "Empirical lengths: {file: F, format: auto, lenient: false}; each request draws one "
+     "observed (prompt, output) pair, keeping the pairing. Instead of prompt_tokens and "
+     "output_tokens.", NULL},
     {"requests", SS_KEY_NODE, W(requests), 0, "", 0, 0, 0, NULL,
      "An explicit list of requests instead of arrival + lengths: each item {at, "
      "prompt_tokens, output_tokens, priority} (below).", NULL},
@@ -108,6 +117,23 @@ static const ss_key workload_keys[] = {
      "Output length, same forms as prompt_tokens. Required with `arrival`.", NULL},
     END_ROW};
 #undef W
+
+typedef struct lengths_cfg {
+    char file[1024];
+    char format[16];
+    bool lenient;
+} lengths_cfg;
+#define L(f) offsetof(lengths_cfg, f)
+static const ss_key lengths_keys[] = {
+    {"file", SS_KEY_STRING, L(file), 1024, NULL, 0, 0, 0, NULL,
+     "File of observed lengths (relative to the scenario): a length-only table, or any trace.",
+     NULL},
+    {"format", SS_KEY_STRING, L(format), 16, "auto", 0, 0, 0, NULL,
+     "auto, lengths, native, azure or mooncake.", NULL},
+    {"lenient", SS_KEY_BOOL, L(lenient), 0, "false", 0, 0, 0, NULL,
+     "Skip malformed rows (counted) instead of stopping with an error.", NULL},
+    END_ROW};
+#undef L
 
 #define E(f) offsetof(ss_explicit_req, f)
 static const ss_key explicit_keys[] = {
@@ -140,6 +166,7 @@ static ss_rc load_pools(ss_scenario *sc, yaml_node_t *cluster, yaml_node_t *root
 {
     ss_doc *doc = sc->doc;
     cluster_cfg cc;
+    memset(&cc, 0, sizeof cc);
     ss_rc rc = ss_cfg_apply(doc, cluster, root, "cluster", cluster_keys, &cc, d);
     if (rc) return rc;
     if (cc.pools->type != YAML_SEQUENCE_NODE)
@@ -296,10 +323,61 @@ static ss_rc load_explicit(ss_scenario *sc, const workload_cfg *wc, yaml_node_t 
     return SS_OK;
 }
 
+static ss_rc load_length_table(ss_scenario *sc, yaml_node_t *node, ss_diag *d)
+{
+    ss_doc *doc = sc->doc;
+    lengths_cfg lc;
+    memset(&lc, 0, sizeof lc);
+    ss_rc rc = ss_cfg_apply(doc, node, NULL, "workload.lengths", lengths_keys, &lc, d);
+    if (rc) return rc;
+    int fmt = -1;
+    if (strcmp(lc.format, "auto") && (fmt = ss_trace_format_from_name(lc.format)) < 0)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, "format"),
+                            "workload.lengths.format",
+                            "unknown format '%s' (valid: auto, lengths, native, azure, mooncake)",
+                            lc.format);
+    char path[2048];
+    if (lc.file[0] == '/' || !strcmp(ss_doc_dir(doc), "."))
+        snprintf(path, sizeof path, "%s", lc.file);
+    else
+        snprintf(path, sizeof path, "%s/%s", ss_doc_dir(doc), lc.file);
+    ss_trace_opts opts = {.lenient = lc.lenient, .require_sorted = 0};
+    ss_trace *tr;
+    if ((rc = ss_trace_open(path, fmt, &opts, &tr, d))) return rc;
+    ss_len_table *t = &sc->workload.length_table;
+    size_t cap = 0;
+    ss_trace_row row;
+    int got;
+    while ((got = ss_trace_next(tr, &row, d)) > 0) {
+        if (t->n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            uint32_t *p = realloc(t->prompt, cap * sizeof *p);
+            if (p) t->prompt = p;
+            uint32_t *o = p ? realloc(t->output, cap * sizeof *o) : NULL;
+            if (o) t->output = o;
+            if (!p || !o) {
+                ss_trace_close(tr);
+                return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory reading %s", path);
+            }
+        }
+        t->prompt[t->n] = row.prompt_tokens;
+        t->output[t->n] = row.output_tokens;
+        t->n++;
+    }
+    ss_trace_close(tr);
+    if (got < 0) return (ss_rc)got;
+    if (!t->n) return ss_diag_set(d, SS_ERR_INVALID, path, 0, 0, NULL, "no rows");
+    return SS_OK;
+}
+
+static ss_rc load_lengths(ss_scenario *sc, const workload_cfg *wc, yaml_node_t *node,
+                          ss_diag *d);
+
 static ss_rc load_workload(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root, ss_diag *d)
 {
     ss_doc *doc = sc->doc;
     workload_cfg wc;
+    memset(&wc, 0, sizeof wc);
     ss_rc rc = ss_cfg_apply(doc, node, root, "workload", workload_keys, &wc, d);
     if (rc) return rc;
     ss_workload *w = &sc->workload;
@@ -312,10 +390,22 @@ static ss_rc load_workload(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root
                             "workload.cutoff", "the cut-off must come after the warm-up (%.3f s)",
                             ss_time_to_s(w->warmup));
     if (wc.requests) return load_explicit(sc, &wc, node, d);
+    if (wc.trace[0]) { /* workload.trace: FILE, short for arrival: {process: trace, file} */
+        if (wc.arrival)
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, "arrival"),
+                                "workload.arrival",
+                                "give either trace or arrival (for trace options use "
+                                "arrival: {process: trace, file: ...})");
+        w->arrival = &ss_arrival_trace;
+        w->arrival_cfg = calloc(1, w->arrival->cfg_size);
+        if (!w->arrival_cfg) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+        ss_arrival_trace_config(w->arrival_cfg, wc.trace, ss_doc_dir(doc));
+        return load_lengths(sc, &wc, node, d);
+    }
     if (!wc.arrival)
         return ss_cfg_error(d, SS_ERR_INVALID, doc, node, "workload.arrival",
                             "missing: give an arrival process (with prompt_tokens and "
-                            "output_tokens) or an explicit `requests` list");
+                            "output_tokens), a trace, or an explicit `requests` list");
 
     if (wc.arrival->type != YAML_MAPPING_NODE)
         return ss_cfg_error(d, SS_ERR_INVALID, doc, wc.arrival, "workload.arrival",
@@ -337,6 +427,7 @@ static ss_rc load_workload(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root
     if ((rc = ss_cfg_apply(doc, wc.arrival, node, "workload.arrival", w->arrival->keys,
                            w->arrival_cfg, d)))
         return rc;
+    ((ss_arrival_cfg_head *)w->arrival_cfg)->base_dir = ss_doc_dir(doc);
     if (w->arrival->check) {
         const char *key = "process";
         char why[512], kp[96];
@@ -346,7 +437,7 @@ static ss_rc load_workload(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root
         }
     }
     yaml_node_t *nr = ss_node_get(doc, node, "num_requests");
-    if (!w->num_requests && !w->duration)
+    if (!w->num_requests && !w->duration && !w->arrival->finite)
         return ss_cfg_error(d, SS_ERR_INVALID, doc, nr ? nr : node, "workload.num_requests",
                             "set num_requests or duration (or both): without either the "
                             "workload never ends");
@@ -354,6 +445,36 @@ static ss_rc load_workload(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root
         return ss_cfg_error(d, SS_ERR_INVALID, doc, nr ? nr : node, "workload.num_requests",
                             "the offline process issues everything at t = 0 and needs "
                             "num_requests");
+    return load_lengths(sc, &wc, node, d);
+}
+
+/* Lengths: from the arrival process (a trace), an empirical table, or two distributions. */
+static ss_rc load_lengths(ss_scenario *sc, const workload_cfg *wc_, yaml_node_t *node,
+                          ss_diag *d)
+{
+    ss_doc *doc = sc->doc;
+    ss_workload *w = &sc->workload;
+    workload_cfg wc = *wc_;
+    ss_rc rc;
+    if (w->arrival->fill) { /* the process gives each request's lengths */
+        const char *k = wc.prompt ? "prompt_tokens" : wc.output ? "output_tokens"
+                      : wc.lengths ? "lengths" : NULL;
+        if (k) {
+            char kp[64];
+            snprintf(kp, sizeof kp, "workload.%s", k);
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, k), kp,
+                                "the trace gives every request's lengths; remove this key");
+        }
+        return SS_OK;
+    }
+    if (wc.lengths) {
+        if (wc.prompt || wc.output)
+            return ss_cfg_error(d, SS_ERR_INVALID, doc,
+                                ss_node_get(doc, node, wc.prompt ? "prompt_tokens" : "output_tokens"),
+                                wc.prompt ? "workload.prompt_tokens" : "workload.output_tokens",
+                                "cannot be combined with workload.lengths (it gives both)");
+        return load_length_table(sc, wc.lengths, d);
+    }
     if ((rc = ss_len_parse(doc, wc.prompt, node, "workload.prompt_tokens", &w->prompt, d)))
         return rc;
     if ((rc = ss_len_parse(doc, wc.output, node, "workload.output_tokens", &w->output, d)))
@@ -382,6 +503,7 @@ static ss_rc load(ss_scenario *sc, ss_diag *d)
         return ss_diag_set(d, SS_ERR_INVALID, ss_doc_name(doc), 1, 1, NULL,
                            "empty scenario file");
     root_cfg rc_;
+    memset(&rc_, 0, sizeof rc_);
     ss_rc rc = ss_cfg_apply(doc, root, NULL, "", root_keys, &rc_, d);
     if (rc) return rc;
     sc->schema_version = rc_.schema_version;
@@ -487,6 +609,8 @@ void ss_scenario_free(ss_scenario *sc)
     if (!sc) return;
     free(sc->workload.arrival_cfg);
     free(sc->workload.requests);
+    free(sc->workload.length_table.prompt);
+    free(sc->workload.length_table.output);
     ss_doc_free(sc->doc);
     free(sc);
 }

@@ -45,6 +45,12 @@ typedef struct ss_explicit_req {
     int priority;
 } ss_explicit_req;
 
+/* Observed (prompt, output) pairs sampled jointly, keeping the pairing (`workload.lengths`). */
+typedef struct ss_len_table {
+    uint32_t *prompt, *output; /* owned */
+    size_t n;
+} ss_len_table;
+
 typedef struct ss_workload {
     /* Either an explicit list of requests ... */
     ss_explicit_req *requests; /* owned; NULL when the workload is generated */
@@ -57,6 +63,7 @@ typedef struct ss_workload {
     ss_time_ns warmup;          /* requests arriving before this are not measured */
     ss_time_ns cutoff;          /* requests arriving after this are not measured (0 = none) */
     ss_len_dist prompt, output;
+    ss_len_table length_table; /* used instead of prompt/output when n > 0 */
 } ss_workload;
 
 typedef struct ss_output_cfg {

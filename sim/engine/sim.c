@@ -11,6 +11,7 @@
  * Requests live in slabs of 1024 recycled through a free list, so memory grows with the
  * requests in flight; what grows with the requests simulated is only the per-request values
  * kept for exact percentiles (sim/engine/metrics.c). */
+#include <gsl/gsl_rng.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,12 @@ static ss_rc on_arrival(ss_sim *s, const ss_event *ev)
         r->prompt_tokens = (uint32_t)e->prompt_tokens;
         r->output_tokens = (uint32_t)e->output_tokens;
         r->priority = e->priority;
+    } else if (src->ops->fill) {
+        src->ops->fill(src->state, r);
+    } else if (w->length_table.n) {
+        size_t k = (size_t)gsl_rng_uniform_int(src->rng_prompt.g, (unsigned long)w->length_table.n);
+        r->prompt_tokens = w->length_table.prompt[k];
+        r->output_tokens = w->length_table.output[k];
     } else {
         r->prompt_tokens = ss_len_sample(&w->prompt, &src->rng_prompt);
         r->output_tokens = ss_len_sample(&w->output, &src->rng_output);

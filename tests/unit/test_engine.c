@@ -524,6 +524,95 @@ static void test_warmup_cutoff(void **st)
     }
 }
 
+/* Trace replay: each request arrives at its row's time (relative to the first row, scaled)
+ * with its row's lengths; an empirical length table only ever yields observed pairs. */
+typedef struct tlog {
+    ss_time_ns t[64];
+    uint32_t p[64], o[64];
+    size_t n;
+} tlog;
+
+static int obs_tlog(void *ctx, const ss_req *r)
+{
+    tlog *l = ctx;
+    if (r->id >= 64) return -1;
+    l->t[r->id] = r->arrival;
+    l->p[r->id] = r->prompt_tokens;
+    l->o[r->id] = r->output_tokens;
+    l->n++;
+    return 0;
+}
+
+static void run_log(const char *text, tlog *l)
+{
+    ss_scenario *sc = load_text(text);
+    memset(l, 0, sizeof *l);
+    ss_sim_opts o = {.seed = 2};
+    ss_diag d;
+    ss_diag_clear(&d);
+    ss_sim *sim;
+    assert_int_equal(ss_sim_create(sc, &o, &sim, &d), SS_OK);
+    ss_observer obs = {.ctx = l, .on_request = obs_tlog};
+    ss_sim_set_observer(sim, &obs);
+    if (ss_sim_run(sim, &d)) fail_msg("%s", d.msg);
+    ss_sim_free(sim);
+    ss_scenario_free(sc);
+}
+
+static void test_trace_replay(void **st)
+{
+    (void)st;
+    tlog l;
+    const char *head = "model: llama-3.1-8b\ncluster: {pools: [{hardware: h100-sxm}]}\n"
+                       "replica: {max_model_len: 4096}\noutput: {kv_sample_interval: 0}\n";
+    char text[1024];
+    snprintf(text, sizeof text, "%sworkload: {trace: tests/data/traces/azure_small.csv}\n", head);
+    run_log(text, &l);
+    /* 2023-11-16 18:17:03.4581291 is t = 0; .4581292 is 100 ns later; 2023-11-17 00:00 is
+     * 20,576.5418709 s later; 2024-03-01 00:00 (106 days after 2023-11-16 00:00, through
+     * 29 February) is 9,092,576.5418709 s after the first row */
+    assert_int_equal(l.n, 7);
+    assert_int_equal(l.t[0], 0);
+    assert_int_equal(l.t[1], 100);
+    assert_int_equal(l.t[3], 20576541870900LL);
+    assert_int_equal(l.t[6], 9092576541870900LL);
+    assert_int_equal(l.p[0], 1200);
+    assert_int_equal(l.o[0], 31);
+    assert_int_equal(l.p[1], 845);
+    /* speedup 1000: every time divided by 1,000 (to the nearest ns) */
+    snprintf(text, sizeof text,
+             "%sworkload: {arrival: {process: trace, file: tests/data/traces/azure_small.csv,"
+             " speedup: 1000}}\n", head);
+    run_log(text, &l);
+    assert_int_equal(l.t[3], 20576541871LL);
+    /* rate 2 req/s: 7 rows span 6 gaps, so the last arrives at 3 s */
+    snprintf(text, sizeof text,
+             "%sworkload: {arrival: {process: trace, file: tests/data/traces/azure_small.csv,"
+             " rate: 2}}\n", head);
+    run_log(text, &l);
+    assert_true(llabs(l.t[6] - 3 * SS_NS_PER_S) <= 1);
+    /* Mooncake: milliseconds, relative to the first row */
+    snprintf(text, sizeof text, "%sworkload: {trace: tests/data/traces/mooncake_small.jsonl}\n",
+             head);
+    run_log(text, &l);
+    assert_int_equal(l.n, 4);
+    assert_int_equal(l.t[1], 7000000);
+    assert_int_equal(l.t[3], 3600001LL * 1000000);
+    /* empirical lengths from a length-only table: only observed pairs, all of them seen */
+    snprintf(text, sizeof text,
+             "%sworkload: {arrival: {process: poisson, rate: 5}, num_requests: 60,"
+             " lengths: {file: tests/data/traces/lengths_small.csv}}\n", head);
+    run_log(text, &l);
+    int pairs[3] = {0, 0, 0};
+    for (size_t i = 0; i < l.n; i++) {
+        if (l.p[i] == 3000 && l.o[i] == 50) pairs[0]++;
+        else if (l.p[i] == 7 && l.o[i] == 3) pairs[1]++;
+        else if (l.p[i] == 1 && l.o[i] == 1) pairs[2]++;
+        else fail_msg("pair (%u, %u) is not in the table", l.p[i], l.o[i]);
+    }
+    assert_true(pairs[0] && pairs[1] && pairs[2]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_kv_capacity),    cmocka_unit_test(test_offline_first_batch),
         cmocka_unit_test(test_fast_forward_equivalence),
         cmocka_unit_test(test_warmup_cutoff),
+        cmocka_unit_test(test_trace_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
