@@ -121,8 +121,9 @@ static ss_rc parse(ss_trace *t, const ss_trace_field *f, ss_trace_rec *r)
 {
     (void)f;
     /* The line has no NUL inside (checked by the caller), so the NUL-terminated parse sees
-     * all of it; require_null_terminated rejects text after the object. return_end is used
-     * rather than cJSON_GetErrorPtr, which reads a process-global. */
+     * all of it; require_null_terminated rejects text after the object. The error position
+     * comes from return_end, not cJSON_GetErrorPtr: cJSON keeps its last error in a
+     * process-global (which it still writes on failure; harmless here, as we never read it). */
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(t->line, &end, 1);
     if (!root) {
