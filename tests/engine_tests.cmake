@@ -81,3 +81,7 @@ ss_add_cli_fail_test(cli_trace_bad_row "native_bad_negative.csv:3: field 'prompt
 ss_add_cli_fail_test(cli_trace_no_times "lengths_small.csv: a lengths table has no arrival times" run ${B}/trace_no_times.yaml --out build-test-out)
 ss_add_cli_fail_test(cli_trace_with_lengths "trace_with_lengths.yaml:5:.*workload.prompt_tokens.*the trace gives" run ${B}/trace_with_lengths.yaml --out build-test-out)
 ss_add_cli_fail_test(cli_trace_missing "tests/data/bad/nothere.csv: cannot open" run ${B}/trace_missing.yaml --out build-test-out)
+add_test(NAME cli_trace_lenient COMMAND servesim run tests/data/good/trace_lenient.yaml --out build-test-out/lenient)
+set_tests_properties(cli_trace_lenient PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "3 arrived.*6 malformed rows skipped")
+ss_add_cli_fail_test(cli_trace_strict "native_lenient.csv:3: field 'prompt_tokens'" run tests/data/good/trace_lenient.yaml --set workload.arrival.lenient=false)

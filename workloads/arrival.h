@@ -51,6 +51,8 @@ typedef struct ss_arrival_ops {
     void (*fill)(void *state, ss_req *r);
     /* The process ends by itself (a trace), so num_requests / duration are optional. */
     bool finite;
+    /* Optional: input rows skipped as malformed (a lenient trace), for the summary. */
+    uint64_t (*skipped)(const void *state);
 } ss_arrival_ops;
 
 extern const ss_arrival_ops *const ss_arrival_builtin[];

@@ -95,6 +95,7 @@ static ss_rc trace_create(const void *cfg, ss_rng *rng, void **state, ss_diag *d
     else
         snprintf(t->path, sizeof t->path, "%s/%s", c->head.base_dir, c->file);
     t->format = strcmp(c->format, "auto") ? ss_trace_format_from_name(c->format) : -1;
+    t->opts = ss_trace_opts_defaults();
     t->opts.lenient = c->lenient;
     t->opts.require_sorted = 1;
 
@@ -128,15 +129,17 @@ static ss_rc trace_create(const void *cfg, ss_rng *rng, void **state, ss_diag *d
         return (ss_rc)got;
     }
     if (!t->rows) {
+        rc = ss_diag_set(d, SS_ERR_INVALID, t->path, 0, 0, NULL, "the trace has no rows");
         free(t);
-        return ss_diag_set(d, SS_ERR_INVALID, t->path, 0, 0, NULL, "the trace has no rows");
+        return rc;
     }
     t->scale = 1.0 / c->speedup;
     if (c->rate > 0) {
         if (t->rows < 2 || last <= 0) {
+            rc = ss_diag_set(d, SS_ERR_INVALID, t->path, 0, 0, NULL,
+                             "cannot rescale to a rate: the trace spans no time");
             free(t);
-            return ss_diag_set(d, SS_ERR_INVALID, t->path, 0, 0, NULL,
-                               "cannot rescale to a rate: the trace spans no time");
+            return rc;
         }
         double recorded = (double)(t->rows - 1) / ss_time_to_s(last);
         t->scale = recorded / c->rate;
@@ -186,6 +189,11 @@ static void trace_fill(void *state, ss_req *r)
     r->output_tokens = t->row.output_tokens;
 }
 
+static uint64_t trace_skipped(const void *state)
+{
+    return ((const trace_src *)state)->skipped;
+}
+
 const ss_arrival_ops ss_arrival_trace = {
     .info = {SS_ARRIVAL_ABI, "trace",
              "arrivals and lengths replayed from a trace file (native CSV, Azure LLM 2023, "
@@ -200,4 +208,5 @@ const ss_arrival_ops ss_arrival_trace = {
     .consume = trace_consume,
     .fill = trace_fill,
     .finite = true,
+    .skipped = trace_skipped,
 };

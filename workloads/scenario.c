@@ -341,7 +341,9 @@ static ss_rc load_length_table(ss_scenario *sc, yaml_node_t *node, ss_diag *d)
         snprintf(path, sizeof path, "%s", lc.file);
     else
         snprintf(path, sizeof path, "%s/%s", ss_doc_dir(doc), lc.file);
-    ss_trace_opts opts = {.lenient = lc.lenient, .require_sorted = 0};
+    ss_trace_opts opts = ss_trace_opts_defaults();
+    opts.lenient = lc.lenient;
+    opts.require_sorted = 0;
     ss_trace *tr;
     if ((rc = ss_trace_open(path, fmt, &opts, &tr, d))) return rc;
     ss_len_table *t = &sc->workload.length_table;
@@ -364,6 +366,7 @@ static ss_rc load_length_table(ss_scenario *sc, yaml_node_t *node, ss_diag *d)
         t->output[t->n] = row.output_tokens;
         t->n++;
     }
+    t->skipped = ss_trace_skipped(tr);
     ss_trace_close(tr);
     if (got < 0) return (ss_rc)got;
     if (!t->n) return ss_diag_set(d, SS_ERR_INVALID, path, 0, 0, NULL, "no rows");

@@ -49,6 +49,7 @@ typedef struct ss_explicit_req {
 typedef struct ss_len_table {
     uint32_t *prompt, *output; /* owned */
     size_t n;
+    uint64_t skipped; /* malformed rows skipped (lenient) */
 } ss_len_table;
 
 typedef struct ss_workload {

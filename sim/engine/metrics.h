@@ -69,6 +69,7 @@ typedef struct ss_metrics {
 typedef struct ss_summary {
     uint64_t arrived, finished, rejected, preemptions, iterations;
     uint64_t excluded;          /* requests outside the measurement window (warm-up/cut-off) */
+    uint64_t rows_skipped;      /* malformed trace / length-table rows skipped (lenient) */
     uint64_t input_tokens, output_tokens;
     double duration_s;          /* measured requests: first arrival -> last completion */
     double run_duration_s;      /* all requests: first arrival -> last completion */

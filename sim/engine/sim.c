@@ -240,6 +240,9 @@ const ss_summary *ss_sim_summary(ss_sim *s)
 {
     if (!s->summarized) {
         ss_metrics_summarize(&s->m, &s->summary);
+        s->summary.rows_skipped = s->sc->workload.length_table.skipped;
+        if (s->src.ops && s->src.ops->skipped)
+            s->summary.rows_skipped += s->src.ops->skipped(s->src.state);
         s->summarized = true;
     }
     return &s->summary;

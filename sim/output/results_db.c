@@ -297,6 +297,7 @@ ss_rc ss_resdb_write_summary(ss_resdb *db, const ss_summary *s, ss_diag *d)
               put(db, st, "requests", "rejected", (double)s->rejected) ||
               put(db, st, "requests", "preemptions", (double)s->preemptions) ||
               put(db, st, "requests", "excluded", (double)s->excluded) ||
+              put(db, st, "input", "rows_skipped", (double)s->rows_skipped) ||
               put(db, st, "run_duration_s", "value", s->run_duration_s) ||
               put(db, st, "iterations", "count", (double)s->iterations) ||
               put(db, st, "duration_s", "value", s->duration_s) ||

@@ -41,6 +41,7 @@ char *ss_summary_json(const ss_scenario *sc, uint64_t seed, const ss_summary *s)
     cJSON_AddNumberToObject(req, "finished", (double)s->finished);
     cJSON_AddNumberToObject(req, "rejected", (double)s->rejected);
     cJSON_AddNumberToObject(req, "excluded", (double)s->excluded);
+    cJSON_AddNumberToObject(root, "input_rows_skipped", (double)s->rows_skipped);
     cJSON_AddNumberToObject(req, "preemptions", (double)s->preemptions);
     cJSON_AddNumberToObject(root, "iterations", (double)s->iterations);
     cJSON_AddNumberToObject(root, "duration_s", s->duration_s);
@@ -92,6 +93,9 @@ void ss_summary_print(const ss_scenario *sc, uint64_t seed, const ss_summary *s,
     fprintf(out, "  requests   %llu arrived, %llu finished, %llu rejected, %llu preemptions\n",
             (unsigned long long)s->arrived, (unsigned long long)s->finished,
             (unsigned long long)s->rejected, (unsigned long long)s->preemptions);
+    if (s->rows_skipped)
+        fprintf(out, "  input      %llu malformed rows skipped (lenient)\n",
+                (unsigned long long)s->rows_skipped);
     if (s->excluded)
         fprintf(out, "  measured   %llu requests left out of the metrics (warm-up / cut-off); "
                      "%.2f s measured of %.2f s\n",
