@@ -50,6 +50,19 @@ ss_rc ss_sched_base_init(ss_sched_base *b, const ss_sched_env *env, ss_diag *d)
     return SS_OK;
 }
 
+ss_rc ss_sched_base_create(const ss_sched_env *env, void **state, ss_diag *d)
+{
+    ss_sched_base *b = calloc(1, sizeof *b);
+    if (!b) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory creating the scheduler");
+    ss_rc rc = ss_sched_base_init(b, env, d);
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    *state = b;
+    return SS_OK;
+}
+
 void ss_sched_base_destroy(void *state)
 {
     ss_sched_base *b = state;

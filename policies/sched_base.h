@@ -27,6 +27,9 @@ typedef struct ss_sched_base {
 
 ss_rc ss_sched_base_init(ss_sched_base *b, const ss_sched_env *env, ss_diag *d);
 
+/* Shared create() for policies whose whole state is an ss_sched_base. */
+ss_rc ss_sched_base_create(const ss_sched_env *env, void **state, ss_diag *d);
+
 /* Shared ops (state = the policy state, whose first member is an ss_sched_base). */
 void ss_sched_base_destroy(void *state);
 ss_rc ss_sched_base_enqueue(void *state, ss_req *r);

@@ -11,10 +11,6 @@
 
 #include "policies/sched_base.h"
 
-typedef struct orca {
-    ss_sched_base b;
-} orca;
-
 static ss_rc orca_configure(ss_sched_config *cfg, const ss_sched_target *t, const char **key,
                             char *why, size_t why_n)
 {
@@ -35,19 +31,6 @@ static ss_rc orca_configure(ss_sched_config *cfg, const ss_sched_target *t, cons
     return SS_OK;
 }
 
-static ss_rc orca_create(const ss_sched_env *env, void **state, ss_diag *d)
-{
-    orca *s = calloc(1, sizeof *s);
-    if (!s) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory creating the scheduler");
-    ss_rc rc = ss_sched_base_init(&s->b, env, d);
-    if (rc) {
-        free(s);
-        return rc;
-    }
-    *state = s;
-    return SS_OK;
-}
-
 static int fits(const ss_sched_base *b, const ss_req *r, int64_t tokens, size_t seqs)
 {
     uint64_t full = (uint64_t)r->prompt_tokens + r->output_tokens;
@@ -58,7 +41,7 @@ static int fits(const ss_sched_base *b, const ss_req *r, int64_t tokens, size_t 
 
 static ss_rc orca_schedule(void *state, ss_time_ns now, ss_batch *out)
 {
-    ss_sched_base *b = &((orca *)state)->b;
+    ss_sched_base *b = state;
     (void)now;
     ss_sched_base_begin(b, out);
     for (size_t i = 0; i < b->running.n; i++) { /* KV was reserved in full on admission */
@@ -78,7 +61,7 @@ static ss_rc orca_schedule(void *state, ss_time_ns now, ss_batch *out)
 
 static int orca_steady(void *state)
 {
-    const ss_sched_base *b = &((orca *)state)->b;
+    const ss_sched_base *b = state;
     if (b->finished_pending) return 0;
     return b->waiting.n == 0 ||
            !fits(b, ss_reqq_at(&b->waiting, 0), (int64_t)b->running.n, b->running.n);
@@ -90,7 +73,7 @@ const ss_sched_ops ss_sched_orca = {
              "iteration; KV reserved for the full length, no preemption",
              "Yu et al., Orca, OSDI'22"},
     .configure = orca_configure,
-    .create = orca_create,
+    .create = ss_sched_base_create,
     .destroy = ss_sched_base_destroy,
     .enqueue = ss_sched_base_enqueue,
     .schedule = orca_schedule,

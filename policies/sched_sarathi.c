@@ -19,10 +19,6 @@
 
 #include "policies/sched_base.h"
 
-typedef struct sarathi {
-    ss_sched_base b;
-} sarathi;
-
 static ss_rc sarathi_configure(ss_sched_config *cfg, const ss_sched_target *t,
                                const char **key, char *why, size_t why_n)
 {
@@ -47,22 +43,9 @@ static ss_rc sarathi_configure(ss_sched_config *cfg, const ss_sched_target *t,
     return SS_OK;
 }
 
-static ss_rc sarathi_create(const ss_sched_env *env, void **state, ss_diag *d)
-{
-    sarathi *s = calloc(1, sizeof *s);
-    if (!s) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory creating the scheduler");
-    ss_rc rc = ss_sched_base_init(&s->b, env, d);
-    if (rc) {
-        free(s);
-        return rc;
-    }
-    *state = s;
-    return SS_OK;
-}
-
 static ss_rc sarathi_schedule(void *state, ss_time_ns now, ss_batch *out)
 {
-    ss_sched_base *b = &((sarathi *)state)->b;
+    ss_sched_base *b = state;
     (void)now;
     ss_sched_base_begin(b, out);
     int64_t budget = b->cfg.chunk_size;
@@ -102,7 +85,7 @@ static ss_rc sarathi_schedule(void *state, ss_time_ns now, ss_batch *out)
  * cannot join (running set full, or its first chunk's blocks do not fit). */
 static int sarathi_steady(void *state)
 {
-    const ss_sched_base *b = &((sarathi *)state)->b;
+    const ss_sched_base *b = state;
     if (b->finished_pending || b->swapped.n) return 0;
     for (size_t i = 0; i < b->running.n; i++)
         if (!ss_req_decoding(ss_reqq_at(&b->running, i))) return 0;
@@ -123,7 +106,7 @@ const ss_sched_ops ss_sched_sarathi = {
              "a per-iteration token budget (chunk_size)",
              "Agrawal et al., Sarathi-Serve, OSDI'24; Vidur's sarathi scheduler"},
     .configure = sarathi_configure,
-    .create = sarathi_create,
+    .create = ss_sched_base_create,
     .destroy = ss_sched_base_destroy,
     .enqueue = ss_sched_base_enqueue,
     .schedule = sarathi_schedule,

@@ -11,10 +11,6 @@
 
 #include "policies/sched_base.h"
 
-typedef struct stat_sched {
-    ss_sched_base b;
-} stat_sched;
-
 static ss_rc static_configure(ss_sched_config *cfg, const ss_sched_target *t, const char **key,
                               char *why, size_t why_n)
 {
@@ -33,22 +29,9 @@ static ss_rc static_configure(ss_sched_config *cfg, const ss_sched_target *t, co
     return SS_OK;
 }
 
-static ss_rc static_create(const ss_sched_env *env, void **state, ss_diag *d)
-{
-    stat_sched *s = calloc(1, sizeof *s);
-    if (!s) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory creating the scheduler");
-    ss_rc rc = ss_sched_base_init(&s->b, env, d);
-    if (rc) {
-        free(s);
-        return rc;
-    }
-    *state = s;
-    return SS_OK;
-}
-
 static ss_rc static_schedule(void *state, ss_time_ns now, ss_batch *out)
 {
-    ss_sched_base *b = &((stat_sched *)state)->b;
+    ss_sched_base *b = state;
     (void)now;
     ss_sched_base_begin(b, out);
     if (b->running.n) { /* the current batch decodes until its last member finishes */
@@ -76,7 +59,7 @@ static ss_rc static_schedule(void *state, ss_time_ns now, ss_batch *out)
 /* Between completions the same members decode again. */
 static int static_steady(void *state)
 {
-    const ss_sched_base *b = &((stat_sched *)state)->b;
+    const ss_sched_base *b = state;
     return b->finished_pending == 0;
 }
 
@@ -86,7 +69,7 @@ const ss_sched_ops ss_sched_static = {
              "last request finishes; nobody joins mid-flight",
              "FasterTransformer; the static-batching baseline of Orca (OSDI'22)"},
     .configure = static_configure,
-    .create = static_create,
+    .create = ss_sched_base_create,
     .destroy = ss_sched_base_destroy,
     .enqueue = ss_sched_base_enqueue,
     .schedule = static_schedule,

@@ -23,10 +23,6 @@
 
 #include "policies/sched_base.h"
 
-typedef struct vllm {
-    ss_sched_base b;
-} vllm;
-
 static ss_rc vllm_configure(ss_sched_config *cfg, const ss_sched_target *t, const char **key,
                             char *why, size_t why_n)
 {
@@ -48,19 +44,6 @@ static ss_rc vllm_configure(ss_sched_config *cfg, const ss_sched_target *t, cons
     return SS_OK;
 }
 
-static ss_rc vllm_create(const ss_sched_env *env, void **state, ss_diag *d)
-{
-    vllm *s = calloc(1, sizeof *s);
-    if (!s) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory creating the vllm scheduler");
-    ss_rc rc = ss_sched_base_init(&s->b, env, d);
-    if (rc) {
-        free(s);
-        return rc;
-    }
-    *state = s;
-    return SS_OK;
-}
-
 /* Can waiting request r join a prefill round that already holds `tokens` tokens and whose
  * running set + round holds `seqs` sequences? */
 static int fits(const ss_sched_base *b, const ss_req *r, int64_t tokens, size_t seqs)
@@ -74,7 +57,7 @@ static int fits(const ss_sched_base *b, const ss_req *r, int64_t tokens, size_t 
 
 static ss_rc vllm_schedule(void *state, ss_time_ns now, ss_batch *out)
 {
-    ss_sched_base *b = &((vllm *)state)->b;
+    ss_sched_base *b = state;
     (void)now;
     ss_sched_base_begin(b, out);
 
@@ -101,7 +84,7 @@ static ss_rc vllm_schedule(void *state, ss_time_ns now, ss_batch *out)
  * fit later either. */
 static int vllm_steady(void *state)
 {
-    const ss_sched_base *b = &((vllm *)state)->b;
+    const ss_sched_base *b = state;
     if (b->finished_pending || b->swapped.n) return 0;
     return b->waiting.n == 0 || !fits(b, ss_reqq_at(&b->waiting, 0), 0, b->running.n);
 }
@@ -112,7 +95,7 @@ const ss_sched_ops ss_sched_vllm = {
              "requests fit, else decode; preemption of the newest (recompute or swap)",
              "vLLM v0 scheduler (Kwon et al., SOSP'23; vllm/core/scheduler.py v0.2-v0.4)"},
     .configure = vllm_configure,
-    .create = vllm_create,
+    .create = ss_sched_base_create,
     .destroy = ss_sched_base_destroy,
     .enqueue = ss_sched_base_enqueue,
     .schedule = vllm_schedule,

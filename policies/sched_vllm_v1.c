@@ -29,10 +29,6 @@
 
 #include "policies/sched_base.h"
 
-typedef struct vllm_v1 {
-    ss_sched_base b;
-} vllm_v1;
-
 static ss_rc v1_configure(ss_sched_config *cfg, const ss_sched_target *t, const char **key,
                           char *why, size_t why_n)
 {
@@ -52,19 +48,6 @@ static ss_rc v1_configure(ss_sched_config *cfg, const ss_sched_target *t, const 
     return SS_OK;
 }
 
-static ss_rc v1_create(const ss_sched_env *env, void **state, ss_diag *d)
-{
-    vllm_v1 *s = calloc(1, sizeof *s);
-    if (!s) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory creating the scheduler");
-    ss_rc rc = ss_sched_base_init(&s->b, env, d);
-    if (rc) {
-        free(s);
-        return rc;
-    }
-    *state = s;
-    return SS_OK;
-}
-
 static uint32_t step_tokens(const ss_sched_base *b, const ss_req *r, int64_t budget)
 {
     uint32_t n = ss_req_pending_tokens(r);
@@ -76,7 +59,7 @@ static uint32_t step_tokens(const ss_sched_base *b, const ss_req *r, int64_t bud
 
 static ss_rc v1_schedule(void *state, ss_time_ns now, ss_batch *out)
 {
-    ss_sched_base *b = &((vllm_v1 *)state)->b;
+    ss_sched_base *b = state;
     (void)now;
     ss_sched_base_begin(b, out);
     int64_t budget = b->cfg.max_num_batched_tokens;
@@ -114,7 +97,7 @@ static ss_rc v1_schedule(void *state, ss_time_ns now, ss_batch *out)
  * fit (free blocks only shrink in a steady stretch). */
 static int v1_steady(void *state)
 {
-    const ss_sched_base *b = &((vllm_v1 *)state)->b;
+    const ss_sched_base *b = state;
     if (b->finished_pending) return 0;
     for (size_t i = 0; i < b->running.n; i++)
         if (!ss_req_decoding(ss_reqq_at(&b->running, i))) return 0;
@@ -132,7 +115,7 @@ const ss_sched_ops ss_sched_vllm_v1 = {
              "waiting ones, chunked prefill always on, recompute preemption",
              "vllm/v1/core/sched/scheduler.py (vLLM 0.19); EngineArgs.get_batch_defaults"},
     .configure = v1_configure,
-    .create = v1_create,
+    .create = ss_sched_base_create,
     .destroy = ss_sched_base_destroy,
     .enqueue = ss_sched_base_enqueue,
     .schedule = v1_schedule,
