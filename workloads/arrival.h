@@ -53,6 +53,9 @@ typedef struct ss_arrival_ops {
     bool finite;
     /* Optional: input rows skipped as malformed (a lenient trace), for the summary. */
     uint64_t (*skipped)(const void *state);
+    /* Optional: called when the run ends; reports an error the process met on the way (a
+     * trace file that became unreadable), which next() could only answer with "no more". */
+    ss_rc (*finish)(void *state, ss_diag *d);
 } ss_arrival_ops;
 
 extern const ss_arrival_ops *const ss_arrival_builtin[];

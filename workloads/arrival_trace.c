@@ -51,6 +51,7 @@ typedef struct trace_src {
     double scale;       /* simulated time = recorded time * scale */
     ss_trace_row row;   /* the pending (peeked) row */
     bool have_row, done;
+    ss_diag err; /* an error met while streaming (pass 2), reported by finish() */
     uint64_t rows, skipped;
 } trace_src;
 
@@ -95,6 +96,7 @@ static ss_rc trace_create(const void *cfg, ss_rng *rng, void **state, ss_diag *d
     else
         snprintf(t->path, sizeof t->path, "%s/%s", c->head.base_dir, c->file);
     t->format = strcmp(c->format, "auto") ? ss_trace_format_from_name(c->format) : -1;
+    ss_diag_clear(&t->err);
     t->opts = ss_trace_opts_defaults();
     t->opts.lenient = c->lenient;
     t->opts.require_sorted = 1;
@@ -144,6 +146,13 @@ static ss_rc trace_create(const void *cfg, ss_rng *rng, void **state, ss_diag *d
         double recorded = (double)(t->rows - 1) / ss_time_to_s(last);
         t->scale = recorded / c->rate;
     }
+    if (ss_time_to_s(last) * t->scale > 9.0e9) {
+        rc = ss_diag_set(d, SS_ERR_INVALID, t->path, 0, 0, NULL,
+                         "rescaled, the trace would last %.3g s, past the simulator's clock "
+                         "(~292 years): check rate / speedup", ss_time_to_s(last) * t->scale);
+        free(t);
+        return rc;
+    }
     /* Pass 2 starts now and streams during the run. */
     if ((rc = ss_trace_open(t->path, t->format, &t->opts, &t->tr, d))) {
         free(t);
@@ -166,8 +175,10 @@ static ss_time_ns trace_next(void *state, ss_time_ns now)
     trace_src *t = state;
     (void)now;
     if (!t->have_row && !t->done) {
-        /* The file was validated in pass 1, so an error here means it changed since: end. */
-        if (ss_trace_next(t->tr, &t->row, NULL) > 0) t->have_row = true;
+        /* The file was validated in pass 1, so an error here means it changed since or
+         * could not be read: stop the arrivals and report it at the end of the run. */
+        int got = ss_trace_next(t->tr, &t->row, &t->err);
+        if (got > 0) t->have_row = true;
         else t->done = true;
     }
     if (!t->have_row) return SS_TIME_NEVER;
@@ -187,6 +198,14 @@ static void trace_fill(void *state, ss_req *r)
     const trace_src *t = state;
     r->prompt_tokens = t->row.prompt_tokens;
     r->output_tokens = t->row.output_tokens;
+}
+
+static ss_rc trace_finish(void *state, ss_diag *d)
+{
+    trace_src *t = state;
+    if (t->err.rc == SS_OK) return SS_OK;
+    if (d && d->rc == SS_OK) *d = t->err;
+    return t->err.rc;
 }
 
 static uint64_t trace_skipped(const void *state)
@@ -209,4 +228,5 @@ const ss_arrival_ops ss_arrival_trace = {
     .fill = trace_fill,
     .finite = true,
     .skipped = trace_skipped,
+    .finish = trace_finish,
 };

@@ -293,7 +293,8 @@ static ss_rc load_explicit(ss_scenario *sc, const workload_cfg *wc, yaml_node_t 
 {
     ss_doc *doc = sc->doc;
     ss_workload *w = &sc->workload;
-    const char *other = wc->arrival ? "arrival" : wc->prompt ? "prompt_tokens"
+    const char *other = wc->arrival ? "arrival" : wc->trace[0] ? "trace"
+                      : wc->lengths ? "lengths" : wc->prompt ? "prompt_tokens"
                       : wc->output ? "output_tokens" : wc->num_requests ? "num_requests"
                       : wc->duration ? "duration" : NULL;
     if (other) {

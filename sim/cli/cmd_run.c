@@ -99,7 +99,11 @@ int ss_cmd_run(int argc, char **argv, double t_start)
                             "scenarios`)\n", builtin);
             return 2;
         }
-        rc = ss_scenario_load_string(f->path, f->text, &ov, &sc, &d);
+        /* Named by its source path, so that files it refers to (a trace) resolve from any
+         * working directory. */
+        char name[4096];
+        snprintf(name, sizeof name, "%s/%s", SS_SOURCE_DIR, f->path);
+        rc = ss_scenario_load_string(name, f->text, &ov, &sc, &d);
     } else if (optind < argc) {
         rc = ss_scenario_load_file(argv[optind], &ov, &sc, &d);
     } else {

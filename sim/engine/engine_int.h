@@ -73,6 +73,8 @@ struct ss_sim {
     ss_req **free_reqs;
     size_t nfree, free_cap;
     uint64_t events;
+    ss_time_ns last_reject_t;  /* livelock guard for closed loops (ss_sim_request_done) */
+    uint64_t rejects_same_t;
     uint64_t iter_sample;
     bool fast_forward;
     ss_diag *d; /* error sink during ss_sim_run */

@@ -137,11 +137,26 @@ ss_rc ss_sim_request_done(ss_sim *s, ss_req *r, ss_time_ns now)
     } else {
         s->m.rejected++;
         if (!r->measured) s->m.excluded++;
+        else if (now > s->m.meas_last_finish) s->m.meas_last_finish = now;
         if (now > s->m.last_finish) s->m.last_finish = now;
     }
     if (s->obs.on_request && s->obs.on_request(s->obs.ctx, r))
         return ss_diag_fail(s->d, SS_ERR_DB, "writing request record failed");
     ss_source *src = &s->src;
+    /* A closed loop whose requests are all rejected would re-send at the same instant
+     * forever: stop after a burst of rejections without simulated time advancing. */
+    if (src->ops && src->ops->on_complete && r->state == SS_REQ_REJECTED &&
+        now == s->last_reject_t) {
+        if (++s->rejects_same_t > 1000000)
+            return ss_diag_fail(s->d, SS_ERR_INVALID,
+                                "more than a million requests rejected at t=%lld ns without time "
+                                "advancing: every request is refused (%s); fix the lengths or "
+                                "max_model_len",
+                                (long long)now, ss_reject_text((ss_reject_reason)r->reject));
+    } else if (src->ops && src->ops->on_complete && r->state == SS_REQ_REJECTED) {
+        s->last_reject_t = now;
+        s->rejects_same_t = 1;
+    }
     if (src->ops && src->ops->on_complete) {
         src->ops->on_complete(src->state, now);
         return schedule_next_arrival(s, now); /* may supersede the pending arrival */
@@ -226,6 +241,8 @@ ss_rc ss_sim_run(ss_sim *s, ss_diag *d)
         }
     }
     if (rc) return rc;
+    if (s->src.ops && s->src.ops->finish && (rc = s->src.ops->finish(s->src.state, d)))
+        return rc;
     uint64_t accounted = s->m.finished + s->m.rejected;
     if (accounted != s->m.arrived || s->rep.kv.used != 0)
         return ss_diag_fail(d, SS_ERR_INTERNAL,
