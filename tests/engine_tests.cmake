@@ -85,7 +85,7 @@ add_test(NAME cli_trace_lenient COMMAND servesim run tests/data/good/trace_lenie
 set_tests_properties(cli_trace_lenient PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
   PASS_REGULAR_EXPRESSION "3 arrived.*6 malformed rows skipped")
 ss_add_cli_fail_test(cli_trace_strict "native_lenient.csv:3: field 'prompt_tokens'" run tests/data/good/trace_lenient.yaml --set workload.arrival.lenient=false)
-ss_add_cli_fail_test(cli_trace_overflow "azure_small.csv: rescaled, the trace would last" run ${B}/trace_overflow.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_trace_overflow "az2023_small.csv: rescaled, the trace would last" run ${B}/trace_overflow.yaml --out build-test-out)
 ss_add_cli_fail_test(cli_requests_and_trace "requests_and_trace.yaml:4:.*workload.trace.*cannot be combined" run ${B}/requests_and_trace.yaml --out build-test-out)
 ss_add_cli_fail_test(cli_closed_all_rejected "rejected at t=0 ns without time advancing" run ${B}/closed_all_rejected.yaml --out build-test-out)
 # A measured rejection ends the measured duration like a completion.

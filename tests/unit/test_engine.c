@@ -566,7 +566,7 @@ static void test_trace_replay(void **st)
     const char *head = "model: llama-3.1-8b\ncluster: {pools: [{hardware: h100-sxm}]}\n"
                        "replica: {max_model_len: 4096}\noutput: {kv_sample_interval: 0}\n";
     char text[1024];
-    snprintf(text, sizeof text, "%sworkload: {trace: tests/data/traces/azure_small.csv}\n", head);
+    snprintf(text, sizeof text, "%sworkload: {trace: tests/data/traces/az2023_small.csv}\n", head);
     run_log(text, &l);
     /* 2023-11-16 18:17:03.4581291 is t = 0; .4581292 is 100 ns later; 2023-11-17 00:00 is
      * 20,576.5418709 s later; 2024-03-01 00:00 (106 days after 2023-11-16 00:00, through
@@ -581,18 +581,18 @@ static void test_trace_replay(void **st)
     assert_int_equal(l.p[1], 845);
     /* speedup 1000: every time divided by 1,000 (to the nearest ns) */
     snprintf(text, sizeof text,
-             "%sworkload: {arrival: {process: trace, file: tests/data/traces/azure_small.csv,"
+             "%sworkload: {arrival: {process: trace, file: tests/data/traces/az2023_small.csv,"
              " speedup: 1000}}\n", head);
     run_log(text, &l);
     assert_int_equal(l.t[3], 20576541871LL);
     /* rate 2 req/s: 7 rows span 6 gaps, so the last arrives at 3 s */
     snprintf(text, sizeof text,
-             "%sworkload: {arrival: {process: trace, file: tests/data/traces/azure_small.csv,"
+             "%sworkload: {arrival: {process: trace, file: tests/data/traces/az2023_small.csv,"
              " rate: 2}}\n", head);
     run_log(text, &l);
     assert_true(llabs(l.t[6] - 3 * SS_NS_PER_S) <= 1);
     /* Mooncake: milliseconds, relative to the first row */
-    snprintf(text, sizeof text, "%sworkload: {trace: tests/data/traces/mooncake_small.jsonl}\n",
+    snprintf(text, sizeof text, "%sworkload: {trace: tests/data/traces/mc25_small.jsonl}\n",
              head);
     run_log(text, &l);
     assert_int_equal(l.n, 4);

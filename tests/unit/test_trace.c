@@ -198,7 +198,7 @@ static void test_native_min_crlf(void **state)
     }
 }
 
-static void check_azure_small(const char *path)
+static void check_az2023_small(const char *path)
 {
     rowcopy r[8];
     int rc;
@@ -228,14 +228,14 @@ static void check_azure_small(const char *path)
     assert_int_equal(r[6].r.prompt_tokens, 1);
 }
 
-static void test_azure_small(void **state)
+static void test_az2023_small(void **state)
 {
     (void)state;
-    check_azure_small(FIX "azure_small.csv");
-    check_azure_small(FIX "azure_small.csv.gz");
+    check_az2023_small(FIX "az2023_small.csv");
+    check_az2023_small(FIX "az2023_small.csv.gz");
 }
 
-static void check_mooncake_small(const char *path)
+static void check_mc25_small(const char *path)
 {
     rowcopy r[8];
     int rc;
@@ -261,11 +261,11 @@ static void check_mooncake_small(const char *path)
     for (int i = 0; i < 4; i++) assert_int_equal(r[i].r.hash_block_tokens, 512);
 }
 
-static void test_mooncake_small(void **state)
+static void test_mc25_small(void **state)
 {
     (void)state;
-    check_mooncake_small(FIX "mooncake_small.jsonl");
-    check_mooncake_small(FIX "mooncake_small.jsonl.gz");
+    check_mc25_small(FIX "mc25_small.jsonl");
+    check_mc25_small(FIX "mc25_small.jsonl.gz");
 }
 
 static void check_lengths_small(const char *path)
@@ -349,8 +349,8 @@ static void test_detection(void **state)
     } cases[] = {
         {FIX "native_full.csv", SS_TRACE_NATIVE},
         {FIX "native_min.csv", SS_TRACE_NATIVE},
-        {FIX "azure_small.csv.gz", SS_TRACE_AZURE},
-        {FIX "mooncake_small.jsonl", SS_TRACE_MOONCAKE},
+        {FIX "az2023_small.csv.gz", SS_TRACE_AZURE},
+        {FIX "mc25_small.jsonl", SS_TRACE_MOONCAKE},
         {FIX "lengths_small.csv", SS_TRACE_LENGTHS},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -366,14 +366,14 @@ static void test_detection(void **state)
     ss_trace *t = NULL;
     ss_diag d;
     ss_diag_clear(&d);
-    assert_int_equal(ss_trace_open(FIX "azure_small.csv", SS_TRACE_NATIVE, NULL, &t, &d),
+    assert_int_equal(ss_trace_open(FIX "az2023_small.csv", SS_TRACE_NATIVE, NULL, &t, &d),
                      SS_ERR_INVALID);
     assert_null(t);
-    expect_msg(&d, FIX "azure_small.csv", 1, "unknown column 'TIMESTAMP' in the header (native");
+    expect_msg(&d, FIX "az2023_small.csv", 1, "unknown column 'TIMESTAMP' in the header (native");
     ss_diag_clear(&d);
-    assert_int_equal(ss_trace_open(FIX "mooncake_small.jsonl", SS_TRACE_LENGTHS, NULL, &t, &d),
+    assert_int_equal(ss_trace_open(FIX "mc25_small.jsonl", SS_TRACE_LENGTHS, NULL, &t, &d),
                      SS_ERR_INVALID);
-    expect_msg(&d, FIX "mooncake_small.jsonl", 1, "unknown column '{\"timestamp\": 1000");
+    expect_msg(&d, FIX "mc25_small.jsonl", 1, "unknown column '{\"timestamp\": 1000");
     /* A CSV read as mooncake fails on its first line as invalid JSON. */
     int rc;
     rowcopy r[1];
@@ -637,27 +637,27 @@ static void test_bad_fixtures(void **state)
         {FIX "native_bad_digits.csv", 0, 3,
          FIX "native_bad_digits.csv:3: field 'arrival_s': '0.0000000001' has 10 fractional "
              "digits; at most 9 (1 ns resolution)"},
-        {FIX "azure_bad_int.csv", 0, 4,
-         FIX "azure_bad_int.csv:4: field 'ContextTokens': expected a non-negative integer, got "
+        {FIX "az2023_bad_int.csv", 0, 4,
+         FIX "az2023_bad_int.csv:4: field 'ContextTokens': expected a non-negative integer, got "
              "'x'"},
-        {FIX "azure_bad_int.csv.gz", 0, 4,
-         FIX "azure_bad_int.csv.gz:4: field 'ContextTokens': expected a non-negative integer, "
+        {FIX "az2023_bad_int.csv.gz", 0, 4,
+         FIX "az2023_bad_int.csv.gz:4: field 'ContextTokens': expected a non-negative integer, "
              "got 'x'"},
-        {FIX "azure_bad_order.csv", 0, 4,
-         FIX "azure_bad_order.csv:4: field 'TIMESTAMP': time goes backwards: +0.4418709 s is "
+        {FIX "az2023_bad_order.csv", 0, 4,
+         FIX "az2023_bad_order.csv:4: field 'TIMESTAMP': time goes backwards: +0.4418709 s is "
              "before the previous row's +0.5418709 s (relative to the first row; rows must be "
              "sorted)"},
-        {FIX "azure_zero_output.csv", 0, 3,
-         FIX "azure_zero_output.csv:3: field 'GeneratedTokens': output length is 0 (servesim "
+        {FIX "az2023_zero_output.csv", 0, 3,
+         FIX "az2023_zero_output.csv:3: field 'GeneratedTokens': output length is 0 (servesim "
              "needs at least 1 token)"},
-        {FIX "azure_missing_field.csv", 0, 2,
-         FIX "azure_missing_field.csv:2: missing field 'GeneratedTokens' (the row has 2 fields, "
+        {FIX "az2023_missing_field.csv", 0, 2,
+         FIX "az2023_missing_field.csv:2: missing field 'GeneratedTokens' (the row has 2 fields, "
              "the header 3)"},
-        {FIX "mooncake_bad_json.jsonl", 0, 3,
-         FIX "mooncake_bad_json.jsonl:3: invalid JSON at column 77: the line ends before the value "
+        {FIX "mc25_bad_json.jsonl", 0, 3,
+         FIX "mc25_bad_json.jsonl:3: invalid JSON at column 77: the line ends before the value "
              "is complete"},
-        {FIX "mooncake_missing.jsonl", 0, 2,
-         FIX "mooncake_missing.jsonl:2: missing field 'output_length'"},
+        {FIX "mc25_missing.jsonl", 0, 2,
+         FIX "mc25_missing.jsonl:2: missing field 'output_length'"},
         {FIX "lengths_bad_total.csv", 0, 3,
          FIX "lengths_bad_total.csv:3: field 'num_total_tokens': 11 is not num_prefill_tokens + "
              "num_decode_tokens = 10"},
@@ -720,7 +720,7 @@ static void test_lenient(void **state)
 
     /* A zero output length: error when strict, one skip when lenient. */
     uint64_t skipped;
-    n = read_all(FIX "azure_zero_output.csv", -1, &o, rc_rows, 4, &rc, &d, NULL, &skipped);
+    n = read_all(FIX "az2023_zero_output.csv", -1, &o, rc_rows, 4, &rc, &d, NULL, &skipped);
     assert_int_equal(rc, 0);
     assert_int_equal(n, 2);
     assert_int_equal(skipped, 1);
@@ -902,8 +902,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_names),   cmocka_unit_test(test_native_full),
-        cmocka_unit_test(test_native_min_crlf), cmocka_unit_test(test_azure_small),
-        cmocka_unit_test(test_mooncake_small), cmocka_unit_test(test_lengths_small),
+        cmocka_unit_test(test_native_min_crlf), cmocka_unit_test(test_az2023_small),
+        cmocka_unit_test(test_mc25_small), cmocka_unit_test(test_lengths_small),
         cmocka_unit_test(test_good_edges),     cmocka_unit_test(test_detection),
         cmocka_unit_test(test_bad_cases),      cmocka_unit_test(test_bad_fixtures),
         cmocka_unit_test(test_lenient),        cmocka_unit_test(test_long_lines),
