@@ -163,6 +163,16 @@ ss_rc ss_sched_base_swap_in(ss_sched_base *b, ss_batch *out)
     return SS_OK;
 }
 
+int ss_sched_base_make_room(ss_sched_base *b, ss_batch *out, const ss_req *r, int64_t blocks)
+{
+    while (ss_kv_free(b->kv) < blocks) {
+        ss_req *v = ss_sched_base_preempt_last(b, out);
+        if (!v) return -1;
+        if (v == r) return 0;
+    }
+    return 1;
+}
+
 ss_rc ss_sched_base_decode_round(ss_sched_base *b, ss_batch *out, int64_t *budget,
                                  int skip_prefilling)
 {
@@ -173,16 +183,9 @@ ss_rc ss_sched_base_decode_round(ss_sched_base *b, ss_batch *out, int64_t *budge
             i++;
             continue;
         }
-        int self = 0;
-        while (ss_kv_free(b->kv) < 1) {
-            ss_req *v = ss_sched_base_preempt_last(b, out);
-            if (!v) return SS_ERR_NOMEM;
-            if (v == r) {
-                self = 1;
-                break;
-            }
-        }
-        if (self) break;
+        int room = ss_sched_base_make_room(b, out, r, 1); /* vLLM's can_append_slot */
+        if (room < 0) return SS_ERR_NOMEM;
+        if (!room) break;
         ss_kv_reserve(b->kv, r, (uint64_t)r->computed + 1);
         ss_batch_add(out, r, 1);
         if (budget) (*budget)--;

@@ -45,6 +45,10 @@ ss_rc ss_sched_base_admit(ss_sched_base *b, ss_batch *out, uint32_t tokens);
  * holds its blocks (adding the copy time to out->extra), else by recompute (KV dropped, back
  * to the waiting queue at its ordered place). Returns the victim. */
 ss_req *ss_sched_base_preempt_last(ss_sched_base *b, ss_batch *out);
+/* Preempt the last running request until `blocks` blocks are free for running request r.
+ * Returns 1 when they are, 0 when r itself had to be preempted (the caller stops its round),
+ * -1 on out of memory. */
+int ss_sched_base_make_room(ss_sched_base *b, ss_batch *out, const ss_req *r, int64_t blocks);
 /* Bring swapped requests back in order while their blocks (+1 for the next token) fit above
  * the watermark and max_num_seqs allows; each decodes one token in this batch. */
 ss_rc ss_sched_base_swap_in(ss_sched_base *b, ss_batch *out);

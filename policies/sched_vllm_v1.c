@@ -66,16 +66,10 @@ static ss_rc v1_schedule(void *state, ss_time_ns now, ss_batch *out)
     for (size_t i = 0; i < b->running.n && budget > 0;) {
         ss_req *r = ss_reqq_at(&b->running, i);
         uint32_t n = step_tokens(b, r, budget);
-        int self = 0;
-        while ((int64_t)ss_kv_extra(b->kv, r, (uint64_t)r->computed + n) > ss_kv_free(b->kv)) {
-            ss_req *v = ss_sched_base_preempt_last(b, out);
-            if (!v) return SS_ERR_NOMEM;
-            if (v == r) {
-                self = 1;
-                break;
-            }
-        }
-        if (self) break;
+        int64_t need = ss_kv_extra(b->kv, r, (uint64_t)r->computed + n);
+        int room = ss_sched_base_make_room(b, out, r, need);
+        if (room < 0) return SS_ERR_NOMEM;
+        if (!room) break;
         ss_kv_reserve(b->kv, r, (uint64_t)r->computed + n);
         ss_batch_add(out, r, n);
         budget -= n;
