@@ -1,0 +1,121 @@
+/* Operator measurements read from other people's profiling data, in one common form.
+ *
+ * This header is the contract between the calibration READERS (one per source format:
+ * Vidur, Frontier, aiconfigurator, LLMServingSim, InferSim, APEX+, LLMCompass, servesim's own
+ * profiler) and the FITTER (hwprofiles/calib/fit*.c), which turns a table of ss_meas rows
+ * into the coefficients of a calibrated hardware profile. Readers convert every unit
+ * explicitly (ms, us -> seconds; fp16 elements, KiB -> bytes) and derive GEMM shapes from
+ * model columns; the fitter never sees a source's conventions. */
+#ifndef SS_HWPROFILES_CALIB_MEAS_H
+#define SS_HWPROFILES_CALIB_MEAS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/model.h"
+#include "sim/core/diag.h"
+
+/* Operator families: the unit a fitted model is made for. One X-macro gives enum and names. */
+#define SS_FAM_LIST(X)                                                              \
+    X(SS_FAM_GEMM, "gemm")                 /* x[m,k] . W[n,k]^T                    */ \
+    X(SS_FAM_ELEMWISE, "elementwise")      /* norms, rope, activation, residual add */ \
+    X(SS_FAM_EMBED, "embed")               /* embedding lookup                      */ \
+    X(SS_FAM_ATTN_PREFILL, "attn_prefill") /* batch x chunk on top of kv prefix     */ \
+    X(SS_FAM_ATTN_DECODE, "attn_decode")   /* batch x 1 token on top of kv each     */ \
+    X(SS_FAM_ATTN_MIXED, "attn_mixed")     /* one call: prefill chunk + decodes     */ \
+    X(SS_FAM_MOE, "moe")                   /* whole expert layer (grouped GEMMs)    */ \
+    X(SS_FAM_ALLREDUCE, "allreduce")                                                 \
+    X(SS_FAM_ALLGATHER, "allgather")                                                 \
+    X(SS_FAM_REDUCESCATTER, "reducescatter")                                         \
+    X(SS_FAM_ALLTOALL, "alltoall")                                                   \
+    X(SS_FAM_SENDRECV, "sendrecv")                                                   \
+    X(SS_FAM_LM_HEAD, "lm_head")           /* logits GEMM per sequence              */ \
+    X(SS_FAM_SAMPLER, "sampler")                                                     \
+    X(SS_FAM_CPU_OVERHEAD, "cpu_overhead") /* host time per scheduler iteration     */
+
+typedef enum ss_fam {
+#define SS_FAM_ENUM(e, name) e,
+    SS_FAM_LIST(SS_FAM_ENUM)
+#undef SS_FAM_ENUM
+    SS_FAM_COUNT
+} ss_fam;
+
+const char *ss_fam_name(ss_fam f);
+/* SS_FAM_COUNT when unknown. */
+ss_fam ss_fam_from_name(const char *name);
+
+/* One measured point. Fields a family does not use are 0. Sizes are per GPU (after the
+ * tensor-parallel split) unless said otherwise. */
+typedef struct ss_meas {
+    uint8_t family;     /* ss_fam */
+    uint8_t dtype;      /* ss_dtype of the arithmetic / weights (GEMM, MoE, attention) */
+    uint8_t kv_dtype;   /* ss_dtype of the KV cache (attention) */
+    uint8_t flags;      /* SS_MEAS_* below */
+    int32_t gpus;       /* GPUs taking part: TP degree of the profiled layer, or the
+                           participants of a collective */
+    int64_t m, n, k;    /* GEMM, LM head: m tokens (rows), n out features, k in features.
+                           ELEMWISE/EMBED: m tokens, n = width (elements per token) */
+    int32_t batch;      /* attention: requests; CPU overhead: batch size */
+    int64_t q;          /* attention prefill/mixed: new (query) tokens per prefill request */
+    int64_t kv;         /* attention prefill: cached prefix per request;
+                           decode: context length per request (tokens already cached) */
+    int32_t n_decode;   /* mixed: decode requests riding in the same call */
+    int64_t kv_decode;  /* mixed: context length of each of those decode requests */
+    int32_t heads, kv_heads, head_dim; /* attention: per GPU */
+    int64_t bytes;      /* collectives: message size in bytes (per GPU buffer) */
+    int32_t experts, topk;             /* MoE: experts (per EP shard), routed per token */
+    int64_t hidden, inter;             /* MoE: hidden size, expert FFN width (per TP shard) */
+    double time_s;      /* measured time of one call, seconds (median where given) */
+    uint32_t op;        /* index into ss_meas_table.strings: source operator name
+                           ("qkv_proj", "mlp_up_proj", "custom_allreduce", ...) */
+    uint32_t model;     /* index into strings: model the row was profiled with ("" none) */
+    uint32_t src;       /* index into ss_meas_table.sources */
+    uint32_t line;      /* 1-based line of the row in its (decompressed) file */
+} ss_meas;
+
+#define SS_MEAS_CUDA_GRAPH 0x01  /* timed under CUDA graph replay (no launch overhead) */
+#define SS_MEAS_APPROX 0x02      /* approximate kernel (e.g. servesim's fallback attention) */
+#define SS_MEAS_CROSS_NODE 0x04  /* collective crosses nodes */
+
+/* One file that was read. */
+typedef struct ss_meas_source {
+    char path[512];     /* as given on the command line (or found under a directory) */
+    char format[32];    /* "vidur", "frontier", "aiconfigurator", "llmservingsim",
+                           "infersim", "apex_plus", "llmcompass", "servesim" */
+    char gpu[64];       /* canonical servesim hardware name (via the alias table) */
+    char stack[96];     /* software stack, e.g. "vllm-0.24.0", "vllm-0.19-eager",
+                           "sarathi-vidur", "nccl-2.29.2" */
+    char sha256[65];    /* of the file's bytes as stored (compressed if .gz) */
+    uint64_t rows;      /* rows kept */
+} ss_meas_source;
+
+/* A growable table of measurements; one owner (the caller of ss_meas_table_init/free). */
+typedef struct ss_meas_table {
+    ss_meas *rows;
+    size_t n, cap;
+    ss_meas_source *sources;
+    size_t nsources, cap_sources;
+    char *strings;      /* interned NUL-terminated strings; offset 0 is "" */
+    size_t strings_len, strings_cap;
+} ss_meas_table;
+
+void ss_meas_table_init(ss_meas_table *t);
+void ss_meas_table_free(ss_meas_table *t);
+ss_rc ss_meas_push(ss_meas_table *t, const ss_meas *row, ss_diag *d);
+/* Index of a new source entry (copied). */
+ss_rc ss_meas_add_source(ss_meas_table *t, const ss_meas_source *s, uint32_t *idx, ss_diag *d);
+/* Intern a string; returns its offset in t->strings. */
+ss_rc ss_meas_intern(ss_meas_table *t, const char *s, uint32_t *off, ss_diag *d);
+static inline const char *ss_meas_str(const ss_meas_table *t, uint32_t off)
+{
+    return t->strings + off;
+}
+
+/* Read one --source argument, "[FORMAT:]PATH" where PATH is a file or a directory (searched
+ * recursively for the files that format knows; gzip or plain). FORMAT is detected from
+ * file names and header lines when omitted; a path that matches no format is an error.
+ * `gpu` restricts a multi-GPU directory to one canonical GPU name (NULL = all). Every
+ * defect is an error naming file, line and column/field. */
+ss_rc ss_meas_read_source(ss_meas_table *t, const char *spec, const char *gpu, ss_diag *d);
+
+#endif
