@@ -11,6 +11,7 @@ extern const ss_cost_ops ss_cost_roofline;
 
 const ss_cost_ops *const ss_cost_builtin[] = {
     &ss_cost_roofline,
+    &ss_cost_calibrated,
     NULL,
 };
 

@@ -44,4 +44,10 @@ typedef struct ss_cost_ops {
 extern const ss_cost_ops *const ss_cost_builtin[];
 const ss_cost_ops *ss_cost_find(const char *name);
 
+/* The "calibrated" cost model (cost_calibrated.c) and, for outputs, what it would calibrate
+ * for this setup: "calibrated (GPU@STACK)", "partially calibrated (GPU@STACK; roofline:
+ * OPS...)" or "uncalibrated (...)". */
+extern const ss_cost_ops ss_cost_calibrated;
+void ss_cost_calibration_status(const ss_cost_setup *s, char *buf, size_t n);
+
 #endif

@@ -38,6 +38,7 @@ typedef struct hw_parse {
     ss_time_ns kernel_launch;
     ss_time_ns iteration_overhead;
     yaml_node_t *sources;
+    yaml_node_t *calibration;
 } hw_parse;
 
 #define HWF(f) offsetof(hw_parse, hw.f)
@@ -112,6 +113,9 @@ static const ss_key hw_keys[] = {
      .help = "Fixed CPU time per iteration: schedule, prepare inputs, sample (number = s)."},
     {.name = "sources", .type = SS_KEY_NODE, .offset = PF(sources), .def = "",
      .flags = SS_KEY_NO_BOUNDS, .help = "Mapping key -> where its value comes from."},
+    {.name = "calibration", .type = SS_KEY_NODE, .offset = PF(calibration), .def = "",
+     .flags = SS_KEY_NO_BOUNDS,
+     .help = "Fitted operator models written by `servesim calibrate` (docs/calibration.md)."},
     {.name = NULL},
 };
 
@@ -124,7 +128,8 @@ void ss_hw_doc_markdown(FILE *out)
 /* Keys that may carry a source: every key except the bookkeeping ones. */
 static int has_source(const char *key)
 {
-    return strcmp(key, "schema_version") != 0 && strcmp(key, "sources") != 0;
+    return strcmp(key, "schema_version") != 0 && strcmp(key, "sources") != 0 &&
+           strcmp(key, "calibration") != 0;
 }
 
 /* "hwprofiles/data/h100-sxm.yaml" -> "h100-sxm"; 0 when the name is not a .yaml/.yml file
@@ -215,6 +220,19 @@ ss_rc ss_hw_parse(ss_doc *doc, ss_hw *out, ss_diag *d)
     rc = parse_sources(doc, root, p.sources, &p.hw, d);
     if (rc != SS_OK) return rc;
 
+    if (p.calibration) {
+        /* Only what loading needs is read here; the fitted models are parsed (and checked
+         * with file:line errors) by ss_calib_load when a calibrated cost model is made. */
+        yaml_node_t *st = ss_node_get(doc, p.calibration, "stack");
+        yaml_node_t *df = ss_node_get(doc, p.calibration, "default");
+        const char *sv = ss_node_scalar(st), *dv = ss_node_scalar(df);
+        if (p.calibration->type != YAML_MAPPING_NODE || !sv || !sv[0])
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, st ? st : p.calibration,
+                                "calibration.stack", "a calibration needs a non-empty stack");
+        snprintf(p.hw.calib_doc, sizeof p.hw.calib_doc, "%s", ss_doc_name(doc));
+        snprintf(p.hw.calib_stack, sizeof p.hw.calib_stack, "%s", sv);
+        p.hw.calib_default = dv && !strcmp(dv, "true");
+    }
     p.hw.link_latency_s = ss_time_to_s(p.link_latency);
     p.hw.kernel_launch_s = ss_time_to_s(p.kernel_launch);
     p.hw.iteration_overhead_s = ss_time_to_s(p.iteration_overhead);
@@ -356,6 +374,24 @@ ss_rc ss_hw_load(const char *name_or_path, const char *base_dir, ss_hw *out, ss_
             return ss_diag_fail(d, SS_ERR_INVALID, "hardware profile path is too long: %s",
                                 name_or_path);
         rc = ss_doc_load_file(path, &doc, d);
+    } else if (strchr(name_or_path, '@')) {
+        const ss_embedded_file *e = NULL;
+        for (const ss_embedded_file *c = ss_hw_calibrated_zoo; c->name; c++)
+            if (strcasecmp(c->name, name_or_path) == 0) e = c;
+        if (!e) {
+            char list[2048];
+            size_t used = 0;
+            list[0] = '\0';
+            for (const ss_embedded_file *c = ss_hw_calibrated_zoo; c->name && used + 1 < sizeof list; c++) {
+                int w = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", c->name);
+                if (w < 0) break;
+                used += (size_t)w;
+            }
+            return ss_diag_fail(d, SS_ERR_NOTFOUND,
+                                "unknown calibrated profile '%s' (built-in: %s)", name_or_path,
+                                list[0] ? list : "none");
+        }
+        rc = ss_doc_load_string(e->path, e->text, strlen(e->text), &doc, d);
     } else {
         const ss_embedded_file *e = profile_entry(name_or_path);
         if (!e) {
@@ -424,4 +460,28 @@ double ss_hw_peak_flops(const ss_hw *hw, ss_dtype t)
     for (int i = start; i < 4; i++)
         if (ladder[i] > 0) return ladder[i];
     return 0;
+}
+
+const ss_embedded_file *ss_hw_embedded_by_path(const char *path)
+{
+    for (const ss_embedded_file *e = ss_hw_calibrated_zoo; e->name; e++)
+        if (!strcmp(e->path, path)) return e;
+    for (const ss_embedded_file *e = ss_hw_zoo; e->name; e++)
+        if (!strcmp(e->path, path)) return e;
+    return NULL;
+}
+
+const char *ss_hw_default_calibrated(const char *gpu)
+{
+    /* The first calibrated profile of the GPU that says `default: true`; the table is sorted
+     * by file name, so the answer is fixed by the files alone. */
+    size_t n = strlen(gpu);
+    for (const ss_embedded_file *e = ss_hw_calibrated_zoo; e->name; e++) {
+        if (strncasecmp(e->name, gpu, n) != 0 || e->name[n] != '@') continue;
+        ss_hw hw;
+        ss_diag d;
+        ss_diag_clear(&d);
+        if (ss_hw_load(e->name, NULL, &hw, &d) == SS_OK && hw.calib_default) return e->name;
+    }
+    return NULL;
 }

@@ -41,14 +41,27 @@ typedef struct ss_hw {
     double kernel_launch_s;     /* per kernel launch */
     double iteration_overhead_s; /* per iteration: scheduler, input prep, sampling (CPU) */
     char sources[2048];         /* "key: source" lines, for provenance output */
+    /* Calibrated profiles (hwprofiles/calibrated/, written by `servesim calibrate`): the
+     * document holding the `calibration:` section ("" = a datasheet profile), the software
+     * stack its measurements came from, and whether it is its GPU's default calibration. */
+    char calib_doc[512];
+    char calib_stack[96];
+    int calib_default;
 } ss_hw;
 
 /* The built-in profiles and the alias table (generated from hwprofiles/data/). */
 extern const ss_embedded_file ss_hw_zoo[];
+/* The calibrated profiles (generated from hwprofiles/calibrated/), named GPU@STACK. */
+extern const ss_embedded_file ss_hw_calibrated_zoo[];
+/* Embedded profile (either table) whose source path is `path`, or NULL. */
+const ss_embedded_file *ss_hw_embedded_by_path(const char *path);
+/* Name of the default calibrated profile of canonical GPU `gpu` ("h100-sxm" ->
+ * "h100-sxm@vllm-0.24.0"), or NULL when the GPU has none. */
+const char *ss_hw_default_calibrated(const char *gpu);
 
 /* Canonical name for any alias or canonical name (case-insensitive), or NULL. */
 const char *ss_hw_canonical(const char *name);
-/* Load by name or alias, or from a YAML file when the value ends in .yaml/.yml or contains
+/* Load by name or alias, by calibrated name GPU@STACK, or from a YAML file when the value ends in .yaml/.yml or contains
  * '/' (relative to base_dir unless absolute). Unknown names list the built-ins. */
 ss_rc ss_hw_load(const char *name_or_path, const char *base_dir, ss_hw *out, ss_diag *d);
 ss_rc ss_hw_parse(ss_doc *doc, ss_hw *out, ss_diag *d);

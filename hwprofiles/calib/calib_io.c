@@ -1,0 +1,394 @@
+/* The `calibration:` section of a hardware profile: writing (deterministic: fixed number
+ * formats, the fitter's sorted order) and reading (key tables, file:line errors). */
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hwprofiles/calib/fit.h"
+
+#define CAL_FORMAT 1
+
+/* Family names from the X-macro (not ss_fam_name: that lives with the readers, and the cost
+ * model must not depend on them). */
+static const char *const fam_names[] = {
+#define SS_FAM_NAME(e, name) name,
+    SS_FAM_LIST(SS_FAM_NAME)
+#undef SS_FAM_NAME
+    NULL};
+
+/* ================================================================== writing */
+
+static void put_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fputc('\\', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void put_list(FILE *out, const double *v, int n)
+{
+    fputc('[', out);
+    for (int i = 0; i < n; i++) fprintf(out, "%s%.9g", i ? ", " : "", v[i]);
+    fputc(']', out);
+}
+
+void ss_calib_write_yaml(const ss_calib *c, FILE *out)
+{
+    fprintf(out, "calibration:\n  format: %d\n  gpu: %s\n  stack: ", CAL_FORMAT, c->gpu);
+    put_str(out, c->stack);
+    fprintf(out, "\n  default: %s", c->is_default ? "true" : "false");
+    fprintf(out, "\n  command: ");
+    put_str(out, c->command ? c->command : "");
+    fprintf(out, "\n  sources:%s\n", c->nsources ? "" : " []");
+    for (int i = 0; i < c->nsources; i++) {
+        const ss_meas_source *s = &c->sources[i];
+        fprintf(out, "    - path: ");
+        put_str(out, s->path);
+        fprintf(out, "\n      format: %s\n      stack: ", s->format);
+        put_str(out, s->stack);
+        fprintf(out, "\n      sha256: \"%s\"\n      rows: %llu\n", s->sha256,
+                (unsigned long long)s->rows);
+    }
+    fprintf(out, "  models:%s\n", c->nmodels ? "" : " []");
+    for (int i = 0; i < c->nmodels; i++) {
+        const ss_cal_model *m = &c->models[i];
+        fprintf(out, "    - family: %s\n      tag: ", fam_names[m->family]);
+        put_str(out, m->tag);
+        fprintf(out,
+                "\n      dtype: %s\n      rows: %ld\n      median_ape: %.4f\n"
+                "      p90_ape: %.4f\n      max_ape: %.4f\n      terms:\n",
+                ss_dtype_name((ss_dtype)m->dtype), m->rows, m->median_ape, m->p90_ape,
+                m->max_ape);
+        for (int j = 0; j < m->nterms; j++) {
+            fprintf(out, "        - {knots: ");
+            put_list(out, m->terms[j].knots, m->terms[j].nknots);
+            fprintf(out, ", coef: ");
+            put_list(out, m->terms[j].coef, m->terms[j].nknots);
+            fprintf(out, ", x_max: %.9g}\n", m->x_max[j]);
+        }
+    }
+    fprintf(out, "  shapes:%s\n", c->nshapes ? "" : " []");
+    for (int i = 0; i < c->nshapes; i++) {
+        const ss_cal_shape *s = &c->shapes[i];
+        fprintf(out, "    - {dtype: %s, n: %ld, k: %ld,\n       m: ",
+                ss_dtype_name((ss_dtype)s->dtype), s->n, s->k);
+        put_list(out, s->m, s->npts);
+        fprintf(out, ",\n       t: ");
+        put_list(out, s->t, s->npts);
+        fprintf(out, "}\n");
+    }
+}
+
+/* ================================================================== reading */
+
+typedef struct cal_top {
+    int format;
+    bool is_default;
+    char gpu[64];
+    char stack[96];
+    char command[4096];
+    yaml_node_t *sources, *models, *shapes;
+} cal_top;
+
+#define TF(f) offsetof(cal_top, f)
+static const ss_key cal_top_keys[] = {
+    {.name = "format", .type = SS_KEY_INT, .offset = TF(format), .def = NULL, .min = 1,
+     .max = 1000, .help = "Calibration section format (1)."},
+    {.name = "gpu", .type = SS_KEY_STRING, .offset = TF(gpu), .size = 64, .def = NULL,
+     .flags = SS_KEY_NO_BOUNDS, .help = "Canonical GPU the measurements were made on."},
+    {.name = "stack", .type = SS_KEY_STRING, .offset = TF(stack), .size = 96, .def = NULL,
+     .flags = SS_KEY_NO_BOUNDS, .help = "Software stack of the measured kernels."},
+    {.name = "default", .type = SS_KEY_BOOL, .offset = TF(is_default), .def = "false",
+     .help = "This profile is what `cost_model: calibrated` uses for its GPU."},
+    {.name = "command", .type = SS_KEY_STRING, .offset = TF(command), .size = 4096, .def = "",
+     .flags = SS_KEY_NO_BOUNDS, .help = "The servesim calibrate command that wrote it."},
+    {.name = "sources", .type = SS_KEY_NODE, .offset = TF(sources), .def = "",
+     .flags = SS_KEY_NO_BOUNDS, .help = "Measurement files: path, format, stack, sha256, rows."},
+    {.name = "models", .type = SS_KEY_NODE, .offset = TF(models), .def = NULL,
+     .flags = SS_KEY_NO_BOUNDS, .help = "Fitted operator models."},
+    {.name = "shapes", .type = SS_KEY_NODE, .offset = TF(shapes), .def = "",
+     .flags = SS_KEY_NO_BOUNDS, .help = "Measured GEMM curves t(m) per (n, k)."},
+    {.name = NULL},
+};
+
+typedef struct cal_src {
+    ss_meas_source s;
+    int64_t rows;
+} cal_src;
+#define SF(f) offsetof(cal_src, f)
+static const ss_key cal_src_keys[] = {
+    {.name = "path", .type = SS_KEY_STRING, .offset = SF(s.path), .size = 512, .def = NULL,
+     .flags = SS_KEY_NO_BOUNDS},
+    {.name = "format", .type = SS_KEY_STRING, .offset = SF(s.format), .size = 32, .def = NULL,
+     .flags = SS_KEY_NO_BOUNDS},
+    {.name = "stack", .type = SS_KEY_STRING, .offset = SF(s.stack), .size = 96, .def = "",
+     .flags = SS_KEY_NO_BOUNDS},
+    {.name = "sha256", .type = SS_KEY_STRING, .offset = SF(s.sha256), .size = 65, .def = NULL,
+     .flags = SS_KEY_NO_BOUNDS},
+    {.name = "rows", .type = SS_KEY_INT64, .offset = SF(rows), .def = NULL, .min = 0,
+     .max = 1e15},
+    {.name = NULL},
+};
+
+
+typedef struct cal_mod {
+    int family, dtype;
+    char tag[SS_CAL_TAG_LEN];
+    int64_t rows;
+    double med, p90, max;
+    yaml_node_t *terms;
+} cal_mod;
+#define MF(f) offsetof(cal_mod, f)
+static const ss_key cal_mod_keys[] = {
+    {.name = "family", .type = SS_KEY_ENUM, .offset = MF(family), .def = NULL,
+     .choices = fam_names},
+    {.name = "tag", .type = SS_KEY_STRING, .offset = MF(tag), .size = SS_CAL_TAG_LEN, .def = "",
+     .flags = SS_KEY_NO_BOUNDS},
+    {.name = "dtype", .type = SS_KEY_ENUM, .offset = MF(dtype), .def = NULL,
+     .choices = ss_dtype_names},
+    {.name = "rows", .type = SS_KEY_INT64, .offset = MF(rows), .def = "0", .min = 0, .max = 1e15},
+    {.name = "median_ape", .type = SS_KEY_DOUBLE, .offset = MF(med), .def = "0", .min = 0,
+     .max = 1e9},
+    {.name = "p90_ape", .type = SS_KEY_DOUBLE, .offset = MF(p90), .def = "0", .min = 0, .max = 1e9},
+    {.name = "max_ape", .type = SS_KEY_DOUBLE, .offset = MF(max), .def = "0", .min = 0, .max = 1e12},
+    {.name = "terms", .type = SS_KEY_NODE, .offset = MF(terms), .def = NULL,
+     .flags = SS_KEY_NO_BOUNDS},
+    {.name = NULL},
+};
+
+typedef struct cal_term {
+    yaml_node_t *knots, *coef;
+    double x_max;
+} cal_term;
+static const ss_key cal_term_keys[] = {
+    {.name = "knots", .type = SS_KEY_NODE, .offset = offsetof(cal_term, knots), .def = NULL,
+     .flags = SS_KEY_NO_BOUNDS},
+    {.name = "coef", .type = SS_KEY_NODE, .offset = offsetof(cal_term, coef), .def = NULL,
+     .flags = SS_KEY_NO_BOUNDS},
+    {.name = "x_max", .type = SS_KEY_DOUBLE, .offset = offsetof(cal_term, x_max), .def = "0",
+     .min = 0, .max = 1e300},
+    {.name = NULL},
+};
+
+typedef struct cal_shp {
+    int dtype;
+    int64_t n, k;
+    yaml_node_t *m, *t;
+} cal_shp;
+static const ss_key cal_shp_keys[] = {
+    {.name = "dtype", .type = SS_KEY_ENUM, .offset = offsetof(cal_shp, dtype), .def = NULL,
+     .choices = ss_dtype_names},
+    {.name = "n", .type = SS_KEY_INT64, .offset = offsetof(cal_shp, n), .def = NULL, .min = 1,
+     .max = 1e12},
+    {.name = "k", .type = SS_KEY_INT64, .offset = offsetof(cal_shp, k), .def = NULL, .min = 1,
+     .max = 1e12},
+    {.name = "m", .type = SS_KEY_NODE, .offset = offsetof(cal_shp, m), .def = NULL,
+     .flags = SS_KEY_NO_BOUNDS},
+    {.name = "t", .type = SS_KEY_NODE, .offset = offsetof(cal_shp, t), .def = NULL,
+     .flags = SS_KEY_NO_BOUNDS},
+    {.name = NULL},
+};
+
+/* A list of finite non-negative numbers, at most `max` long. */
+static ss_rc num_list(ss_doc *doc, yaml_node_t *node, const char *kp, double *v, int max,
+                      int *n, ss_diag *d)
+{
+    if (!node || node->type != YAML_SEQUENCE_NODE)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, node, kp, "expected a list of numbers, got %s",
+                            node ? ss_node_kind(node) : "nothing");
+    size_t len = ss_node_seq_len(node);
+    if (len == 0 || len > (size_t)max)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, node, kp,
+                            "expected 1 to %d numbers, got %zu", max, len);
+    for (size_t i = 0; i < len; i++) {
+        yaml_node_t *it = ss_node_seq_at(doc, node, i);
+        const char *s = ss_node_scalar(it);
+        char *end;
+        double x = s ? strtod(s, &end) : NAN;
+        if (!s || end == s || *end || !isfinite(x) || x < 0)
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, it, kp,
+                                "item %zu: expected a finite number >= 0, got '%s'", i,
+                                s ? s : ss_node_kind(it));
+        v[i] = x;
+    }
+    *n = (int)len;
+    return SS_OK;
+}
+
+static int kind_terms(int family)
+{
+    switch (ss_cal_kind_of(family)) {
+    case SS_CAL_GEMM: return 4;
+    case SS_CAL_ATTN: return 7;
+    case SS_CAL_COLL: return 3;
+    default: return 2;
+    }
+}
+
+static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, ss_cal_model *m,
+                         ss_diag *d)
+{
+    cal_mod p;
+    memset(&p, 0, sizeof p);
+    ss_rc rc = ss_cfg_apply(doc, node, NULL, kp, cal_mod_keys, &p, d);
+    if (rc) return rc;
+    memset(m, 0, sizeof *m);
+    m->family = p.family;
+    m->dtype = p.dtype;
+    snprintf(m->tag, sizeof m->tag, "%s", p.tag);
+    m->rows = (long)p.rows;
+    m->median_ape = p.med, m->p90_ape = p.p90, m->max_ape = p.max;
+    char tk[320];
+    snprintf(tk, sizeof tk, "%s.terms", kp);
+    size_t nt = ss_node_seq_len(p.terms);
+    int want = kind_terms(p.family);
+    if (!p.terms || p.terms->type != YAML_SEQUENCE_NODE || nt != (size_t)want)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, p.terms, tk,
+                            "family '%s' needs a list of %d terms, got %zu",
+                            fam_names[p.family], want, nt);
+    m->nterms = want;
+    for (size_t j = 0; j < nt; j++) {
+        char jk[360];
+        snprintf(jk, sizeof jk, "%s[%zu]", tk, j);
+        yaml_node_t *tn = ss_node_seq_at(doc, p.terms, j);
+        cal_term ct = {0};
+        if ((rc = ss_cfg_apply(doc, tn, NULL, jk, cal_term_keys, &ct, d))) return rc;
+        ss_cal_term *t = &m->terms[j];
+        int nc = 0;
+        char kk[400];
+        snprintf(kk, sizeof kk, "%s.knots", jk);
+        if ((rc = num_list(doc, ct.knots, kk, t->knots, SS_CAL_MAX_KNOTS, &t->nknots, d)))
+            return rc;
+        if (t->knots[0] != 0)
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, ct.knots, kk, "the first knot must be 0");
+        for (int i = 1; i < t->nknots; i++)
+            if (!(t->knots[i] > t->knots[i - 1]))
+                return ss_cfg_error(d, SS_ERR_INVALID, doc, ct.knots, kk,
+                                    "knots must increase (item %d)", i);
+        snprintf(kk, sizeof kk, "%s.coef", jk);
+        if ((rc = num_list(doc, ct.coef, kk, t->coef, SS_CAL_MAX_KNOTS, &nc, d))) return rc;
+        if (nc != t->nknots)
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, ct.coef, kk,
+                                "%d coefficients for %d knots (one per segment)", nc, t->nknots);
+        m->x_max[j] = ct.x_max;
+    }
+    return SS_OK;
+}
+
+ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
+{
+    ss_calib_init(c);
+    cal_top *top = calloc(1, sizeof *top);
+    if (!top) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+    ss_rc rc = ss_cfg_apply(doc, node, NULL, "calibration", cal_top_keys, top, d);
+    if (rc == SS_OK && top->format != CAL_FORMAT)
+        rc = ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, "format"),
+                          "calibration.format", "unsupported format %d (this servesim reads %d)",
+                          top->format, CAL_FORMAT);
+    if (rc) goto out;
+    snprintf(c->gpu, sizeof c->gpu, "%s", top->gpu);
+    snprintf(c->stack, sizeof c->stack, "%s", top->stack);
+    c->is_default = top->is_default;
+    c->command = strdup(top->command);
+    size_t ns = ss_node_seq_len(top->sources);
+    if (top->sources && top->sources->type != YAML_SEQUENCE_NODE) {
+        rc = ss_cfg_error(d, SS_ERR_INVALID, doc, top->sources, "calibration.sources",
+                          "expected a list, got %s", ss_node_kind(top->sources));
+        goto out;
+    }
+    c->sources = calloc(ns ? ns : 1, sizeof *c->sources);
+    if (!c->command || !c->sources) {
+        rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        char kp[64];
+        snprintf(kp, sizeof kp, "calibration.sources[%zu]", i);
+        cal_src s;
+        memset(&s, 0, sizeof s);
+        if ((rc = ss_cfg_apply(doc, ss_node_seq_at(doc, top->sources, i), NULL, kp,
+                               cal_src_keys, &s, d)))
+            goto out;
+        s.s.rows = (uint64_t)s.rows;
+        c->sources[c->nsources++] = s.s;
+    }
+    size_t nm = ss_node_seq_len(top->models);
+    if (top->models->type != YAML_SEQUENCE_NODE || nm > SS_CAL_MAX_MODELS) {
+        rc = ss_cfg_error(d, SS_ERR_INVALID, doc, top->models, "calibration.models",
+                          "expected a list of at most %d models", SS_CAL_MAX_MODELS);
+        goto out;
+    }
+    for (size_t i = 0; i < nm; i++) {
+        char kp[64];
+        snprintf(kp, sizeof kp, "calibration.models[%zu]", i);
+        if ((rc = parse_model(doc, ss_node_seq_at(doc, top->models, i), kp,
+                              &c->models[c->nmodels], d)))
+            goto out;
+        c->nmodels++;
+    }
+    size_t nsh = ss_node_seq_len(top->shapes);
+    if (nsh) {
+        c->shapes = calloc(nsh, sizeof *c->shapes);
+        if (!c->shapes) {
+            rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        c->cap_shapes = (int)nsh;
+    }
+    for (size_t i = 0; i < nsh; i++) {
+        char kp[64], lk[80];
+        snprintf(kp, sizeof kp, "calibration.shapes[%zu]", i);
+        yaml_node_t *sn = ss_node_seq_at(doc, top->shapes, i);
+        cal_shp p;
+        memset(&p, 0, sizeof p);
+        if ((rc = ss_cfg_apply(doc, sn, NULL, kp, cal_shp_keys, &p, d))) goto out;
+        ss_cal_shape *s = &c->shapes[c->nshapes];
+        s->dtype = p.dtype, s->n = (long)p.n, s->k = (long)p.k;
+        int nt = 0;
+        snprintf(lk, sizeof lk, "%s.m", kp);
+        if ((rc = num_list(doc, p.m, lk, s->m, SS_CAL_MAX_SHAPE_PTS, &s->npts, d))) goto out;
+        snprintf(lk, sizeof lk, "%s.t", kp);
+        if ((rc = num_list(doc, p.t, lk, s->t, SS_CAL_MAX_SHAPE_PTS, &nt, d))) goto out;
+        if (nt != s->npts || s->npts < 3) {
+            rc = ss_cfg_error(d, SS_ERR_INVALID, doc, p.t, lk,
+                              "needs as many times as token counts, at least 3 (%d and %d)",
+                              s->npts, nt);
+            goto out;
+        }
+        for (int j = 0; j < s->npts; j++)
+            if (!(s->m[j] > 0 && s->t[j] > 0) || (j && (s->m[j] <= s->m[j - 1] || s->t[j] < s->t[j - 1]))) {
+                rc = ss_cfg_error(d, SS_ERR_INVALID, doc, p.m, lk,
+                                  "token counts must increase and times be positive and "
+                                  "non-decreasing (item %d)", j);
+                goto out;
+            }
+        c->nshapes++;
+    }
+out:
+    free(top);
+    if (rc) ss_calib_free(c);
+    return rc;
+}
+
+ss_rc ss_calib_load(const ss_hw *hw, ss_calib *c, ss_diag *d)
+{
+    ss_calib_init(c);
+    if (!hw->calib_doc[0])
+        return ss_diag_fail(d, SS_ERR_NOTFOUND, "GPU profile '%s' has no calibration", hw->name);
+    ss_doc *doc = NULL;
+    ss_rc rc;
+    const ss_embedded_file *e = ss_hw_embedded_by_path(hw->calib_doc);
+    if (e) rc = ss_doc_load_string(e->path, e->text, strlen(e->text), &doc, d);
+    else rc = ss_doc_load_file(hw->calib_doc, &doc, d);
+    if (rc) return rc;
+    yaml_node_t *node = ss_node_get(doc, ss_doc_root(doc), "calibration");
+    rc = node ? ss_calib_parse(doc, node, c, d)
+              : ss_diag_set(d, SS_ERR_INVALID, hw->calib_doc, 0, 0, "calibration",
+                            "no calibration section");
+    ss_doc_free(doc);
+    return rc;
+}

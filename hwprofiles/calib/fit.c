@@ -1,0 +1,683 @@
+/* The calibration fitter: raw features per operator family, ramp bases, non-negative least
+ * squares in relative error (GSL), and the Steffen curves of densely measured GEMM shapes.
+ * fit.h describes the model; docs/cost-model.md derives it. */
+#include "hwprofiles/calib/fit.h"
+
+#include <gsl/gsl_interp.h>
+#include <gsl/gsl_multifit.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ================================================================== bookkeeping */
+
+void ss_calib_init(ss_calib *c) { memset(c, 0, sizeof *c); }
+
+void ss_calib_free(ss_calib *c)
+{
+    free(c->shapes);
+    free(c->command);
+    free(c->sources);
+    memset(c, 0, sizeof *c);
+}
+
+ss_cal_kind ss_cal_kind_of(int family)
+{
+    switch (family) {
+    case SS_FAM_GEMM:
+    case SS_FAM_LM_HEAD: return SS_CAL_GEMM;
+    case SS_FAM_ATTN_PREFILL:
+    case SS_FAM_ATTN_DECODE:
+    case SS_FAM_ATTN_MIXED: return SS_CAL_ATTN;
+    case SS_FAM_ELEMWISE:
+    case SS_FAM_EMBED: return SS_CAL_ELEM;
+    case SS_FAM_ALLREDUCE:
+    case SS_FAM_ALLGATHER:
+    case SS_FAM_REDUCESCATTER:
+    case SS_FAM_ALLTOALL:
+    case SS_FAM_SENDRECV: return SS_CAL_COLL;
+    default: return SS_CAL_COUNT;
+    }
+}
+
+static double dtype_bytes(int t)
+{
+    if (t < 0 || t >= SS_DTYPE_COUNT) return 2;
+    return ss_dtype_bits((ss_dtype)t) / 8.0;
+}
+
+/* Attention rows are all fitted as one family ("attention"): prefill, decode and mixed calls
+ * share the feature set, so a mixed batch is costed by the same model as its parts. */
+static int fit_family(int family)
+{
+    if (family == SS_FAM_ATTN_DECODE || family == SS_FAM_ATTN_MIXED) return SS_FAM_ATTN_PREFILL;
+    return family;
+}
+
+int ss_cal_row_dtype(const ss_meas *r)
+{
+    return ss_cal_kind_of(r->family) == SS_CAL_ATTN ? r->kv_dtype : r->dtype;
+}
+
+static int contains(const char *s, const char *w) { return strstr(s, w) != NULL; }
+
+void ss_cal_row_tag(const ss_meas_table *t, const ss_meas *r, char tag[SS_CAL_TAG_LEN])
+{
+    tag[0] = '\0';
+    const char *op = ss_meas_str(t, r->op);
+    if (r->family == SS_FAM_ELEMWISE) {
+        if (contains(op, "norm")) snprintf(tag, SS_CAL_TAG_LEN, "norm");
+        else if (contains(op, "rope") || contains(op, "rotary")) snprintf(tag, SS_CAL_TAG_LEN, "rope");
+        else if (contains(op, "act")) snprintf(tag, SS_CAL_TAG_LEN, "act");
+        else if (contains(op, "add") || contains(op, "residual")) snprintf(tag, SS_CAL_TAG_LEN, "add");
+        else snprintf(tag, SS_CAL_TAG_LEN, "other");
+    } else if (r->family == SS_FAM_CPU_OVERHEAD || r->family == SS_FAM_ALLREDUCE) {
+        /* CPU steps are summed; all-reduce implementations (custom vs NCCL) kept apart */
+        snprintf(tag, SS_CAL_TAG_LEN, "%s", op);
+    }
+}
+
+/* ================================================================== features */
+
+int ss_cal_gemm_features(double m, double n, double k, double wbytes, double x[], double s[])
+{
+    x[0] = 1, s[0] = 1;                  /* fixed time per call */
+    x[1] = 1, s[1] = n * k * wbytes;     /* weight bytes (read once) */
+    x[2] = m, s[2] = (n + k) * 2.0;      /* activation bytes in and out (16-bit) */
+    x[3] = m, s[3] = 2.0 * n * k;        /* FLOPs, ramped in m: efficiency per m regime */
+    return 4;
+}
+
+int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[])
+{
+    double kvw = q->kv_heads * q->head_dim * 2.0 * q->kv_bytes; /* K+V bytes per token */
+    for (int j = 0; j < 7; j++) s[j] = 1;
+    x[0] = 1;
+    x[1] = q->pf_seqs;
+    x[2] = 4.0 * q->pf_pairs * q->heads * q->head_dim;  /* QK^T and PV FLOPs */
+    x[3] = (q->pf_ctx + q->pf_tokens) * kvw;            /* K/V bytes read */
+    x[4] = q->dc_seqs * q->heads;
+    x[5] = q->dc_ctx * kvw;
+    x[6] = 4.0 * q->dc_ctx * q->heads * q->head_dim;
+    return 7;
+}
+
+static void row_attn_q(const ss_meas *r, ss_cal_attn_q *q)
+{
+    memset(q, 0, sizeof *q);
+    double B = r->batch > 0 ? r->batch : 1;
+    double qq = (double)r->q, kv = (double)r->kv;
+    if (r->family == SS_FAM_ATTN_PREFILL || (r->family == SS_FAM_ATTN_MIXED && qq > 0)) {
+        double b = r->family == SS_FAM_ATTN_MIXED ? 1 : B;
+        q->pf_seqs = b;
+        q->pf_tokens = b * qq;
+        q->pf_pairs = b * (qq * kv + qq * (qq + 1) / 2);
+        q->pf_ctx = b * kv;
+    }
+    if (r->family == SS_FAM_ATTN_DECODE) {
+        q->dc_seqs = B;
+        q->dc_ctx = B * (kv + 1);
+    } else if (r->family == SS_FAM_ATTN_MIXED && r->n_decode > 0) {
+        q->dc_seqs = r->n_decode;
+        q->dc_ctx = (double)r->n_decode * ((double)r->kv_decode + 1);
+    }
+    q->heads = r->heads;
+    q->kv_heads = r->kv_heads > 0 ? r->kv_heads : r->heads;
+    q->head_dim = r->head_dim;
+    q->kv_bytes = dtype_bytes(r->kv_dtype);
+}
+
+static double ring_factor(int family, double p)
+{
+    if (p < 2) return family == SS_FAM_SENDRECV ? 1 : 0;
+    switch (family) {
+    case SS_FAM_ALLREDUCE: return 2.0 * (p - 1) / p;
+    case SS_FAM_SENDRECV: return 1;
+    default: return (p - 1) / p;
+    }
+}
+
+int ss_cal_row_features(const ss_meas *r, double x[], double s[])
+{
+    switch (ss_cal_kind_of(r->family)) {
+    case SS_CAL_GEMM:
+        if (r->m <= 0 || r->n <= 0 || r->k <= 0) return 0;
+        return ss_cal_gemm_features((double)r->m, (double)r->n, (double)r->k,
+                                    dtype_bytes(r->dtype), x, s);
+    case SS_CAL_ATTN: {
+        if (r->heads <= 0 || r->head_dim <= 0) return 0;
+        ss_cal_attn_q q;
+        row_attn_q(r, &q);
+        return ss_cal_attn_features(&q, x, s);
+    }
+    case SS_CAL_ELEM:
+        if (r->m <= 0) return 0;
+        x[0] = 1, s[0] = 1;
+        x[1] = (double)r->m * (double)(r->n > 0 ? r->n : 1), s[1] = 1;
+        return 2;
+    case SS_CAL_COLL: {
+        if (r->bytes <= 0) return 0;
+        double p = r->gpus > 0 ? r->gpus : 2;
+        x[0] = 1, s[0] = 1;
+        x[1] = p - 1, s[1] = 1;
+        x[2] = (double)r->bytes, s[2] = ring_factor(r->family, p);
+        return 3;
+    }
+    case SS_CAL_COUNT:
+    default: {
+        double c = r->batch > 0 ? r->batch : (double)r->m;
+        if (c <= 0) return 0;
+        x[0] = 1, s[0] = 1;
+        x[1] = c, s[1] = 1;
+        return 2;
+    }
+    }
+}
+
+/* Which terms are ramped (piecewise linear) rather than plain linear. */
+static int term_ramped(ss_cal_kind kind, int j)
+{
+    switch (kind) {
+    case SS_CAL_GEMM: return j == 3;
+    case SS_CAL_ATTN: return j == 2 || j == 5;
+    case SS_CAL_ELEM: return j == 1;
+    case SS_CAL_COLL: return j == 2;
+    case SS_CAL_COUNT:
+    default: return j == 1;
+    }
+}
+
+/* ================================================================== evaluation */
+
+static double term_value(const ss_cal_term *t, double x, double s)
+{
+    double v = 0;
+    for (int i = 0; i < t->nknots; i++) {
+        double lo = t->knots[i];
+        if (x <= lo) break;
+        double hi = i + 1 < t->nknots ? t->knots[i + 1] : INFINITY;
+        v += t->coef[i] * ((x < hi ? x : hi) - lo);
+    }
+    return s * v;
+}
+
+double ss_cal_eval(const ss_cal_model *m, const double x[], const double s[])
+{
+    double t = 0;
+    for (int j = 0; j < m->nterms; j++)
+        if (s[j] != 0 && x[j] != 0) t += term_value(&m->terms[j], x[j], s[j]);
+    return t;
+}
+
+double ss_cal_eval_row(const ss_cal_model *m, const ss_meas *r)
+{
+    double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
+    int nt = ss_cal_row_features(r, x, s);
+    if (nt != m->nterms) return NAN;
+    return ss_cal_eval(m, x, s);
+}
+
+/* ================================================================== statistics */
+
+void ss_cal_ape_stats(const double *ape, size_t n, double *median, double *p90, double *max,
+                      size_t *worst)
+{
+    *median = *p90 = *max = 0;
+    if (worst) *worst = 0;
+    if (n == 0) return;
+    double *v = malloc(n * sizeof *v);
+    if (!v) return;
+    memcpy(v, ape, n * sizeof *v);
+    gsl_sort(v, 1, n);
+    *median = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.5);
+    *p90 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.9);
+    *max = v[n - 1];
+    if (worst) *worst = gsl_stats_max_index(ape, 1, n);
+    free(v);
+}
+
+/* ================================================================== fitting */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Knots of a ramped term: for GEMM m fixed token break points, otherwise the 20/40/60/80 %
+ * quantiles of the distinct non-zero values. Only knots inside the data are kept and each
+ * segment must hold at least a few distinct values, so every slope is determined. */
+static int place_knots(ss_cal_kind kind, int j, double *vals, size_t n, double knots[])
+{
+    knots[0] = 0;
+    if (!term_ramped(kind, j) || n == 0) return 1;
+    qsort(vals, n, sizeof *vals, cmp_double);
+    size_t nd = 0;
+    for (size_t i = 0; i < n; i++)
+        if (vals[i] > 0 && (nd == 0 || vals[i] != vals[nd - 1])) vals[nd++] = vals[i];
+    if (nd < 4) return 1;
+    double cand[SS_CAL_MAX_KNOTS];
+    int nc = 0;
+    if (kind == SS_CAL_GEMM) {
+        static const double mk[] = {16, 64, 256, 1024, 4096};
+        for (size_t i = 0; i < sizeof mk / sizeof *mk; i++) cand[nc++] = mk[i];
+    } else {
+        for (int q = 1; q <= 4; q++) cand[nc++] = vals[(size_t)((double)q / 5.0 * (double)(nd - 1))];
+    }
+    int nk = 1;
+    for (int i = 0; i < nc && nk < SS_CAL_MAX_KNOTS; i++) {
+        double lo = knots[nk - 1], hi = cand[i];
+        size_t below = 0, above = 0;
+        for (size_t v = 0; v < nd; v++) {
+            if (vals[v] > lo && vals[v] <= hi) below++;
+            if (vals[v] > hi) above++;
+        }
+        if (below >= 2 && above >= 2) knots[nk++] = hi;
+    }
+    return nk;
+}
+
+/* Segment value of term (knot i) at x, times s. */
+static double seg(const double *knots, int nk, int i, double x, double s)
+{
+    double lo = knots[i];
+    if (x <= lo) return 0;
+    double hi = i + 1 < nk ? knots[i + 1] : INFINITY;
+    return s * ((x < hi ? x : hi) - lo);
+}
+
+ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_cal_model *out,
+                       ss_diag *d)
+{
+    if (n == 0) return ss_diag_fail(d, SS_ERR_INVALID, "calibrate: no rows to fit");
+    const ss_meas *r0 = &t->rows[idx[0]];
+    ss_cal_kind kind = ss_cal_kind_of(r0->family);
+    double x0[SS_CAL_MAX_TERMS], s0[SS_CAL_MAX_TERMS];
+    int nt = ss_cal_row_features(r0, x0, s0);
+    if (nt <= 0) return ss_diag_fail(d, SS_ERR_INVALID, "calibrate: row without features");
+
+    /* raw features of every row */
+    double *X = malloc(n * (size_t)nt * 2 * sizeof *X);
+    double *vals = malloc(n * sizeof *vals);
+    if (!X || !vals) {
+        free(X), free(vals);
+        return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
+        ss_cal_row_features(&t->rows[idx[i]], x, s);
+        for (int j = 0; j < nt; j++) X[(i * nt + j) * 2] = x[j], X[(i * nt + j) * 2 + 1] = s[j];
+    }
+    ss_cal_model m;
+    memset(&m, 0, sizeof m);
+    m.family = fit_family(r0->family);
+    m.dtype = ss_cal_row_dtype(r0);
+    m.nterms = nt;
+    int ncol = 0;
+    for (int j = 0; j < nt; j++) {
+        size_t nv = 0;
+        m.x_max[j] = 0;
+        for (size_t i = 0; i < n; i++) {
+            double x = X[(i * nt + j) * 2];
+            if (X[(i * nt + j) * 2 + 1] != 0) vals[nv++] = x;
+            if (x > m.x_max[j]) m.x_max[j] = x;
+        }
+        m.terms[j].nknots = place_knots(kind, j, vals, nv, m.terms[j].knots);
+        ncol += m.terms[j].nknots;
+    }
+    free(vals);
+
+    /* Design matrix in relative error: row i divided by t_i, target 1. Columns scaled to
+     * unit maximum for conditioning. */
+    gsl_matrix *A = gsl_matrix_alloc(n, (size_t)ncol);
+    gsl_vector *y = gsl_vector_alloc(n);
+    double *scale = calloc((size_t)ncol, sizeof *scale);
+    int *colterm = calloc((size_t)ncol, sizeof *colterm), *colk = calloc((size_t)ncol, sizeof *colk);
+    int *active = calloc((size_t)ncol, sizeof *active);
+    double *coef = calloc((size_t)ncol, sizeof *coef);
+    ss_rc rc = SS_OK;
+    if (!A || !y || !scale || !colterm || !colk || !active || !coef) {
+        rc = ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+        goto done;
+    }
+    {
+        int c = 0;
+        for (int j = 0; j < nt; j++)
+            for (int k = 0; k < m.terms[j].nknots; k++, c++) colterm[c] = j, colk[c] = k;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double ti = t->rows[idx[i]].time_s;
+        gsl_vector_set(y, i, 1.0);
+        for (int c = 0; c < ncol; c++) {
+            int j = colterm[c];
+            double v = seg(m.terms[j].knots, m.terms[j].nknots, colk[c], X[(i * nt + j) * 2],
+                           X[(i * nt + j) * 2 + 1]) / ti;
+            gsl_matrix_set(A, i, (size_t)c, v);
+            if (fabs(v) > scale[c]) scale[c] = fabs(v);
+        }
+    }
+    for (int c = 0; c < ncol; c++) {
+        active[c] = scale[c] > 0;
+        if (!active[c]) continue;
+        for (size_t i = 0; i < n; i++)
+            gsl_matrix_set(A, i, (size_t)c, gsl_matrix_get(A, i, (size_t)c) / scale[c]);
+    }
+    /* Non-negative least squares by active-set elimination: solve on the active columns
+     * (GSL's truncated-SVD solver), drop the most negative coefficient, repeat. */
+    for (;;) {
+        int na = 0;
+        for (int c = 0; c < ncol; c++) na += active[c];
+        if (na == 0) break;
+        gsl_matrix *As = gsl_matrix_alloc(n, (size_t)na);
+        gsl_vector *cs = gsl_vector_alloc((size_t)na);
+        gsl_matrix *cov = gsl_matrix_alloc((size_t)na, (size_t)na);
+        gsl_multifit_linear_workspace *w = gsl_multifit_linear_alloc(n, (size_t)na);
+        if (!As || !cs || !cov || !w) {
+            gsl_matrix_free(As), gsl_vector_free(cs), gsl_matrix_free(cov);
+            if (w) gsl_multifit_linear_free(w);
+            rc = ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+            goto done;
+        }
+        for (int c = 0, a = 0; c < ncol; c++) {
+            if (!active[c]) continue;
+            for (size_t i = 0; i < n; i++) gsl_matrix_set(As, i, (size_t)a, gsl_matrix_get(A, i, (size_t)c));
+            a++;
+        }
+        double chisq;
+        size_t rank;
+        int st = gsl_multifit_linear_tsvd(As, y, 1e-10, cs, cov, &chisq, &rank, w);
+        int worst = -1;
+        double wv = 0;
+        for (int c = 0, a = 0; c < ncol; c++) {
+            if (!active[c]) {
+                coef[c] = 0;
+                continue;
+            }
+            coef[c] = st ? 0 : gsl_vector_get(cs, (size_t)a);
+            if (coef[c] < wv) wv = coef[c], worst = c;
+            a++;
+        }
+        gsl_matrix_free(As), gsl_vector_free(cs), gsl_matrix_free(cov);
+        gsl_multifit_linear_free(w);
+        if (st) {
+            rc = ss_diag_fail(d, SS_ERR_INTERNAL, "calibrate: least squares failed: %s",
+                              gsl_strerror(st));
+            goto done;
+        }
+        if (worst < 0) break;
+        active[worst] = 0;
+    }
+    for (int c = 0; c < ncol; c++)
+        m.terms[colterm[c]].coef[colk[c]] = active[c] ? coef[c] / scale[c] : 0;
+
+    /* fit quality on the training rows */
+    {
+        double *ape = malloc(n * sizeof *ape);
+        if (!ape) {
+            rc = ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const ss_meas *r = &t->rows[idx[i]];
+            ape[i] = fabs(ss_cal_eval_row(&m, r) - r->time_s) / r->time_s;
+        }
+        ss_cal_ape_stats(ape, n, &m.median_ape, &m.p90_ape, &m.max_ape, NULL);
+        free(ape);
+    }
+    m.rows = (long)n;
+    snprintf(m.tag, sizeof m.tag, "%s", out->tag);
+    *out = m;
+done:
+    gsl_matrix_free(A);
+    gsl_vector_free(y);
+    free(scale), free(colterm), free(colk), free(active), free(coef), free(X);
+    return rc;
+}
+
+/* ================================================================== grouping */
+
+typedef struct grp_ctx {
+    const ss_meas_table *t;
+} grp_ctx;
+
+/* Sort key of a row for grouping: family, tag, dtype. qsort has no context argument, so the
+ * key is precomputed. */
+typedef struct rowkey {
+    int family, dtype;
+    char tag[SS_CAL_TAG_LEN];
+    size_t idx;
+} rowkey;
+
+static int cmp_key(const void *a, const void *b)
+{
+    const rowkey *x = a, *y = b;
+    if (x->family != y->family) return x->family - y->family;
+    int c = strcmp(x->tag, y->tag);
+    if (c) return c;
+    if (x->dtype != y->dtype) return x->dtype - y->dtype;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int is_comm(int family) { return ss_cal_kind_of(family) == SS_CAL_COLL; }
+
+/* Is row r usable for the fit with the chosen stack? */
+static int row_usable(const ss_meas_table *t, const ss_meas *r, const char *stack)
+{
+    if (!(r->time_s > 0) || (r->flags & SS_MEAS_APPROX) || (r->flags & SS_MEAS_CROSS_NODE))
+        return 0;
+#ifdef SS_MEAS_VARIANT
+    if (r->flags & SS_MEAS_VARIANT) return 0; /* skewed MoE routing, sliding window, ... */
+#endif
+    if (r->family == SS_FAM_MOE) return 0; /* not fitted yet: roofline (docs/calibration.md) */
+    if (r->family == SS_FAM_CPU_OVERHEAD || is_comm(r->family)) return 1;
+    return !stack || strcmp(t->sources[r->src].stack, stack) == 0;
+}
+
+static ss_rc fit_shapes(const ss_meas_table *t, const rowkey *keys, size_t n, ss_calib *c,
+                        ss_diag *d);
+
+ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, ss_diag *d)
+{
+    /* the compute stack */
+    const char *stack = o && o->stack && o->stack[0] ? o->stack : NULL;
+    if (!stack) {
+        for (size_t i = 0; i < t->n; i++) {
+            const ss_meas *r = &t->rows[i];
+            if (is_comm(r->family) || r->family == SS_FAM_CPU_OVERHEAD) continue;
+            const char *s = t->sources[r->src].stack;
+            if (!stack) stack = s;
+            else if (strcmp(stack, s) != 0)
+                return ss_diag_fail(d, SS_ERR_INVALID,
+                                    "calibrate: the sources hold kernels of two software "
+                                    "stacks ('%s' and '%s'); choose one with --stack",
+                                    stack, s);
+        }
+    }
+    if (stack) snprintf(c->stack, sizeof c->stack, "%s", stack);
+    rowkey *keys = malloc((t->n ? t->n : 1) * sizeof *keys);
+    size_t *idx = malloc((t->n ? t->n : 1) * sizeof *idx);
+    if (!keys || !idx) {
+        free(keys), free(idx);
+        return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    }
+    size_t nk = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const ss_meas *r = &t->rows[i];
+        if (!row_usable(t, r, stack)) continue;
+        double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
+        if (ss_cal_row_features(r, x, s) <= 0) continue;
+        keys[nk].family = fit_family(r->family);
+        keys[nk].dtype = ss_cal_row_dtype(r);
+        ss_cal_row_tag(t, r, keys[nk].tag);
+        keys[nk].idx = i;
+        nk++;
+    }
+    qsort(keys, nk, sizeof *keys, cmp_key);
+    ss_rc rc = SS_OK;
+    for (size_t a = 0; a < nk && rc == SS_OK;) {
+        size_t b = a;
+        while (b < nk && keys[b].family == keys[a].family && keys[b].dtype == keys[a].dtype &&
+               !strcmp(keys[b].tag, keys[a].tag))
+            b++;
+        /* all-reduce and the like: the same NCCL op may come with several dtypes; the fit
+         * is in bytes, so they are one group per op (dtype of the first). */
+        for (size_t i = a; i < b; i++) idx[i - a] = keys[i].idx;
+        if (b - a >= 4) {
+            if (c->nmodels >= SS_CAL_MAX_MODELS) {
+                rc = ss_diag_fail(d, SS_ERR_INVALID, "calibrate: more than %d operator models",
+                                  SS_CAL_MAX_MODELS);
+                break;
+            }
+            ss_cal_model *m = &c->models[c->nmodels];
+            memset(m, 0, sizeof *m);
+            snprintf(m->tag, sizeof m->tag, "%s", keys[a].tag);
+            rc = ss_cal_fit_model(t, idx, b - a, m, d);
+            if (rc == SS_OK) c->nmodels++;
+        }
+        a = b;
+    }
+    if (rc == SS_OK && (!o || o->with_shapes)) rc = fit_shapes(t, keys, nk, c, d);
+    free(keys), free(idx);
+    return rc;
+}
+
+/* ================================================================== GEMM shapes */
+
+typedef struct gpt {
+    int dtype;
+    long n, k, m;
+    double t;
+} gpt;
+
+static int cmp_gpt(const void *a, const void *b)
+{
+    const gpt *x = a, *y = b;
+    if (x->dtype != y->dtype) return x->dtype - y->dtype;
+    if (x->n != y->n) return (x->n > y->n) - (x->n < y->n);
+    if (x->k != y->k) return (x->k > y->k) - (x->k < y->k);
+    if (x->m != y->m) return (x->m > y->m) - (x->m < y->m);
+    return (x->t > y->t) - (x->t < y->t);
+}
+
+static ss_rc fit_shapes(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                        ss_diag *d)
+{
+    gpt *p = malloc((nk ? nk : 1) * sizeof *p);
+    if (!p) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    size_t np = 0;
+    for (size_t i = 0; i < nk; i++) {
+        if (keys[i].family != SS_FAM_GEMM) continue;
+        const ss_meas *r = &t->rows[keys[i].idx];
+        p[np++] = (gpt){r->dtype, (long)r->n, (long)r->k, (long)r->m, r->time_s};
+    }
+    qsort(p, np, sizeof *p, cmp_gpt);
+    ss_rc rc = SS_OK;
+    double mm[4096], tt[4096];
+    for (size_t a = 0; a < np && rc == SS_OK;) {
+        size_t b = a;
+        while (b < np && p[b].dtype == p[a].dtype && p[b].n == p[a].n && p[b].k == p[a].k) b++;
+        /* median time per distinct m */
+        int nm = 0;
+        for (size_t i = a; i < b && nm < 4096;) {
+            size_t j = i;
+            while (j < b && p[j].m == p[i].m) j++;
+            mm[nm] = (double)p[i].m;
+            tt[nm] = p[i + (j - i) / 2].t; /* sorted by t within m */
+            nm++;
+            i = j;
+        }
+        if (nm >= 6) {
+            for (int i = 1; i < nm; i++)
+                if (tt[i] < tt[i - 1]) tt[i] = tt[i - 1]; /* non-decreasing in m */
+            if (c->nshapes == c->cap_shapes) {
+                int cap = c->cap_shapes ? 2 * c->cap_shapes : 64;
+                ss_cal_shape *ns = realloc(c->shapes, (size_t)cap * sizeof *ns);
+                if (!ns) {
+                    rc = ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+                    break;
+                }
+                c->shapes = ns, c->cap_shapes = cap;
+            }
+            ss_cal_shape *sh = &c->shapes[c->nshapes++];
+            memset(sh, 0, sizeof *sh);
+            sh->dtype = p[a].dtype, sh->n = p[a].n, sh->k = p[a].k;
+            int keep = nm < SS_CAL_MAX_SHAPE_PTS ? nm : SS_CAL_MAX_SHAPE_PTS;
+            for (int i = 0; i < keep; i++) {
+                int src = keep == nm ? i : (int)lround((double)i * (nm - 1) / (keep - 1));
+                sh->m[i] = mm[src], sh->t[i] = tt[src];
+            }
+            sh->npts = keep;
+        }
+        a = b;
+    }
+    free(p);
+    return rc;
+}
+
+/* ================================================================== lookups */
+
+const ss_cal_model *ss_calib_find(const ss_calib *c, int family, const char *tag, int dtype)
+{
+    family = fit_family(family);
+    for (int i = 0; i < c->nmodels; i++) {
+        const ss_cal_model *m = &c->models[i];
+        if (m->family == family && m->dtype == dtype && !strcmp(m->tag, tag ? tag : ""))
+            return m;
+    }
+    return NULL;
+}
+
+const ss_cal_shape *ss_calib_find_shape(const ss_calib *c, int dtype, long n, long k)
+{
+    for (int i = 0; i < c->nshapes; i++)
+        if (c->shapes[i].dtype == dtype && c->shapes[i].n == n && c->shapes[i].k == k)
+            return &c->shapes[i];
+    return NULL;
+}
+
+static double gemm_basis(const ss_cal_model *gm, double m, double n, double k, double wb)
+{
+    double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
+    ss_cal_gemm_features(m, n, k, wb, x, s);
+    return ss_cal_eval(gm, x, s);
+}
+
+double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double m, double wb)
+{
+    int np = sh->npts;
+    double lo = sh->m[0], hi = sh->m[np - 1];
+    if (m < lo || m > hi) {
+        double edge = m < lo ? lo : hi, te = m < lo ? sh->t[0] : sh->t[np - 1];
+        if (!gm) return te;
+        double b0 = gemm_basis(gm, edge, (double)sh->n, (double)sh->k, wb);
+        double b1 = gemm_basis(gm, m, (double)sh->n, (double)sh->k, wb);
+        if (!(b0 > 0)) return te;
+        double r = b1 / b0;
+        if (m > hi && r < 1) r = 1;
+        if (m < lo && r > 1) r = 1;
+        return te * r;
+    }
+    double lx[SS_CAL_MAX_SHAPE_PTS], ly[SS_CAL_MAX_SHAPE_PTS];
+    for (int i = 0; i < np; i++) lx[i] = log(sh->m[i]), ly[i] = log(sh->t[i]);
+    /* A Steffen spline needs 3 points; interpolation objects are small and short-lived
+     * (no cache: the cost model builds its own per model shape at create time). */
+    gsl_interp *it = gsl_interp_alloc(gsl_interp_steffen, (size_t)np);
+    if (!it || gsl_interp_init(it, lx, ly, (size_t)np)) {
+        if (it) gsl_interp_free(it);
+        return sh->t[0];
+    }
+    double v;
+    if (gsl_interp_eval_e(it, lx, ly, log(m), NULL, &v)) v = ly[0];
+    gsl_interp_free(it);
+    return exp(v);
+}
+
+double ss_cal_gemm(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
+                   double k, double wbytes)
+{
+    const ss_cal_shape *sh = ss_calib_find_shape(c, dtype, lround(n), lround(k));
+    if (sh) return ss_cal_shape_eval(sh, gm, m, wbytes);
+    return gm ? gemm_basis(gm, m, n, k, wbytes) : NAN;
+}

@@ -1,0 +1,149 @@
+/* The calibration fitter and the fitted operator models (internal to hwprofiles/ and the CLI).
+ *
+ * A fitted operator model ("ss_cal_model") belongs to one (operator family, tag, dtype) of
+ * one GPU and software stack. Its time is a sum of TERMS, each a non-negative raw feature
+ * x (tokens, elements, bytes, FLOPs, ...) expanded into RAMP segments:
+ *
+ *     t = sum_terms  s_j * sum_i c_{j,i} * clamp(x_j - knot_{j,i}, 0, knot_{j,i+1} - knot_{j,i})
+ *
+ * with the last segment unbounded and every c >= 0 (non-negative least squares, fitted in
+ * relative error: weights 1/t^2). s_j is a non-negative scale (for GEMMs 2nk, so that the
+ * FLOP term is piecewise linear in m). Non-negative slopes make t continuous and
+ * non-decreasing in every raw feature, and linear beyond the last knot: extrapolation to 32k
+ * tokens or TP=8 follows the last measured slope instead of a polynomial's whim. The raw
+ * features are roofline-shaped (a fixed cost per call, bytes moved, FLOPs), so the fitted
+ * slopes read as inverse efficiencies per regime.
+ *
+ * GEMM shapes (n, k) measured on a dense grid of m additionally keep their measured curve
+ * (median per m, made non-decreasing), interpolated with GSL's Steffen spline in
+ * (log m, log t), which is monotone between points; outside the measured m range the curve
+ * is continued by the ramp basis ratio t_basis(m) / t_basis(m_edge). */
+#ifndef SS_HWPROFILES_CALIB_FIT_H
+#define SS_HWPROFILES_CALIB_FIT_H
+
+#include <stdio.h>
+
+#include "hwprofiles/calib/meas.h"
+#include "hwprofiles/hw.h"
+
+#define SS_CAL_MAX_TERMS 8
+#define SS_CAL_MAX_KNOTS 8
+#define SS_CAL_MAX_MODELS 48
+#define SS_CAL_MAX_SHAPE_PTS 40
+#define SS_CAL_TAG_LEN 32
+
+/* How a family's rows become raw features (one per kind; docs/cost-model.md). */
+typedef enum ss_cal_kind {
+    SS_CAL_GEMM,  /* const, weight bytes, activation bytes, 2nk x ramp(m)           */
+    SS_CAL_ATTN,  /* const, prefill seqs, prefill FLOPs, prefill KV bytes, decode seqs x
+                     heads, decode KV bytes, decode FLOPs                          */
+    SS_CAL_ELEM,  /* const, ramp(elements)                                         */
+    SS_CAL_COLL,  /* const, (p - 1), ring factor x ramp(bytes)                     */
+    SS_CAL_COUNT  /* const, ramp(count): sampler, CPU overhead                     */
+} ss_cal_kind;
+
+typedef struct ss_cal_term {
+    int nknots;                      /* >= 1; knots[0] = 0 */
+    double knots[SS_CAL_MAX_KNOTS];
+    double coef[SS_CAL_MAX_KNOTS];   /* seconds per unit of s * x in each segment */
+} ss_cal_term;
+
+typedef struct ss_cal_model {
+    int family;                /* ss_fam */
+    char tag[SS_CAL_TAG_LEN];  /* sub-class: "norm", "rope", "act", "add" (elementwise),
+                                  CPU overhead step, ...; "" = whole family */
+    int dtype;                 /* ss_dtype: weights/arithmetic, or KV for attention */
+    int nterms;
+    ss_cal_term terms[SS_CAL_MAX_TERMS];
+    /* Fit quality on the rows it was fitted to (absolute percentage error, 0.05 = 5 %). */
+    long rows;
+    double median_ape, p90_ape, max_ape;
+    double x_max[SS_CAL_MAX_TERMS]; /* largest raw feature fitted (for docs: extrapolation) */
+} ss_cal_model;
+
+/* A densely measured GEMM shape: t(m) for fixed (n, k, dtype), non-decreasing. */
+typedef struct ss_cal_shape {
+    int dtype;
+    long n, k;
+    int npts;
+    double m[SS_CAL_MAX_SHAPE_PTS];
+    double t[SS_CAL_MAX_SHAPE_PTS];
+} ss_cal_shape;
+
+/* Everything fitted for one GPU and stack: the `calibration:` section of a profile. */
+typedef struct ss_calib {
+    char gpu[64];            /* canonical GPU (the base profile) */
+    char stack[96];
+    int is_default;          /* the GPU's default calibration (`default: true`) */
+    int nmodels;
+    ss_cal_model models[SS_CAL_MAX_MODELS];
+    int nshapes, cap_shapes;
+    ss_cal_shape *shapes;    /* owned */
+    char *command;           /* owned: the calibrate command line */
+    int nsources;
+    ss_meas_source *sources; /* owned */
+} ss_calib;
+
+void ss_calib_init(ss_calib *c);
+void ss_calib_free(ss_calib *c);
+
+/* Options of a fit. */
+typedef struct ss_fit_opts {
+    const char *stack;   /* compute stack to use; NULL = the only one present */
+    int with_shapes;     /* keep Steffen tables for densely measured GEMM shapes */
+} ss_fit_opts;
+
+/* Raw features of one measured row for its family's kind: x[j] and scale s[j] per term.
+ * Returns the number of terms, 0 when the row cannot be used (missing shape fields). */
+int ss_cal_row_features(const ss_meas *r, double x[], double s[]);
+ss_cal_kind ss_cal_kind_of(int family);
+/* The tag a row is fitted under (elementwise sub-class from its operator name, CPU step). */
+void ss_cal_row_tag(const ss_meas_table *t, const ss_meas *r, char tag[SS_CAL_TAG_LEN]);
+/* Key dtype of a row: KV dtype for attention, else the arithmetic dtype. */
+int ss_cal_row_dtype(const ss_meas *r);
+
+/* Evaluate a model at raw features. */
+double ss_cal_eval(const ss_cal_model *m, const double x[], const double s[]);
+/* Evaluate a model at a measured row (its own features). */
+double ss_cal_eval_row(const ss_cal_model *m, const ss_meas *r);
+
+/* Fit one model to rows[idx[0..n)] of t (all of one family/tag/dtype). Knots are placed at
+ * fixed token/size break points within the data's range (deterministic). */
+ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_cal_model *out,
+                       ss_diag *d);
+
+/* Fit every (family, tag, dtype) group of t's rows for the chosen stack into c (whose
+ * gpu/stack are filled). Rows of collective families may come from any stack (NCCL). */
+ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, ss_diag *d);
+
+/* The model for (family, tag, dtype), or NULL. A missing dtype falls back to bf16 when
+ * allow_other_dtype is set. */
+const ss_cal_model *ss_calib_find(const ss_calib *c, int family, const char *tag, int dtype);
+/* GEMM time at (m, n, k): the shape's measured curve where there is one, else the model. */
+double ss_cal_gemm(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
+                   double k, double wbytes);
+const ss_cal_shape *ss_calib_find_shape(const ss_calib *c, int dtype, long n, long k);
+double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double m, double wbytes);
+
+/* Raw GEMM / attention features (shared by fitting and the cost model). */
+int ss_cal_gemm_features(double m, double n, double k, double wbytes, double x[], double s[]);
+typedef struct ss_cal_attn_q {
+    double pf_seqs, pf_tokens, pf_pairs, pf_ctx; /* prefill: seqs, new tokens, causal pairs,
+                                                    cached prefix tokens (sums) */
+    double dc_seqs, dc_ctx;                      /* decode: seqs, sum of context lengths */
+    double heads, kv_heads, head_dim, kv_bytes;  /* per GPU; bytes per KV element */
+} ss_cal_attn_q;
+int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[]);
+
+/* Absolute-percentage-error statistics of n values (sorted copy; GSL quantiles). */
+void ss_cal_ape_stats(const double *ape, size_t n, double *median, double *p90, double *max,
+                      size_t *worst);
+
+/* Write c as the YAML `calibration:` section (indented by two spaces), deterministic. */
+void ss_calib_write_yaml(const ss_calib *c, FILE *out);
+/* Parse the `calibration:` mapping of a profile document. */
+ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d);
+/* Load the calibration of a profile (hw->calib_doc: embedded path or file). */
+ss_rc ss_calib_load(const ss_hw *hw, ss_calib *c, ss_diag *d);
+
+#endif

@@ -1,0 +1,389 @@
+/* Cost model "calibrated": the iteration time from operator models fitted to measured
+ * kernels (hwprofiles/calib/fit.h, written into a profile by `servesim calibrate`).
+ *
+ * Per layer kind: QKV, O, gate/up and down GEMMs at their per-GPU shapes (the measured curve
+ * of the exact shape where there is one, else the fitted GEMM basis), attention from the
+ * batch's sums (prefill causal pairs and KV prefix, decode KV tokens and request count: see
+ * docs/cost-model.md), norms / rotary / activation / residual from the elementwise models,
+ * the TP all-reduce from the fitted collective; per iteration the embedding, final norm, the
+ * LM head on the sampled rows, the sampler and the CPU overhead. Every operator whose family
+ * the profile has no model for (MoE experts, an all-reduce never measured on this GPU, ...)
+ * falls back to the roofline with the profile's efficiencies, and
+ * ss_cost_calibration_status() says which. The engine is unchanged: this is one more entry
+ * of ss_cost_builtin[]. */
+#include <gsl/gsl_interp.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hwprofiles/calib/fit.h"
+#include "hwprofiles/cost.h"
+
+extern const ss_cost_ops ss_cost_roofline;
+
+enum { G_QKV, G_O, G_UP, G_DOWN, G_LM, G_COUNT };
+
+typedef struct gshape {
+    double n, k;
+    int npts;
+    double lx[SS_CAL_MAX_SHAPE_PTS], ly[SS_CAL_MAX_SHAPE_PTS];
+    double m_lo, m_hi, t_lo, t_hi;
+    gsl_interp *it; /* owned; NULL = use the basis */
+} gshape;
+
+typedef struct calst {
+    const ss_model *m;
+    const ss_hw *hw;
+    int tp;
+    ss_dtype wt, act, kv;
+    void *roof; /* roofline state for the operators without a fitted model */
+    ss_calib cal;
+    int have_cal;
+    const ss_cal_model *gemm, *lm, *attn, *norm, *rope, *actf, *add, *embed, *ar, *sampler;
+    const ss_cal_model *cpu[8];
+    int ncpu;
+    double wbytes, flop_scale; /* GEMM weight bytes/element; FLOP term x peak ratio when the
+                                  model's dtype differs from the weights' */
+    gshape g[G_COUNT];
+    int moe; /* the model has MoE layers: FFN operators use the roofline */
+    int nkinds, kind_group[SS_MODEL_MAX_GROUPS];
+    double kind_layers[SS_MODEL_MAX_GROUPS];
+    unsigned roof_ops; /* bit per ss_op taken from the roofline */
+    int roof_overhead; /* CPU overhead from the profile's iteration_overhead */
+    double heads, kv_heads, head_dim, kv_bytes;
+} calst;
+
+static const ss_cal_model *find_dt(const ss_calib *c, int fam, const char *tag, int want,
+                                   int *used)
+{
+    const ss_cal_model *m = ss_calib_find(c, fam, tag, want);
+    if (m) {
+        *used = want;
+        return m;
+    }
+    static const int order[] = {SS_DTYPE_BF16, SS_DTYPE_FP16, SS_DTYPE_FP8};
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++)
+        if ((m = ss_calib_find(c, fam, tag, order[i]))) {
+            *used = order[i];
+            return m;
+        }
+    return NULL;
+}
+
+/* The first model of a family with any tag (all-reduce: vLLM's custom all-reduce is what the
+ * engine calls for small messages, so a "custom" tag is preferred). */
+static const ss_cal_model *find_any(const ss_calib *c, int fam, const char *prefer)
+{
+    const ss_cal_model *any = NULL;
+    for (int i = 0; i < c->nmodels; i++) {
+        const ss_cal_model *m = &c->models[i];
+        if (m->family != fam) continue;
+        if (prefer && strstr(m->tag, prefer)) return m;
+        if (!any || (m->dtype == SS_DTYPE_BF16 && any->dtype != SS_DTYPE_BF16)) any = m;
+    }
+    return any;
+}
+
+static void setup_shape(calst *s, int i, double n, double k)
+{
+    gshape *g = &s->g[i];
+    g->n = n, g->k = k;
+    const ss_cal_shape *sh = s->have_cal ? ss_calib_find_shape(&s->cal, s->wt, lround(n), lround(k))
+                                         : NULL;
+    if (!sh || sh->npts < 3) return;
+    g->npts = sh->npts;
+    for (int j = 0; j < sh->npts; j++) g->lx[j] = log(sh->m[j]), g->ly[j] = log(sh->t[j]);
+    g->m_lo = sh->m[0], g->m_hi = sh->m[sh->npts - 1];
+    g->t_lo = sh->t[0], g->t_hi = sh->t[sh->npts - 1];
+    g->it = gsl_interp_alloc(gsl_interp_steffen, (size_t)sh->npts);
+    if (g->it && gsl_interp_init(g->it, g->lx, g->ly, (size_t)sh->npts)) {
+        gsl_interp_free(g->it);
+        g->it = NULL;
+    }
+}
+
+static double basis(const calst *s, double m, double n, double k)
+{
+    double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+    ss_cal_gemm_features(m, n, k, s->wbytes, x, sc);
+    sc[3] *= s->flop_scale;
+    return ss_cal_eval(s->gemm, x, sc);
+}
+
+static double gemm_time(const calst *s, int i, double m)
+{
+    if (m <= 0) return 0;
+    const gshape *g = &s->g[i];
+    if (g->it) {
+        if (m < g->m_lo || m > g->m_hi) {
+            double edge = m < g->m_lo ? g->m_lo : g->m_hi, te = m < g->m_lo ? g->t_lo : g->t_hi;
+            double b0 = s->gemm ? basis(s, edge, g->n, g->k) : 0;
+            if (!(b0 > 0)) return te;
+            double r = basis(s, m, g->n, g->k) / b0;
+            if (m > g->m_hi && r < 1) r = 1;
+            if (m < g->m_lo && r > 1) r = 1;
+            return te * r;
+        }
+        double v;
+        if (gsl_interp_eval_e(g->it, g->lx, g->ly, log(m), NULL, &v) == 0) return exp(v);
+    }
+    return basis(s, m, g->n, g->k);
+}
+
+static double elem(const ss_cal_model *mod, double elements)
+{
+    if (elements <= 0) return 0;
+    double x[2] = {1, elements}, sc[2] = {1, 1};
+    return ss_cal_eval(mod, x, sc);
+}
+
+static double count_model(const ss_cal_model *mod, double count)
+{
+    double x[2] = {1, count}, sc[2] = {1, 1};
+    return ss_cal_eval(mod, x, sc);
+}
+
+static double allreduce(const calst *s, double bytes)
+{
+    double p = s->tp, x[3] = {1, p - 1, bytes}, sc[3] = {1, 1, 2.0 * (p - 1) / p};
+    return ss_cal_eval(s->ar, x, sc);
+}
+
+static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
+{
+    *state = NULL;
+    calst *s = calloc(1, sizeof *s);
+    if (!s) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrated: out of memory");
+    ss_rc rc = ss_cost_roofline.create(su, &s->roof, d);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    const ss_model *m = su->model;
+    const ss_hw *hw = su->hw;
+    s->m = m, s->hw = hw, s->tp = su->par.tp;
+    s->wt = su->weight_dtype, s->act = su->act_dtype, s->kv = su->kv_dtype;
+    /* The profile's own calibration, else its GPU's default calibrated profile. */
+    ss_hw chw;
+    const ss_hw *src = hw;
+    if (!hw->calib_doc[0]) {
+        const char *def = ss_hw_default_calibrated(hw->name);
+        ss_diag sub;
+        ss_diag_clear(&sub);
+        if (def && ss_hw_load(def, NULL, &chw, &sub) == SS_OK) src = &chw;
+    }
+    if (src->calib_doc[0]) {
+        if ((rc = ss_calib_load(src, &s->cal, d))) {
+            ss_cost_roofline.destroy(s->roof);
+            free(s);
+            return rc;
+        }
+        s->have_cal = 1;
+    }
+    const ss_calib *c = &s->cal;
+    int used = s->wt;
+    if (s->have_cal) {
+        s->gemm = find_dt(c, SS_FAM_GEMM, "", s->wt, &used);
+        int u2;
+        s->lm = find_dt(c, SS_FAM_LM_HEAD, "", s->wt, &u2);
+        s->attn = find_dt(c, SS_FAM_ATTN_PREFILL, "", s->kv, &u2);
+        s->norm = find_dt(c, SS_FAM_ELEMWISE, "norm", SS_DTYPE_BF16, &u2);
+        s->rope = find_dt(c, SS_FAM_ELEMWISE, "rope", SS_DTYPE_BF16, &u2);
+        s->actf = find_dt(c, SS_FAM_ELEMWISE, "act", SS_DTYPE_BF16, &u2);
+        s->add = find_dt(c, SS_FAM_ELEMWISE, "add", SS_DTYPE_BF16, &u2);
+        s->embed = find_any(c, SS_FAM_EMBED, NULL);
+        s->ar = find_any(c, SS_FAM_ALLREDUCE, "custom");
+        s->sampler = find_any(c, SS_FAM_SAMPLER, NULL);
+        for (int i = 0; i < c->nmodels && s->ncpu < 8; i++)
+            if (c->models[i].family == SS_FAM_CPU_OVERHEAD) s->cpu[s->ncpu++] = &c->models[i];
+    }
+    s->wbytes = ss_dtype_bits(s->wt) / 8.0;
+    s->flop_scale = 1;
+    if (s->gemm && used != (int)s->wt) {
+        double pw = ss_hw_peak_flops(hw, s->wt), pm = ss_hw_peak_flops(hw, (ss_dtype)used);
+        if (pw > 0 && pm > 0) s->flop_scale = pm / pw;
+    }
+    for (int g = 0; g < m->num_groups && g < SS_MODEL_MAX_GROUPS; g++) {
+        const ss_layer_group *lg = &m->groups[g];
+        if (lg->count <= 0) continue;
+        if (lg->ffn == SS_FFN_MOE) s->moe = 1;
+        int k = 0;
+        while (k < s->nkinds) {
+            const ss_layer_group *o = &m->groups[s->kind_group[k]];
+            if (o->attn == lg->attn && o->window == lg->window && o->ffn == lg->ffn) break;
+            k++;
+        }
+        if (k == s->nkinds) s->kind_group[s->nkinds++] = g;
+        s->kind_layers[k] += lg->count;
+    }
+    double tp = s->tp, hd = m->head_dim, H = m->hidden_size;
+    int kvh = m->num_kv_heads / s->tp;
+    if (kvh < 1) kvh = 1;
+    s->heads = m->num_heads / tp, s->kv_heads = kvh, s->head_dim = hd;
+    s->kv_bytes = ss_dtype_bits(s->kv) / 8.0;
+    double I = m->intermediate_size / tp, mats = m->mlp == SS_MLP_GATED_SILU ? 2 : 1;
+    if (s->gemm) {
+        setup_shape(s, G_QKV, (s->heads + 2.0 * kvh) * hd, H);
+        setup_shape(s, G_O, H, s->heads * hd);
+        setup_shape(s, G_UP, mats * I, H);
+        setup_shape(s, G_DOWN, H, I);
+        setup_shape(s, G_LM, (double)m->vocab_size / tp, H);
+    }
+    /* which operators come from the roofline */
+    unsigned r = 0;
+#define ROOF(op) (r |= 1u << (op))
+    if (!s->gemm) ROOF(SS_OP_QKV_PROJ), ROOF(SS_OP_O_PROJ), ROOF(SS_OP_MLP_UP), ROOF(SS_OP_MLP_DOWN);
+    if (!s->gemm && !s->lm) ROOF(SS_OP_LOGITS);
+    if (s->moe) ROOF(SS_OP_MLP_UP), ROOF(SS_OP_MLP_DOWN), ROOF(SS_OP_MLP_ACT), ROOF(SS_OP_MOE_ROUTER);
+    if (!s->attn) ROOF(SS_OP_ATTN_PREFILL), ROOF(SS_OP_ATTN_DECODE);
+    if (!s->norm) ROOF(SS_OP_NORM), ROOF(SS_OP_RESIDUAL);
+    if (!s->rope) ROOF(SS_OP_ROPE);
+    if (!s->actf) ROOF(SS_OP_MLP_ACT);
+    if (!s->embed) ROOF(SS_OP_EMBED);
+    if (s->tp > 1 && !s->ar) ROOF(SS_OP_TP_ALLREDUCE);
+#undef ROOF
+    s->roof_ops = r;
+    s->roof_overhead = s->ncpu == 0;
+    *state = s;
+    return SS_OK;
+}
+
+static void cal_destroy(void *state)
+{
+    calst *s = state;
+    if (!s) return;
+    for (int i = 0; i < G_COUNT; i++)
+        if (s->g[i].it) gsl_interp_free(s->g[i].it);
+    ss_cost_roofline.destroy(s->roof);
+    ss_calib_free(&s->cal);
+    free(s);
+}
+
+/* Per-operator seconds of the whole iteration into out[SS_OP_COUNT + 1] (the last is the
+ * overhead: CPU and sampler). */
+static void cal_ops(const calst *s, const ss_batch_shape *b, double *out)
+{
+    memset(out, 0, sizeof(double) * (SS_OP_COUNT + 1));
+    const ss_model *m = s->m;
+    double T = (double)b->prefill_tokens + b->num_decode_seqs, H = m->hidden_size;
+    double tp = s->tp, I = m->intermediate_size / tp;
+    double layers = 0;
+    for (int k = 0; k < s->nkinds; k++) layers += s->kind_layers[k];
+    double dense_layers = 0;
+    for (int k = 0; k < s->nkinds; k++)
+        if (m->groups[s->kind_group[k]].ffn == SS_FFN_DENSE) dense_layers += s->kind_layers[k];
+    if (s->gemm) {
+        out[SS_OP_QKV_PROJ] = layers * gemm_time(s, G_QKV, T);
+        out[SS_OP_O_PROJ] = layers * gemm_time(s, G_O, T);
+        out[SS_OP_MLP_UP] = dense_layers * gemm_time(s, G_UP, T);
+        out[SS_OP_MLP_DOWN] = dense_layers * gemm_time(s, G_DOWN, T);
+    }
+    if (s->attn) {
+        ss_cal_attn_q q = {.pf_seqs = b->num_prefill_seqs,
+                           .pf_tokens = (double)b->prefill_tokens,
+                           .pf_pairs = b->prefill_attn_pairs,
+                           .pf_ctx = (double)b->prefill_ctx_tokens,
+                           .dc_seqs = b->num_decode_seqs,
+                           .dc_ctx = (double)b->decode_ctx_tokens,
+                           .heads = s->heads, .kv_heads = s->kv_heads,
+                           .head_dim = s->head_dim, .kv_bytes = s->kv_bytes};
+        double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+        ss_cal_attn_features(&q, x, sc);
+        double all = ss_cal_eval(s->attn, x, sc);
+        /* split for the breakdown: the prefill part is the model at the prefill terms */
+        double xp[SS_CAL_MAX_TERMS];
+        memcpy(xp, x, sizeof xp);
+        xp[4] = xp[5] = xp[6] = 0;
+        double pf = b->prefill_tokens > 0 ? ss_cal_eval(s->attn, xp, sc) : 0;
+        if (b->num_decode_seqs == 0) pf = all;
+        out[SS_OP_ATTN_PREFILL] = layers * pf;
+        out[SS_OP_ATTN_DECODE] = layers * (all - pf);
+    }
+    if (s->norm) {
+        out[SS_OP_NORM] = (2 * layers + 1) * elem(s->norm, T * H);
+        /* vLLM fuses the residual add into the norm kernel (fused_add_rms_norm); a separate
+         * add is charged only where the stack measured one (Vidur's Sarathi kernels). */
+        out[SS_OP_RESIDUAL] = s->add ? 2 * layers * elem(s->add, T * H) : 0;
+    }
+    if (s->rope) out[SS_OP_ROPE] = layers * elem(s->rope, T * (s->heads + s->kv_heads) * s->head_dim);
+    if (s->actf) out[SS_OP_MLP_ACT] = dense_layers * elem(s->actf, T * I);
+    if (s->embed) out[SS_OP_EMBED] = elem(s->embed, T * H);
+    if (b->num_sampled > 0) {
+        if (s->lm) {
+            double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+            ss_cal_gemm_features(b->num_sampled, (double)m->vocab_size / tp, H, s->wbytes, x, sc);
+            out[SS_OP_LOGITS] = ss_cal_eval(s->lm, x, sc);
+        } else if (s->gemm) {
+            out[SS_OP_LOGITS] = gemm_time(s, G_LM, b->num_sampled);
+        }
+        if (s->sampler) out[SS_OP_COUNT] += count_model(s->sampler, b->num_sampled);
+    }
+    if (s->tp > 1 && s->ar) {
+        double bytes = T * H * ss_dtype_bits(s->act) / 8.0;
+        out[SS_OP_TP_ALLREDUCE] = (2 * layers + 1) * allreduce(s, bytes);
+    }
+    if (s->roof_ops || s->roof_overhead) {
+        double r[SS_OP_COUNT + 1];
+        ss_cost_roofline.breakdown(s->roof, b, r);
+        for (int op = 0; op < SS_OP_COUNT; op++)
+            if (s->roof_ops & (1u << op)) out[op] = r[op];
+        if (s->roof_overhead) out[SS_OP_COUNT] += r[SS_OP_COUNT];
+    }
+    for (int i = 0; i < s->ncpu; i++) out[SS_OP_COUNT] += count_model(s->cpu[i], b->num_seqs);
+}
+
+static ss_time_ns cal_iteration(void *state, const ss_batch_shape *b)
+{
+    double out[SS_OP_COUNT + 1], t = 0;
+    cal_ops(state, b, out);
+    for (int i = 0; i <= SS_OP_COUNT; i++) t += out[i];
+    return ss_time_from_s(t);
+}
+
+static void cal_breakdown(void *state, const ss_batch_shape *b, double out_s[SS_OP_COUNT + 1])
+{
+    cal_ops(state, b, out_s);
+}
+
+void ss_cost_calibration_status(const ss_cost_setup *su, char *buf, size_t n)
+{
+    void *st = NULL;
+    ss_diag d;
+    ss_diag_clear(&d);
+    if (ss_cost_calibrated.create(su, &st, &d) != SS_OK) {
+        char msg[1400];
+        ss_diag_format(&d, msg, sizeof msg);
+        snprintf(buf, n, "uncalibrated (%s)", msg);
+        return;
+    }
+    calst *s = st;
+    if (!s->have_cal) {
+        snprintf(buf, n, "uncalibrated (no measurements for %s: roofline with datasheet "
+                         "efficiencies)", s->hw->name);
+    } else if (!s->roof_ops && !s->roof_overhead) {
+        snprintf(buf, n, "calibrated (%s@%s)", s->cal.gpu, s->cal.stack);
+    } else {
+        size_t used = (size_t)snprintf(buf, n, "partially calibrated (%s@%s; roofline:",
+                                       s->cal.gpu, s->cal.stack);
+        for (int op = 0; op < SS_OP_COUNT && used < n; op++)
+            if (s->roof_ops & (1u << op))
+                used += (size_t)snprintf(buf + used, n - used, " %s", ss_op_name((ss_op)op));
+        if (s->roof_overhead && used < n)
+            used += (size_t)snprintf(buf + used, n - used, " cpu_overhead=profile");
+        if (used < n) snprintf(buf + used, n - used, ")");
+    }
+    cal_destroy(st);
+}
+
+const ss_cost_ops ss_cost_calibrated = {
+    .info = {.abi_version = SS_COST_ABI,
+             .name = "calibrated",
+             .help = "per-operator models fitted to measured kernels (servesim calibrate); "
+                     "roofline for operator families never measured on the GPU",
+             .source = "docs/cost-model.md, docs/calibration.md; measurements in "
+                       "../shared/data/kernels (Vidur, aiconfigurator, LLMServingSim, ...)"},
+    .create = cal_create,
+    .destroy = cal_destroy,
+    .iteration = cal_iteration,
+    .breakdown = cal_breakdown,
+};

@@ -1,0 +1,348 @@
+#define _GNU_SOURCE /* mkstemps */
+/* The calibration fitter and the "calibrated" cost model on synthetic measurement tables
+ * whose generating coefficients are known (no ../shared data needed). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "hwprofiles/calib/fit.h"
+#include "hwprofiles/cost.h"
+
+/* ------------------------------------------------------------------ a synthetic table */
+
+typedef struct synth {
+    ss_meas_table t;
+    ss_meas_source src[2];
+    char strings[256];
+} synth;
+
+static void synth_init(synth *s, size_t cap)
+{
+    memset(s, 0, sizeof *s);
+    s->t.rows = calloc(cap, sizeof(ss_meas));
+    s->t.cap = cap;
+    snprintf(s->src[0].path, sizeof s->src[0].path, "synthetic.csv");
+    snprintf(s->src[0].format, sizeof s->src[0].format, "servesim");
+    snprintf(s->src[0].gpu, sizeof s->src[0].gpu, "h100-sxm");
+    snprintf(s->src[0].stack, sizeof s->src[0].stack, "synthetic-1");
+    s->src[1] = s->src[0];
+    snprintf(s->src[1].stack, sizeof s->src[1].stack, "nccl-test");
+    s->t.sources = s->src;
+    s->t.nsources = 2;
+    /* offset 0 "", 1 "gemm", 6 "input_layernorm", 22 "custom_allreduce" */
+    memcpy(s->strings, "\0gemm\0input_layernorm\0custom_allreduce\0", 40);
+    s->t.strings = s->strings;
+    s->t.strings_len = 40;
+}
+
+static void synth_free(synth *s) { free(s->t.rows); }
+
+static ss_meas *push(synth *s)
+{
+    assert_true(s->t.n < s->t.cap);
+    ss_meas *r = &s->t.rows[s->t.n++];
+    memset(r, 0, sizeof *r);
+    r->line = (uint32_t)s->t.n + 1;
+    return r;
+}
+
+/* Known truth. GEMM: 4 us + weight bytes / 2.5e12 B/s + FLOPs / 600e12 FLOP/s. */
+static double gemm_truth(double m, double n, double k)
+{
+    return 4e-6 + n * k * 2 / 2.5e12 + 2 * m * n * k / 600e12;
+}
+/* Attention: 6 us + prefill FLOPs / 400e12 + KV bytes / 2.8e12 + 50 ns per decode head. */
+static double attn_truth(double B, double q, double kv, int decode)
+{
+    double h = 32, kvh = 8, d = 128, kvw = kvh * d * 2 * 2;
+    if (decode) return 6e-6 + B * (kv + 1) * kvw / 2.8e12 + 0.05e-6 * B * h;
+    double pairs = B * (q * kv + q * (q + 1) / 2);
+    return 6e-6 + 4 * pairs * h * d / 400e12 + B * (kv + q) * kvw / 2.8e12;
+}
+/* All-reduce: 5 us + 2 us per extra GPU + ring bytes / 150e9 B/s. */
+static double ar_truth(double p, double bytes)
+{
+    return 5e-6 + 2e-6 * (p - 1) + 2 * (p - 1) / p * bytes / 150e9;
+}
+
+static void fill(synth *s)
+{
+    static const long nk[][2] = {{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336}};
+    for (size_t i = 0; i < 4; i++)
+        for (long m = 1; m <= 8192; m *= 2) {
+            ss_meas *r = push(s);
+            r->family = SS_FAM_GEMM, r->dtype = SS_DTYPE_BF16, r->op = 1;
+            r->m = m, r->n = nk[i][0], r->k = nk[i][1];
+            r->time_s = gemm_truth((double)m, (double)r->n, (double)r->k);
+        }
+    for (long q = 16; q <= 4096; q *= 2)
+        for (long kv = 0; kv <= 4096; kv = kv ? kv * 4 : 256) {
+            ss_meas *r = push(s);
+            r->family = SS_FAM_ATTN_PREFILL, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+            r->batch = 1, r->q = q, r->kv = kv, r->heads = 32, r->kv_heads = 8, r->head_dim = 128;
+            r->time_s = attn_truth(1, (double)q, (double)kv, 0);
+        }
+    for (int b = 1; b <= 256; b *= 2)
+        for (long kv = 64; kv <= 16384; kv *= 4) {
+            ss_meas *r = push(s);
+            r->family = SS_FAM_ATTN_DECODE, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+            r->batch = b, r->kv = kv, r->heads = 32, r->kv_heads = 8, r->head_dim = 128;
+            r->time_s = attn_truth(b, 1, (double)kv, 1);
+        }
+    for (int p = 2; p <= 4; p *= 2)
+        for (long by = 4096; by <= (64l << 20); by *= 4) {
+            ss_meas *r = push(s);
+            r->family = SS_FAM_ALLREDUCE, r->dtype = SS_DTYPE_BF16, r->op = 22, r->src = 1;
+            r->gpus = p, r->bytes = by;
+            r->time_s = ar_truth(p, (double)by);
+        }
+    for (long m = 1; m <= 4096; m *= 2) {
+        ss_meas *r = push(s);
+        r->family = SS_FAM_ELEMWISE, r->dtype = SS_DTYPE_BF16, r->op = 6;
+        r->m = m, r->n = 4096;
+        r->time_s = 2e-6 + (double)m * 4096 * 4 / 3e12;
+    }
+}
+
+static void fit_synth(synth *s, ss_calib *c)
+{
+    ss_diag d;
+    ss_diag_clear(&d);
+    ss_calib_init(c);
+    snprintf(c->gpu, sizeof c->gpu, "h100-sxm");
+    ss_fit_opts o = {.stack = NULL, .with_shapes = 1};
+    ss_rc rc = ss_cal_fit_all(&s->t, &o, c, &d);
+    if (rc) fprintf(stderr, "%s\n", d.msg);
+    assert_int_equal(rc, SS_OK);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_recover_gemm(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 1000);
+    fill(&s);
+    ss_calib c;
+    fit_synth(&s, &c);
+    assert_string_equal(c.stack, "synthetic-1");
+    const ss_cal_model *g = ss_calib_find(&c, SS_FAM_GEMM, "", SS_DTYPE_BF16);
+    assert_non_null(g);
+    /* The generating model is exactly representable: fixed cost, weight bytes, and one FLOP
+     * slope in every m segment. */
+    assert_true(fabs(g->terms[0].coef[0] - 4e-6) / 4e-6 < 0.02);
+    assert_true(fabs(g->terms[1].coef[0] - 1 / 2.5e12) * 2.5e12 < 0.02);
+    for (int i = 0; i < g->terms[3].nknots; i++)
+        assert_true(fabs(g->terms[3].coef[i] - 1 / 600e12) * 600e12 < 0.02);
+    assert_true(g->terms[3].nknots >= 4); /* 0, 16, 64, 256, ... inside 1..8192 */
+    assert_true(g->median_ape < 1e-3);
+    /* all-reduce: alpha, per-step and bandwidth */
+    const ss_cal_model *a = ss_calib_find(&c, SS_FAM_ALLREDUCE, "custom_allreduce", SS_DTYPE_BF16);
+    assert_non_null(a);
+    assert_true(fabs(a->terms[0].coef[0] - 5e-6) / 5e-6 < 0.02);
+    assert_true(fabs(a->terms[1].coef[0] - 2e-6) / 2e-6 < 0.02);
+    assert_true(a->max_ape < 1e-3);
+    /* the fitted attention model reproduces its generating function */
+    const ss_cal_model *at = ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    assert_non_null(at);
+    assert_true(at->p90_ape < 0.01);
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
+static void test_tp_extrapolation(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 1000);
+    fill(&s);
+    ss_calib c;
+    fit_synth(&s, &c);
+    const ss_cal_model *a = ss_calib_find(&c, SS_FAM_ALLREDUCE, "custom_allreduce", SS_DTYPE_BF16);
+    /* measured at p = 2, 4 only: p = 8 follows the ring factor 2(p-1)/p */
+    for (double by = 1e5; by <= 1e9; by *= 10) {
+        double x[3] = {1, 7, by}, sc[3] = {1, 1, 2.0 * 7 / 8};
+        double t = ss_cal_eval(a, x, sc), want = ar_truth(8, by);
+        assert_true(fabs(t - want) / want < 0.02);
+    }
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
+static void test_gemm_monotone_and_shapes(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 1000);
+    fill(&s);
+    ss_calib c;
+    fit_synth(&s, &c);
+    const ss_cal_model *g = ss_calib_find(&c, SS_FAM_GEMM, "", SS_DTYPE_BF16);
+    assert_int_equal(c.nshapes, 4);
+    /* monotone and positive in m, through the measured range and beyond (32k tokens), both
+     * on a measured shape (Steffen curve) and an unmeasured one (basis) */
+    double prev_a = 0, prev_b = 0;
+    for (double m = 1; m <= 65536; m *= 1.37) {
+        double ta = ss_cal_gemm(&c, g, SS_DTYPE_BF16, m, 6144, 4096, 2);
+        double tb = ss_cal_gemm(&c, g, SS_DTYPE_BF16, m, 5120, 5120, 2);
+        assert_true(ta > 0 && tb > 0);
+        assert_true(ta >= prev_a * (1 - 1e-12));
+        assert_true(tb >= prev_b * (1 - 1e-12));
+        prev_a = ta, prev_b = tb;
+        double want = gemm_truth(m, 5120, 5120);
+        assert_true(fabs(tb - want) / want < 0.05);
+    }
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
+static void test_roundtrip_and_cost(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 1000);
+    fill(&s);
+    ss_calib c;
+    fit_synth(&s, &c);
+    c.command = strdup("servesim calibrate --source synthetic.csv");
+    char path[] = "/tmp/ss_calib_XXXXXX.yaml";
+    int fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    close(fd);
+    /* name must match the file stem */
+    char stem[64];
+    const char *base = strrchr(path, '/') + 1;
+    snprintf(stem, sizeof stem, "%.*s", (int)(strlen(base) - 5), base);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "schema_version: 1\nname: %s\ndisplay_name: Synthetic\nvendor: Test\n"
+               "peak_flops_bf16: 989e12\npeak_flops_fp8: 1979e12\npeak_flops_fp32: 67e12\n"
+               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
+               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n", stem);
+    ss_calib_write_yaml(&c, f);
+    fclose(f);
+
+    ss_hw hw;
+    ss_diag d;
+    ss_diag_clear(&d);
+    ss_rc rc = ss_hw_load(path, NULL, &hw, &d);
+    if (rc) fail_msg("%s:%d: %s", d.file, d.line, d.msg);
+    assert_string_equal(hw.calib_stack, "synthetic-1");
+    ss_calib back;
+    if (ss_calib_load(&hw, &back, &d)) fail_msg("%s:%d: %s: %s", d.file, d.line, d.key, d.msg);
+    assert_int_equal(back.nmodels, c.nmodels);
+    assert_int_equal(back.nshapes, c.nshapes);
+    for (int i = 0; i < c.nmodels; i++)
+        for (size_t r = 0; r < s.t.n; r++) {
+            const ss_meas *row = &s.t.rows[r];
+            double a = ss_cal_eval_row(&c.models[i], row), b = ss_cal_eval_row(&back.models[i], row);
+            if (isnan(a)) continue;
+            assert_true(fabs(a - b) <= 1e-8 * fabs(a));
+        }
+    ss_calib_free(&back);
+
+    /* the cost model on it: Llama-3.1-8B, TP 1 and 8 */
+    ss_model m;
+    assert_int_equal(ss_model_load("llama-3.1-8b", NULL, &m, &d), SS_OK);
+    for (int tp = 1; tp <= 8; tp *= 8) {
+        ss_cost_setup su = {.model = &m, .hw = &hw, .par = {.tp = tp, .pp = 1, .ep = 1, .dp = 1},
+                            .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
+                            .kv_dtype = SS_DTYPE_BF16};
+        void *state;
+        assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
+        /* prefill: monotone in tokens up to 32k */
+        double prev = 0;
+        for (int64_t q = 1; q <= 32768; q *= 2) {
+            ss_batch_shape b = {.num_seqs = 1, .num_prefill_seqs = 1, .prefill_tokens = q,
+                                .prefill_attn_pairs = (double)q * (q + 1) / 2, .num_sampled = 1};
+            double t = ss_time_to_s(ss_cost_calibrated.iteration(state, &b));
+            assert_true(t > 0 && t >= prev);
+            prev = t;
+        }
+        /* decode: monotone in KV length up to 32k */
+        prev = 0;
+        for (int64_t kv = 16; kv <= 32768; kv *= 2) {
+            ss_batch_shape b = {.num_seqs = 64, .num_decode_seqs = 64,
+                                .decode_ctx_tokens = 64 * kv, .num_sampled = 64};
+            double t = ss_time_to_s(ss_cost_calibrated.iteration(state, &b));
+            assert_true(t > 0 && t >= prev);
+            prev = t;
+        }
+        ss_cost_calibrated.destroy(state);
+        char status[512];
+        ss_cost_calibration_status(&su, status, sizeof status);
+        /* MoE and embed never measured; CPU overhead from the profile */
+        assert_non_null(strstr(status, "partially calibrated"));
+        assert_non_null(strstr(status, "embed"));
+    }
+    ss_calib_free(&c);
+    synth_free(&s);
+    unlink(path);
+}
+
+/* a damaged calibration section is reported with its file, line and key */
+static void test_parse_errors(void **st)
+{
+    (void)st;
+    char path[] = "/tmp/ss_calbad_XXXXXX.yaml";
+    int fd = mkstemps(path, 5);
+    close(fd);
+    const char *base = strrchr(path, '/') + 1;
+    FILE *f = fopen(path, "w");
+    fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
+               "peak_flops_bf16: 989e12\npeak_flops_fp32: 67e12\n"
+               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
+               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n"
+               "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
+               "    - family: elementwise\n      dtype: bf16\n      terms:\n"
+               "        - {knots: [0], coef: [1e-6]}\n"
+               "        - {knots: [0, 10], coef: [1e-9, -2]}\n",
+            (int)(strlen(base) - 5), base);
+    fclose(f);
+    ss_hw hw;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+    ss_calib c;
+    assert_int_equal(ss_calib_load(&hw, &c, &d), SS_ERR_INVALID);
+    char msg[2048];
+    ss_diag_format(&d, msg, sizeof msg);
+    if (!strstr(msg, ":22:")) fail_msg("%s", msg);
+    assert_non_null(strstr(msg, "calibration.models[0].terms[1].coef"));
+    /* unknown family */
+    f = fopen(path, "w");
+    fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
+               "peak_flops_bf16: 989e12\npeak_flops_fp32: 67e12\n"
+               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
+               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n"
+               "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
+               "    - family: gemv\n      dtype: bf16\n      terms: []\n",
+            (int)(strlen(base) - 5), base);
+    fclose(f);
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+    assert_int_equal(ss_calib_load(&hw, &c, &d), SS_ERR_INVALID);
+    ss_diag_format(&d, msg, sizeof msg);
+    assert_non_null(strstr(msg, ":18:"));
+    assert_non_null(strstr(msg, "gemv"));
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_recover_gemm),
+        cmocka_unit_test(test_tp_extrapolation),
+        cmocka_unit_test(test_gemm_monotone_and_shapes),
+        cmocka_unit_test(test_roundtrip_and_cost),
+        cmocka_unit_test(test_parse_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
