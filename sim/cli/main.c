@@ -44,6 +44,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "list")) return ss_cmd_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return ss_cmd_bench(argc - 1, argv + 1, t_start);
     if (!strcmp(cmd, "doc")) return ss_cmd_doc(argc - 1, argv + 1);
+    if (!strcmp(cmd, "measurements")) return ss_cmd_measurements(argc - 1, argv + 1);
     fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, doc, version)\n", cmd);
     return 2;
 }
