@@ -39,7 +39,8 @@ typedef struct calst {
     void *roof; /* roofline state for the operators without a fitted model */
     ss_calib cal;
     int have_cal;
-    const ss_cal_model *gemm, *lm, *attn, *norm, *rope, *actf, *add, *embed, *ar, *sampler;
+    const ss_cal_grid *grid_pf, *grid_dc, *grid_mx; /* attention tables of this head config */
+    const ss_cal_model *gemm, *lm, *attn, *attn_dc, *attn_mx, *norm, *rope, *actf, *add, *embed, *ar, *sampler;
     const ss_cal_model *cpu[8];
     int ncpu;
     double wbytes, flop_scale; /* GEMM weight bytes/element; FLOP term x peak ratio when the
@@ -130,6 +131,15 @@ static double gemm_time(const calst *s, int i, double m)
     return basis(s, m, g->n, g->k);
 }
 
+static double attn_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_cal_attn_q *q)
+{
+    if (!m) return 0;
+    if (g) return ss_cal_grid_eval(g, m, q);
+    double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+    ss_cal_attn_features(q, x, sc);
+    return ss_cal_eval(m, x, sc);
+}
+
 static double elem(const ss_cal_model *mod, double elements)
 {
     if (elements <= 0) return 0;
@@ -187,6 +197,8 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
         int u2;
         s->lm = find_dt(c, SS_FAM_LM_HEAD, "", s->wt, &u2);
         s->attn = find_dt(c, SS_FAM_ATTN_PREFILL, "", s->kv, &u2);
+        s->attn_dc = find_dt(c, SS_FAM_ATTN_DECODE, "", s->kv, &u2);
+        s->attn_mx = find_dt(c, SS_FAM_ATTN_MIXED, "", s->kv, &u2);
         s->norm = find_dt(c, SS_FAM_ELEMWISE, "norm", SS_DTYPE_BF16, &u2);
         s->rope = find_dt(c, SS_FAM_ELEMWISE, "rope", SS_DTYPE_BF16, &u2);
         s->actf = find_dt(c, SS_FAM_ELEMWISE, "act", SS_DTYPE_BF16, &u2);
@@ -221,6 +233,12 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
     if (kvh < 1) kvh = 1;
     s->heads = m->num_heads / tp, s->kv_heads = kvh, s->head_dim = hd;
     s->kv_bytes = ss_dtype_bits(s->kv) / 8.0;
+    if (s->have_cal) {
+        int h = (int)s->heads, dt = s->kv;
+        if (s->attn) s->grid_pf = ss_calib_find_grid(c, SS_FAM_ATTN_PREFILL, dt, h, kvh, (int)hd);
+        if (s->attn_dc) s->grid_dc = ss_calib_find_grid(c, SS_FAM_ATTN_DECODE, dt, h, kvh, (int)hd);
+        if (s->attn_mx) s->grid_mx = ss_calib_find_grid(c, SS_FAM_ATTN_MIXED, dt, h, kvh, (int)hd);
+    }
     double I = m->intermediate_size / tp, mats = m->mlp == SS_MLP_GATED_SILU ? 2 : 1;
     if (s->gemm) {
         setup_shape(s, G_QKV, (s->heads + 2.0 * kvh) * hd, H);
@@ -235,7 +253,8 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
     if (!s->gemm) ROOF(SS_OP_QKV_PROJ), ROOF(SS_OP_O_PROJ), ROOF(SS_OP_MLP_UP), ROOF(SS_OP_MLP_DOWN);
     if (!s->gemm && !s->lm) ROOF(SS_OP_LOGITS);
     if (s->moe) ROOF(SS_OP_MLP_UP), ROOF(SS_OP_MLP_DOWN), ROOF(SS_OP_MLP_ACT), ROOF(SS_OP_MOE_ROUTER);
-    if (!s->attn) ROOF(SS_OP_ATTN_PREFILL), ROOF(SS_OP_ATTN_DECODE);
+    if (!s->attn && !s->attn_mx) ROOF(SS_OP_ATTN_PREFILL);
+    if (!s->attn_dc && !s->attn_mx) ROOF(SS_OP_ATTN_DECODE);
     if (!s->norm) ROOF(SS_OP_NORM), ROOF(SS_OP_RESIDUAL);
     if (!s->rope) ROOF(SS_OP_ROPE);
     if (!s->actf) ROOF(SS_OP_MLP_ACT);
@@ -278,7 +297,7 @@ static void cal_ops(const calst *s, const ss_batch_shape *b, double *out)
         out[SS_OP_MLP_UP] = dense_layers * gemm_time(s, G_UP, T);
         out[SS_OP_MLP_DOWN] = dense_layers * gemm_time(s, G_DOWN, T);
     }
-    if (s->attn) {
+    if (s->attn || s->attn_dc || s->attn_mx) {
         ss_cal_attn_q q = {.pf_seqs = b->num_prefill_seqs,
                            .pf_tokens = (double)b->prefill_tokens,
                            .pf_pairs = b->prefill_attn_pairs,
@@ -287,17 +306,26 @@ static void cal_ops(const calst *s, const ss_batch_shape *b, double *out)
                            .dc_ctx = (double)b->decode_ctx_tokens,
                            .heads = s->heads, .kv_heads = s->kv_heads,
                            .head_dim = s->head_dim, .kv_bytes = s->kv_bytes};
-        double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
-        ss_cal_attn_features(&q, x, sc);
-        double all = ss_cal_eval(s->attn, x, sc);
-        /* split for the breakdown: the prefill part is the model at the prefill terms */
-        double xp[SS_CAL_MAX_TERMS];
-        memcpy(xp, x, sizeof xp);
-        xp[4] = xp[5] = xp[6] = 0;
-        double pf = b->prefill_tokens > 0 ? ss_cal_eval(s->attn, xp, sc) : 0;
-        if (b->num_decode_seqs == 0) pf = all;
+        /* the prefill-only and decode-only parts of the batch */
+        ss_cal_attn_q qp = q, qd = q;
+        qp.dc_seqs = qp.dc_ctx = 0;
+        qd.pf_seqs = qd.pf_tokens = qd.pf_pairs = qd.pf_ctx = 0;
+        int has_p = b->prefill_tokens > 0, has_d = b->num_decode_seqs > 0;
+        double pf = 0, dc = 0;
+        if (has_p && has_d && s->attn_mx) {
+            /* one mixed call (vLLM): split by the prefill-only share for the breakdown */
+            double all = attn_eval(s->grid_mx, s->attn_mx, &q);
+            double p = attn_eval(s->grid_mx, s->attn_mx, &qp);
+            pf = p < all ? p : all;
+            dc = all - pf;
+        } else {
+            if (has_p) pf = s->attn ? attn_eval(s->grid_pf, s->attn, &qp)
+                                    : attn_eval(s->grid_mx, s->attn_mx, &qp);
+            if (has_d) dc = s->attn_dc ? attn_eval(s->grid_dc, s->attn_dc, &qd)
+                                       : attn_eval(s->grid_mx, s->attn_mx, &qd);
+        }
         out[SS_OP_ATTN_PREFILL] = layers * pf;
-        out[SS_OP_ATTN_DECODE] = layers * (all - pf);
+        out[SS_OP_ATTN_DECODE] = layers * dc;
     }
     if (s->norm) {
         out[SS_OP_NORM] = (2 * layers + 1) * elem(s->norm, T * H);

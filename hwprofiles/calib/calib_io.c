@@ -71,6 +71,23 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
             fprintf(out, ", x_max: %.9g}\n", m->x_max[j]);
         }
     }
+    fprintf(out, "  grids:%s\n", c->ngrids ? "" : " []");
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        fprintf(out, "    - {family: %s, dtype: %s, heads: %d, kv_heads: %d, head_dim: %d, "
+                     "measured: %ld,\n       axes: [",
+                fam_names[g->family], ss_dtype_name((ss_dtype)g->dtype), g->heads, g->kv_heads,
+                g->head_dim, g->measured);
+        size_t cells = 1;
+        for (int dd = 0; dd < g->ndim; dd++) {
+            if (dd) fprintf(out, ", ");
+            put_list(out, g->axis[dd], g->len[dd]);
+            cells *= (size_t)g->len[dd];
+        }
+        fprintf(out, "],\n       t: ");
+        put_list(out, g->t, (int)cells);
+        fprintf(out, "}\n");
+    }
     fprintf(out, "  shapes:%s\n", c->nshapes ? "" : " []");
     for (int i = 0; i < c->nshapes; i++) {
         const ss_cal_shape *s = &c->shapes[i];
@@ -91,7 +108,7 @@ typedef struct cal_top {
     char gpu[64];
     char stack[96];
     char command[4096];
-    yaml_node_t *sources, *models, *shapes;
+    yaml_node_t *sources, *models, *shapes, *grids;
 } cal_top;
 
 #define TF(f) offsetof(cal_top, f)
@@ -112,6 +129,8 @@ static const ss_key cal_top_keys[] = {
      .flags = SS_KEY_NO_BOUNDS, .help = "Fitted operator models."},
     {.name = "shapes", .type = SS_KEY_NODE, .offset = TF(shapes), .def = "",
      .flags = SS_KEY_NO_BOUNDS, .help = "Measured GEMM curves t(m) per (n, k)."},
+    {.name = "grids", .type = SS_KEY_NODE, .offset = TF(grids), .def = "",
+     .flags = SS_KEY_NO_BOUNDS, .help = "Measured attention tables per head configuration."},
     {.name = NULL},
 };
 
@@ -193,6 +212,30 @@ static const ss_key cal_shp_keys[] = {
     {.name = NULL},
 };
 
+typedef struct cal_grd {
+    int family, dtype, heads, kv_heads, head_dim;
+    int64_t measured;
+    yaml_node_t *axes, *t;
+} cal_grd;
+#define GF(f) offsetof(cal_grd, f)
+static const ss_key cal_grd_keys[] = {
+    {.name = "family", .type = SS_KEY_ENUM, .offset = GF(family), .def = NULL,
+     .choices = fam_names},
+    {.name = "dtype", .type = SS_KEY_ENUM, .offset = GF(dtype), .def = NULL,
+     .choices = ss_dtype_names},
+    {.name = "heads", .type = SS_KEY_INT, .offset = GF(heads), .def = NULL, .min = 1, .max = 1e6},
+    {.name = "kv_heads", .type = SS_KEY_INT, .offset = GF(kv_heads), .def = NULL, .min = 1,
+     .max = 1e6},
+    {.name = "head_dim", .type = SS_KEY_INT, .offset = GF(head_dim), .def = NULL, .min = 1,
+     .max = 1e6},
+    {.name = "measured", .type = SS_KEY_INT64, .offset = GF(measured), .def = "0", .min = 0,
+     .max = 1e12},
+    {.name = "axes", .type = SS_KEY_NODE, .offset = GF(axes), .def = NULL,
+     .flags = SS_KEY_NO_BOUNDS},
+    {.name = "t", .type = SS_KEY_NODE, .offset = GF(t), .def = NULL, .flags = SS_KEY_NO_BOUNDS},
+    {.name = NULL},
+};
+
 /* A list of finite non-negative numbers, at most `max` long. */
 static ss_rc num_list(ss_doc *doc, yaml_node_t *node, const char *kp, double *v, int max,
                       int *n, ss_diag *d)
@@ -223,7 +266,7 @@ static int kind_terms(int family)
 {
     switch (ss_cal_kind_of(family)) {
     case SS_CAL_GEMM: return 4;
-    case SS_CAL_ATTN: return 7;
+    case SS_CAL_ATTN: return 9;
     case SS_CAL_COLL: return 3;
     default: return 2;
     }
@@ -367,6 +410,71 @@ ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
                 goto out;
             }
         c->nshapes++;
+    }
+    size_t ng = ss_node_seq_len(top->grids);
+    if (ng) {
+        c->grids = calloc(ng, sizeof *c->grids);
+        if (!c->grids) {
+            rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        c->cap_grids = (int)ng;
+    }
+    for (size_t i = 0; i < ng; i++) {
+        char kp[64], lk[96];
+        snprintf(kp, sizeof kp, "calibration.grids[%zu]", i);
+        cal_grd p;
+        memset(&p, 0, sizeof p);
+        if ((rc = ss_cfg_apply(doc, ss_node_seq_at(doc, top->grids, i), NULL, kp, cal_grd_keys,
+                               &p, d)))
+            goto out;
+        ss_cal_grid *g = &c->grids[c->ngrids];
+        memset(g, 0, sizeof *g);
+        g->family = p.family, g->dtype = p.dtype, g->heads = p.heads;
+        g->kv_heads = p.kv_heads, g->head_dim = p.head_dim, g->measured = (long)p.measured;
+        int want = p.family == SS_FAM_ATTN_DECODE ? 2 : p.family == SS_FAM_ATTN_MIXED ? 4
+                 : p.family == SS_FAM_ATTN_PREFILL ? 3 : 0;
+        snprintf(lk, sizeof lk, "%s.axes", kp);
+        if (!want || !p.axes || p.axes->type != YAML_SEQUENCE_NODE ||
+            ss_node_seq_len(p.axes) != (size_t)want) {
+            rc = ss_cfg_error(d, SS_ERR_INVALID, doc, p.axes, lk,
+                              "an attention grid needs %d axes (prefill 3, decode 2, mixed 4)",
+                              want);
+            goto out;
+        }
+        g->ndim = want;
+        size_t cells = 1;
+        for (int dd = 0; dd < want; dd++) {
+            snprintf(lk, sizeof lk, "%s.axes[%d]", kp, dd);
+            yaml_node_t *an = ss_node_seq_at(doc, p.axes, (size_t)dd);
+            if ((rc = num_list(doc, an, lk, g->axis[dd], SS_CAL_GRID_MAXAXIS, &g->len[dd], d)))
+                goto out;
+            for (int j = 1; j < g->len[dd]; j++)
+                if (!(g->axis[dd][j] > g->axis[dd][j - 1])) {
+                    rc = ss_cfg_error(d, SS_ERR_INVALID, doc, an, lk, "values must increase");
+                    goto out;
+                }
+            cells *= (size_t)g->len[dd];
+        }
+        c->ngrids++; /* owns t from here, even if the values below are refused */
+        g->t = malloc(cells * sizeof *g->t);
+        int nt = 0;
+        snprintf(lk, sizeof lk, "%s.t", kp);
+        if (!g->t) {
+            rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if ((rc = num_list(doc, p.t, lk, g->t, (int)cells, &nt, d))) goto out;
+        if ((size_t)nt != cells) {
+            rc = ss_cfg_error(d, SS_ERR_INVALID, doc, p.t, lk,
+                              "%d times for %zu grid cells", nt, cells);
+            goto out;
+        }
+        for (size_t j = 0; j < cells; j++)
+            if (!(g->t[j] > 0)) {
+                rc = ss_cfg_error(d, SS_ERR_INVALID, doc, p.t, lk, "times must be > 0 (item %zu)", j);
+                goto out;
+            }
     }
 out:
     free(top);

@@ -17,6 +17,8 @@ void ss_calib_init(ss_calib *c) { memset(c, 0, sizeof *c); }
 
 void ss_calib_free(ss_calib *c)
 {
+    for (int i = 0; i < c->ngrids; i++) free(c->grids[i].t);
+    free(c->grids);
     free(c->shapes);
     free(c->command);
     free(c->sources);
@@ -48,11 +50,12 @@ static double dtype_bytes(int t)
     return ss_dtype_bits((ss_dtype)t) / 8.0;
 }
 
-/* Attention rows are all fitted as one family ("attention"): prefill, decode and mixed calls
- * share the feature set, so a mixed batch is costed by the same model as its parts. */
-static int fit_family(int family)
+/* Prefill, decode and mixed attention share one feature set but are fitted apart: engines
+ * run different kernels (or kernel paths) for a decode-only batch, a prefill and a mixed
+ * one, and the measured times show it (LLMServingSim RTX 4090: one joint fit was 2.5x off on
+ * pure decode). Every other family is fitted as itself. */
+int ss_cal_fit_family(int family)
 {
-    if (family == SS_FAM_ATTN_DECODE || family == SS_FAM_ATTN_MIXED) return SS_FAM_ATTN_PREFILL;
     return family;
 }
 
@@ -93,7 +96,7 @@ int ss_cal_gemm_features(double m, double n, double k, double wbytes, double x[]
 int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[])
 {
     double kvw = q->kv_heads * q->head_dim * 2.0 * q->kv_bytes; /* K+V bytes per token */
-    for (int j = 0; j < 7; j++) s[j] = 1;
+    for (int j = 0; j < 9; j++) s[j] = 1;
     x[0] = 1;
     x[1] = q->pf_seqs;
     x[2] = 4.0 * q->pf_pairs * q->heads * q->head_dim;  /* QK^T and PV FLOPs */
@@ -101,7 +104,12 @@ int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[])
     x[4] = q->dc_seqs * q->heads;
     x[5] = q->dc_ctx * kvw;
     x[6] = 4.0 * q->dc_ctx * q->heads * q->head_dim;
-    return 7;
+    /* Latency terms: with few sequences the kernel time follows ONE sequence's length (a
+     * thread block walks its keys in order), not the batch's total work. The mean is what
+     * an O(1) batch summary can give; for uniform batches it is the length itself. */
+    x[7] = q->pf_seqs > 0 ? (q->pf_ctx + q->pf_tokens) / q->pf_seqs : 0;
+    x[8] = q->dc_seqs > 0 ? q->dc_ctx / q->dc_seqs : 0;
+    return 9;
 }
 
 static void row_attn_q(const ss_meas *r, ss_cal_attn_q *q)
@@ -181,7 +189,7 @@ static int term_ramped(ss_cal_kind kind, int j)
 {
     switch (kind) {
     case SS_CAL_GEMM: return j == 3;
-    case SS_CAL_ATTN: return j == 2 || j == 5;
+    case SS_CAL_ATTN: return j == 2 || j == 5 || j == 7 || j == 8;
     case SS_CAL_ELEM: return j == 1;
     case SS_CAL_COLL: return j == 2;
     case SS_CAL_COUNT:
@@ -312,7 +320,7 @@ ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_c
     }
     ss_cal_model m;
     memset(&m, 0, sizeof m);
-    m.family = fit_family(r0->family);
+    m.family = ss_cal_fit_family(r0->family);
     m.dtype = ss_cal_row_dtype(r0);
     m.nterms = nt;
     int ncol = 0;
@@ -463,7 +471,7 @@ static int cmp_key(const void *a, const void *b)
 static int is_comm(int family) { return ss_cal_kind_of(family) == SS_CAL_COLL; }
 
 /* Is row r usable for the fit with the chosen stack? */
-static int row_usable(const ss_meas_table *t, const ss_meas *r, const char *stack)
+int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stack)
 {
     if (!(r->time_s > 0) || (r->flags & SS_MEAS_APPROX) || (r->flags & SS_MEAS_CROSS_NODE))
         return 0;
@@ -477,6 +485,8 @@ static int row_usable(const ss_meas_table *t, const ss_meas *r, const char *stac
 
 static ss_rc fit_shapes(const ss_meas_table *t, const rowkey *keys, size_t n, ss_calib *c,
                         ss_diag *d);
+static ss_rc fit_grids(const ss_meas_table *t, const rowkey *keys, size_t n, ss_calib *c,
+                       ss_diag *d);
 
 ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, ss_diag *d)
 {
@@ -505,10 +515,10 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
     size_t nk = 0;
     for (size_t i = 0; i < t->n; i++) {
         const ss_meas *r = &t->rows[i];
-        if (!row_usable(t, r, stack)) continue;
+        if (!ss_cal_row_usable(t, r, stack)) continue;
         double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
         if (ss_cal_row_features(r, x, s) <= 0) continue;
-        keys[nk].family = fit_family(r->family);
+        keys[nk].family = ss_cal_fit_family(r->family);
         keys[nk].dtype = ss_cal_row_dtype(r);
         ss_cal_row_tag(t, r, keys[nk].tag);
         keys[nk].idx = i;
@@ -539,6 +549,7 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
         a = b;
     }
     if (rc == SS_OK && (!o || o->with_shapes)) rc = fit_shapes(t, keys, nk, c, d);
+    if (rc == SS_OK && (!o || o->with_shapes)) rc = fit_grids(t, keys, nk, c, d);
     free(keys), free(idx);
     return rc;
 }
@@ -620,7 +631,7 @@ static ss_rc fit_shapes(const ss_meas_table *t, const rowkey *keys, size_t nk, s
 
 const ss_cal_model *ss_calib_find(const ss_calib *c, int family, const char *tag, int dtype)
 {
-    family = fit_family(family);
+    family = ss_cal_fit_family(family);
     for (int i = 0; i < c->nmodels; i++) {
         const ss_cal_model *m = &c->models[i];
         if (m->family == family && m->dtype == dtype && !strcmp(m->tag, tag ? tag : ""))
@@ -680,4 +691,299 @@ double ss_cal_gemm(const ss_calib *c, const ss_cal_model *gm, int dtype, double 
     const ss_cal_shape *sh = ss_calib_find_shape(c, dtype, lround(n), lround(k));
     if (sh) return ss_cal_shape_eval(sh, gm, m, wbytes);
     return gm ? gemm_basis(gm, m, n, k, wbytes) : NAN;
+}
+
+double ss_cal_predict_row(const ss_calib *c, const ss_meas_table *t, const ss_meas *r)
+{
+    char tag[SS_CAL_TAG_LEN];
+    ss_cal_row_tag(t, r, tag);
+    const ss_cal_model *m = ss_calib_find(c, r->family, tag, ss_cal_row_dtype(r));
+    if (!m) return NAN;
+    if (r->family == SS_FAM_GEMM)
+        return ss_cal_gemm(c, m, r->dtype, (double)r->m, (double)r->n, (double)r->k,
+                           dtype_bytes(r->dtype));
+    if (ss_cal_kind_of(r->family) == SS_CAL_ATTN) {
+        ss_cal_attn_q q;
+        row_attn_q(r, &q);
+        return ss_cal_attn(c, m, r->family, r->kv_dtype, &q);
+    }
+    return ss_cal_eval_row(m, r);
+}
+
+/* ================================================================== attention grids */
+
+static int grid_ndim(int family)
+{
+    return family == SS_FAM_ATTN_DECODE ? 2 : family == SS_FAM_ATTN_MIXED ? 4 : 3;
+}
+
+static void grid_coords(int family, const ss_cal_attn_q *q, double x[SS_CAL_GRID_MAXDIM])
+{
+    if (family == SS_FAM_ATTN_PREFILL) {
+        double b = q->pf_seqs > 0 ? q->pf_seqs : 1;
+        x[0] = q->pf_seqs, x[1] = q->pf_tokens / b, x[2] = q->pf_ctx / b;
+    } else if (family == SS_FAM_ATTN_DECODE) {
+        double b = q->dc_seqs > 0 ? q->dc_seqs : 1;
+        x[0] = q->dc_seqs, x[1] = q->dc_seqs > 0 ? q->dc_ctx / b - 1 : 0;
+    } else {
+        x[0] = q->pf_tokens;
+        x[1] = q->pf_seqs > 0 ? q->pf_ctx / q->pf_seqs : 0;
+        x[2] = q->dc_seqs;
+        x[3] = q->dc_seqs > 0 ? q->dc_ctx / q->dc_seqs - 1 : 0;
+    }
+}
+
+static void grid_query(int family, const double x[], const ss_cal_attn_q *like, ss_cal_attn_q *q)
+{
+    memset(q, 0, sizeof *q);
+    q->heads = like->heads, q->kv_heads = like->kv_heads, q->head_dim = like->head_dim;
+    q->kv_bytes = like->kv_bytes;
+    if (family == SS_FAM_ATTN_PREFILL) {
+        q->pf_seqs = x[0], q->pf_tokens = x[0] * x[1], q->pf_ctx = x[0] * x[2];
+        q->pf_pairs = x[0] * (x[1] * x[2] + x[1] * (x[1] + 1) / 2);
+    } else if (family == SS_FAM_ATTN_DECODE) {
+        q->dc_seqs = x[0], q->dc_ctx = x[0] * (x[1] + 1);
+    } else {
+        if (x[0] > 0) {
+            q->pf_seqs = 1, q->pf_tokens = x[0], q->pf_ctx = x[1];
+            q->pf_pairs = x[0] * x[1] + x[0] * (x[0] + 1) / 2;
+        }
+        q->dc_seqs = x[2], q->dc_ctx = x[2] * (x[3] + 1);
+    }
+}
+
+static double attn_basis(const ss_cal_model *m, const ss_cal_attn_q *q)
+{
+    double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
+    ss_cal_attn_features(q, x, s);
+    return ss_cal_eval(m, x, s);
+}
+
+const ss_cal_grid *ss_calib_find_grid(const ss_calib *c, int family, int dtype, int heads,
+                                      int kv_heads, int head_dim)
+{
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family == family && g->dtype == dtype && g->heads == heads &&
+            g->kv_heads == kv_heads && g->head_dim == head_dim)
+            return g;
+    }
+    return NULL;
+}
+
+double ss_cal_grid_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_cal_attn_q *q)
+{
+    double x[SS_CAL_GRID_MAXDIM], xc[SS_CAL_GRID_MAXDIM], w[SS_CAL_GRID_MAXDIM];
+    int lo[SS_CAL_GRID_MAXDIM];
+    grid_coords(g->family, q, x);
+    int clamped = 0;
+    for (int d = 0; d < g->ndim; d++) {
+        const double *a = g->axis[d];
+        int n = g->len[d];
+        xc[d] = x[d] < a[0] ? a[0] : x[d] > a[n - 1] ? a[n - 1] : x[d];
+        if (xc[d] != x[d]) clamped = 1;
+        if (n == 1) {
+            lo[d] = 0, w[d] = 0;
+            continue;
+        }
+        int i = 0;
+        while (i + 2 < n && a[i + 1] <= xc[d]) i++;
+        lo[d] = i;
+        double l0 = log1p(a[i]), l1 = log1p(a[i + 1]);
+        w[d] = (log1p(xc[d]) - l0) / (l1 - l0);
+    }
+    double v = 0;
+    for (int corner = 0; corner < (1 << g->ndim); corner++) {
+        double wt = 1;
+        size_t idx = 0;
+        for (int d = 0; d < g->ndim; d++) {
+            int up = (corner >> d) & 1;
+            if (g->len[d] == 1 && up) {
+                wt = 0;
+                break;
+            }
+            wt *= up ? w[d] : 1 - w[d];
+            idx = idx * (size_t)g->len[d] + (size_t)(lo[d] + up);
+        }
+        if (wt != 0) v += wt * log(g->t[idx]);
+    }
+    double t = exp(v);
+    if (clamped && m) {
+        ss_cal_attn_q qc;
+        grid_query(g->family, xc, q, &qc);
+        double b0 = attn_basis(m, &qc), b1 = attn_basis(m, q);
+        if (b0 > 0 && b1 > 0) t *= b1 / b0;
+    }
+    return t;
+}
+
+double ss_cal_attn(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                   const ss_cal_attn_q *q)
+{
+    const ss_cal_grid *g = ss_calib_find_grid(c, family, dtype, (int)q->heads, (int)q->kv_heads,
+                                              (int)q->head_dim);
+    if (g) return ss_cal_grid_eval(g, m, q);
+    return m ? attn_basis(m, q) : NAN;
+}
+
+typedef struct akey {
+    int family, dtype, heads, kv_heads, head_dim;
+    size_t row;
+} akey;
+
+static int cmp_akey(const void *a, const void *b)
+{
+    const akey *x = a, *y = b;
+    if (x->family != y->family) return x->family - y->family;
+    if (x->dtype != y->dtype) return x->dtype - y->dtype;
+    if (x->heads != y->heads) return x->heads - y->heads;
+    if (x->kv_heads != y->kv_heads) return x->kv_heads - y->kv_heads;
+    if (x->head_dim != y->head_dim) return x->head_dim - y->head_dim;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+static int axis_index(const double *a, int n, double v)
+{
+    for (int i = 0; i < n; i++)
+        if (a[i] == v) return i;
+    return -1;
+}
+
+/* Build one grid from rows k[a..b) (one family/dtype/head configuration); 0 = skipped. */
+static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t b, ss_calib *c,
+                        ss_diag *d)
+{
+    const ss_meas *r0 = &t->rows[k[a].row];
+    int fam = r0->family, nd = grid_ndim(fam);
+    const ss_cal_model *m = ss_calib_find(c, fam, "", r0->kv_dtype);
+    if (!m) return SS_OK;
+    ss_cal_grid g;
+    memset(&g, 0, sizeof g);
+    g.family = fam, g.dtype = r0->kv_dtype;
+    g.heads = r0->heads, g.kv_heads = r0->kv_heads > 0 ? r0->kv_heads : r0->heads;
+    g.head_dim = r0->head_dim, g.ndim = nd;
+    /* axes: distinct coordinates */
+    ss_cal_attn_q like;
+    row_attn_q(r0, &like);
+    for (size_t i = a; i < b; i++) {
+        ss_cal_attn_q q;
+        double x[SS_CAL_GRID_MAXDIM];
+        row_attn_q(&t->rows[k[i].row], &q);
+        grid_coords(fam, &q, x);
+        for (int dd = 0; dd < nd; dd++) {
+            if (axis_index(g.axis[dd], g.len[dd], x[dd]) >= 0) continue;
+            if (g.len[dd] == SS_CAL_GRID_MAXAXIS) return SS_OK; /* not a grid */
+            g.axis[dd][g.len[dd]++] = x[dd];
+        }
+    }
+    size_t cells = 1;
+    for (int dd = 0; dd < nd; dd++) {
+        qsort(g.axis[dd], (size_t)g.len[dd], sizeof(double), cmp_double);
+        cells *= (size_t)g.len[dd];
+    }
+    if (cells < 4 || cells > 100000) return SS_OK;
+    double *sum = calloc(cells, sizeof *sum);
+    int *cnt = calloc(cells, sizeof *cnt);
+    g.t = calloc(cells, sizeof *g.t);
+    if (!sum || !cnt || !g.t) {
+        free(sum), free(cnt), free(g.t);
+        return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    }
+    for (size_t i = a; i < b; i++) {
+        ss_cal_attn_q q;
+        double x[SS_CAL_GRID_MAXDIM];
+        row_attn_q(&t->rows[k[i].row], &q);
+        grid_coords(fam, &q, x);
+        size_t idx = 0;
+        for (int dd = 0; dd < nd; dd++)
+            idx = idx * (size_t)g.len[dd] + (size_t)axis_index(g.axis[dd], g.len[dd], x[dd]);
+        sum[idx] += log(t->rows[k[i].row].time_s);
+        cnt[idx]++;
+    }
+    size_t present = 0;
+    for (size_t i = 0; i < cells; i++) present += cnt[i] > 0;
+    if (present * 2 < cells) {
+        free(sum), free(cnt), free(g.t);
+        return SS_OK;
+    }
+    /* measured cells, then the missing ones from the nearest measured cell x basis ratio */
+    int idx_of[SS_CAL_GRID_MAXDIM], jdx[SS_CAL_GRID_MAXDIM];
+    for (size_t i = 0; i < cells; i++)
+        if (cnt[i]) g.t[i] = exp(sum[i] / cnt[i]);
+    for (size_t i = 0; i < cells; i++) {
+        if (cnt[i]) continue;
+        size_t r = i;
+        for (int dd = nd - 1; dd >= 0; dd--) idx_of[dd] = (int)(r % (size_t)g.len[dd]), r /= (size_t)g.len[dd];
+        size_t best = 0;
+        long bestd = -1;
+        for (size_t j = 0; j < cells; j++) {
+            if (!cnt[j]) continue;
+            size_t rr = j;
+            long dist = 0;
+            for (int dd = nd - 1; dd >= 0; dd--) {
+                jdx[dd] = (int)(rr % (size_t)g.len[dd]), rr /= (size_t)g.len[dd];
+                dist += labs((long)jdx[dd] - idx_of[dd]);
+            }
+            if (bestd < 0 || dist < bestd) bestd = dist, best = j;
+        }
+        double xi[SS_CAL_GRID_MAXDIM], xj[SS_CAL_GRID_MAXDIM];
+        size_t rr = best;
+        for (int dd = nd - 1; dd >= 0; dd--) {
+            xi[dd] = g.axis[dd][idx_of[dd]];
+            xj[dd] = g.axis[dd][rr % (size_t)g.len[dd]], rr /= (size_t)g.len[dd];
+        }
+        ss_cal_attn_q qi, qj;
+        grid_query(fam, xi, &like, &qi);
+        grid_query(fam, xj, &like, &qj);
+        double bi = attn_basis(m, &qi), bj = attn_basis(m, &qj);
+        g.t[i] = g.t[best] * (bi > 0 && bj > 0 ? bi / bj : 1);
+    }
+    /* non-decreasing along every axis (cumulative max; keeps earlier axes monotone) */
+    for (int dd = 0; dd < nd; dd++) {
+        size_t stride = 1;
+        for (int e = dd + 1; e < nd; e++) stride *= (size_t)g.len[e];
+        for (size_t i = 0; i < cells; i++) {
+            size_t pos = (i / stride) % (size_t)g.len[dd];
+            if (pos > 0 && g.t[i] < g.t[i - stride]) g.t[i] = g.t[i - stride];
+        }
+    }
+    g.measured = (long)present;
+    free(sum), free(cnt);
+    if (c->ngrids == c->cap_grids) {
+        int cap = c->cap_grids ? 2 * c->cap_grids : 16;
+        ss_cal_grid *ng = realloc(c->grids, (size_t)cap * sizeof *ng);
+        if (!ng) {
+            free(g.t);
+            return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+        }
+        c->grids = ng, c->cap_grids = cap;
+    }
+    c->grids[c->ngrids++] = g;
+    return SS_OK;
+}
+
+static ss_rc fit_grids(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                       ss_diag *d)
+{
+    akey *k = malloc((nk ? nk : 1) * sizeof *k);
+    if (!k) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < nk; i++) {
+        if (ss_cal_kind_of(keys[i].family) != SS_CAL_ATTN) continue;
+        const ss_meas *r = &t->rows[keys[i].idx];
+        k[n++] = (akey){r->family, r->kv_dtype, r->heads, r->kv_heads > 0 ? r->kv_heads : r->heads,
+                        r->head_dim, keys[i].idx};
+    }
+    qsort(k, n, sizeof *k, cmp_akey);
+    ss_rc rc = SS_OK;
+    for (size_t a = 0; a < n && rc == SS_OK;) {
+        size_t b = a;
+        while (b < n && !cmp_akey(&(akey){k[a].family, k[a].dtype, k[a].heads, k[a].kv_heads,
+                                          k[a].head_dim, k[b].row}, &k[b]))
+            b++;
+        rc = build_grid(t, k, a, b, c, d);
+        a = b;
+    }
+    free(k);
+    return rc;
 }

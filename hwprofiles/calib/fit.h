@@ -26,7 +26,7 @@
 #include "hwprofiles/calib/meas.h"
 #include "hwprofiles/hw.h"
 
-#define SS_CAL_MAX_TERMS 8
+#define SS_CAL_MAX_TERMS 10
 #define SS_CAL_MAX_KNOTS 8
 #define SS_CAL_MAX_MODELS 48
 #define SS_CAL_MAX_SHAPE_PTS 40
@@ -36,7 +36,8 @@
 typedef enum ss_cal_kind {
     SS_CAL_GEMM,  /* const, weight bytes, activation bytes, 2nk x ramp(m)           */
     SS_CAL_ATTN,  /* const, prefill seqs, prefill FLOPs, prefill KV bytes, decode seqs x
-                     heads, decode KV bytes, decode FLOPs                          */
+                     heads, decode KV bytes, decode FLOPs, mean prefill length,
+                     mean decode context (the latency of one sequence's CTA)       */
     SS_CAL_ELEM,  /* const, ramp(elements)                                         */
     SS_CAL_COLL,  /* const, (p - 1), ring factor x ramp(bytes)                     */
     SS_CAL_COUNT  /* const, ramp(count): sampler, CPU overhead                     */
@@ -70,6 +71,25 @@ typedef struct ss_cal_shape {
     double t[SS_CAL_MAX_SHAPE_PTS];
 } ss_cal_shape;
 
+/* A densely measured attention table: t on the full grid of its axes, for one family, KV
+ * dtype and head configuration (per GPU). Axes: prefill (batch, new tokens, cached prefix),
+ * decode (batch, context), mixed (prefill chunk, its prefix, decode requests, their
+ * context). Missing cells are filled from the nearest measured cell scaled by the fitted
+ * basis, then the table is made non-decreasing along every axis; queries interpolate
+ * multilinearly in (log(1 + x), log t), and beyond an axis' range the edge value is scaled
+ * by the basis ratio (so 32k tokens follow the fitted slope). */
+#define SS_CAL_GRID_MAXDIM 4
+#define SS_CAL_GRID_MAXAXIS 40
+typedef struct ss_cal_grid {
+    int family, dtype;
+    int heads, kv_heads, head_dim;
+    int ndim;
+    int len[SS_CAL_GRID_MAXDIM];
+    double axis[SS_CAL_GRID_MAXDIM][SS_CAL_GRID_MAXAXIS];
+    long measured;  /* cells measured (the rest were filled) */
+    double *t;      /* owned: prod(len) values, last axis fastest */
+} ss_cal_grid;
+
 /* Everything fitted for one GPU and stack: the `calibration:` section of a profile. */
 typedef struct ss_calib {
     char gpu[64];            /* canonical GPU (the base profile) */
@@ -79,6 +99,8 @@ typedef struct ss_calib {
     ss_cal_model models[SS_CAL_MAX_MODELS];
     int nshapes, cap_shapes;
     ss_cal_shape *shapes;    /* owned */
+    int ngrids, cap_grids;
+    ss_cal_grid *grids;      /* owned (and each grid's t) */
     char *command;           /* owned: the calibrate command line */
     int nsources;
     ss_meas_source *sources; /* owned */
@@ -90,7 +112,8 @@ void ss_calib_free(ss_calib *c);
 /* Options of a fit. */
 typedef struct ss_fit_opts {
     const char *stack;   /* compute stack to use; NULL = the only one present */
-    int with_shapes;     /* keep Steffen tables for densely measured GEMM shapes */
+    int with_shapes;     /* keep Steffen tables for densely measured GEMM shapes and the
+                            attention grids */
 } ss_fit_opts;
 
 /* Raw features of one measured row for its family's kind: x[j] and scale s[j] per term.
@@ -101,6 +124,30 @@ ss_cal_kind ss_cal_kind_of(int family);
 void ss_cal_row_tag(const ss_meas_table *t, const ss_meas *r, char tag[SS_CAL_TAG_LEN]);
 /* Key dtype of a row: KV dtype for attention, else the arithmetic dtype. */
 int ss_cal_row_dtype(const ss_meas *r);
+
+/* Rows the fitter uses: positive time, not approximate / cross-node / variant, not MoE (not
+ * fitted yet), of the compute stack `stack` (NULL = any) unless collective or CPU overhead. */
+int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stack);
+/* The family a row is fitted under (all attention rows: SS_FAM_ATTN_PREFILL). */
+int ss_cal_fit_family(int family);
+/* Model prediction for a measured row through c (GEMM rows use measured shape curves). NAN
+ * when c has no model for the row. */
+double ss_cal_predict_row(const ss_calib *c, const ss_meas_table *t, const ss_meas *r);
+
+/* Cross-validation (crossval.c): the error on rows NOT used in the fit. */
+typedef enum ss_cv_scheme { SS_CV_KFOLD, SS_CV_SHAPES, SS_CV_EXTRAP, SS_CV_NSCHEMES } ss_cv_scheme;
+const char *ss_cv_scheme_name(int s);
+typedef struct ss_cv_result {
+    int scheme, family; /* ss_cv_scheme, ss_fam of the rows (attention split by kind) */
+    long rows, groups;  /* rows evaluated; groups (shapes/models) held out */
+    double median, p90, max;
+    size_t worst;       /* row index in the table */
+    double worst_pred;
+} ss_cv_result;
+/* Runs the three schemes; *out (owned by the caller, free()) gets one entry per (scheme,
+ * family) with rows evaluated, in scheme then family order. */
+ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, int folds, uint64_t seed,
+                      ss_cv_result **out, size_t *nout, ss_diag *d);
 
 /* Evaluate a model at raw features. */
 double ss_cal_eval(const ss_cal_model *m, const double x[], const double s[]);
@@ -134,6 +181,13 @@ typedef struct ss_cal_attn_q {
     double heads, kv_heads, head_dim, kv_bytes;  /* per GPU; bytes per KV element */
 } ss_cal_attn_q;
 int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[]);
+/* Attention time of family `family` for q: the grid of q's head configuration when there is
+ * one, else the fitted model m (NULL = none: NAN). */
+double ss_cal_attn(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                   const ss_cal_attn_q *q);
+const ss_cal_grid *ss_calib_find_grid(const ss_calib *c, int family, int dtype, int heads,
+                                      int kv_heads, int head_dim);
+double ss_cal_grid_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_cal_attn_q *q);
 
 /* Absolute-percentage-error statistics of n values (sorted copy; GSL quantiles). */
 void ss_cal_ape_stats(const double *ape, size_t n, double *median, double *p90, double *max,

@@ -14,6 +14,10 @@ int ss_cmd_run(int argc, char **argv, double t_start);
 int ss_cmd_list(int argc, char **argv);
 int ss_cmd_bench(int argc, char **argv, double t_start);
 int ss_cmd_doc(int argc, char **argv);
+/* `servesim calibrate` and `servesim validate calibration` (cmd_calibrate.c,
+ * cmd_validate_calib.c). */
+int ss_cmd_calibrate(int argc, char **argv);
+int ss_cmd_validate_calibration(int argc, char **argv);
 int ss_cmd_measurements(int argc, char **argv);
 
 /* Print "servesim: error: <diag>" to stderr. */

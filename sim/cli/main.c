@@ -45,6 +45,10 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "bench")) return ss_cmd_bench(argc - 1, argv + 1, t_start);
     if (!strcmp(cmd, "doc")) return ss_cmd_doc(argc - 1, argv + 1);
     if (!strcmp(cmd, "measurements")) return ss_cmd_measurements(argc - 1, argv + 1);
+    if (!strcmp(cmd, "calibrate")) return ss_cmd_calibrate(argc - 1, argv + 1);
+    /* Temporary: the validate-e2e branch owns `validate`; the lead merges the two. */
+    if (!strcmp(cmd, "validate") && argc > 2 && !strcmp(argv[2], "calibration"))
+        return ss_cmd_validate_calibration(argc - 2, argv + 2);
     fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, doc, version)\n", cmd);
     return 2;
 }

@@ -1,0 +1,178 @@
+/* Options, reading and provenance shared by `calibrate` and `validate calibration`. */
+#include "sim/cli/calib_common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/cli/cli.h"
+
+static int need(int i, int argc, const char *opt)
+{
+    if (i + 1 >= argc) {
+        fprintf(stderr, "servesim: option %s needs a value\n", opt);
+        return 0;
+    }
+    return 1;
+}
+
+int ss_calib_parse_args(int argc, char **argv, ss_calib_args *a, int is_calibrate,
+                        void (*usage)(FILE *))
+{
+    memset(a, 0, sizeof *a);
+    a->folds = 5;
+    a->seed = 1;
+    const char *gpu = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(o, "--source")) {
+            if (!need(i, argc, o)) return 2;
+            if (a->nsources == SS_CALIB_MAX_SOURCES) {
+                fprintf(stderr, "servesim: at most %d --source options\n", SS_CALIB_MAX_SOURCES);
+                return 2;
+            }
+            a->sources[a->nsources++] = argv[++i];
+        } else if (!strcmp(o, "--gpu")) {
+            if (!need(i, argc, o)) return 2;
+            gpu = argv[++i];
+        } else if (!strcmp(o, "--stack")) {
+            if (!need(i, argc, o)) return 2;
+            a->stack = argv[++i];
+        } else if (is_calibrate && !strcmp(o, "--out")) {
+            if (!need(i, argc, o)) return 2;
+            a->out = argv[++i];
+        } else if (is_calibrate && !strcmp(o, "--default")) {
+            a->is_default = 1;
+        } else if (is_calibrate && !strcmp(o, "--no-shapes")) {
+            a->no_shapes = 1;
+        } else if (!is_calibrate && !strcmp(o, "--json")) {
+            if (!need(i, argc, o)) return 2;
+            a->json = argv[++i];
+        } else if (!is_calibrate && !strcmp(o, "--db")) {
+            if (!need(i, argc, o)) return 2;
+            a->db = argv[++i];
+        } else if (!is_calibrate && !strcmp(o, "--folds")) {
+            if (!need(i, argc, o)) return 2;
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 2 || v > 50) {
+                fprintf(stderr, "servesim: --folds expects an integer from 2 to 50\n");
+                return 2;
+            }
+            a->folds = (int)v;
+        } else if (!is_calibrate && !strcmp(o, "--seed")) {
+            if (!need(i, argc, o)) return 2;
+            char *end;
+            a->seed = strtoull(argv[++i], &end, 10);
+            if (*end || argv[i][0] == '-') {
+                fprintf(stderr, "servesim: --seed expects a non-negative integer\n");
+                return 2;
+            }
+        } else if (!is_calibrate && !strcmp(o, "--assert")) {
+            /* FAMILY:SCHEME=MEDIAN,P90 (fractions: 0.05 = 5 %) */
+            if (!need(i, argc, o)) return 2;
+            const char *v = argv[++i];
+            ss_calib_assert *as = &a->asserts[a->nasserts];
+            char fam[32] = "", sch[32] = "";
+            if (a->nasserts == SS_CALIB_MAX_ASSERTS ||
+                sscanf(v, "%31[^:]:%31[^=]=%lf,%lf", fam, sch, &as->median, &as->p90) != 4 ||
+                ss_fam_from_name(fam) == SS_FAM_COUNT ||
+                (strcmp(sch, "kfold") && strcmp(sch, "shapes") && strcmp(sch, "extrapolate"))) {
+                fprintf(stderr, "servesim: --assert expects FAMILY:SCHEME=MEDIAN,P90 with a "
+                                "family of `servesim measurements` and SCHEME kfold, shapes or "
+                                "extrapolate (got '%s')\n", v);
+                return 2;
+            }
+            snprintf(as->family, sizeof as->family, "%s", fam);
+            snprintf(as->scheme, sizeof as->scheme, "%s", sch);
+            a->nasserts++;
+        } else {
+            fprintf(stderr, "servesim: unknown or incomplete option '%s'\n", o);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (a->nsources == 0 || !gpu) {
+        fprintf(stderr, "servesim: --source and --gpu are required (see --help)\n");
+        return 2;
+    }
+    const char *canon = ss_hw_canonical(gpu);
+    if (!canon) {
+        fprintf(stderr, "servesim: unknown GPU '%s' (`servesim list hardware`)\n", gpu);
+        return 1;
+    }
+    snprintf(a->gpu, sizeof a->gpu, "%s", canon);
+    return -1;
+}
+
+ss_rc ss_calib_read(const ss_calib_args *a, ss_meas_table *t, ss_diag *d)
+{
+    ss_meas_table_init(t);
+    for (int i = 0; i < a->nsources; i++) {
+        ss_rc rc = ss_meas_read_source(t, a->sources[i], a->gpu, d);
+        if (rc) return rc;
+    }
+    if (t->n == 0)
+        return ss_diag_fail(d, SS_ERR_NOTFOUND, "no measurements for GPU '%s' in the sources",
+                            a->gpu);
+    return SS_OK;
+}
+
+ss_rc ss_calib_fit(const ss_calib_args *a, const ss_meas_table *t, int with_shapes, ss_calib *c,
+                   ss_diag *d)
+{
+    snprintf(c->gpu, sizeof c->gpu, "%s", a->gpu);
+    ss_fit_opts o = {.stack = a->stack, .with_shapes = with_shapes && !a->no_shapes};
+    return ss_cal_fit_all(t, &o, c, d);
+}
+
+static int cmp_src(const void *x, const void *y)
+{
+    return strcmp(((const ss_meas_source *)x)->path, ((const ss_meas_source *)y)->path);
+}
+
+ss_rc ss_calib_provenance(const ss_calib_args *a, int argc, char **argv, const ss_meas_table *t,
+                          ss_calib *c, ss_diag *d)
+{
+    (void)a;
+    size_t len = strlen("servesim calibrate") + 1;
+    for (int i = 1; i < argc; i++) len += strlen(argv[i]) + 1;
+    c->command = malloc(len + 1);
+    c->sources = calloc(t->nsources ? t->nsources : 1, sizeof *c->sources);
+    if (!c->command || !c->sources) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+    strcpy(c->command, "servesim calibrate");
+    for (int i = 1; i < argc; i++) strcat(c->command, " "), strcat(c->command, argv[i]);
+    /* sources that contributed rows to a fitted family: the chosen stack, or collectives /
+     * CPU overhead from any stack */
+    for (size_t s = 0; s < t->nsources; s++) {
+        const ss_meas_source *src = &t->sources[s];
+        if (src->rows == 0) continue;
+        int used = 0;
+        for (size_t i = 0; i < t->n && !used; i++) {
+            const ss_meas *r = &t->rows[i];
+            if (r->src != s) continue;
+            int any = r->family == SS_FAM_CPU_OVERHEAD || ss_cal_kind_of(r->family) == SS_CAL_COLL;
+            used = any || !c->stack[0] || !strcmp(src->stack, c->stack);
+        }
+        if (used) c->sources[c->nsources++] = *src;
+    }
+    qsort(c->sources, (size_t)c->nsources, sizeof *c->sources, cmp_src);
+    return SS_OK;
+}
+
+void ss_calib_print_summary(const ss_calib *c, FILE *out)
+{
+    fprintf(out, "%s@%s: fitted operator models (error on the rows fitted; held-out error: "
+                 "`servesim validate calibration`)\n", c->gpu, c->stack);
+    fprintf(out, "  %-14s %-18s %-5s %8s %8s %8s %8s\n", "family", "tag", "dtype", "rows",
+            "median", "p90", "max");
+    for (int i = 0; i < c->nmodels; i++) {
+        const ss_cal_model *m = &c->models[i];
+        fprintf(out, "  %-14s %-18s %-5s %8ld %7.2f%% %7.2f%% %7.1f%%\n",
+                ss_fam_name((ss_fam)m->family), m->tag[0] ? m->tag : "-",
+                ss_dtype_name((ss_dtype)m->dtype), m->rows, 100 * m->median_ape,
+                100 * m->p90_ape, 100 * m->max_ape);
+    }
+}

@@ -1,0 +1,43 @@
+/* Shared by `servesim calibrate` and `servesim validate calibration`: options, reading the
+ * measurement sources, fitting, provenance. Internal to sim/cli. */
+#ifndef SS_CLI_CALIB_COMMON_H
+#define SS_CLI_CALIB_COMMON_H
+
+#include <stdio.h>
+
+#include "hwprofiles/calib/fit.h"
+
+#define SS_CALIB_MAX_SOURCES 32
+#define SS_CALIB_MAX_ASSERTS 32
+
+typedef struct ss_calib_assert {
+    char family[32]; /* ss_fam name */
+    char scheme[32]; /* kfold, shapes, extrapolate */
+    double median, p90;
+} ss_calib_assert;
+
+typedef struct ss_calib_args {
+    const char *sources[SS_CALIB_MAX_SOURCES];
+    int nsources;
+    char gpu[64];       /* canonical */
+    const char *out, *stack, *json, *db;
+    int is_default, no_shapes, folds;
+    unsigned long long seed;
+    int nasserts;
+    ss_calib_assert asserts[SS_CALIB_MAX_ASSERTS];
+} ss_calib_args;
+
+/* Parse options (calibrate: is_calibrate = 1). Returns -1 to go on, else the exit status. */
+int ss_calib_parse_args(int argc, char **argv, ss_calib_args *a, int is_calibrate,
+                        void (*usage)(FILE *));
+/* Read every --source for the GPU into t (initialised here; the caller frees it). */
+ss_rc ss_calib_read(const ss_calib_args *a, ss_meas_table *t, ss_diag *d);
+/* Fit t into c (c->gpu set). */
+ss_rc ss_calib_fit(const ss_calib_args *a, const ss_meas_table *t, int with_shapes, ss_calib *c,
+                   ss_diag *d);
+/* Command line and the sources that contributed rows, sorted by path. */
+ss_rc ss_calib_provenance(const ss_calib_args *a, int argc, char **argv, const ss_meas_table *t,
+                          ss_calib *c, ss_diag *d);
+void ss_calib_print_summary(const ss_calib *c, FILE *out);
+
+#endif
