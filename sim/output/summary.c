@@ -20,8 +20,24 @@ static cJSON *stat_json(const ss_stat *st)
     return o;
 }
 
+/* What the cost model calibrates for this run (issue 5): "calibrated (GPU@STACK)",
+ * "partially calibrated (...; roofline: OPS)" or "uncalibrated (...)". */
+static void calibration_status(const ss_scenario *sc, char *buf, size_t n)
+{
+    if (strcmp(sc->cost_ops->info.name, "calibrated") != 0) {
+        snprintf(buf, n, "uncalibrated (%s cost model)", sc->cost_ops->info.name);
+        return;
+    }
+    ss_cost_setup cs = {.model = &sc->model, .hw = &sc->pools[0].hw, .par = sc->pools[0].par,
+                        .weight_dtype = sc->weight_dtype, .act_dtype = SS_DTYPE_BF16,
+                        .kv_dtype = sc->kv_dtype};
+    ss_cost_calibration_status(&cs, buf, n);
+}
+
 char *ss_summary_json(const ss_scenario *sc, uint64_t seed, const ss_summary *s)
 {
+    char calib[512];
+    calibration_status(sc, calib, sizeof calib);
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "schema", "servesim.summary/1");
     cJSON_AddStringToObject(root, "scenario", sc->name);
@@ -32,6 +48,7 @@ char *ss_summary_json(const ss_scenario *sc, uint64_t seed, const ss_summary *s)
     cJSON_AddNumberToObject(cfg, "tp", sc->pools[0].par.tp);
     cJSON_AddStringToObject(cfg, "scheduler", sc->sched_ops->info.name);
     cJSON_AddStringToObject(cfg, "cost_model", sc->cost_ops->info.name);
+    cJSON_AddStringToObject(cfg, "calibration", calib);
     cJSON_AddStringToObject(cfg, "weight_dtype", ss_dtype_name(sc->weight_dtype));
     cJSON_AddStringToObject(cfg, "kv_dtype", ss_dtype_name(sc->kv_dtype));
     cJSON_AddStringToObject(cfg, "arrival", ss_workload_arrival_name(&sc->workload));
@@ -86,10 +103,13 @@ void ss_summary_print(const ss_scenario *sc, uint64_t seed, const ss_summary *s,
 {
     fprintf(out, "servesim: %s (seed %llu)\n", sc->name, (unsigned long long)seed);
     fprintf(out, "  %s on %d x %s (tp=%d), scheduler %s, %s arrivals, KV %lld blocks of %d "
-                 "tokens\n\n",
+                 "tokens\n",
             sc->model.display_name, sc->pools[0].par.tp, sc->pools[0].hw.name,
             sc->pools[0].par.tp, sc->sched_ops->info.name, ss_workload_arrival_name(&sc->workload),
             (long long)s->kv_blocks_total, sc->sched.block_size);
+    char calib[512];
+    calibration_status(sc, calib, sizeof calib);
+    fprintf(out, "  cost model %s: %s\n\n", sc->cost_ops->info.name, calib);
     fprintf(out, "  requests   %llu arrived, %llu finished, %llu rejected, %llu preemptions\n",
             (unsigned long long)s->arrived, (unsigned long long)s->finished,
             (unsigned long long)s->rejected, (unsigned long long)s->preemptions);
