@@ -31,6 +31,13 @@ static void usage(FILE *out)
     fprintf(out, "\nUnits, conversions and quirks: docs/calibration-data.md\n");
 }
 
+/* Families whose rows carry a dtype / a KV dtype (the others leave the fields 0). */
+static int uses_dtype(int f) { return f != SS_FAM_CPU_OVERHEAD && f != SS_FAM_SAMPLER; }
+static int is_attn(int f)
+{
+    return f == SS_FAM_ATTN_PREFILL || f == SS_FAM_ATTN_DECODE || f == SS_FAM_ATTN_MIXED;
+}
+
 static int write_csv(const ss_meas_table *t, const char *path, ss_diag *d)
 {
     FILE *f = fopen(path, "w");
@@ -49,9 +56,8 @@ static int write_csv(const ss_meas_table *t, const char *path, ss_diag *d)
                 "%d,%lld,%d,%d,%d,%lld,%lld,%.9g\n",
                 s->path, m->line, s->format, s->gpu, s->stack, ss_fam_name((ss_fam)m->family),
                 ss_meas_str(t, m->op), ss_meas_str(t, m->model),
-                ss_dtype_name((ss_dtype)m->dtype),
-                m->kv_dtype || m->family >= SS_FAM_ATTN_PREFILL ? ss_dtype_name((ss_dtype)m->kv_dtype)
-                                                                 : "",
+                uses_dtype(m->family) ? ss_dtype_name((ss_dtype)m->dtype) : "",
+                is_attn(m->family) ? ss_dtype_name((ss_dtype)m->kv_dtype) : "",
                 m->flags, m->gpus, (long long)m->m, (long long)m->n, (long long)m->k, m->batch,
                 (long long)m->q, (long long)m->kv, m->n_decode, (long long)m->kv_decode, m->heads,
                 m->kv_heads, m->head_dim, (long long)m->bytes, m->experts, m->topk,
