@@ -52,6 +52,8 @@ ss_rc ss_cf_split(ss_cf *cf, int trim);
 ss_rc ss_cf_header(ss_cf *cf);
 /* Index of a header column, -1 if absent. */
 int ss_cf_col(const ss_cf *cf, const char *name);
+/* Use `text` as the header (a file without its header line, read leniently). */
+ss_rc ss_cf_set_header(ss_cf *cf, const char *text);
 /* Index of a required column; error "missing column 'x' in the header" otherwise. */
 ss_rc ss_cf_need(ss_cf *cf, const char *name, int *idx);
 /* Split the current line and check it has as many fields as the header. */
@@ -79,6 +81,7 @@ typedef struct ss_calib_ctx {
     uint32_t src;         /* index the source will get (rows carry it) */
     const char *want_gpu; /* canonical GPU filter or NULL */
     int skipped_gpu;      /* set by ss_calib_set_gpu when the file is another GPU's */
+    int lenient;          /* ss_meas_opts.lenient */
     ss_diag *d;
 } ss_calib_ctx;
 
@@ -107,6 +110,8 @@ extern const ss_meas_reader ss_meas_reader_servesim;
  * and said so in c->s->note (never guessed). Sets c->skipped_gpu when c->want_gpu is set and
  * differs; the reader then returns SS_OK at once. */
 void ss_calib_set_gpu(ss_calib_ctx *c, const char *raw);
+/* Append to c->s->note ("; " between notes). */
+void ss_calib_note(ss_calib_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Push one row (src filled in). */
 ss_rc ss_calib_push(ss_calib_ctx *c, ss_meas *m);
 /* Intern helper. */

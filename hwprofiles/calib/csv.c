@@ -166,17 +166,18 @@ ss_rc ss_cf_split(ss_cf *cf, int trim)
     return SS_OK;
 }
 
-ss_rc ss_cf_header(ss_cf *cf)
+ss_rc ss_cf_set_header(ss_cf *cf, const char *text)
 {
-    int r = ss_cf_next(cf);
-    if (r < 0) return (ss_rc)r;
-    if (r == 0) {
-        cf->lineno = 1;
-        return ss_cf_err(cf, NULL, "empty file (expected a header line)");
-    }
-    cf->hdr = strdup(cf->line);
-    cf->hdr_text = strdup(cf->line);
-    if (!cf->hdr || !cf->hdr_text) return ss_diag_fail(cf->d, SS_ERR_NOMEM, "out of memory reading %s", cf->path);
+    free(cf->hdr);
+    free(cf->hdr_text);
+    free(cf->cols);
+    cf->cols = NULL;
+    cf->ncols = 0;
+    cf->hdr = strdup(text);
+    cf->hdr_text = strdup(text);
+    if (!cf->hdr || !cf->hdr_text)
+        return ss_diag_fail(cf->d, SS_ERR_NOMEM, "out of memory reading %s", cf->path);
+    /* split the copy: the row buffer cf->f is reused for the names, then copied */
     char *save = cf->line;
     cf->line = cf->hdr;
     ss_rc rc = ss_cf_split(cf, 0);
@@ -195,6 +196,17 @@ ss_rc ss_cf_header(ss_cf *cf)
                                  cf->cols[i]);
     }
     return SS_OK;
+}
+
+ss_rc ss_cf_header(ss_cf *cf)
+{
+    int r = ss_cf_next(cf);
+    if (r < 0) return (ss_rc)r;
+    if (r == 0) {
+        cf->lineno = 1;
+        return ss_cf_err(cf, NULL, "empty file (expected a header line)");
+    }
+    return ss_cf_set_header(cf, cf->line);
 }
 
 int ss_cf_col(const ss_cf *cf, const char *name)

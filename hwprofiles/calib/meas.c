@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,8 +120,9 @@ void ss_meas_count_families(const ss_meas_table *t, uint32_t src, uint64_t *coun
 /* Detection tries the formats in this order: the ones whose files are recognised by their
  * header come before the ones recognised mainly by their path. */
 static const ss_meas_reader *const readers[] = {
-    &ss_meas_reader_frontier, &ss_meas_reader_vidur, &ss_meas_reader_aiconfigurator,
-    &ss_meas_reader_llmservingsim, NULL};
+    &ss_meas_reader_frontier,      &ss_meas_reader_vidur,    &ss_meas_reader_aiconfigurator,
+    &ss_meas_reader_llmservingsim, &ss_meas_reader_servesim, &ss_meas_reader_apex_plus,
+    &ss_meas_reader_llmcompass,    &ss_meas_reader_infersim, NULL};
 
 const char *ss_meas_format_name(size_t i)
 {
@@ -159,12 +161,25 @@ void ss_calib_set_gpu(ss_calib_ctx *c, const char *raw)
         snprintf(c->s->gpu, sizeof c->s->gpu, "%s", canon);
     } else {
         snprintf(c->s->gpu, sizeof c->s->gpu, "%s", raw);
-        snprintf(c->s->note, sizeof c->s->note,
-                 "GPU '%s' is not in the alias table (hwprofiles/data/aliases.yaml); kept as "
-                 "given",
-                 raw);
+        ss_calib_note(c, "GPU '%s' is not in the alias table (hwprofiles/data/aliases.yaml); "
+                         "kept as given", raw);
     }
     if (c->want_gpu && strcasecmp(c->want_gpu, c->s->gpu) != 0) c->skipped_gpu = 1;
+}
+
+void ss_calib_note(ss_calib_ctx *c, const char *fmt, ...)
+{
+    char *note = c->s->note;
+    size_t used = strlen(note), cap = sizeof c->s->note;
+    if (used && used + 2 < cap) {
+        memcpy(note + used, "; ", 3);
+        used += 2;
+    }
+    if (used + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(note + used, cap - used, fmt, ap);
+    va_end(ap);
 }
 
 ss_rc ss_calib_push(ss_calib_ctx *c, ss_meas *m)
@@ -293,6 +308,7 @@ ss_rc ss_meas_detect(const char *path, const char **format, ss_diag *d)
 
 typedef struct walk {
     ss_meas_table *t;
+    int lenient;
     const ss_meas_reader *forced;
     const char *want_gpu;
     uint64_t files_read;
@@ -321,7 +337,8 @@ static ss_rc read_file(walk *w, const char *path, const ss_meas_reader *r)
     ss_rc rc = ss_meas_sha256(path, s.sha256, w->d);
     if (rc) return rc;
     ss_calib_ctx c = {.t = w->t, .s = &s, .src = (uint32_t)w->t->nsources,
-                      .want_gpu = w->want_gpu, .skipped_gpu = 0, .d = w->d};
+                      .want_gpu = w->want_gpu, .skipped_gpu = 0, .lenient = w->lenient,
+                      .d = w->d};
     size_t n0 = w->t->n;
     rc = r->read(&c);
     if (rc || c.skipped_gpu) {
@@ -418,6 +435,12 @@ static ss_rc walk_path(walk *w, const char *path, int top)
 
 ss_rc ss_meas_read_source(ss_meas_table *t, const char *spec, const char *gpu, ss_diag *d)
 {
+    return ss_meas_read_source_opts(t, spec, gpu, NULL, d);
+}
+
+ss_rc ss_meas_read_source_opts(ss_meas_table *t, const char *spec, const char *gpu,
+                               const ss_meas_opts *o, ss_diag *d)
+{
     if (!spec || !spec[0]) return ss_diag_fail(d, SS_ERR_INVALID, "empty --source");
     const ss_meas_reader *forced = NULL;
     const char *path = spec;
@@ -446,7 +469,7 @@ ss_rc ss_meas_read_source(ss_meas_table *t, const char *spec, const char *gpu, s
         ss_rc rc = ss_meas_intern(t, "", &off, d);
         if (rc) return rc;
     }
-    walk w = {.t = t, .forced = forced, .want_gpu = want[0] ? want : NULL, .files_read = 0,
+    walk w = {.t = t, .lenient = o ? o->lenient : 0, .forced = forced, .want_gpu = want[0] ? want : NULL, .files_read = 0,
               .d = d};
     size_t n0 = t->n, s0 = t->nsources;
     ss_rc rc = walk_path(&w, path, 1);

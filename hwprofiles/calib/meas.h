@@ -130,6 +130,15 @@ ss_rc ss_meas_read_source(ss_meas_table *t, const char *spec, const char *gpu, s
 
 /* ---- Added by calib-readers (beside the original contract) ---- */
 
+/* Options of ss_meas_read_source_opts (all 0 = the defaults of ss_meas_read_source). */
+typedef struct ss_meas_opts {
+    int lenient; /* read a file that lacks its header line (InferSim's mha/decode/h20/
+                    64-2-128.csv) with the format's documented column order; the source's
+                    note says so. Default: such a file is an error. */
+} ss_meas_opts;
+ss_rc ss_meas_read_source_opts(ss_meas_table *t, const char *spec, const char *gpu,
+                               const ss_meas_opts *o, ss_diag *d);
+
 /* Names of the formats in table order; NULL past the end. */
 const char *ss_meas_format_name(size_t i);
 /* One-line description of format i ("" past the end). */

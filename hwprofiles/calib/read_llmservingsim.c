@@ -418,8 +418,7 @@ static ss_rc read_table(ss_calib_ctx *c, ss_cf *cf, int kind, const lss_meta *mt
     }
     if (r < 0) return (ss_rc)r;
     if (kind == L_SKEW)
-        snprintf(c->s->note, sizeof c->s->note,
-                 "%llu skew shots (decode batches of mixed KV lengths): not ss_meas rows; read "
+        ss_calib_note(c, "%llu skew shots (decode batches of mixed KV lengths): not ss_meas rows; read "
                  "them with ss_meas_read_skew",
                  (unsigned long long)shots);
     return SS_OK;

@@ -14,7 +14,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: servesim measurements --source [FORMAT:]PATH [--source ...] [--gpu NAME]\n"
-            "                             [--csv OUT.csv]\n\n"
+            "                             [--csv OUT.csv] [--lenient]\n\n"
             "Reads calibration measurements (a file, or a directory searched recursively in\n"
             "sorted order; gzip or plain) and prints, per file, the format, GPU, software\n"
             "stack, rows, SHA-256 and rows per operator family. Files under a directory that\n"
@@ -22,11 +22,20 @@ static void usage(FILE *out)
             "  --source [FORMAT:]PATH  a measurement file or directory; FORMAT is detected\n"
             "                          from names and header lines when omitted\n"
             "  --gpu NAME              keep only this GPU's files (any alias, e.g. h100_sxm)\n"
-            "  --csv OUT.csv           also write every row as CSV (seconds, bytes)\n\n"
+            "  --csv OUT.csv           also write every row as CSV (seconds, bytes)\n"
+            "  --lenient               read a file that lacks its header line with the\n"
+            "                          format's documented columns (counted and listed)\n\n"
             "Formats:\n");
     for (size_t i = 0; ss_meas_format_name(i); i++)
         fprintf(out, "  %-15s %s\n", ss_meas_format_name(i), ss_meas_format_help(i));
     fprintf(out, "\nUnits, conversions and quirks: docs/calibration-data.md\n");
+}
+
+/* Families whose rows carry a dtype / a KV dtype (the others leave the fields 0). */
+static int uses_dtype(int f) { return f != SS_FAM_CPU_OVERHEAD && f != SS_FAM_SAMPLER; }
+static int is_attn(int f)
+{
+    return f == SS_FAM_ATTN_PREFILL || f == SS_FAM_ATTN_DECODE || f == SS_FAM_ATTN_MIXED;
 }
 
 static int write_csv(const ss_meas_table *t, const char *path, ss_diag *d)
@@ -47,9 +56,8 @@ static int write_csv(const ss_meas_table *t, const char *path, ss_diag *d)
                 "%d,%lld,%d,%d,%d,%lld,%lld,%.9g\n",
                 s->path, m->line, s->format, s->gpu, s->stack, ss_fam_name((ss_fam)m->family),
                 ss_meas_str(t, m->op), ss_meas_str(t, m->model),
-                ss_dtype_name((ss_dtype)m->dtype),
-                m->kv_dtype || m->family >= SS_FAM_ATTN_PREFILL ? ss_dtype_name((ss_dtype)m->kv_dtype)
-                                                                 : "",
+                uses_dtype(m->family) ? ss_dtype_name((ss_dtype)m->dtype) : "",
+                is_attn(m->family) ? ss_dtype_name((ss_dtype)m->kv_dtype) : "",
                 m->flags, m->gpus, (long long)m->m, (long long)m->n, (long long)m->k, m->batch,
                 (long long)m->q, (long long)m->kv, m->n_decode, (long long)m->kv_decode, m->heads,
                 m->kv_heads, m->head_dim, (long long)m->bytes, m->experts, m->topk,
@@ -89,6 +97,7 @@ int ss_cmd_measurements(int argc, char **argv)
     const char *sources[MAX_SOURCES];
     int nsrc = 0;
     const char *gpu = NULL, *csv = NULL;
+    ss_meas_opts opts = {.lenient = 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -105,6 +114,8 @@ int ss_cmd_measurements(int argc, char **argv)
             gpu = argv[++i];
         } else if (i + 1 < argc && !strcmp(a, "--csv")) {
             csv = argv[++i];
+        } else if (!strcmp(a, "--lenient")) {
+            opts.lenient = 1;
         } else {
             fprintf(stderr, "servesim measurements: unknown or incomplete option '%s' (see "
                             "--help)\n", a);
@@ -124,7 +135,7 @@ int ss_cmd_measurements(int argc, char **argv)
     for (int i = 0; i < nsrc && !status; i++) {
         size_t s0 = t.nsources, r0 = t.n;
         double ts = ss_cli_now();
-        if (ss_meas_read_source(&t, sources[i], gpu, &d)) {
+        if (ss_meas_read_source_opts(&t, sources[i], gpu, &opts, &d)) {
             ss_cli_report(&d);
             status = 1;
             break;
@@ -142,6 +153,10 @@ int ss_cmd_measurements(int argc, char **argv)
         for (int f = 0; f < SS_FAM_COUNT; f++)
             if (total[f]) printf(", %s %llu", ss_fam_name((ss_fam)f), (unsigned long long)total[f]);
         printf(" (%.2f s)\n", ss_cli_now() - t0);
+        size_t lenient = 0;
+        for (size_t s = 0; s < t.nsources; s++)
+            lenient += !strncmp(t.sources[s].note, "lenient:", 8);
+        if (lenient) printf("lenient: %zu files read without their header line\n", lenient);
         if (csv) {
             if (write_csv(&t, csv, &d)) {
                 ss_cli_report(&d);
