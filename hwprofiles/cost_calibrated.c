@@ -234,7 +234,12 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
     s->heads = m->num_heads / tp, s->kv_heads = kvh, s->head_dim = hd;
     s->kv_bytes = ss_dtype_bits(s->kv) / 8.0;
     if (s->have_cal) {
+        /* a table is used only for the KV element size it was measured with (bf16 and fp16
+         * are the same kernels); another dtype goes through the fitted basis, whose bytes
+         * terms scale with the element size */
         int h = (int)s->heads, dt = s->kv;
+        const ss_cal_model *am = s->attn ? s->attn : s->attn_dc ? s->attn_dc : s->attn_mx;
+        if (am && ss_dtype_bits((ss_dtype)am->dtype) == ss_dtype_bits(s->kv)) dt = am->dtype;
         if (s->attn) s->grid_pf = ss_calib_find_grid(c, SS_FAM_ATTN_PREFILL, dt, h, kvh, (int)hd);
         if (s->attn_dc) s->grid_dc = ss_calib_find_grid(c, SS_FAM_ATTN_DECODE, dt, h, kvh, (int)hd);
         if (s->attn_mx) s->grid_mx = ss_calib_find_grid(c, SS_FAM_ATTN_MIXED, dt, h, kvh, (int)hd);

@@ -29,12 +29,20 @@ static void put_str(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void put_list(FILE *out, const double *v, int n)
+static void put_list_fmt(FILE *out, const double *v, int n, const char *fmt)
 {
     fputc('[', out);
-    for (int i = 0; i < n; i++) fprintf(out, "%s%.9g", i ? ", " : "", v[i]);
+    for (int i = 0; i < n; i++) {
+        if (i) fputs(", ", out);
+        fprintf(out, fmt, v[i]);
+    }
     fputc(']', out);
 }
+
+/* Coefficients and axes keep 9 significant digits; measured times 6 (the measurements
+ * themselves have fewer), which keeps the large profiles at about half the size. */
+static void put_list(FILE *out, const double *v, int n) { put_list_fmt(out, v, n, "%.9g"); }
+static void put_times(FILE *out, const double *v, int n) { put_list_fmt(out, v, n, "%.6g"); }
 
 void ss_calib_write_yaml(const ss_calib *c, FILE *out)
 {
@@ -85,7 +93,7 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
             cells *= (size_t)g->len[dd];
         }
         fprintf(out, "],\n       t: ");
-        put_list(out, g->t, (int)cells);
+        put_times(out, g->t, (int)cells);
         fprintf(out, "}\n");
     }
     fprintf(out, "  shapes:%s\n", c->nshapes ? "" : " []");
@@ -95,7 +103,7 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
                 ss_dtype_name((ss_dtype)s->dtype), s->n, s->k);
         put_list(out, s->m, s->npts);
         fprintf(out, ",\n       t: ");
-        put_list(out, s->t, s->npts);
+        put_times(out, s->t, s->npts);
         fprintf(out, "}\n");
     }
 }

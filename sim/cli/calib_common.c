@@ -43,6 +43,8 @@ int ss_calib_parse_args(int argc, char **argv, ss_calib_args *a, int is_calibrat
         } else if (is_calibrate && !strcmp(o, "--out")) {
             if (!need(i, argc, o)) return 2;
             a->out = argv[++i];
+        } else if (!strcmp(o, "--lenient")) {
+            a->lenient = 1;
         } else if (is_calibrate && !strcmp(o, "--default")) {
             a->is_default = 1;
         } else if (is_calibrate && !strcmp(o, "--no-shapes")) {
@@ -111,7 +113,8 @@ ss_rc ss_calib_read(const ss_calib_args *a, ss_meas_table *t, ss_diag *d)
 {
     ss_meas_table_init(t);
     for (int i = 0; i < a->nsources; i++) {
-        ss_rc rc = ss_meas_read_source(t, a->sources[i], a->gpu, d);
+        ss_meas_opts o = {.lenient = a->lenient};
+        ss_rc rc = ss_meas_read_source_opts(t, a->sources[i], a->gpu, &o, d);
         if (rc) return rc;
     }
     if (t->n == 0)

@@ -21,7 +21,7 @@ typedef struct ss_calib_args {
     int nsources;
     char gpu[64];       /* canonical */
     const char *out, *stack, *json, *db;
-    int is_default, no_shapes, folds;
+    int is_default, no_shapes, folds, lenient;
     unsigned long long seed;
     int nasserts;
     ss_calib_assert asserts[SS_CALIB_MAX_ASSERTS];

@@ -14,7 +14,7 @@ static void usage(FILE *out)
     fprintf(out,
             "Usage: servesim calibrate --source [FORMAT:]PATH [--source ...] --gpu NAME\n"
             "                          --out PROFILE.yaml [--stack STACK] [--default]\n"
-            "                          [--no-shapes]\n\n"
+            "                          [--no-shapes] [--lenient]\n\n"
             "Fits per-operator cost models (GEMM, attention, elementwise, collectives, LM head,\n"
             "sampler, CPU overhead) to measured kernel times and writes a complete hardware\n"
             "profile: the GPU's datasheet profile plus a `calibration:` section with the fitted\n"
@@ -30,7 +30,10 @@ static void usage(FILE *out)
             "                          taken from any stack)\n"
             "  --default               mark it as the GPU's default calibration (what\n"
             "                          `cost_model: calibrated` uses with `hardware: GPU`)\n"
-            "  --no-shapes             do not keep the measured GEMM curves (basis only)\n\n"
+            "  --no-shapes             do not keep the measured GEMM curves and attention\n"
+            "                          grids (fitted basis only)\n"
+            "  --lenient               read files that lack their header line (see\n"
+            "                          `servesim measurements --help`)\n\n"
             "docs/calibration.md explains the fit and the committed profiles.\n");
 }
 

@@ -18,7 +18,7 @@ static void usage(FILE *out)
             "Usage: servesim validate calibration --source [FORMAT:]PATH [--source ...]\n"
             "                                     --gpu NAME [--stack STACK] [--folds K]\n"
             "                                     [--seed N] [--json OUT.json] [--db OUT.db]\n"
-            "                                     [--assert FAMILY:SCHEME=MEDIAN,P90 ...]\n\n"
+            "                                     [--assert FAMILY:SCHEME=MEDIAN,P90 ...] [--lenient]\n\n"
             "Fits the operator models as `servesim calibrate` does, but each time without some\n"
             "rows, and reports the absolute percentage error on those held-out rows per\n"
             "operator family: median, P90 and the worst row (file:line). Schemes:\n"
