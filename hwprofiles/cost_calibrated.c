@@ -25,6 +25,7 @@ enum { G_QKV, G_O, G_UP, G_DOWN, G_LM, G_COUNT };
 
 typedef struct gshape {
     double n, k;
+    const ss_cal_model *gm; /* the fitted GEMM basis of this shape's size class */
     int npts;
     double lx[SS_CAL_MAX_SHAPE_PTS], ly[SS_CAL_MAX_SHAPE_PTS];
     double m_lo, m_hi, t_lo, t_hi;
@@ -85,10 +86,11 @@ static const ss_cal_model *find_any(const ss_calib *c, int fam, const char *pref
     return any;
 }
 
-static void setup_shape(calst *s, int i, double n, double k)
+static void setup_shape(calst *s, int i, double n, double k, int dtype)
 {
     gshape *g = &s->g[i];
     g->n = n, g->k = k;
+    g->gm = ss_calib_find_gemm(&s->cal, dtype, n, k);
     const ss_cal_shape *sh = s->have_cal ? ss_calib_find_shape(&s->cal, s->wt, lround(n), lround(k))
                                          : NULL;
     if (!sh || sh->npts < 3) return;
@@ -103,12 +105,12 @@ static void setup_shape(calst *s, int i, double n, double k)
     }
 }
 
-static double basis(const calst *s, double m, double n, double k)
+static double basis(const calst *s, const ss_cal_model *gm, double m, double n, double k)
 {
     double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
     ss_cal_gemm_features(m, n, k, s->wbytes, x, sc);
     sc[3] *= s->flop_scale;
-    return ss_cal_eval(s->gemm, x, sc);
+    return ss_cal_eval(gm, x, sc);
 }
 
 static double gemm_time(const calst *s, int i, double m)
@@ -118,9 +120,9 @@ static double gemm_time(const calst *s, int i, double m)
     if (g->it) {
         if (m < g->m_lo || m > g->m_hi) {
             double edge = m < g->m_lo ? g->m_lo : g->m_hi, te = m < g->m_lo ? g->t_lo : g->t_hi;
-            double b0 = s->gemm ? basis(s, edge, g->n, g->k) : 0;
+            double b0 = g->gm ? basis(s, g->gm, edge, g->n, g->k) : 0;
             if (!(b0 > 0)) return te;
-            double r = basis(s, m, g->n, g->k) / b0;
+            double r = basis(s, g->gm, m, g->n, g->k) / b0;
             if (m > g->m_hi && r < 1) r = 1;
             if (m < g->m_lo && r > 1) r = 1;
             return te * r;
@@ -128,7 +130,7 @@ static double gemm_time(const calst *s, int i, double m)
         double v;
         if (gsl_interp_eval_e(g->it, g->lx, g->ly, log(m), NULL, &v) == 0) return exp(v);
     }
-    return basis(s, m, g->n, g->k);
+    return basis(s, g->gm, m, g->n, g->k);
 }
 
 static double attn_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_cal_attn_q *q)
@@ -193,7 +195,12 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
     const ss_calib *c = &s->cal;
     int used = s->wt;
     if (s->have_cal) {
-        s->gemm = find_dt(c, SS_FAM_GEMM, "", s->wt, &used);
+        /* any GEMM class of the weight dtype, else of bf16/fp16/fp8 (FLOPs rescaled) */
+        static const int order[] = {-1, SS_DTYPE_BF16, SS_DTYPE_FP16, SS_DTYPE_FP8};
+        for (size_t i = 0; i < sizeof order / sizeof *order && !s->gemm; i++) {
+            used = order[i] < 0 ? (int)s->wt : order[i];
+            s->gemm = ss_calib_find_gemm(c, used, 4096, 4096);
+        }
         int u2;
         s->lm = find_dt(c, SS_FAM_LM_HEAD, "", s->wt, &u2);
         s->attn = find_dt(c, SS_FAM_ATTN_PREFILL, "", s->kv, &u2);
@@ -246,11 +253,11 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
     }
     double I = m->intermediate_size / tp, mats = m->mlp == SS_MLP_GATED_SILU ? 2 : 1;
     if (s->gemm) {
-        setup_shape(s, G_QKV, (s->heads + 2.0 * kvh) * hd, H);
-        setup_shape(s, G_O, H, s->heads * hd);
-        setup_shape(s, G_UP, mats * I, H);
-        setup_shape(s, G_DOWN, H, I);
-        setup_shape(s, G_LM, (double)m->vocab_size / tp, H);
+        setup_shape(s, G_QKV, (s->heads + 2.0 * kvh) * hd, H, used);
+        setup_shape(s, G_O, H, s->heads * hd, used);
+        setup_shape(s, G_UP, mats * I, H, used);
+        setup_shape(s, G_DOWN, H, I, used);
+        setup_shape(s, G_LM, (double)m->vocab_size / tp, H, used);
     }
     /* which operators come from the roofline */
     unsigned r = 0;

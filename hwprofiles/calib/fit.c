@@ -66,11 +66,41 @@ int ss_cal_row_dtype(const ss_meas *r)
 
 static int contains(const char *s, const char *w) { return strstr(s, w) != NULL; }
 
+/* GEMM size classes by n x k: small GEMMs reach a lower fraction of the roofline than large
+ * ones at every m (H100 aiconfigurator: one basis for all sizes was +18 % on n x k < 2^12
+ * and -13 % around 2^20), so each class gets its own efficiencies. */
+static const double gemm_class_edge[] = {65536.0, 4194304.0, 67108864.0};
+static const char *const gemm_class_tag[] = {"nk<2^16", "nk<2^22", "nk<2^26", "nk>=2^26"};
+enum { GEMM_CLASSES = 4 };
+
+static int gemm_class(double n, double k)
+{
+    int c = 0;
+    while (c < GEMM_CLASSES - 1 && n * k >= gemm_class_edge[c]) c++;
+    return c;
+}
+
+const ss_cal_model *ss_calib_find_gemm(const ss_calib *c, int dtype, double n, double k)
+{
+    int cl = gemm_class(n, k);
+    /* the shape's class, else the nearest class that was fitted */
+    for (int dist = 0; dist < GEMM_CLASSES; dist++)
+        for (int sgn = -1; sgn <= 1; sgn += 2) {
+            int x = cl + sgn * dist;
+            if (x < 0 || x >= GEMM_CLASSES) continue;
+            const ss_cal_model *m = ss_calib_find(c, SS_FAM_GEMM, gemm_class_tag[x], dtype);
+            if (m) return m;
+        }
+    return ss_calib_find(c, SS_FAM_GEMM, "", dtype);
+}
+
 void ss_cal_row_tag(const ss_meas_table *t, const ss_meas *r, char tag[SS_CAL_TAG_LEN])
 {
     tag[0] = '\0';
     const char *op = ss_meas_str(t, r->op);
-    if (r->family == SS_FAM_ELEMWISE) {
+    if (r->family == SS_FAM_GEMM) {
+        snprintf(tag, SS_CAL_TAG_LEN, "%s", gemm_class_tag[gemm_class((double)r->n, (double)r->k)]);
+    } else if (r->family == SS_FAM_ELEMWISE) {
         if (contains(op, "norm")) snprintf(tag, SS_CAL_TAG_LEN, "norm");
         else if (contains(op, "rope") || contains(op, "rotary")) snprintf(tag, SS_CAL_TAG_LEN, "rope");
         else if (contains(op, "act")) snprintf(tag, SS_CAL_TAG_LEN, "act");
@@ -572,6 +602,33 @@ static int cmp_gpt(const void *a, const void *b)
     return (x->t > y->t) - (x->t < y->t);
 }
 
+/* A measured curve t(m) made non-decreasing: an isolated spike (above 1.5x both
+ * neighbours: a timing outlier, e.g. one slow launch) is cut to its larger neighbour, then
+ * the pool-adjacent-violators algorithm gives the least-squares non-decreasing fit in
+ * log t (a running maximum would carry one outlier over every larger m). */
+static void make_monotone(double *t, int n)
+{
+    for (int i = 1; i + 1 < n; i++) {
+        double nb = t[i - 1] > t[i + 1] ? t[i - 1] : t[i + 1];
+        if (t[i] > 1.5 * nb) t[i] = nb;
+    }
+    if (n > 1 && t[0] > 1.5 * t[1]) t[0] = t[1];
+    double val[4096], wt[4096];
+    int len[4096], nb = 0;
+    for (int i = 0; i < n; i++) {
+        val[nb] = log(t[i]), wt[nb] = 1, len[nb] = 1;
+        nb++;
+        while (nb > 1 && val[nb - 2] > val[nb - 1]) {
+            double w = wt[nb - 2] + wt[nb - 1];
+            val[nb - 2] = (val[nb - 2] * wt[nb - 2] + val[nb - 1] * wt[nb - 1]) / w;
+            wt[nb - 2] = w, len[nb - 2] += len[nb - 1];
+            nb--;
+        }
+    }
+    for (int b = 0, i = 0; b < nb; b++)
+        for (int j = 0; j < len[b]; j++) t[i++] = exp(val[b]);
+}
+
 static ss_rc fit_shapes(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                         ss_diag *d)
 {
@@ -600,8 +657,7 @@ static ss_rc fit_shapes(const ss_meas_table *t, const rowkey *keys, size_t nk, s
             i = j;
         }
         if (nm >= 6) {
-            for (int i = 1; i < nm; i++)
-                if (tt[i] < tt[i - 1]) tt[i] = tt[i - 1]; /* non-decreasing in m */
+            make_monotone(tt, nm);
             if (c->nshapes == c->cap_shapes) {
                 int cap = c->cap_shapes ? 2 * c->cap_shapes : 64;
                 ss_cal_shape *ns = realloc(c->shapes, (size_t)cap * sizeof *ns);
@@ -697,7 +753,9 @@ double ss_cal_predict_row(const ss_calib *c, const ss_meas_table *t, const ss_me
 {
     char tag[SS_CAL_TAG_LEN];
     ss_cal_row_tag(t, r, tag);
-    const ss_cal_model *m = ss_calib_find(c, r->family, tag, ss_cal_row_dtype(r));
+    const ss_cal_model *m = r->family == SS_FAM_GEMM
+                                ? ss_calib_find_gemm(c, r->dtype, (double)r->n, (double)r->k)
+                                : ss_calib_find(c, r->family, tag, ss_cal_row_dtype(r));
     if (!m) return NAN;
     if (r->family == SS_FAM_GEMM)
         return ss_cal_gemm(c, m, r->dtype, (double)r->m, (double)r->n, (double)r->k,

@@ -15,7 +15,8 @@
  * slopes read as inverse efficiencies per regime.
  *
  * GEMM shapes (n, k) measured on a dense grid of m additionally keep their measured curve
- * (median per m, made non-decreasing), interpolated with GSL's Steffen spline in
+ * (median per m, isolated spikes removed, made non-decreasing by isotonic regression in
+ * log t), interpolated with GSL's Steffen spline in
  * (log m, log t), which is monotone between points; outside the measured m range the curve
  * is continued by the ramp basis ratio t_basis(m) / t_basis(m_edge). */
 #ifndef SS_HWPROFILES_CALIB_FIT_H
@@ -29,7 +30,7 @@
 #define SS_CAL_MAX_TERMS 10
 #define SS_CAL_MAX_KNOTS 8
 #define SS_CAL_MAX_MODELS 48
-#define SS_CAL_MAX_SHAPE_PTS 40
+#define SS_CAL_MAX_SHAPE_PTS 80
 #define SS_CAL_TAG_LEN 32
 
 /* How a family's rows become raw features (one per kind; docs/cost-model.md). */
@@ -166,6 +167,8 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
 /* The model for (family, tag, dtype), or NULL. A missing dtype falls back to bf16 when
  * allow_other_dtype is set. */
 const ss_cal_model *ss_calib_find(const ss_calib *c, int family, const char *tag, int dtype);
+/* The GEMM model for shape (n, k): its n x k size class, else the nearest fitted class. */
+const ss_cal_model *ss_calib_find_gemm(const ss_calib *c, int dtype, double n, double k);
 /* GEMM time at (m, n, k): the shape's measured curve where there is one, else the model. */
 double ss_cal_gemm(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
                    double k, double wbytes);

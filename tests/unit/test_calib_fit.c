@@ -134,7 +134,7 @@ static void test_recover_gemm(void **st)
     ss_calib c;
     fit_synth(&s, &c);
     assert_string_equal(c.stack, "synthetic-1");
-    const ss_cal_model *g = ss_calib_find(&c, SS_FAM_GEMM, "", SS_DTYPE_BF16);
+    const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_BF16, 6144, 4096);
     assert_non_null(g);
     /* The generating model is exactly representable: fixed cost, weight bytes, and one FLOP
      * slope in every m segment. */
@@ -185,7 +185,7 @@ static void test_gemm_monotone_and_shapes(void **st)
     fill(&s);
     ss_calib c;
     fit_synth(&s, &c);
-    const ss_cal_model *g = ss_calib_find(&c, SS_FAM_GEMM, "", SS_DTYPE_BF16);
+    const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_BF16, 6144, 4096);
     assert_int_equal(c.nshapes, 4);
     /* monotone and positive in m, through the measured range and beyond (32k tokens), both
      * on a measured shape (Steffen curve) and an unmeasured one (basis) */
