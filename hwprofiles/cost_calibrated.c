@@ -211,7 +211,13 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
         s->actf = find_dt(c, SS_FAM_ELEMWISE, "act", SS_DTYPE_BF16, &u2);
         s->add = find_dt(c, SS_FAM_ELEMWISE, "add", SS_DTYPE_BF16, &u2);
         s->embed = find_any(c, SS_FAM_EMBED, NULL);
-        s->ar = find_any(c, SS_FAM_ALLREDUCE, "custom");
+        /* vLLM's own all-reduce under CUDA graphs where measured (what vLLM runs by default
+         * for the message sizes of a decoder layer), else eager, else NCCL */
+        s->ar = find_any(c, SS_FAM_ALLREDUCE, "custom_graph");
+        if (!s->ar || !strstr(s->ar->tag, "custom_graph")) {
+            const ss_cal_model *e = find_any(c, SS_FAM_ALLREDUCE, "custom");
+            if (e) s->ar = e;
+        }
         s->sampler = find_any(c, SS_FAM_SAMPLER, NULL);
         for (int i = 0; i < c->nmodels && s->ncpu < 8; i++)
             if (c->models[i].family == SS_FAM_CPU_OVERHEAD) s->cpu[s->ncpu++] = &c->models[i];
@@ -323,18 +329,31 @@ static void cal_ops(const calst *s, const ss_batch_shape *b, double *out)
         qp.dc_seqs = qp.dc_ctx = 0;
         qd.pf_seqs = qd.pf_tokens = qd.pf_pairs = qd.pf_ctx = 0;
         int has_p = b->prefill_tokens > 0, has_d = b->num_decode_seqs > 0;
+        /* Skew: the same batch with every decode context at the longest one. A batch of
+         * mixed lengths costs alpha of the way from its mean to that (fitted from the skew
+         * shots; 0 = as uniform). */
+        double alpha = has_p ? s->cal.skew_alpha_mixed : s->cal.skew_alpha_pure;
+        int skewed = has_d && alpha > 0 && b->decode_ctx_max > 0 &&
+                     (double)b->decode_ctx_max * b->num_decode_seqs > (double)b->decode_ctx_tokens;
+        ss_cal_attn_q qm = q, qdm = qd;
+        qm.dc_ctx = qdm.dc_ctx = (double)b->decode_ctx_max * b->num_decode_seqs;
         double pf = 0, dc = 0;
         if (has_p && has_d && s->attn_mx) {
             /* one mixed call (vLLM): split by the prefill-only share for the breakdown */
             double all = attn_eval(s->grid_mx, s->attn_mx, &q);
+            if (skewed) all += alpha * (attn_eval(s->grid_mx, s->attn_mx, &qm) - all);
             double p = attn_eval(s->grid_mx, s->attn_mx, &qp);
             pf = p < all ? p : all;
             dc = all - pf;
         } else {
+            const ss_cal_grid *gd = s->attn_dc ? s->grid_dc : s->grid_mx;
+            const ss_cal_model *md = s->attn_dc ? s->attn_dc : s->attn_mx;
             if (has_p) pf = s->attn ? attn_eval(s->grid_pf, s->attn, &qp)
                                     : attn_eval(s->grid_mx, s->attn_mx, &qp);
-            if (has_d) dc = s->attn_dc ? attn_eval(s->grid_dc, s->attn_dc, &qd)
-                                       : attn_eval(s->grid_mx, s->attn_mx, &qd);
+            if (has_d) {
+                dc = attn_eval(gd, md, &qd);
+                if (skewed) dc += alpha * (attn_eval(gd, md, &qdm) - dc);
+            }
         }
         out[SS_OP_ATTN_PREFILL] = layers * pf;
         out[SS_OP_ATTN_DECODE] = layers * dc;

@@ -139,6 +139,10 @@ typedef struct ss_batch_shape {
     int64_t decode_ctx_tokens;   /* sum over decode seqs of the context length attended
                                     (cached tokens + the new one) */
     int32_t num_sampled;         /* sequences whose last computed token is sampled (logits) */
+    int64_t decode_ctx_max;      /* longest decode context in the batch (added for the
+                                    calibrated cost model: skewed batches cost more than
+                                    uniform ones of the same mean); 0 = not known, treat the
+                                    batch as uniform. The roofline ignores it. */
 } ss_batch_shape;
 
 /* Operators of one iteration, one list (X-macro) for enum, names and tables. */

@@ -49,6 +49,8 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
     fprintf(out, "calibration:\n  format: %d\n  gpu: %s\n  stack: ", CAL_FORMAT, c->gpu);
     put_str(out, c->stack);
     fprintf(out, "\n  default: %s", c->is_default ? "true" : "false");
+    fprintf(out, "\n  skew: {alpha_pure: %.4f, alpha_mixed: %.4f, shots: %ld}", c->skew_alpha_pure,
+            c->skew_alpha_mixed, c->skew_shots);
     fprintf(out, "\n  command: ");
     put_str(out, c->command ? c->command : "");
     fprintf(out, "\n  sources:%s\n", c->nsources ? "" : " []");
@@ -116,8 +118,22 @@ typedef struct cal_top {
     char gpu[64];
     char stack[96];
     char command[4096];
-    yaml_node_t *sources, *models, *shapes, *grids;
+    yaml_node_t *sources, *models, *shapes, *grids, *skew;
 } cal_top;
+
+typedef struct cal_skew {
+    double pure, mixed;
+    int64_t shots;
+} cal_skew;
+static const ss_key cal_skew_keys[] = {
+    {.name = "alpha_pure", .type = SS_KEY_DOUBLE, .offset = offsetof(cal_skew, pure), .def = "0",
+     .min = 0, .max = 1, .help = "Skewed pure-decode batch: share of (max - mean) time added."},
+    {.name = "alpha_mixed", .type = SS_KEY_DOUBLE, .offset = offsetof(cal_skew, mixed),
+     .def = "0", .min = 0, .max = 1, .help = "The same with a prefill chunk in the batch."},
+    {.name = "shots", .type = SS_KEY_INT64, .offset = offsetof(cal_skew, shots), .def = "0",
+     .min = 0, .max = 1e12, .help = "Skew measurements the factors come from."},
+    {.name = NULL},
+};
 
 #define TF(f) offsetof(cal_top, f)
 static const ss_key cal_top_keys[] = {
@@ -137,6 +153,8 @@ static const ss_key cal_top_keys[] = {
      .flags = SS_KEY_NO_BOUNDS, .help = "Fitted operator models."},
     {.name = "shapes", .type = SS_KEY_NODE, .offset = TF(shapes), .def = "",
      .flags = SS_KEY_NO_BOUNDS, .help = "Measured GEMM curves t(m) per (n, k)."},
+    {.name = "skew", .type = SS_KEY_NODE, .offset = TF(skew), .def = "",
+     .flags = SS_KEY_NO_BOUNDS, .help = "Skewed-batch factors (alpha_pure, alpha_mixed, shots)."},
     {.name = "grids", .type = SS_KEY_NODE, .offset = TF(grids), .def = "",
      .flags = SS_KEY_NO_BOUNDS, .help = "Measured attention tables per head configuration."},
     {.name = NULL},
@@ -344,6 +362,12 @@ ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
     snprintf(c->gpu, sizeof c->gpu, "%s", top->gpu);
     snprintf(c->stack, sizeof c->stack, "%s", top->stack);
     c->is_default = top->is_default;
+    if (top->skew) {
+        cal_skew sk = {0};
+        if ((rc = ss_cfg_apply(doc, top->skew, NULL, "calibration.skew", cal_skew_keys, &sk, d)))
+            goto out;
+        c->skew_alpha_pure = sk.pure, c->skew_alpha_mixed = sk.mixed, c->skew_shots = (long)sk.shots;
+    }
     c->command = strdup(top->command);
     size_t ns = ss_node_seq_len(top->sources);
     if (top->sources && top->sources->type != YAML_SEQUENCE_NODE) {

@@ -101,7 +101,7 @@ static int assign(const ss_meas_table *t, const char *stack, int scheme, int fol
                   uint64_t seed, int *fold, long *groups, ss_diag *d)
 {
     for (size_t i = 0; i < t->n; i++) fold[i] = -1;
-    *groups = 0;
+    for (int f = 0; f < SS_FAM_COUNT; f++) groups[f] = 0;
     if (scheme == SS_CV_KFOLD) {
         ss_rng rng;
         if (ss_rng_init(&rng, seed, 0, "calibration-kfold", d)) return -1;
@@ -159,7 +159,7 @@ static int assign(const ss_meas_table *t, const char *stack, int scheme, int fol
                 for (size_t g = 0; g < ng; g++)
                     for (size_t i = gstart[perm[g]]; i < gstart[perm[g] + 1]; i++)
                         fold[k[i].row] = (int)(g % (size_t)nf);
-                *groups += (long)ng;
+                groups[k[a].family] = (long)ng;
             }
             a = b;
         }
@@ -202,7 +202,6 @@ static int assign(const ss_meas_table *t, const char *stack, int scheme, int fol
         a = b;
     }
     free(k);
-    *groups = 0;
     return 1; /* only fold 0 is tested */
 }
 
@@ -224,8 +223,8 @@ ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, int folds, uint
     }
     size_t nres = 0;
     for (int sc = 0; sc < SS_CV_NSCHEMES && rc == SS_OK; sc++) {
-        long groups = 0;
-        int nf = assign(t, stack, sc, folds, seed, fold, &groups, d);
+        long groups[SS_FAM_COUNT];
+        int nf = assign(t, stack, sc, folds, seed, fold, groups, d);
         if (nf < 0) {
             rc = d ? d->rc : SS_ERR_INTERNAL;
             break;
@@ -263,7 +262,7 @@ ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, int folds, uint
             }
             if (n == 0) continue;
             ss_cv_result *o = &res[nres++];
-            o->scheme = sc, o->family = fam, o->rows = (long)n, o->groups = groups;
+            o->scheme = sc, o->family = fam, o->rows = (long)n, o->groups = groups[fam];
             size_t w;
             ss_cal_ape_stats(ape, n, &o->median, &o->p90, &o->max, &w);
             o->worst = ix[w];

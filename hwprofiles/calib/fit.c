@@ -106,9 +106,16 @@ void ss_cal_row_tag(const ss_meas_table *t, const ss_meas *r, char tag[SS_CAL_TA
         else if (contains(op, "act")) snprintf(tag, SS_CAL_TAG_LEN, "act");
         else if (contains(op, "add") || contains(op, "residual")) snprintf(tag, SS_CAL_TAG_LEN, "add");
         else snprintf(tag, SS_CAL_TAG_LEN, "other");
-    } else if (r->family == SS_FAM_CPU_OVERHEAD || r->family == SS_FAM_ALLREDUCE) {
-        /* CPU steps are summed; all-reduce implementations (custom vs NCCL) kept apart */
+    } else if (r->family == SS_FAM_CPU_OVERHEAD) {
         snprintf(tag, SS_CAL_TAG_LEN, "%s", op);
+    } else if (ss_cal_kind_of(r->family) == SS_CAL_COLL) {
+        /* implementations (vLLM custom vs NCCL) and testbeds (Vidur's DGX vs pairwise
+         * NVLink A100s) differ at equal size: one model per operator and source folder */
+        const char *path = t->sources[r->src].path, *end = strrchr(path, '/'), *beg = end;
+        while (beg && beg > path && beg[-1] != '/') beg--;
+        int n = end && beg ? (int)(end - beg) : 0;
+        if (n > 0) snprintf(tag, SS_CAL_TAG_LEN, "%.40s@%.*s", op, n < 20 ? n : 20, beg);
+        else snprintf(tag, SS_CAL_TAG_LEN, "%.60s", op);
     }
 }
 
@@ -1044,4 +1051,34 @@ static ss_rc fit_grids(const ss_meas_table *t, const rowkey *keys, size_t nk, ss
     }
     free(k);
     return rc;
+}
+
+void ss_cal_fit_skew(const ss_meas_skew_table *st, size_t nst, ss_calib *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nst; i++) n += st[i].n;
+    double *a = malloc((n ? n : 1) * sizeof *a);
+    if (!a) return;
+    c->skew_shots = 0;
+    for (int mixed = 0; mixed <= 1; mixed++) {
+        size_t k = 0;
+        for (size_t i = 0; i < nst; i++)
+            for (size_t j = 0; j < st[i].n; j++) {
+                const ss_meas_skew *r = &st[i].rows[j];
+                if (r->mixed != mixed || !(r->t_max_s > r->t_mean_s) || !isfinite(r->alpha))
+                    continue;
+                a[k++] = r->alpha;
+            }
+        double med = 0;
+        if (k) {
+            gsl_sort(a, 1, k);
+            med = gsl_stats_median_from_sorted_data(a, 1, k);
+        }
+        /* clamp: a skewed batch is never cheaper than its mean, nor dearer than its max */
+        med = med < 0 ? 0 : med > 1 ? 1 : med;
+        if (mixed) c->skew_alpha_mixed = med;
+        else c->skew_alpha_pure = med;
+        c->skew_shots += (long)k;
+    }
+    free(a);
 }

@@ -31,7 +31,7 @@
 #define SS_CAL_MAX_KNOTS 8
 #define SS_CAL_MAX_MODELS 48
 #define SS_CAL_MAX_SHAPE_PTS 80
-#define SS_CAL_TAG_LEN 32
+#define SS_CAL_TAG_LEN 64
 
 /* How a family's rows become raw features (one per kind; docs/cost-model.md). */
 typedef enum ss_cal_kind {
@@ -100,6 +100,12 @@ typedef struct ss_calib {
     ss_cal_model models[SS_CAL_MAX_MODELS];
     int nshapes, cap_shapes;
     ss_cal_shape *shapes;    /* owned */
+    /* Skewed decode batches (LLMServingSim skew.csv): where the measured time of a batch of
+     * mixed context lengths falls between the uniform batch at the mean (0) and at the max
+     * (1); median over the shots, pure decode and decode riding with a prefill chunk. 0 when
+     * not measured: batches are costed at their mean context. */
+    double skew_alpha_pure, skew_alpha_mixed;
+    long skew_shots;
     int ngrids, cap_grids;
     ss_cal_grid *grids;      /* owned (and each grid's t) */
     char *command;           /* owned: the calibrate command line */
@@ -195,6 +201,9 @@ double ss_cal_grid_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_ca
 /* Absolute-percentage-error statistics of n values (sorted copy; GSL quantiles). */
 void ss_cal_ape_stats(const double *ape, size_t n, double *median, double *p90, double *max,
                       size_t *worst);
+
+/* Fit the skew factors from LLMServingSim skew shots (ss_meas_read_skew). */
+void ss_cal_fit_skew(const ss_meas_skew_table *st, size_t nst, ss_calib *c);
 
 /* Write c as the YAML `calibration:` section (indented by two spaces), deterministic. */
 void ss_calib_write_yaml(const ss_calib *c, FILE *out);

@@ -9,8 +9,9 @@ B=${1:-build/sim/cli/servesim}
 O=${2:-hwprofiles/calibrated}
 S=../shared/data/kernels
 run() { "$B" calibrate "$@" > /dev/null; }
-# RTX 4090: LLMServingSim, vLLM 0.19 eager (the GPU of the end-to-end validation run)
-run --source $S/llmservingsim/RTX4090 --gpu rtx-4090 --default --out $O/rtx-4090@vllm-0.19-eager.yaml
+# RTX 4090: LLMServingSim, vLLM 0.19 eager (the GPU of the end-to-end validation run), with
+# the skewed-batch shots
+run --source $S/llmservingsim/RTX4090 --skew $S/llmservingsim/RTX4090/meta-llama/Llama-3.1-8B/bf16/tp1/skew.csv.gz --gpu rtx-4090 --default --out $O/rtx-4090@vllm-0.19-eager.yaml
 # H100 / H200 SXM: aiconfigurator, vLLM 0.24.0 kernels, NCCL 2.29.2 and vLLM custom all-reduce
 run --source $S/aiconfigurator/h100_sxm --gpu h100-sxm --stack vllm-0.24.0 --default --out $O/h100-sxm@vllm-0.24.0.yaml
 run --source $S/aiconfigurator/h200_sxm --gpu h200-sxm --stack vllm-0.24.0 --default --out $O/h200-sxm@vllm-0.24.0.yaml
@@ -26,7 +27,8 @@ run --source $S/vidur --gpu a40 --default --out $O/a40@vidur-sarathi.yaml
 run --source $S/frontier --gpu a800 --default --out $O/a800@frontier-vidur-flashinfer.yaml
 # RTX PRO 6000 Blackwell Server: LLMServingSim vLLM 0.19 eager (default: whole layers, mixed
 # attention) with aiconfigurator's NCCL table; and aiconfigurator's vLLM 0.19.0 kernel tables
-run --source $S/llmservingsim/RTXPRO6000 --source $S/aiconfigurator/rtx_pro_6000_server/nccl-2.29.2 --gpu rtx-pro-6000 --stack vllm-0.19-eager --default --out $O/rtx-pro-6000@vllm-0.19-eager.yaml
+L=$S/llmservingsim/RTXPRO6000
+run --source $L --skew $L/meta-llama/Llama-3.1-8B/bf16/tp1/skew.csv.gz --skew $L/meta-llama/Llama-3.1-8B/bf16/tp2/skew.csv.gz --skew $L/Qwen/Qwen3-32B/bf16/tp1/skew.csv.gz --skew $L/Qwen/Qwen3-32B/bf16/tp2/skew.csv.gz --source $S/aiconfigurator/rtx_pro_6000_server/nccl-2.29.2 --gpu rtx-pro-6000 --stack vllm-0.19-eager --default --out $O/rtx-pro-6000@vllm-0.19-eager.yaml
 run --source $S/aiconfigurator/rtx_pro_6000_server --gpu rtx-pro-6000 --stack vllm-0.19.0 --out $O/rtx-pro-6000@vllm-0.19.0.yaml
 # H20 / H800: InferSim kernel benchmarks (GEMM, MHA; the header-less H20 file read leniently)
 run --source $S/infersim --lenient --gpu h20 --default --out $O/h20@infersim.yaml

@@ -34,6 +34,13 @@ int ss_calib_parse_args(int argc, char **argv, ss_calib_args *a, int is_calibrat
                 return 2;
             }
             a->sources[a->nsources++] = argv[++i];
+        } else if (is_calibrate && !strcmp(o, "--skew")) {
+            if (!need(i, argc, o)) return 2;
+            if (a->nskew == SS_CALIB_MAX_SOURCES) {
+                fprintf(stderr, "servesim: at most %d --skew options\n", SS_CALIB_MAX_SOURCES);
+                return 2;
+            }
+            a->skew[a->nskew++] = argv[++i];
         } else if (!strcmp(o, "--gpu")) {
             if (!need(i, argc, o)) return 2;
             gpu = argv[++i];
@@ -131,6 +138,37 @@ ss_rc ss_calib_fit(const ss_calib_args *a, const ss_meas_table *t, int with_shap
     return ss_cal_fit_all(t, &o, c, d);
 }
 
+ss_rc ss_calib_skew(const ss_calib_args *a, ss_calib *c, ss_diag *d)
+{
+    if (a->nskew == 0) return SS_OK;
+    ss_meas_skew_table *st = calloc((size_t)a->nskew, sizeof *st);
+    if (!st) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+    ss_rc rc = SS_OK;
+    int n = 0;
+    for (; n < a->nskew && rc == SS_OK; n++) {
+        rc = ss_meas_read_skew(a->skew[n], &st[n], d);
+        if (rc == SS_OK && strcmp(st[n].source.gpu, a->gpu) != 0)
+            rc = ss_diag_fail(d, SS_ERR_INVALID, "%s: skew shots of GPU '%s', not '%s'",
+                              a->skew[n], st[n].source.gpu, a->gpu);
+    }
+    if (rc == SS_OK) ss_cal_fit_skew(st, (size_t)n, c);
+    /* the skew files are provenance too */
+    for (int i = 0; rc == SS_OK && i < n; i++) {
+        ss_meas_source *ns = realloc(c->sources, (size_t)(c->nsources + 1) * sizeof *ns);
+        if (!ns) {
+            rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+            break;
+        }
+        c->sources = ns;
+        c->sources[c->nsources] = st[i].source;
+        c->sources[c->nsources].rows = st[i].n;
+        c->nsources++;
+    }
+    for (int i = 0; i < n; i++) ss_meas_skew_free(&st[i]);
+    free(st);
+    return rc;
+}
+
 static int cmp_src(const void *x, const void *y)
 {
     return strcmp(((const ss_meas_source *)x)->path, ((const ss_meas_source *)y)->path);
@@ -161,14 +199,19 @@ ss_rc ss_calib_provenance(const ss_calib_args *a, int argc, char **argv, const s
         }
         if (used) c->sources[c->nsources++] = *src;
     }
-    qsort(c->sources, (size_t)c->nsources, sizeof *c->sources, cmp_src);
     return SS_OK;
+}
+
+void ss_calib_sort_sources(ss_calib *c)
+{
+    qsort(c->sources, (size_t)c->nsources, sizeof *c->sources, cmp_src);
 }
 
 void ss_calib_print_summary(const ss_calib *c, FILE *out)
 {
-    fprintf(out, "%s@%s: fitted operator models (error on the rows fitted; held-out error: "
-                 "`servesim validate calibration`)\n", c->gpu, c->stack);
+    fprintf(out, "%s@%s: fitted operator models (error of the fitted basis on the rows fitted; "
+                 "with the measured curves and grids, and on held-out rows: `servesim validate "
+                 "calibration`)\n", c->gpu, c->stack);
     fprintf(out, "  %-14s %-18s %-5s %8s %8s %8s %8s\n", "family", "tag", "dtype", "rows",
             "median", "p90", "max");
     for (int i = 0; i < c->nmodels; i++) {

@@ -19,6 +19,8 @@ typedef struct ss_calib_assert {
 typedef struct ss_calib_args {
     const char *sources[SS_CALIB_MAX_SOURCES];
     int nsources;
+    const char *skew[SS_CALIB_MAX_SOURCES]; /* LLMServingSim skew.csv[.gz] files */
+    int nskew;
     char gpu[64];       /* canonical */
     const char *out, *stack, *json, *db;
     int is_default, no_shapes, folds, lenient;
@@ -32,12 +34,15 @@ int ss_calib_parse_args(int argc, char **argv, ss_calib_args *a, int is_calibrat
                         void (*usage)(FILE *));
 /* Read every --source for the GPU into t (initialised here; the caller frees it). */
 ss_rc ss_calib_read(const ss_calib_args *a, ss_meas_table *t, ss_diag *d);
+/* Read the --skew files and fit the skew factors into c. */
+ss_rc ss_calib_skew(const ss_calib_args *a, ss_calib *c, ss_diag *d);
 /* Fit t into c (c->gpu set). */
 ss_rc ss_calib_fit(const ss_calib_args *a, const ss_meas_table *t, int with_shapes, ss_calib *c,
                    ss_diag *d);
 /* Command line and the sources that contributed rows, sorted by path. */
 ss_rc ss_calib_provenance(const ss_calib_args *a, int argc, char **argv, const ss_meas_table *t,
                           ss_calib *c, ss_diag *d);
+void ss_calib_sort_sources(ss_calib *c);
 void ss_calib_print_summary(const ss_calib *c, FILE *out);
 
 #endif

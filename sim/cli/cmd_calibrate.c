@@ -14,7 +14,7 @@ static void usage(FILE *out)
     fprintf(out,
             "Usage: servesim calibrate --source [FORMAT:]PATH [--source ...] --gpu NAME\n"
             "                          --out PROFILE.yaml [--stack STACK] [--default]\n"
-            "                          [--no-shapes] [--lenient]\n\n"
+            "                          [--skew FILE] [--no-shapes] [--lenient]\n\n"
             "Fits per-operator cost models (GEMM, attention, elementwise, collectives, LM head,\n"
             "sampler, CPU overhead) to measured kernel times and writes a complete hardware\n"
             "profile: the GPU's datasheet profile plus a `calibration:` section with the fitted\n"
@@ -30,6 +30,9 @@ static void usage(FILE *out)
             "                          taken from any stack)\n"
             "  --default               mark it as the GPU's default calibration (what\n"
             "                          `cost_model: calibrated` uses with `hardware: GPU`)\n"
+            "  --skew FILE             LLMServingSim skew.csv[.gz] (repeatable): how much a\n"
+            "                          decode batch of mixed context lengths costs over a\n"
+            "                          uniform one of the same mean\n"
             "  --no-shapes             do not keep the measured GEMM curves and attention\n"
             "                          grids (fitted basis only)\n"
             "  --lenient               read files that lack their header line (see\n"
@@ -99,6 +102,8 @@ int ss_cmd_calibrate(int argc, char **argv)
     if (ss_calib_fit(&a, &t, 1, &c, &d) != SS_OK) goto fail;
     c.is_default = a.is_default;
     if (ss_calib_provenance(&a, argc, argv, &t, &c, &d) != SS_OK) goto fail;
+    if (ss_calib_skew(&a, &c, &d) != SS_OK) goto fail;
+    ss_calib_sort_sources(&c);
     text = base_profile(a.gpu, name, &d);
     if (!text) goto fail;
     FILE *f = fopen(a.out, "w");

@@ -150,6 +150,7 @@ static void shape_of(const ss_batch *b, ss_time_ns now, int id, ss_batch_shape *
         if (n == 1 && q->generated > 0 && c + 1 == q->prompt_tokens + q->generated) {
             sh->num_decode_seqs++;
             sh->decode_ctx_tokens += (int64_t)c + 1;
+            if ((int64_t)c + 1 > sh->decode_ctx_max) sh->decode_ctx_max = (int64_t)c + 1;
         } else {
             sh->num_prefill_seqs++;
             sh->prefill_tokens += n;
@@ -248,6 +249,7 @@ static ss_rc fast_forward(ss_sim *s, ss_replica *r, ss_time_ns now, ss_batch_sha
         if (r->kv.used > s->m.kv_peak) s->m.kv_peak = r->kv.used;
         if (r->kv.used > r->kv.peak_used) r->kv.peak_used = r->kv.used;
         sh->decode_ctx_tokens += n;
+        if (sh->decode_ctx_max) sh->decode_ctx_max++; /* every decode context grew by one */
         ss_time_ns d = r->cost->iteration(r->cost_state, sh);
         if (d <= 0) d = 1;
         ss_rc rc = record_iteration(s, r, t, d, sh);

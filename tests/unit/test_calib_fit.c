@@ -213,6 +213,7 @@ static void test_roundtrip_and_cost(void **st)
     ss_calib c;
     fit_synth(&s, &c);
     c.command = strdup("servesim calibrate --source synthetic.csv");
+    c.skew_alpha_pure = 0.25; /* a skewed decode batch costs a quarter of the way to its max */
     char path[] = "/tmp/ss_calib_XXXXXX.yaml";
     int fd = mkstemps(path, 5);
     assert_true(fd >= 0);
@@ -275,6 +276,24 @@ static void test_roundtrip_and_cost(void **st)
             assert_true(t > 0 && t >= prev);
             prev = t;
         }
+        /* skew: same number of requests and total context, longer longest one -> dearer,
+         * by alpha of the way to the uniform batch at the max; unknown max = uniform */
+        ss_batch_shape uni = {.num_seqs = 64, .num_decode_seqs = 64, .decode_ctx_tokens = 64 * 1000,
+                              .num_sampled = 64, .decode_ctx_max = 1000};
+        ss_batch_shape unk = uni, skw = uni, top = uni;
+        unk.decode_ctx_max = 0;
+        skw.decode_ctx_max = 8000;
+        top.decode_ctx_tokens = 64 * 8000, top.decode_ctx_max = 8000;
+        double br[4][SS_OP_COUNT + 1];
+        ss_cost_calibrated.breakdown(state, &uni, br[0]);
+        ss_cost_calibrated.breakdown(state, &unk, br[1]);
+        ss_cost_calibrated.breakdown(state, &skw, br[2]);
+        ss_cost_calibrated.breakdown(state, &top, br[3]);
+        double a_uni = br[0][SS_OP_ATTN_DECODE], a_skw = br[2][SS_OP_ATTN_DECODE];
+        assert_true(a_uni > 0);
+        assert_true(br[1][SS_OP_ATTN_DECODE] == a_uni);
+        assert_true(a_skw > a_uni * 1.05);
+        assert_true(fabs(a_skw - (a_uni + 0.25 * (br[3][SS_OP_ATTN_DECODE] - a_uni))) <= 1e-9 * a_skw);
         ss_cost_calibrated.destroy(state);
         char status[512];
         ss_cost_calibration_status(&su, status, sizeof status);
