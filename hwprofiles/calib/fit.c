@@ -971,14 +971,39 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
         free(sum), free(cnt), free(g.t);
         return SS_OK;
     }
-    /* measured cells, then the missing ones from the nearest measured cell x basis ratio */
+    /* Measured cells; a missing cell is interpolated (log t over log(1 + x)) between the
+     * nearest measured cells on both sides along the axis where they are closest, or, with
+     * no bracket on any axis (beyond the measured corner), taken from the nearest measured
+     * cell times the basis ratio. */
     int idx_of[SS_CAL_GRID_MAXDIM], jdx[SS_CAL_GRID_MAXDIM];
+    size_t stride[SS_CAL_GRID_MAXDIM];
+    for (int dd = nd - 1; dd >= 0; dd--)
+        stride[dd] = dd == nd - 1 ? 1 : stride[dd + 1] * (size_t)g.len[dd + 1];
     for (size_t i = 0; i < cells; i++)
         if (cnt[i]) g.t[i] = exp(sum[i] / cnt[i]);
     for (size_t i = 0; i < cells; i++) {
         if (cnt[i]) continue;
         size_t r = i;
         for (int dd = nd - 1; dd >= 0; dd--) idx_of[dd] = (int)(r % (size_t)g.len[dd]), r /= (size_t)g.len[dd];
+        int best_span = -1;
+        double best_v = 0;
+        for (int dd = 0; dd < nd; dd++) {
+            int lo = idx_of[dd] - 1, hi = idx_of[dd] + 1;
+            while (lo >= 0 && !cnt[i - (size_t)(idx_of[dd] - lo) * stride[dd]]) lo--;
+            while (hi < g.len[dd] && !cnt[i + (size_t)(hi - idx_of[dd]) * stride[dd]]) hi++;
+            if (lo < 0 || hi >= g.len[dd]) continue;
+            if (best_span >= 0 && hi - lo >= best_span) continue;
+            double tl = g.t[i - (size_t)(idx_of[dd] - lo) * stride[dd]];
+            double th = g.t[i + (size_t)(hi - idx_of[dd]) * stride[dd]];
+            double xl = log1p(g.axis[dd][lo]), xh = log1p(g.axis[dd][hi]);
+            double w = (log1p(g.axis[dd][idx_of[dd]]) - xl) / (xh - xl);
+            best_v = exp((1 - w) * log(tl) + w * log(th));
+            best_span = hi - lo;
+        }
+        if (best_span >= 0) {
+            g.t[i] = best_v;
+            continue;
+        }
         size_t best = 0;
         long bestd = -1;
         for (size_t j = 0; j < cells; j++) {
@@ -1003,13 +1028,24 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
         double bi = attn_basis(m, &qi), bj = attn_basis(m, &qj);
         g.t[i] = g.t[best] * (bi > 0 && bj > 0 ? bi / bj : 1);
     }
-    /* non-decreasing along every axis (cumulative max; keeps earlier axes monotone) */
+    /* Non-decreasing along every axis: two rounds of isotonic regression along every axis
+     * line (spikes cut, pool-adjacent-violators in log t), which averages a violation away
+     * instead of carrying one high value along its line, then a running maximum along each
+     * axis in turn, which guarantees the property (and keeps earlier axes monotone). */
+    for (int round = 0; round < 2; round++)
+        for (int dd = 0; dd < nd; dd++) {
+            double line[SS_CAL_GRID_MAXAXIS];
+            for (size_t i = 0; i < cells; i++) {
+                if ((i / stride[dd]) % (size_t)g.len[dd] != 0) continue; /* line starts */
+                for (int k2 = 0; k2 < g.len[dd]; k2++) line[k2] = g.t[i + (size_t)k2 * stride[dd]];
+                make_monotone(line, g.len[dd]);
+                for (int k2 = 0; k2 < g.len[dd]; k2++) g.t[i + (size_t)k2 * stride[dd]] = line[k2];
+            }
+        }
     for (int dd = 0; dd < nd; dd++) {
-        size_t stride = 1;
-        for (int e = dd + 1; e < nd; e++) stride *= (size_t)g.len[e];
         for (size_t i = 0; i < cells; i++) {
-            size_t pos = (i / stride) % (size_t)g.len[dd];
-            if (pos > 0 && g.t[i] < g.t[i - stride]) g.t[i] = g.t[i - stride];
+            size_t pos = (i / stride[dd]) % (size_t)g.len[dd];
+            if (pos > 0 && g.t[i] < g.t[i - stride[dd]]) g.t[i] = g.t[i - stride[dd]];
         }
     }
     g.measured = (long)present;
