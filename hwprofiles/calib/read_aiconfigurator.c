@@ -124,7 +124,7 @@ static ss_rc read_table(ss_calib_ctx *c, ss_cf *cf, int kind)
             if (!dev0[0]) return ss_cf_err(cf, "device", "empty");
             ss_calib_set_gpu(c, dev0);
             if (c->skipped_gpu) return SS_OK;
-            snprintf(c->s->stack, sizeof c->s->stack, "%s-%s", kind == T_NCCL ? "nccl" : fw0,
+            snprintf(c->s->stack, sizeof c->s->stack, "%.40s-%.40s", kind == T_NCCL ? "nccl" : fw0,
                      ver0);
             for (char *p = c->s->stack; *p; p++) *p = (char)tolower((unsigned char)*p);
         } else {
