@@ -423,6 +423,16 @@ static ss_rc walk_path(walk *w, const char *path, int top)
                                    "no calibration format recognises this file; name one as "
                                    "FORMAT:PATH (formats: %s; docs/calibration-data.md)",
                                    list);
+            /* a file some format knows as its companion gets that format's reason */
+            for (size_t i = 0; readers[i]; i++) {
+                if (r && readers[i] != r) continue;
+                const char *why = readers[i]->companion ? readers[i]->companion(path, line) : NULL;
+                if (why) {
+                    char note[192];
+                    snprintf(note, sizeof note, "not read: %s", why);
+                    return add_note(w, path, readers[i]->name, note);
+                }
+            }
             char note[160];
             snprintf(note, sizeof note, "not read: %s", r ? "not a file of this format"
                                                            : "no calibration format recognises it");

@@ -481,6 +481,15 @@ static void test_servesim_profile(void **state)
             assert_int_equal(t.sources[i].rows, 0);
         }
     assert_true(algo);
+    /* meta.yaml is listed as the tables' companion, not as an unknown file */
+    int meta = 0;
+    for (size_t i = 0; i < t.nsources; i++)
+        if (strstr(t.sources[i].path, "meta.yaml")) {
+            meta = 1;
+            assert_string_equal(t.sources[i].format, "servesim");
+            assert_contains(t.sources[i].note, "servesim-profile metadata");
+        }
+    assert_true(meta);
     ss_meas_table_free(&t);
 }
 
