@@ -94,6 +94,9 @@ typedef struct ss_meas_reader {
     /* Read one file; rows go to c->t with src = c->src. Return SS_OK with no rows and
      * c->s->note set for a file the format knows but deliberately does not read. */
     ss_rc (*read)(ss_calib_ctx *c);
+    /* Optional: for a file detect() refuses, why it is there (e.g. "metadata, read with the
+     * tables beside it"), or NULL. Lets a directory listing explain its files. */
+    const char *(*companion)(const char *path, const char *first);
 } ss_meas_reader;
 
 extern const ss_meas_reader ss_meas_reader_vidur;

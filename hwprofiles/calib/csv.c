@@ -70,12 +70,20 @@ static int raw_line(ss_cf *cf)
         if (cf->in_pos == cf->in_len) {
             if (cf->in_eof) break;
             int n = gzread(cf->gz, cf->in, (unsigned)IN_BLOCK);
-            if (n < 0) {
-                int zerr;
-                const char *m = gzerror(cf->gz, &zerr);
+            int zerr = Z_OK;
+            const char *m = gzerror(cf->gz, &zerr);
+            /* as workloads/trace.c: Z_BUF_ERROR is zlib's "unexpected end of file", a gzip
+             * stream cut short, which gzread otherwise reports as a clean end */
+            if (n < 0 || (zerr != Z_OK && zerr != Z_BUF_ERROR)) {
                 cf->lineno++;
                 return ss_diag_set(cf->d, SS_ERR_IO, cf->path, (int)cf->lineno, 0, NULL,
-                                   "read error (damaged gzip data?): %s", m);
+                                   "read error (damaged gzip data?): %s",
+                                   zerr == Z_ERRNO ? strerror(errno) : m);
+            }
+            if (zerr == Z_BUF_ERROR) {
+                cf->lineno++;
+                return ss_diag_set(cf->d, SS_ERR_IO, cf->path, (int)cf->lineno, 0, NULL,
+                                   "truncated gzip file: the compressed data ends early");
             }
             if (n == 0) {
                 cf->in_eof = 1;

@@ -271,19 +271,26 @@ ss_rc ss_meas_sha256(const char *path, char out[65], ss_diag *d)
 
 /*============================================================ detection */
 
-/* First non-blank line of a file ("" for an empty one). A file that cannot be split into
- * lines (NUL bytes, damaged gzip) gives ""; the reader will report it if it is chosen. */
-static ss_rc first_line(const char *path, char *buf, size_t n, ss_diag *d)
+/* First non-blank line of a file ("" for an empty one). Damaged gzip data is an error; a
+ * first line that is not text (a NUL byte) gives "" and *binary = 1. */
+static ss_rc first_line(const char *path, char *buf, size_t n, int *binary, ss_diag *d)
 {
     ss_cf cf;
-    ss_diag quiet;
-    ss_diag_clear(&quiet);
+    ss_diag local;
+    ss_diag_clear(&local);
     ss_rc rc = ss_cf_open(&cf, path, d);
     if (rc) return rc;
     buf[0] = '\0';
-    cf.d = &quiet;
-    if (ss_cf_next(&cf) == 1) snprintf(buf, n, "%s", cf.line);
+    *binary = 0;
+    cf.d = &local;
+    int r = ss_cf_next(&cf);
+    if (r == 1) snprintf(buf, n, "%s", cf.line);
     ss_cf_close(&cf);
+    if (r < 0 && local.rc == SS_ERR_IO) {
+        if (d && d->rc == SS_OK) *d = local;
+        return local.rc;
+    }
+    if (r < 0) *binary = 1;
     return SS_OK;
 }
 
@@ -297,7 +304,8 @@ static const ss_meas_reader *detect_with(const char *path, const char *line)
 ss_rc ss_meas_detect(const char *path, const char **format, ss_diag *d)
 {
     char line[4096];
-    ss_rc rc = first_line(path, line, sizeof line, d);
+    int binary;
+    ss_rc rc = first_line(path, line, sizeof line, &binary, d);
     if (rc) return rc;
     const ss_meas_reader *r = detect_with(path, line);
     *format = r ? r->name : NULL;
@@ -410,8 +418,13 @@ static ss_rc walk_path(walk *w, const char *path, int top)
     }
     const ss_meas_reader *r = w->forced;
     char line[4096];
-    ss_rc rc = first_line(path, line, sizeof line, w->d);
+    int binary;
+    ss_rc rc = first_line(path, line, sizeof line, &binary, w->d);
     if (rc) return rc;
+    if (binary && !top) return add_note(w, path, "", "not read: not a text file (NUL byte)");
+    if (binary && !r)
+        return ss_diag_set(w->d, SS_ERR_INVALID, path, 1, 0, NULL,
+                           "not a text file (NUL byte in the first line)");
     if (!top || !r) {
         const ss_meas_reader *found = r ? (r->detect(path, line) ? r : NULL)
                                         : detect_with(path, line);
@@ -423,6 +436,16 @@ static ss_rc walk_path(walk *w, const char *path, int top)
                                    "no calibration format recognises this file; name one as "
                                    "FORMAT:PATH (formats: %s; docs/calibration-data.md)",
                                    list);
+            /* a file some format knows as its companion gets that format's reason */
+            for (size_t i = 0; readers[i]; i++) {
+                if (r && readers[i] != r) continue;
+                const char *why = readers[i]->companion ? readers[i]->companion(path, line) : NULL;
+                if (why) {
+                    char note[192];
+                    snprintf(note, sizeof note, "not read: %s", why);
+                    return add_note(w, path, readers[i]->name, note);
+                }
+            }
             char note[160];
             snprintf(note, sizeof note, "not read: %s", r ? "not a file of this format"
                                                            : "no calibration format recognises it");

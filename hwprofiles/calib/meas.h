@@ -90,7 +90,7 @@ typedef struct ss_meas_source {
                            "infersim", "apex_plus", "llmcompass", "servesim" */
     char gpu[64];       /* canonical servesim hardware name (via the alias table) */
     char stack[96];     /* software stack, e.g. "vllm-0.24.0", "vllm-0.19-eager",
-                           "sarathi-vidur", "nccl-2.29.2" */
+                           "vidur-sarathi", "nccl-2.29.2" */
     char sha256[65];    /* of the file's bytes as stored (compressed if .gz) */
     uint64_t rows;      /* rows kept */
     /* Added (calib-readers): why a file found under a directory was not read, or a caveat

@@ -124,7 +124,7 @@ static ss_rc read_table(ss_calib_ctx *c, ss_cf *cf, int kind)
             if (!dev0[0]) return ss_cf_err(cf, "device", "empty");
             ss_calib_set_gpu(c, dev0);
             if (c->skipped_gpu) return SS_OK;
-            snprintf(c->s->stack, sizeof c->s->stack, "%s-%s", kind == T_NCCL ? "nccl" : fw0,
+            snprintf(c->s->stack, sizeof c->s->stack, "%.40s-%.40s", kind == T_NCCL ? "nccl" : fw0,
                      ver0);
             for (char *p = c->s->stack; *p; p++) *p = (char)tolower((unsigned char)*p);
         } else {
@@ -290,8 +290,20 @@ static ss_rc read_file(ss_calib_ctx *c)
     return rc;
 }
 
+static const char *companion(const char *p, const char *first)
+{
+    (void)first;
+    const char *b = ss_path_base(p);
+    size_t n = strlen(b);
+    if (n > 21 && !strcmp(b + n - 21, "_collection_meta.yaml"))
+        return "upstream collection metadata (framework version, completeness): no measurements";
+    if (ss_path_find_up(p, "systems") == 1 && n > 5 && !strcmp(b + n - 5, ".yaml"))
+        return "GPU specification sheet (vendor figures, not measurements): see docs/hardware.md";
+    return NULL;
+}
+
 const ss_meas_reader ss_meas_reader_aiconfigurator = {
     "aiconfigurator",
     "NVIDIA aiconfigurator tables: <system>/<framework>-<version>/*_perf.csv[.gz], "
     "nccl-<version>/nccl_perf.csv (ms, sizes in elements)",
-    detect, read_file};
+    detect, read_file, companion};

@@ -182,4 +182,5 @@ static ss_rc read_file(ss_calib_ctx *c)
 
 const ss_meas_reader ss_meas_reader_apex_plus = {
     "apex_plus",
-    "APEX+ nccl-tests latency: comm/<GPU>/<collective>.csv (size KiB, us)", detect, read_file};
+    "APEX+ nccl-tests latency: comm/<GPU>/<collective>.csv (size KiB, us)", detect, read_file,
+    NULL};

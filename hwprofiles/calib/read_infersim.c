@@ -250,4 +250,4 @@ const ss_meas_reader ss_meas_reader_infersim = {
     "infersim",
     "InferSim kernel benchmarks: bench_data/{gemm,grouped_gemm,mha}/... (us); mla/dsa/gdn listed, "
     "not read",
-    detect, read_file};
+    detect, read_file, NULL};

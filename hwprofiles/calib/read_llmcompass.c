@@ -97,4 +97,4 @@ static ss_rc read_file(ss_calib_ctx *c)
 
 const ss_meas_reader ss_meas_reader_llmcompass = {
     "llmcompass", "LLMCompass GEMM on real GPUs: matmul_<GPU>.csv, no header, 'ms'/'Tflops' (ms)",
-    detect, read_file};
+    detect, read_file, NULL};

@@ -457,11 +457,18 @@ static ss_rc read_file(ss_calib_ctx *c)
     return rc;
 }
 
+static const char *companion(const char *p, const char *first)
+{
+    if (ss_path_is(p, "meta.yaml") && !strncmp(first, "profiler_version:", 17))
+        return "metadata of the tpN tables beside it (GPU, vLLM version, shapes): read with them";
+    return NULL;
+}
+
 const ss_meas_reader ss_meas_reader_llmservingsim = {
     "llmservingsim",
     "LLMServingSim vLLM profiles: <HW>/<org>/<model>/<variant>/tpN/{dense,per_sequence,attention,"
     "moe,skew}.csv[.gz] + meta.yaml (us)",
-    detect, read_file};
+    detect, read_file, companion};
 
 /*============================================================ skew shots */
 

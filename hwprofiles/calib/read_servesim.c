@@ -183,7 +183,15 @@ static ss_rc read_file(ss_calib_ctx *c)
     return rc;
 }
 
+static const char *companion(const char *p, const char *first)
+{
+    if (ss_path_is(p, "meta.yaml") &&
+        (strstr(first, "servesim-profile") || !strcmp(first, "format: servesim-profile")))
+        return "servesim-profile metadata (GPU, stack, model): read with the tables beside it";
+    return NULL;
+}
+
 const ss_meas_reader ss_meas_reader_servesim = {
     "servesim", "servesim-profile directories: meta.yaml + gemm, attn_prefill, attn_decode, "
                 "allreduce .csv (us)",
-    detect, read_file};
+    detect, read_file, companion};

@@ -418,9 +418,9 @@ static ss_rc read_frontier(ss_calib_ctx *c) { return read_any(c, "frontier"); }
 const ss_meas_reader ss_meas_reader_vidur = {
     "vidur", "Vidur profiles: compute/<gpu>/<org>/<model>/{mlp,attention}.csv, "
              "network/<testbed>/{all_reduce,send_recv}.csv, cpu_overhead/<gpu>/ (ms)",
-    detect_vidur, read_vidur};
+    detect_vidur, read_vidur, NULL};
 
 const ss_meas_reader ss_meas_reader_frontier = {
     "frontier", "Frontier's Vidur-format tables: frontier/<gpu>/<org>/<model>/{mlp,attention}.csv "
                 "(ms)",
-    detect_frontier, read_frontier};
+    detect_frontier, read_frontier, NULL};

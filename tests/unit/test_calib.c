@@ -481,6 +481,15 @@ static void test_servesim_profile(void **state)
             assert_int_equal(t.sources[i].rows, 0);
         }
     assert_true(algo);
+    /* meta.yaml is listed as the tables' companion, not as an unknown file */
+    int meta = 0;
+    for (size_t i = 0; i < t.nsources; i++)
+        if (strstr(t.sources[i].path, "meta.yaml")) {
+            meta = 1;
+            assert_string_equal(t.sources[i].format, "servesim");
+            assert_contains(t.sources[i].note, "servesim-profile metadata");
+        }
+    assert_true(meta);
     ss_meas_table_free(&t);
 }
 
@@ -603,6 +612,57 @@ static void test_malformed_row_names_file_line_column(void **state)
         snprintf(expect, sizeof expect, "%s%s", path, cases[i].expect);
         assert_contains(msg, expect);
     }
+}
+
+/* Damaged input: a blank line inside a table, a NUL byte, a truncated gzip stream, an
+ * empty file. Each is an error naming the file (and the line where there is one). */
+static void test_damaged_files(void **state)
+{
+    (void)state;
+    char path[1024], msg[2048];
+    copy_fixture("damaged", "apex_plus/comm/H100-SXM-80GB/all_reduce.csv", 0, 3, "", path,
+                 sizeof path);
+    read_fails(path, 1, SS_ERR_INVALID, msg, sizeof msg); /* lenient does not hide it */
+    assert_contains(msg, "all_reduce.csv:3: blank line inside the table");
+    copy_fixture("damaged", "llmcompass/matmul_A100.csv", 0, 2, "16, 2048, 1024, 0.05\x01ms",
+                 path, sizeof path);
+    /* write a real NUL into line 2 */
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite("8, 1024, 1024, 0.0200ms, 0.8389Tflops\n16, 2\0", 1, 44, f);
+    fclose(f);
+    read_fails(path, 0, SS_ERR_INVALID, msg, sizeof msg);
+    assert_contains(msg, "matmul_A100.csv:2: NUL byte in the line");
+    /* a gzip stream cut in half */
+    char gz[1024];
+    copy_fixture("damaged", "aiconfigurator/h100_sxm/vllm-0.24.0/gemm_perf.csv", 1, 0, NULL, gz,
+                 sizeof gz);
+    FILE *g = fopen(gz, "rb");
+    assert_non_null(g);
+    unsigned char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, g);
+    fclose(g);
+    g = fopen(gz, "wb");
+    fwrite(buf, 1, n / 2, g);
+    fclose(g);
+    read_fails(gz, 0, SS_ERR_IO, msg, sizeof msg);
+    assert_contains(msg, "gemm_perf.csv.gz:");
+    assert_contains(msg, "truncated gzip file");
+    /* an empty table */
+    snprintf(path, sizeof path, "%s/damaged/llmservingsim/RTXPRO6000/meta-llama/Llama-3.1-8B/"
+                                "bf16/tp2/dense.csv", tmp_dir());
+    char meta[1024];
+    copy_fixture("damaged", "llmservingsim/RTXPRO6000/meta-llama/Llama-3.1-8B/bf16/meta.yaml", 0,
+                 0, NULL, meta, sizeof meta);
+    mkdirs_for(path);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    fclose(f);
+    read_fails("llmservingsim:" "placeholder", 0, SS_ERR_IO, msg, sizeof msg);
+    char spec[1100];
+    snprintf(spec, sizeof spec, "llmservingsim:%s", path);
+    read_fails(spec, 0, SS_ERR_INVALID, msg, sizeof msg);
+    assert_contains(msg, "dense.csv:1: empty file");
 }
 
 static void test_meta_yaml_errors(void **state)
@@ -730,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_servesim_profile),
         cmocka_unit_test(test_gzip_equals_plain),
         cmocka_unit_test(test_malformed_row_names_file_line_column),
+        cmocka_unit_test(test_damaged_files),
         cmocka_unit_test(test_meta_yaml_errors),
         cmocka_unit_test(test_detection),
         cmocka_unit_test(test_directory_walk_is_sorted_and_repeatable),
