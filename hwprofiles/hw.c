@@ -438,6 +438,18 @@ void ss_hw_list(FILE *out)
                 hw.display_name, (double)hw.hbm_bytes / 1073741824.0, hw.peak_flops_bf16 / 1e12,
                 hw.hbm_bandwidth / 1e12, hw.price_per_hour);
     }
+    fprintf(out, "  calibrated profiles (GPU@STACK; cost_model: calibrated, docs/calibration.md):\n");
+    for (const ss_embedded_file *e = ss_hw_calibrated_zoo; e->name; e++) {
+        ss_hw hw;
+        ss_diag d;
+        ss_diag_clear(&d);
+        if (ss_hw_load(e->name, NULL, &hw, &d) != SS_OK) {
+            fprintf(out, "  %-36s (invalid: %s)\n", e->name, d.msg);
+            continue;
+        }
+        if (hw.calib_default) fprintf(out, "  %-36s default for its GPU\n", hw.name);
+        else fprintf(out, "  %s\n", hw.name);
+    }
 }
 
 double ss_hw_peak_flops(const ss_hw *hw, ss_dtype t)

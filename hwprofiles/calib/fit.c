@@ -971,8 +971,9 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
         free(sum), free(cnt), free(g.t);
         return SS_OK;
     }
-    /* Measured cells; a missing cell is interpolated (log t over log(1 + x)) between the
-     * nearest measured cells on both sides along the axis where they are closest, or, with
+    /* Measured cells; a missing cell gets the basis at the cell times the measured/basis
+     * ratio interpolated (log over log(1 + x)) between the nearest measured cells on both
+     * sides along the axis where they are closest, or, with
      * no bracket on any axis (beyond the measured corner), taken from the nearest measured
      * cell times the basis ratio. */
     int idx_of[SS_CAL_GRID_MAXDIM], jdx[SS_CAL_GRID_MAXDIM];
@@ -993,11 +994,27 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
             while (hi < g.len[dd] && !cnt[i + (size_t)(hi - idx_of[dd]) * stride[dd]]) hi++;
             if (lo < 0 || hi >= g.len[dd]) continue;
             if (best_span >= 0 && hi - lo >= best_span) continue;
+            /* interpolate the measured/basis ratio, then apply the basis at the cell: exact
+             * where the basis is, and a smooth correction where it is not */
             double tl = g.t[i - (size_t)(idx_of[dd] - lo) * stride[dd]];
             double th = g.t[i + (size_t)(hi - idx_of[dd]) * stride[dd]];
+            double xc[SS_CAL_GRID_MAXDIM];
+            for (int e = 0; e < nd; e++) xc[e] = g.axis[e][idx_of[e]];
+            ss_cal_attn_q qc;
+            grid_query(fam, xc, &like, &qc);
+            double bc = attn_basis(m, &qc);
+            xc[dd] = g.axis[dd][lo];
+            grid_query(fam, xc, &like, &qc);
+            double bl = attn_basis(m, &qc);
+            xc[dd] = g.axis[dd][hi];
+            grid_query(fam, xc, &like, &qc);
+            double bh = attn_basis(m, &qc);
             double xl = log1p(g.axis[dd][lo]), xh = log1p(g.axis[dd][hi]);
             double w = (log1p(g.axis[dd][idx_of[dd]]) - xl) / (xh - xl);
-            best_v = exp((1 - w) * log(tl) + w * log(th));
+            if (bc > 0 && bl > 0 && bh > 0)
+                best_v = bc * exp((1 - w) * log(tl / bl) + w * log(th / bh));
+            else
+                best_v = exp((1 - w) * log(tl) + w * log(th));
             best_span = hi - lo;
         }
         if (best_span >= 0) {
