@@ -55,9 +55,8 @@ static char *base_profile(const char *gpu, const char *name, ss_diag *d)
         ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    const char *p = e->text, *q = out;
+    const char *p = e->text;
     size_t used = 0;
-    (void)q;
     while (*p) {
         const char *eol = strchr(p, '\n');
         size_t len = eol ? (size_t)(eol - p + 1) : strlen(p);
