@@ -252,6 +252,7 @@ static void test_roundtrip_and_cost(void **st)
     /* the cost model on it: Llama-3.1-8B, TP 1 and 8 */
     ss_model m;
     assert_int_equal(ss_model_load("llama-3.1-8b", NULL, &m, &d), SS_OK);
+    double prefill_at[9] = {0};
     for (int tp = 1; tp <= 8; tp *= 8) {
         ss_cost_setup su = {.model = &m, .hw = &hw, .par = {.tp = tp, .pp = 1, .ep = 1, .dp = 1},
                             .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
@@ -294,6 +295,11 @@ static void test_roundtrip_and_cost(void **st)
         assert_true(br[1][SS_OP_ATTN_DECODE] == a_uni);
         assert_true(a_skw > a_uni * 1.05);
         assert_true(fabs(a_skw - (a_uni + 0.25 * (br[3][SS_OP_ATTN_DECODE] - a_uni))) <= 1e-9 * a_skw);
+        /* TP scaling: a 4096-token prefill, GEMMs split over tp GPUs plus all-reduces
+         * extrapolated from p <= 4 to p = 8 */
+        ss_batch_shape big = {.num_seqs = 1, .num_prefill_seqs = 1, .prefill_tokens = 4096,
+                              .prefill_attn_pairs = 4096.0 * 4097 / 2, .num_sampled = 1};
+        prefill_at[tp] = ss_time_to_s(ss_cost_calibrated.iteration(state, &big));
         ss_cost_calibrated.destroy(state);
         char status[512];
         ss_cost_calibration_status(&su, status, sizeof status);
@@ -301,6 +307,9 @@ static void test_roundtrip_and_cost(void **st)
         assert_non_null(strstr(status, "partially calibrated"));
         assert_non_null(strstr(status, "embed"));
     }
+    /* faster on 8 GPUs, but less than 8x (fixed costs and the all-reduce) */
+    assert_true(prefill_at[8] < prefill_at[1] / 2);
+    assert_true(prefill_at[8] > prefill_at[1] / 8);
     ss_calib_free(&c);
     synth_free(&s);
     unlink(path);
