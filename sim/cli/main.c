@@ -15,6 +15,9 @@ static void usage(FILE *out)
             "  list [KIND]           list models, hardware, schedulers, arrivals,\n"
             "                        cost-models, scenarios (all kinds if none)\n"
             "  bench                 speed benchmark: simulated requests/s, events/s, memory\n"
+            "  sweep STUDY.yaml      run every point of a study R times; writes sweep.db\n"
+            "  sweep-dump SWEEP.db   canonical text dump of a sweep's result tables\n"
+            "  pareto SWEEP.db       Pareto frontier of a sweep: table and plot\n"
             "  doc scenario          print the scenario key reference (Markdown)\n"
             "  version               print the version\n\n"
             "`servesim <command> --help` documents each command's options.\n"
@@ -44,6 +47,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "list")) return ss_cmd_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return ss_cmd_bench(argc - 1, argv + 1, t_start);
     if (!strcmp(cmd, "doc")) return ss_cmd_doc(argc - 1, argv + 1);
-    fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, doc, version)\n", cmd);
+    if (!strcmp(cmd, "sweep")) return ss_cmd_sweep(argc - 1, argv + 1, t_start);
+    if (!strcmp(cmd, "sweep-dump")) return ss_cmd_sweep_dump(argc - 1, argv + 1);
+    if (!strcmp(cmd, "pareto")) return ss_cmd_pareto(argc - 1, argv + 1);
+    fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, sweep, sweep-dump, pareto, doc, version)\n", cmd);
     return 2;
 }
