@@ -293,21 +293,25 @@ static void pareto_help(FILE *out)
             "  --all           list every point, frontier ones marked '*'\n"
             "  --plot OUT.png  plot: one curve per configuration family plus the frontier\n"
             "  --svg OUT.svg   the same plot as SVG\n"
-            "                  (writes OUT.gp and OUT.dat, and runs gnuplot)\n"
+            "                  (writes OUT.gp and OUT.dat, and runs gnuplot, or the program\n"
+            "                  named by $SERVESIM_GNUPLOT)\n"
             "  -h, --help      this help\n\n"
             "METRIC is a name of the database's metrics table (e.g. ttft_s.p99) or a short\n"
             "name: throughput_per_gpu, tokens_per_s_per_user, interactivity, ttft_p50,\n"
             "ttft_p99, tpot_p50, e2e_p99, qps, throughput.\n");
 }
 
-/* Run `gnuplot SCRIPT`; 127 when gnuplot cannot be started. */
+/* Run `gnuplot SCRIPT` ($SERVESIM_GNUPLOT if set, else gnuplot on PATH); 127 when it cannot
+ * be started. */
 static int run_gnuplot(const char *script)
 {
+    const char *prog = getenv("SERVESIM_GNUPLOT");
+    if (!prog || !prog[0]) prog = "gnuplot";
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
-        execlp("gnuplot", "gnuplot", script, (char *)NULL);
+        execlp(prog, prog, script, (char *)NULL);
         _exit(127);
     }
     int st;
@@ -371,7 +375,8 @@ int ss_cmd_pareto(int argc, char **argv)
         int g = run_gnuplot(script);
         if (g == 127) {
             fprintf(stderr, "servesim: error: cannot plot: gnuplot was not found on PATH "
-                            "(install gnuplot-nox); the script is %s\n", script);
+                            "(install gnuplot-nox, or set SERVESIM_GNUPLOT); the script is "
+                            "%s\n", script);
             status = 1;
         } else if (g != 0) {
             fprintf(stderr, "servesim: error: gnuplot failed on %s (status %d)\n", script, g);
