@@ -20,6 +20,7 @@ typedef struct progress {
     int reps;
     size_t npoints;
     const char *who; /* "" or "rank 0: " */
+    bool tty;        /* redraw one line; else a new line at most once a second */
 } progress;
 
 static void fmt_eta(double s, char *buf, size_t n)
@@ -29,12 +30,13 @@ static void fmt_eta(double s, char *buf, size_t n)
     else snprintf(buf, n, "%d:%02d", (int)s / 60, (int)s % 60);
 }
 
-/* points done/total, runs done/total, rate and ETA, redrawn at most ten times a second */
+/* points done/total, runs done/total, rate and ETA: on a terminal one line redrawn at most
+ * ten times a second, elsewhere (--progress into a log) one line a second */
 static void progress_cb(void *ctx, size_t done, size_t total)
 {
     progress *p = ctx;
     double now = ss_cli_now();
-    if (done < total && now - p->last < 0.1) return;
+    if (done < total && now - p->last < (p->tty ? 0.1 : 1.0)) return;
     p->last = now;
     double el = now - p->t0, rate = el > 0 ? (double)done / el : 0;
     char eta[32], bar[31];
@@ -44,9 +46,9 @@ static void progress_cb(void *ctx, size_t done, size_t total)
     bar[30] = '\0';
     size_t pts = (size_t)p->reps ? done / (size_t)p->reps : done;
     size_t ptot = (size_t)p->reps ? total / (size_t)p->reps : total;
-    fprintf(stderr, "\r%s[%s] %zu/%zu points (%zu/%zu runs)  %.1f runs/s  ETA %s ", p->who, bar,
-            pts, ptot, done, total, rate, eta);
-    if (done == total) fputc('\n', stderr);
+    fprintf(stderr, "%s%s[%s] %zu/%zu points (%zu/%zu runs)  %.1f runs/s  ETA %s ",
+            p->tty ? "\r" : "", p->who, bar, pts, ptot, done, total, rate, eta);
+    if (done == total || !p->tty) fputc('\n', stderr);
     fflush(stderr);
 }
 
@@ -209,7 +211,8 @@ int ss_cmd_sweep(int argc, char **argv, double t_start)
     }
     progress pr = {.t0 = ss_cli_now(), .reps = ss_study_replications(s),
                    .npoints = ss_study_npoints(s), .who = ranks > 1 ? "rank 0: " : ""};
-    bool show = !quiet && (force_progress || isatty(STDERR_FILENO));
+    pr.tty = isatty(STDERR_FILENO);
+    bool show = !quiet && (force_progress || pr.tty);
     ss_rc rc = mpi ? ss_sweep_run_mpi(s, &r, rank, ranks, show ? progress_cb : NULL, &pr, &d)
                    : ss_sweep_run(s, (int)jobs, 1, 0, &r, show ? progress_cb : NULL, &pr, &d);
     if (rc) {

@@ -210,18 +210,36 @@ static void print_num(FILE *out, double v, int w, int prec)
     else fprintf(out, " %*.*f", w, prec, v);
 }
 
+/* The metrics the table always shows; x and y get a column of their own only when they are
+ * not among them. */
+static const char *const fixed_cols[] = {
+    "throughput.requests_per_s", "ttft_s.p50", "ttft_s.p99", "tpot_s.p50",
+    "throughput.output_tokens_per_s", "throughput.output_tokens_per_s_per_gpu",
+    "interactivity.tokens_per_s_per_user"};
+
+static bool is_fixed(const char *m)
+{
+    for (size_t i = 0; i < sizeof fixed_cols / sizeof fixed_cols[0]; i++)
+        if (!strcmp(m, fixed_cols[i])) return true;
+    return false;
+}
+
 static void print_table(const frontier *f, const size_t *idx, size_t n, bool all,
                         const char *xm, const char *ym, FILE *out)
 {
-    fprintf(out, " point %s %-12s %8s %9s %9s %9s %10s %10s %10s %12s %12s  %s\n",
-            all ? "front" : "", "rate/conc", "QPS", "TTFT P50", "TTFT P99", "TPOT P50",
-            "out tok/s", "tok/s/GPU", "tok/s/user", "x", "y", "configuration");
-    fprintf(out, " %5s %s %-12s %8s %9s %9s %9s %10s %10s %10s %12.12s %12.12s\n", "",
-            all ? "     " : "", "", "req/s", "ms", "ms", "ms", "", "", "", xm, ym);
+    bool sx = !is_fixed(xm), sy = !is_fixed(ym);
+    fprintf(out, " point %s%-12s %8s %9s %9s %9s %10s %10s %10s", all ? "front " : "",
+            "rate/conc", "QPS", "TTFT P50", "TTFT P99", "TPOT P50", "out tok/s", "tok/s/GPU",
+            "tok/s/user");
+    if (sx) fprintf(out, " %12s", "x");
+    if (sy) fprintf(out, " %12s", "y");
+    fprintf(out, "  configuration\n");
+    fprintf(out, " %5s %s%-12s %8s %9s %9s %9s\n", "", all ? "      " : "", "", "req/s", "ms",
+            "ms", "ms");
     for (size_t k = 0; k < n; k++) {
         const pointrow *p = &f->p[idx[k]];
         if (!all && !p->front) continue;
-        fprintf(out, " %5zu %s %-12.12s", idx[k], all ? (p->front ? "  *  " : "     ") : "",
+        fprintf(out, " %5zu %s%-12.12s", idx[k], all ? (p->front ? "  *   " : "      ") : "",
                 p->ratec);
         print_num(out, p->qps, 8, 2);
         print_ms(out, p->ttft50, 9);
@@ -230,8 +248,8 @@ static void print_table(const frontier *f, const size_t *idx, size_t n, bool all
         print_num(out, p->tput, 10, 0);
         print_num(out, p->tgpu, 10, 0);
         print_num(out, p->tuser, 10, 1);
-        print_num(out, p->x, 12, 4);
-        print_num(out, p->y, 12, 4);
+        if (sx) print_num(out, p->x, 12, 4);
+        if (sy) print_num(out, p->y, 12, 4);
         int named = p->family[0] && strcmp(p->family, "all");
         fprintf(out, "  %s%s%s%s\n", p->config, named ? "  [" : "", named ? p->family : "",
                 named ? "]" : "");
