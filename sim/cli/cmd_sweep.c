@@ -209,6 +209,8 @@ int ss_cmd_sweep(int argc, char **argv, double t_start)
         status = 1;
         goto done;
     }
+    size_t njobs = ss_study_npoints(s) * (size_t)ss_study_replications(s);
+    if (jobs > njobs) jobs = njobs; /* the workers that can have work */
     progress pr = {.t0 = ss_cli_now(), .reps = ss_study_replications(s),
                    .npoints = ss_study_npoints(s), .who = ranks > 1 ? "rank 0: " : ""};
     pr.tty = isatty(STDERR_FILENO);
