@@ -174,7 +174,8 @@ static ss_rc on_sample(ss_sim *s, const ss_event *ev)
                                 .t = ev->t,
                                 .kv_used_blocks = r->kv.used,
                                 .kv_total_blocks = r->kv.total,
-                                .waiting_plus_running = r->sched->pending(r->sched_state)};
+                                .waiting_plus_running = r->sched->pending(r->sched_state),
+                                .running = r->busy ? r->batch.n : 0};
         if (s->obs.on_sample(s->obs.ctx, &rec))
             return ss_diag_fail(s->d, SS_ERR_DB, "writing timeline sample failed");
     }
