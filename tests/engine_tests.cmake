@@ -92,3 +92,38 @@ ss_add_cli_fail_test(cli_closed_all_rejected "rejected at t=0 ns without time ad
 add_test(NAME cli_reject_duration COMMAND servesim run tests/data/good/reject_last.yaml --out build-test-out/rj)
 set_tests_properties(cli_reject_duration PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
   PASS_REGULAR_EXPRESSION "1 rejected.*5.00 s simulated.*0.200 req/s")
+
+# validate e2e (docs/validation.md): reader, metric definitions, refusals, determinism on the
+# hand-written fixtures of tests/data/validation/ (README there).
+ss_add_unit_test(test_validation ss_cli)
+set(V tests/data/validation)
+ss_add_cli_fail_test(cli_validate_bad_row "${V}/bad_row/requests.jsonl:3: key 'output_toks': expected a positive integer, got a string" validate e2e --run ${V}/bad_row)
+ss_add_cli_fail_test(cli_validate_bad_tick "${V}/bad_tick/timeseries.csv:4: key 'running': expected a request count, got '2.5'" validate e2e --run ${V}/bad_tick)
+ss_add_cli_fail_test(cli_validate_refuse_pp "${V}/refuse_pp/meta.json:31: key 'resolved_config.parallel_config.pipeline_parallel_size': the run used pipeline parallelism" validate e2e --run ${V}/refuse_pp)
+ss_add_cli_fail_test(cli_validate_unknown_gpu "${V}/unknown_gpu/meta.json:28: key 'hardware.device_name': no hardware profile for GPU 'NVIDIA GeForce RTX 9999'" validate e2e --run ${V}/unknown_gpu)
+ss_add_cli_fail_test(cli_validate_no_dir "nothere: cannot open run directory" validate e2e --run ${V}/nothere)
+ss_add_cli_fail_test(cli_validate_no_run "--run DIR is required" validate e2e)
+ss_add_cli_fail_test(cli_validate_unknown_kind "unknown kind 'e3e' \\(e2e" validate e3e)
+ss_add_cli_fail_test(cli_validate_bad_threshold "--max-mean-error expects a percentage" validate e2e --run ${V}/tiny --max-mean-error -5)
+ss_add_cli_fail_test(cli_validate_set_checked "--set: key 'replica.max_num_seqs'" validate e2e --run ${V}/tiny --set replica.max_num_seqs=0)
+ss_add_cli_fail_test(cli_validate_bad_hw "key 'cluster.pools\\[0\\].hardware':.*h1000" validate e2e --run ${V}/tiny --hw h1000)
+# The fixture's hand-made timestamps are far slower than any GPU: the threshold must trip.
+ss_add_cli_fail_test(cli_validate_threshold "a mean error is [0-9.]+%, above --max-mean-error 15%" validate e2e --run ${V}/tiny --max-mean-error 15)
+add_test(NAME cli_validate_tiny COMMAND servesim validate e2e --run ${V}/tiny --out build-test-out/validate-tiny --timeline-every 1)
+set_tests_properties(cli_validate_tiny PROPERTIES PASS_REGULAR_EXPRESSION
+  "TTFT mean +0.625 .*TPOT mean +666.667 .*E2E mean +2.000 .*prefix caching was on.*timeline.*validation.json")
+add_test(NAME cli_validate_print_scenario COMMAND servesim validate e2e --run ${V}/tiny --print-scenario)
+set_tests_properties(cli_validate_print_scenario PROPERTIES PASS_REGULAR_EXPRESSION
+  "scheduler: vllm_v1.*num_gpu_blocks: 64.*at: 2000000000ns, prompt_tokens: 300, output_tokens: 2")
+set_tests_properties(cli_validate_tiny cli_validate_print_scenario PROPERTIES
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli)
+# The real vLLM run (../shared/data/validation, when present at configure time): it must run
+# and print every metric. Accuracy thresholds come after calibration: add
+# --max-mean-error PCT here then (exit status 3 when a mean error exceeds it).
+set(SS_REAL_RUN ${PROJECT_SOURCE_DIR}/../shared/data/validation/llmservingsim_vllm/RTX4090/Llama-3.1-8B)
+if(EXISTS ${SS_REAL_RUN}/meta.json)
+  add_test(NAME validate_e2e_real_rtx4090 COMMAND servesim validate e2e --run ${SS_REAL_RUN})
+  set_tests_properties(validate_e2e_real_rtx4090 PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    LABELS "cli;shared-data" PASS_REGULAR_EXPRESSION
+    "requests +300 measured; simulated 300 finished.*TTFT mean.*p99.*TPOT mean.*p99.*E2E mean.*p99.*prefix caching was on.*timeline")
+endif()

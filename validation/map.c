@@ -126,53 +126,52 @@ ss_rc ss_val_scenario_yaml(const ss_val_run *run, const ss_val_opts *o, char **y
 
     /* Refusals: what the engine cannot simulate at all. */
     if (e->pp > 1)
-        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->line_pp, 0, "pipeline_parallel_size",
+        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->at_pp.line, 0, e->at_pp.key,
                            "the run used pipeline parallelism (pp = %d); servesim simulates "
                            "tp only, so it cannot replay this run", e->pp);
     if (e->dp > 1)
-        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->line_dp, 0, "data_parallel_size",
+        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->at_dp.line, 0, e->at_dp.key,
                            "the run used data parallelism (dp = %d); servesim simulates one "
                            "engine instance, so it cannot replay this run", e->dp);
     if (e->expert_parallel)
-        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->line_ep, 0, "enable_expert_parallel",
+        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->at_ep.line, 0, e->at_ep.key,
                            "the run used expert parallelism; servesim does not simulate it "
                            "yet, so it cannot replay this run");
     if (e->speculative)
-        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->line_spec, 0, "speculative_config",
+        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->at_spec.line, 0, e->at_spec.key,
                            "the run used speculative decoding, which servesim does not "
                            "simulate");
     if (e->lora)
-        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->line_lora, 0, "lora_config",
+        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->at_lora.line, 0, e->at_lora.key,
                            "the run served LoRA adapters, which servesim does not simulate");
     if (e->quantized)
-        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->line_quant, 0, "quantization",
+        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->at_quant.line, 0, e->at_quant.key,
                            "the run used a quantized model, which servesim does not simulate "
                            "(only the weight_dtype of a dense checkpoint)");
     if (e->chunked_prefill == 0)
-        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->line_chunked, 0,
-                           "enable_chunked_prefill",
+        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->at_chunked.line, 0, e->at_chunked.key,
                            "chunked prefill was off; servesim's vllm_v1 scheduler always "
                            "chunks, as vLLM's v1 engine does by default");
     if (strcmp(e->policy, "fcfs"))
-        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->line_policy, 0, "policy",
+        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->at_policy.line, 0, e->at_policy.key,
                            "scheduling policy '%s': requests.jsonl carries no priorities, so "
                            "only fcfs can be replayed", e->policy);
     char model[64];
     if (ss_val_model_name(e->model, model, sizeof model))
-        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->line_model, 0, "model",
+        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->at_model.line, 0, e->at_model.key,
                            "no built-in model matches '%s' (built-ins are matched by name or "
                            "by the Hugging Face repository in their `source`; `servesim list "
                            "models`)", e->model);
     const char *wdt = map_dtype(e->dtype, 0), *kdt = map_dtype(e->kv_cache_dtype, 1);
     if (!wdt)
-        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->line_dtype, 0, "dtype",
+        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->at_dtype.line, 0, e->at_dtype.key,
                            "dtype '%s' has no servesim equivalent", e->dtype);
     if (!kdt)
-        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->line_kv_dtype, 0, "kv_cache_dtype",
+        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->at_kv_dtype.line, 0, e->at_kv_dtype.key,
                            "kv_cache_dtype '%s' has no servesim equivalent", e->kv_cache_dtype);
     const char *gpu = ss_hw_canonical(e->device_name);
     if (!o->hw && !gpu)
-        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->line_device, 0, "device_name",
+        return ss_diag_set(d, SS_ERR_UNSUPPORTED, mp, e->at_device.line, 0, e->at_device.key,
                            "no hardware profile for GPU '%s' in the alias table "
                            "(hwprofiles/data/aliases.yaml); name one with --hw NAME|FILE",
                            e->device_name);

@@ -72,26 +72,28 @@ typedef struct meta_ctx {
     ss_diag *d;
 } meta_ctx;
 
-/* Line of key path "a.b.c" in the text: "a" is searched from the start, "b" after it, ... */
+/* Line of key path "a.b.c" in the text: "a" is searched from the start, "b" after it, ...;
+ * a missing part gives the line of the deepest part found (1 if none). */
 static int key_line(const char *text, const char *keypath)
 {
-    const char *p = text;
+    const char *from = text, *at = text;
     char part[128];
     for (const char *k = keypath; *k;) {
         const char *dot = strchr(k, '.');
         size_t len = dot ? (size_t)(dot - k) : strlen(k);
-        if (len + 3 > sizeof part) return 0;
+        if (len + 3 > sizeof part) break;
         part[0] = '"';
         memcpy(part + 1, k, len);
         part[len + 1] = '"';
         part[len + 2] = '\0';
-        const char *hit = strstr(p, part);
-        if (!hit) return 0;
-        p = hit + 1;
+        const char *hit = strstr(from, part);
+        if (!hit) break;
+        at = hit;
+        from = hit + len + 2;
         k = dot ? dot + 1 : k + len;
     }
     int line = 1;
-    for (const char *q = text; q < p - 1; q++)
+    for (const char *q = text; q < at; q++)
         if (*q == '\n') line++;
     return line;
 }
@@ -144,7 +146,7 @@ static const cJSON *get_first(const cJSON *root, const char *const *paths, const
 
 /* Integer in [lo, hi] from the first present path; `required` = 0 keeps *out (default). */
 static ss_rc meta_int(meta_ctx *m, const cJSON *root, const char *const *paths, int64_t lo,
-                      int64_t hi, int required, int64_t *out, int *line)
+                      int64_t hi, int required, int64_t *out, ss_val_where *at)
 {
     const char *which = paths[0];
     const cJSON *v = get_first(root, paths, &which);
@@ -168,7 +170,7 @@ static ss_rc meta_int(meta_ctx *m, const cJSON *root, const char *const *paths, 
         return meta_err(m, SS_ERR_INVALID, which, "%s", msg);
     }
     *out = (int64_t)x;
-    if (line) *line = key_line(m->text, which);
+    if (at) *at = (ss_val_where){key_line(m->text, which), which};
     return SS_OK;
 }
 
@@ -192,7 +194,7 @@ static ss_rc meta_num(meta_ctx *m, const cJSON *root, const char *const *paths, 
 }
 
 static ss_rc meta_bool(meta_ctx *m, const cJSON *root, const char *const *paths, int *out,
-                       int *line)
+                       ss_val_where *at)
 {
     const char *which = paths[0];
     const cJSON *v = get_first(root, paths, &which);
@@ -203,12 +205,12 @@ static ss_rc meta_bool(meta_ctx *m, const cJSON *root, const char *const *paths,
         return meta_err(m, SS_ERR_INVALID, which, "%s", msg);
     }
     *out = cJSON_IsTrue(v) ? 1 : 0;
-    if (line) *line = key_line(m->text, which);
+    if (at) *at = (ss_val_where){key_line(m->text, which), which};
     return SS_OK;
 }
 
 static ss_rc meta_str(meta_ctx *m, const cJSON *root, const char *const *paths, int required,
-                      char *out, size_t n, int *line)
+                      char *out, size_t n, ss_val_where *at)
 {
     const char *which = paths[0];
     const cJSON *v = get_first(root, paths, &which);
@@ -226,16 +228,16 @@ static ss_rc meta_str(meta_ctx *m, const cJSON *root, const char *const *paths, 
         return meta_err(m, SS_ERR_INVALID, which, "%s", msg);
     }
     snprintf(out, n, "%s", v->valuestring);
-    if (line) *line = key_line(m->text, which);
+    if (at) *at = (ss_val_where){key_line(m->text, which), which};
     return SS_OK;
 }
 
 /* Present and not null (a configured feature such as speculative decoding). */
-static bool present(const cJSON *root, const char *path, int *line, const char *text)
+static bool present(const cJSON *root, const char *path, ss_val_where *at, const char *text)
 {
     const cJSON *v = get_path(root, path);
     if (!v || cJSON_IsNull(v)) return false;
-    *line = key_line(text, path);
+    *at = (ss_val_where){key_line(text, path), path};
     return true;
 }
 
@@ -341,11 +343,11 @@ static ss_rc read_meta(ss_val_run *run, ss_diag *d)
         goto out;
     }
     if ((rc = meta_str(&m, root, P("engine_kwargs.model", "model"), 1, e->model,
-                       sizeof e->model, &e->line_model)) ||
+                       sizeof e->model, &e->at_model)) ||
         (rc = meta_str(&m, root, P("vllm_version"), 0, e->engine_version,
                        sizeof e->engine_version, NULL)) ||
         (rc = meta_str(&m, root, P("hardware.device_name"), 1, e->device_name,
-                       sizeof e->device_name, &e->line_device)))
+                       sizeof e->device_name, &e->at_device)))
         goto out;
     v = 1;
     if ((rc = meta_int(&m, root, P("hardware.device_count"), 1, 1 << 20, 0, &v, NULL))) goto out;
@@ -353,25 +355,25 @@ static ss_rc read_meta(ss_val_run *run, ss_diag *d)
     v = 1;
     if ((rc = meta_int(&m, root, P("engine_kwargs.tensor_parallel_size",
                                    "resolved_config.parallel_config.tensor_parallel_size"),
-                       1, 1024, 0, &v, &e->line_tp)))
+                       1, 1024, 0, &v, &e->at_tp)))
         goto out;
     e->tp = (int)v;
     v = 1;
     if ((rc = meta_int(&m, root, P("engine_kwargs.pipeline_parallel_size",
                                    "resolved_config.parallel_config.pipeline_parallel_size"),
-                       1, 1024, 0, &v, &e->line_pp)))
+                       1, 1024, 0, &v, &e->at_pp)))
         goto out;
     e->pp = (int)v;
     v = 1;
     if ((rc = meta_int(&m, root, P("engine_kwargs.data_parallel_size",
                                    "resolved_config.parallel_config.data_parallel_size"),
-                       1, 1024, 0, &v, &e->line_dp)))
+                       1, 1024, 0, &v, &e->at_dp)))
         goto out;
     e->dp = (int)v;
     b = 0;
     if ((rc = meta_bool(&m, root, P("engine_kwargs.enable_expert_parallel",
                                     "resolved_config.parallel_config.enable_expert_parallel"),
-                        &b, &e->line_ep)))
+                        &b, &e->at_ep)))
         goto out;
     e->expert_parallel = b;
     if ((rc = meta_int(&m, root, P("engine_kwargs.max_num_seqs",
@@ -406,18 +408,18 @@ static ss_rc read_meta(ss_val_run *run, ss_diag *d)
         goto out;
     e->prefix_caching = b;
     if ((rc = meta_str(&m, root, P("engine_kwargs.dtype"), 0, e->dtype, sizeof e->dtype,
-                       &e->line_dtype)) ||
+                       &e->at_dtype)) ||
         (rc = meta_str(&m, root, P("engine_kwargs.kv_cache_dtype",
                                    "resolved_config.cache_config.cache_dtype"),
-                       0, e->kv_cache_dtype, sizeof e->kv_cache_dtype, &e->line_kv_dtype)) ||
+                       0, e->kv_cache_dtype, sizeof e->kv_cache_dtype, &e->at_kv_dtype)) ||
         (rc = meta_str(&m, root, P("resolved_config.scheduler_config.policy"), 0, e->policy,
-                       sizeof e->policy, &e->line_policy)))
+                       sizeof e->policy, &e->at_policy)))
         goto out;
     if ((rc = meta_bool(&m, root, P("resolved_config.scheduler_config.async_scheduling"),
                         &e->async_scheduling, NULL)) ||
         (rc = meta_bool(&m, root, P("engine_kwargs.enable_chunked_prefill",
                                     "resolved_config.scheduler_config.enable_chunked_prefill"),
-                        &e->chunked_prefill, &e->line_chunked)) ||
+                        &e->chunked_prefill, &e->at_chunked)) ||
         (rc = meta_bool(&m, root, P("engine_kwargs.enforce_eager",
                                     "resolved_config.model_config.enforce_eager"),
                         &e->enforce_eager, NULL)))
@@ -432,19 +434,19 @@ static ss_rc read_meta(ss_val_run *run, ss_diag *d)
         if (s) snprintf(e->cudagraph_mode, sizeof e->cudagraph_mode, "%s", s);
         free(s);
     }
-    e->speculative = present(root, "resolved_config.speculative_config", &e->line_spec, text) ||
-                     present(root, "engine_kwargs.speculative_config", &e->line_spec, text);
-    e->lora = present(root, "resolved_config.lora_config", &e->line_lora, text) ||
-              present(root, "engine_kwargs.enable_lora", &e->line_lora, text);
+    e->speculative = present(root, "resolved_config.speculative_config", &e->at_spec, text) ||
+                     present(root, "engine_kwargs.speculative_config", &e->at_spec, text);
+    e->lora = present(root, "resolved_config.lora_config", &e->at_lora, text) ||
+              present(root, "engine_kwargs.enable_lora", &e->at_lora, text);
     if (e->lora) { /* enable_lora: false is not LoRA */
         const cJSON *el = get_path(root, "engine_kwargs.enable_lora");
         if (el && cJSON_IsFalse(el) && !present(root, "resolved_config.lora_config",
-                                                &e->line_lora, text))
+                                                &e->at_lora, text))
             e->lora = false;
     }
-    e->quantized = present(root, "resolved_config.model_config.quantization", &e->line_quant,
+    e->quantized = present(root, "resolved_config.model_config.quantization", &e->at_quant,
                            text) ||
-                   present(root, "engine_kwargs.quantization", &e->line_quant, text);
+                   present(root, "engine_kwargs.quantization", &e->at_quant, text);
     const cJSON *st = get_path(root, "started_at");
     if (st && !cJSON_IsNull(st)) {
         if (!cJSON_IsString(st) || ss_val_parse_utc(st->valuestring, &e->started_unix)) {

@@ -51,8 +51,14 @@ typedef struct ss_val_tick {
     double kv_cache_pct; /* percent of the KV cache in use */
 } ss_val_tick;
 
-/* The engine settings read from meta.json. Each *_line is where the value was found
- * (0 = absent, the default applies), so that a refusal can point at it. */
+/* Where in meta.json a value was found (line 0 and key NULL: absent, the default applies),
+ * so that a refusal can point at it. */
+typedef struct ss_val_where {
+    int line;
+    const char *key; /* key path, e.g. "engine_kwargs.tensor_parallel_size" (static) */
+} ss_val_where;
+
+/* The engine settings read from meta.json. */
 typedef struct ss_val_engine {
     char model[128];
     char engine_version[32];
@@ -79,8 +85,8 @@ typedef struct ss_val_engine {
     bool speculative, lora, quantized;
     /* engine_kwargs keys servesim does not model, "k=v" joined by ", " */
     char unmodelled[1024];
-    int line_model, line_device, line_tp, line_pp, line_dp, line_ep, line_policy,
-        line_chunked, line_spec, line_lora, line_quant, line_dtype, line_kv_dtype;
+    ss_val_where at_model, at_device, at_tp, at_pp, at_dp, at_ep, at_policy, at_chunked,
+        at_spec, at_lora, at_quant, at_dtype, at_kv_dtype;
 } ss_val_engine;
 
 typedef struct ss_val_run {
