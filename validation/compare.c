@@ -41,6 +41,7 @@ struct ss_val_sim {
     val_sample *s;
     size_t ns, cap;
     uint64_t unexpected; /* records with an id outside 0..nreq-1 */
+    uint64_t prefill_tokens, iterations;
 };
 
 ss_rc ss_val_sim_create(size_t nreq, ss_val_sim **out, ss_diag *d)
@@ -91,9 +92,18 @@ static int col_sample(void *ctx, const ss_sample_record *s)
     return 0;
 }
 
+static int col_iteration(void *ctx, const ss_iter_record *it)
+{
+    ss_val_sim *c = ctx;
+    c->prefill_tokens += (uint64_t)it->prefill_tokens;
+    c->iterations++;
+    return 0;
+}
+
 ss_observer ss_val_sim_observer(ss_val_sim *c)
 {
-    ss_observer o = {.ctx = c, .on_request = col_request, .on_sample = col_sample};
+    ss_observer o = {.ctx = c, .on_request = col_request, .on_iteration = col_iteration,
+                     .on_sample = col_sample};
     return o;
 }
 
@@ -220,8 +230,11 @@ ss_rc ss_val_compare(const ss_val_run *run, const ss_val_sim *sim, ss_val_report
             out->sim_rejected++;
         }
         out->sim_preemptions += v->preemptions;
+        out->prompt_tokens += (uint64_t)run->req[i].input_toks;
         if (run->req[i].last_token_ts > meas_end) meas_end = run->req[i].last_token_ts;
     }
+    out->sim_prefill_tokens = sim->prefill_tokens;
+    out->sim_iterations_recorded = sim->iterations;
     out->meas_makespan_s = meas_end - run->q0;
     out->sim_makespan_s = (double)sim_end / 1e9;
     for (int m = 0; m < SS_VAL_METRIC_COUNT; m++) {
@@ -293,8 +306,16 @@ void ss_val_report_print(const ss_val_report *r, const ss_val_context *c, int ev
                  "preemptions\n",
             r->requests, r->sim_finished, r->sim_rejected,
             (unsigned long long)r->sim_preemptions);
-    fprintf(out, "  makespan   %.2f s measured, %.2f s simulated (first queued -> last token)\n\n",
+    fprintf(out, "  makespan   %.2f s measured, %.2f s simulated (first queued -> last token)\n",
             r->meas_makespan_s, r->sim_makespan_s);
+    if (c->iterations && c->iterations == r->sim_iterations_recorded)
+        fprintf(out, "  prefill    %llu prompt tokens; simulated %llu prefill tokens (%llu "
+                     "recomputed after preemption)\n",
+                (unsigned long long)r->prompt_tokens, (unsigned long long)r->sim_prefill_tokens,
+                (unsigned long long)(r->sim_prefill_tokens > r->prompt_tokens
+                                         ? r->sim_prefill_tokens - r->prompt_tokens
+                                         : 0));
+    fprintf(out, "\n");
     fprintf(out, "  metric          measured  simulated      error\n");
     for (int m = 0; m < SS_VAL_METRIC_COUNT; m++) {
         const ss_val_stats *a = &r->meas[m], *b = &r->sim[m];
@@ -362,6 +383,9 @@ char *ss_val_report_json(const ss_val_report *r, const ss_val_context *c)
     cJSON_AddNumberToObject(rq, "simulated_finished", (double)r->sim_finished);
     cJSON_AddNumberToObject(rq, "simulated_rejected", (double)r->sim_rejected);
     cJSON_AddNumberToObject(rq, "simulated_preemptions", (double)r->sim_preemptions);
+    cJSON_AddNumberToObject(rq, "prompt_tokens", (double)r->prompt_tokens);
+    if (c->iterations && c->iterations == r->sim_iterations_recorded)
+        cJSON_AddNumberToObject(rq, "simulated_prefill_tokens", (double)r->sim_prefill_tokens);
     cJSON *mk = cJSON_AddObjectToObject(root, "makespan_s");
     cJSON_AddNumberToObject(mk, "measured", r->meas_makespan_s);
     cJSON_AddNumberToObject(mk, "simulated", r->sim_makespan_s);

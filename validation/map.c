@@ -179,11 +179,12 @@ ss_rc ss_val_scenario_yaml(const ss_val_run *run, const ss_val_opts *o, char **y
     /* Caveats: settings that change the measurement and that servesim does not model. */
     if (e->prefix_caching)
         note(notes, "prefix caching was on in the run; servesim does not model it yet. A "
-                    "prompt whose leading blocks were already cached skips their prefill and "
-                    "shares their KV blocks, so where prompts shared prefixes the real engine "
-                    "did less prefill work and held fewer blocks than simulated: simulated "
-                    "TTFT and KV usage err high (the run records no hit rate, so the size of "
-                    "the effect is unknown)");
+                    "request whose leading blocks were already cached skips their prefill and "
+                    "shares them: where prompts shared prefixes, and when a preempted request "
+                    "came back while its freed blocks were still cached, the real engine did "
+                    "less prefill work than simulated (servesim recomputes a preempted "
+                    "request in full). The run records no hit rate, so the size of the "
+                    "effect is unknown");
     if (e->async_scheduling == 1)
         note(notes, "async scheduling was on (the CPU schedules step n+1 while the GPU runs "
                     "step n); servesim charges no CPU time between iterations either way");

@@ -147,7 +147,8 @@ typedef struct ss_val_sim ss_val_sim;
 
 /* A collector for a run of `nreq` requests (ids 0..nreq-1 in arrival order). */
 ss_rc ss_val_sim_create(size_t nreq, ss_val_sim **out, ss_diag *d);
-/* Its observer (on_request and on_sample; nothing else). */
+/* Its observer (on_request, on_iteration and on_sample; never on_batch, so the decode fast
+ * path stays on). */
 ss_observer ss_val_sim_observer(ss_val_sim *c);
 void ss_val_sim_free(ss_val_sim *c);
 
@@ -193,6 +194,10 @@ typedef struct ss_val_report {
     size_t requests, sim_finished, sim_rejected;
     uint64_t sim_preemptions;
     double meas_makespan_s, sim_makespan_s; /* first queued -> last token */
+    uint64_t prompt_tokens;          /* sum of the run's prompts */
+    uint64_t sim_prefill_tokens;     /* prefill tokens the simulation computed (prompts plus
+                                        recomputation after preemption) ... */
+    uint64_t sim_iterations_recorded; /* ... over this many iteration records */
     ss_val_timeline_row *timeline;          /* owned, one row per tick */
     size_t ntimeline;
 } ss_val_report;
@@ -215,6 +220,8 @@ typedef struct ss_val_context {
     const char *hardware; /* profile used */
     const char *cost_model;
     const ss_val_notes *notes;
+    uint64_t iterations; /* the run's iteration count (summary): sim_prefill_tokens is
+                            complete, and shown, only when every iteration was recorded */
 } ss_val_context;
 
 /* The comparison table, caveats and a timeline table with one row every `every` ticks

@@ -162,7 +162,8 @@ static int cmd_validate_e2e(int argc, char **argv, double t_start)
              sc->sched.max_num_seqs, (long long)sc->sched.max_num_batched_tokens,
              (long long)sc->kv.blocks, (unsigned)sc->sched.block_size);
     ss_val_context ctx = {.run_dir = run_dir, .setup = setup, .hardware = p->hw.name,
-                          .cost_model = sc->cost_ops->info.name, .notes = &notes};
+                          .cost_model = sc->cost_ops->info.name, .notes = &notes,
+                          .iterations = a.summary.iterations};
     ss_val_report_print(&rep, &ctx, (int)every, stdout);
     if (out_dir) {
         char path[4200];

@@ -278,7 +278,6 @@ static void test_sim_side(void **state)
     assert_int_equal(ss_val_sim_create(run->nreq, &col, &d), SS_OK);
     ss_observer o = ss_val_sim_observer(col);
     assert_null(o.on_batch); /* the decode fast path stays on */
-    assert_null(o.on_iteration);
     for (size_t i = 0; i < run->nreq; i++) {
         const ss_val_request *m = &run->req[i];
         ss_req r = {.id = i, .state = SS_REQ_FINISHED,
@@ -493,7 +492,13 @@ static char *pipeline(const char *dir, ss_summary *summary, ss_val_report *rep)
     *summary = a.summary;
     assert_int_equal(ss_val_compare(run, col, rep, &d), SS_OK);
     ss_val_context ctx = {.run_dir = dir, .setup = "setup", .hardware = "rtx-4090",
-                          .cost_model = "roofline", .notes = &notes};
+                          .cost_model = "roofline", .notes = &notes,
+                          .iterations = a.summary.iterations};
+    /* every iteration seen; no preemption in this small run, so prefill = the prompts */
+    assert_int_equal(rep->sim_iterations_recorded, a.summary.iterations);
+    assert_int_equal(rep->prompt_tokens, 100 + 40 + 200 + 300);
+    assert_int_equal(rep->sim_prefill_tokens, rep->prompt_tokens);
+    assert_int_equal(a.summary.preemptions, 0);
     char *json = ss_val_report_json(rep, &ctx);
     assert_non_null(json);
     ss_val_sim_free(col);
@@ -526,6 +531,7 @@ static void test_pipeline(void **state)
     assert_non_null(strstr(j1, "\"tpot\""));
     assert_non_null(strstr(j1, "\"e2e\""));
     assert_non_null(strstr(j1, "prefix caching"));
+    assert_non_null(strstr(j1, "\"simulated_prefill_tokens\":\t640"));
     assert_int_equal(r1.ntimeline, 5);
     free(j1);
     free(j2);
