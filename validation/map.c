@@ -187,7 +187,9 @@ ss_rc ss_val_scenario_yaml(const ss_val_run *run, const ss_val_opts *o, char **y
                     "effect is unknown");
     if (e->async_scheduling == 1)
         note(notes, "async scheduling was on (the CPU schedules step n+1 while the GPU runs "
-                    "step n); servesim charges no CPU time between iterations either way");
+                    "step n); servesim does not model that overlap: whatever host time per "
+                    "iteration the cost model charges (the roofline's iteration_overhead) is "
+                    "added in series");
     if (e->enforce_eager == 0)
         note(notes, "CUDA graphs were on (enforce_eager false%s%s); the cost model does not "
                     "distinguish graph-captured from eager iterations",
