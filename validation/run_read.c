@@ -303,10 +303,10 @@ static ss_rc read_meta(ss_val_run *run, ss_diag *d)
     ss_rc rc = read_text(run->meta_path, &text, d);
     if (rc) return rc;
     meta_ctx m = {.path = run->meta_path, .text = text, .d = d};
-    cJSON *root = cJSON_Parse(text);
+    const char *at = NULL; /* where parsing stopped (per call: no cJSON global state) */
+    cJSON *root = cJSON_ParseWithOpts(text, &at, 1);
     if (!root) {
         /* cJSON points at the offending byte: turn it into a line. */
-        const char *at = cJSON_GetErrorPtr();
         int line = 1;
         if (at)
             for (const char *q = text; q < at && *q; q++)
@@ -481,9 +481,12 @@ static const char *const rkeys[R_COUNT] = {"request_id",   "input_toks",     "ou
 static ss_rc parse_request(const char *path, int line, const char *text, ss_val_request *r,
                            ss_diag *d)
 {
-    cJSON *o = cJSON_Parse(text);
+    const char *end = NULL;
+    cJSON *o = cJSON_ParseWithOpts(text, &end, 1); /* nothing may follow the object */
     if (!o)
-        return ss_diag_set(d, SS_ERR_INVALID, path, line, 0, NULL, "not a valid JSON object");
+        return ss_diag_set(d, SS_ERR_INVALID, path, line, 0, NULL,
+                           "not a valid JSON object (at column %d)",
+                           end ? (int)(end - text) + 1 : 1);
     ss_rc rc = SS_OK;
     if (!cJSON_IsObject(o)) {
         rc = ss_diag_set(d, SS_ERR_INVALID, path, line, 0, NULL, "expected a JSON object, got %s",
@@ -516,7 +519,10 @@ static ss_rc parse_request(const char *path, int line, const char *text, ss_val_
         strlen(val[R_ID]->valuestring) >= sizeof r->id) {
         rc = ss_diag_set(d, SS_ERR_INVALID, path, line, 0, rkeys[R_ID],
                          "expected a non-empty string of at most %zu characters, got %s",
-                         sizeof r->id - 1, type_name(val[R_ID]));
+                         sizeof r->id - 1,
+                         cJSON_IsString(val[R_ID])
+                             ? (val[R_ID]->valuestring[0] ? "a longer one" : "an empty one")
+                             : type_name(val[R_ID]));
         goto out;
     }
     snprintf(r->id, sizeof r->id, "%s", val[R_ID]->valuestring);
