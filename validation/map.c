@@ -199,14 +199,9 @@ ss_rc ss_val_scenario_yaml(const ss_val_run *run, const ss_val_opts *o, char **y
                     "overheads for it");
     if (e->unmodelled[0])
         note(notes, "engine arguments not modelled: %s", e->unmodelled);
-    if (o->hw) {
-        const char *c = ss_hw_canonical(o->hw);
+    if (o->hw)
         note(notes, "hardware profile chosen with --hw: %s (the run's GPU: %s%s%s)", o->hw,
              e->device_name, gpu ? ", profile " : ", no profile", gpu ? gpu : "");
-        if (gpu && c && strcmp(c, gpu))
-            note(notes, "--hw names a different GPU than the run's: the comparison is not a "
-                        "validation of that profile");
-    }
     if (e->device_count > e->tp * e->pp * e->dp)
         note(notes, "the machine had %d GPUs and the engine used %d; only those are simulated",
              e->device_count, e->tp * e->pp * e->dp);
@@ -266,4 +261,13 @@ ss_rc ss_val_scenario_yaml(const ss_val_run *run, const ss_val_opts *o, char **y
     }
     *yaml = b.p;
     return SS_OK;
+}
+
+void ss_val_note_profile(const ss_val_run *run, const char *profile, ss_val_notes *notes)
+{
+    const char *gpu = ss_hw_canonical(run->eng.device_name);
+    if (!gpu || strcmp(gpu, profile))
+        note(notes, "the simulated profile %s is not the built-in profile of the run's GPU "
+                    "(%s: %s); the comparison validates it only if it describes that GPU",
+             profile, run->eng.device_name, gpu ? gpu : "none");
 }

@@ -141,6 +141,10 @@ int ss_val_model_name(const char *hf_name, char *out, size_t n);
 ss_rc ss_val_scenario_yaml(const ss_val_run *run, const ss_val_opts *o, char **yaml,
                            ss_val_notes *notes, ss_diag *d);
 
+/* After loading the scenario: note when the profile that will be simulated (its name, e.g.
+ * from a --hw file or a calibrated profile) is not the built-in profile of the run's GPU. */
+void ss_val_note_profile(const ss_val_run *run, const char *profile, ss_val_notes *notes);
+
 /* ------------------------------------------------------------------ the simulated side */
 
 typedef struct ss_val_sim ss_val_sim;

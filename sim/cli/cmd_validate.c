@@ -143,6 +143,7 @@ static int cmd_validate_e2e(int argc, char **argv, double t_start)
                                       &d)) ||
         (rc = ss_val_sim_create(run->nreq, &col, &d)))
         goto fail;
+    ss_val_note_profile(run, sc->pools[0].hw.name, &notes);
     char cmdline[2048] = "";
     for (int i = 0; i < argc; i++) {
         strncat(cmdline, i ? " " : "servesim validate ", sizeof cmdline - strlen(cmdline) - 1);

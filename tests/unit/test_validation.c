@@ -409,10 +409,17 @@ static void test_scenario_text(void **state)
     assert_int_equal(ss_val_scenario_yaml(run, &o, &yaml, &notes, &d), SS_OK);
     assert_non_null(strstr(yaml, "- hardware: \"h100-sxm\""));
     assert_non_null(strstr(yaml, "cost_model: \"roofline\""));
-    int differs = 0;
-    for (int i = 0; i < notes.n; i++) differs |= strstr(notes.text[i], "different GPU") != NULL;
-    assert_true(differs);
+    int chosen = 0;
+    for (int i = 0; i < notes.n; i++) chosen |= strstr(notes.text[i], "chosen with --hw") != NULL;
+    assert_true(chosen);
     free(yaml);
+    /* the profile actually simulated is compared with the run's GPU */
+    int before = notes.n;
+    ss_val_note_profile(run, "rtx-4090", &notes);
+    assert_int_equal(notes.n, before);
+    ss_val_note_profile(run, "h100-sxm", &notes);
+    assert_int_equal(notes.n, before + 1);
+    assert_non_null(strstr(notes.text[before], "is not the built-in profile of the run's GPU"));
     ss_val_run_free(run);
 }
 
