@@ -115,12 +115,17 @@ set_tests_properties(cli_validate_tiny PROPERTIES PASS_REGULAR_EXPRESSION
 add_test(NAME cli_validate_print_scenario COMMAND servesim validate e2e --run ${V}/tiny --print-scenario)
 set_tests_properties(cli_validate_print_scenario PROPERTIES PASS_REGULAR_EXPRESSION
   "scheduler: vllm_v1.*num_gpu_blocks: 64.*at: 2000000000ns, prompt_tokens: 300, output_tokens: 2")
+# Requests the simulation refuses are reported, not silently dropped from the statistics.
+add_test(NAME cli_validate_rejections COMMAND servesim validate e2e --run ${V}/tiny --set replica.max_model_len=200 --timeline-every 0)
+set_tests_properties(cli_validate_rejections PROPERTIES PASS_REGULAR_EXPRESSION
+  "simulated 2 finished, 2 rejected.*the simulation rejected 2 of the measured requests.*only the 2 it finished")
 add_test(NAME cli_validate_help COMMAND servesim validate e2e --help)
 set_tests_properties(cli_validate_help PROPERTIES PASS_REGULAR_EXPRESSION "--run DIR.*--hw NAME.FILE.*--max-mean-error PCT")
 # Same inputs, same bytes: validation.json and summary.json of two runs are identical.
 add_test(NAME cli_validate_deterministic COMMAND sh -c
   "$<TARGET_FILE:servesim> validate e2e --run ${V}/tiny --out build-test-out/val-det-a >/dev/null && $<TARGET_FILE:servesim> validate e2e --run ${V}/tiny --out build-test-out/val-det-b >/dev/null && cmp build-test-out/val-det-a/validation.json build-test-out/val-det-b/validation.json && cmp build-test-out/val-det-a/summary.json build-test-out/val-det-b/summary.json")
-set_tests_properties(cli_validate_tiny cli_validate_print_scenario cli_validate_help cli_validate_deterministic PROPERTIES
+set_tests_properties(cli_validate_tiny cli_validate_print_scenario cli_validate_help cli_validate_deterministic
+  cli_validate_rejections PROPERTIES
   WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli)
 # The real vLLM run (../shared/data/validation, when present at configure time): it must run
 # and print every metric. Accuracy thresholds come after calibration: add

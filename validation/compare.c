@@ -225,6 +225,7 @@ ss_rc ss_val_compare(const ss_val_run *run, const ss_val_sim *sim, ss_val_report
         }
         if (v->state == SS_REQ_FINISHED) {
             out->sim_finished++;
+            out->sim_finished_prompt_tokens += (uint64_t)run->req[i].input_toks;
             if (v->last_token > sim_end) sim_end = v->last_token;
         } else {
             out->sim_rejected++;
@@ -312,9 +313,13 @@ void ss_val_report_print(const ss_val_report *r, const ss_val_context *c, int ev
         fprintf(out, "  prefill    %llu prompt tokens; simulated %llu prefill tokens (%llu "
                      "recomputed after preemption)\n",
                 (unsigned long long)r->prompt_tokens, (unsigned long long)r->sim_prefill_tokens,
-                (unsigned long long)(r->sim_prefill_tokens > r->prompt_tokens
-                                         ? r->sim_prefill_tokens - r->prompt_tokens
+                (unsigned long long)(r->sim_prefill_tokens > r->sim_finished_prompt_tokens
+                                         ? r->sim_prefill_tokens - r->sim_finished_prompt_tokens
                                          : 0));
+    if (r->sim_rejected)
+        fprintf(out, "  warning    the simulation rejected %zu of the measured requests (see "
+                     "results.db for why); its statistics cover only the %zu it finished\n",
+                r->sim_rejected, r->sim_finished);
     fprintf(out, "\n");
     fprintf(out, "  metric          measured  simulated      error\n");
     for (int m = 0; m < SS_VAL_METRIC_COUNT; m++) {

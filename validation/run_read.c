@@ -567,6 +567,13 @@ out:
     return rc;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    const ss_val_request *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
 static int cmp_queued(const void *a, const void *b)
 {
     const ss_val_request *x = a, *y = b;
@@ -603,14 +610,6 @@ static ss_rc read_requests(ss_val_run *run, ss_diag *d)
             memset(r, 0, sizeof *r);
             r->line = line;
             if ((rc = parse_request(run->requests_path, line, p, r, d))) break;
-            for (size_t i = 0; i < run->nreq; i++)
-                if (!strcmp(run->req[i].id, r->id)) {
-                    rc = ss_diag_set(d, SS_ERR_INVALID, run->requests_path, line, 0,
-                                     "request_id", "'%s' repeats line %d", r->id,
-                                     run->req[i].line);
-                    break;
-                }
-            if (rc) break;
             run->nreq++;
         } else if (nl && nl[1]) {
             rc = ss_diag_set(d, SS_ERR_INVALID, run->requests_path, line, 0, NULL,
@@ -624,6 +623,20 @@ static ss_rc read_requests(ss_val_run *run, ss_diag *d)
     if (rc) return rc;
     if (!run->nreq)
         return ss_diag_set(d, SS_ERR_INVALID, run->requests_path, 0, 0, NULL, "no requests");
+    /* request ids are unique: sort by (id, line), a repeat is then next to its first use */
+    qsort(run->req, run->nreq, sizeof *run->req, cmp_id);
+    for (size_t i = 1; i < run->nreq; i++)
+        if (!strcmp(run->req[i].id, run->req[i - 1].id)) {
+            /* report the first repeat in file order */
+            size_t first = i;
+            for (size_t j = i + 1; j < run->nreq; j++)
+                if (!strcmp(run->req[j].id, run->req[j - 1].id) &&
+                    run->req[j].line < run->req[first].line)
+                    first = j;
+            return ss_diag_set(d, SS_ERR_INVALID, run->requests_path, run->req[first].line, 0,
+                               "request_id", "'%s' repeats line %d", run->req[first].id,
+                               run->req[first - 1].line);
+        }
     qsort(run->req, run->nreq, sizeof *run->req, cmp_queued);
     run->q0 = run->req[0].queued_ts;
     return SS_OK;

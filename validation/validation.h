@@ -199,6 +199,7 @@ typedef struct ss_val_report {
     uint64_t sim_preemptions;
     double meas_makespan_s, sim_makespan_s; /* first queued -> last token */
     uint64_t prompt_tokens;          /* sum of the run's prompts */
+    uint64_t sim_finished_prompt_tokens; /* of the requests the simulation finished */
     uint64_t sim_prefill_tokens;     /* prefill tokens the simulation computed (prompts plus
                                         recomputation after preemption) ... */
     uint64_t sim_iterations_recorded; /* ... over this many iteration records */
