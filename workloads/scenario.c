@@ -859,6 +859,7 @@ ss_rc ss_scenario_load_string(const char *name, const char *text, const ss_overr
 
 const char *ss_workload_arrival_name(const ss_workload *w)
 {
+    if (w->nclasses) return w->nclasses == 1 ? w->classes[0].arrival->info.name : "per-class";
     return w->arrival ? w->arrival->info.name : "explicit";
 }
 

@@ -141,7 +141,8 @@ typedef struct ss_scenario {
     ss_output_cfg output;
 } ss_scenario;
 
-/* "poisson", "offline", ... or "explicit" for a `requests` list. */
+/* "poisson", "offline", ... or "explicit" for a `requests` list, "per-class" for several
+ * classes. */
 const char *ss_workload_arrival_name(const ss_workload *w);
 
 /* KEY=VALUE overrides applied to the file before it is checked (`--set`, sweeps). */
