@@ -136,6 +136,13 @@ ss_rc ss_mlperf_resolve(const ss_mlperf_cfg *c, ss_mlperf_rules *out, const char
     }
     snprintf(out->sut_name, sizeof out->sut_name, "%s", c->sut_name);
     bool server = c->scenario == SS_MLPERF_SERVER || c->scenario == SS_MLPERF_INTERACTIVE;
+    if (c->target_qps >= 0 && !server && c->scenario != SS_MLPERF_OFFLINE) {
+        *key = "target_qps";
+        snprintf(why, why_n, "the %s scenario issues its next query when the previous one "
+                             "completes; target_qps applies to Server, Interactive and Offline",
+                 ss_mlperf_scenario_names[c->scenario]);
+        return SS_ERR_INVALID;
+    }
     if (c->target_qps >= 0) out->target_qps = c->target_qps;
     else if (server) {
         *key = "target_qps";

@@ -71,6 +71,11 @@ struct ss_sim {
     size_t nsrc;
     uint64_t next_id;  /* request ids: arrival order over all sources */
     ss_time_ns last_arrival;
+    /* MLPerf MultiStream: per-query latency (issue of a group to its last completion) of
+     * measured groups; one group is in flight at a time. */
+    ss_dvec query_lat;
+    ss_time_ns grp_t, grp_end;
+    bool grp_open, grp_measured;
     ss_replica rep;
     ss_metrics m;
     ss_summary summary;

@@ -20,7 +20,7 @@ const char *ss_metric_req_name(ss_metric_req m)
     return "?";
 }
 
-static int dvec_push(ss_dvec *v, double x)
+int ss_dvec_push(ss_dvec *v, double x)
 {
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 1024;
@@ -71,7 +71,8 @@ void ss_metrics_class_reject(ss_metrics *m, const ss_req *r)
     else c->measured++;
 }
 
-/* Integer comparisons on ns: TPOT <= target is (last - first) <= target x (generated - 1). */
+/* Comparisons on ns: TPOT <= target is (last - first) <= target x (generated - 1), the
+ * product taken in double (exact while it stays below 2^53 ns, about 104 days). */
 bool ss_slo_met(const ss_slo *slo, const ss_req *r)
 {
     if (r->state != SS_REQ_FINISHED) return false;
@@ -110,13 +111,13 @@ int ss_metrics_finish(ss_metrics *m, const ss_req *r)
     if (r->finish > m->meas_last_finish) m->meas_last_finish = r->finish;
     m->input_tokens += r->prompt_tokens;
     m->output_tokens += r->generated;
-    if (dvec_push(&m->req[SS_M_QUEUE], ss_time_to_s(r->first_scheduled - r->arrival)) ||
-        dvec_push(&m->req[SS_M_TTFT], ss_time_to_s(r->first_token - r->arrival)) ||
-        dvec_push(&m->req[SS_M_E2E], e2e) ||
-        dvec_push(&m->req[SS_M_NORM], e2e / (double)r->generated))
+    if (ss_dvec_push(&m->req[SS_M_QUEUE], ss_time_to_s(r->first_scheduled - r->arrival)) ||
+        ss_dvec_push(&m->req[SS_M_TTFT], ss_time_to_s(r->first_token - r->arrival)) ||
+        ss_dvec_push(&m->req[SS_M_E2E], e2e) ||
+        ss_dvec_push(&m->req[SS_M_NORM], e2e / (double)r->generated))
         return -1;
     if (r->generated > 1 &&
-        dvec_push(&m->req[SS_M_TPOT],
+        ss_dvec_push(&m->req[SS_M_TPOT],
                   ss_time_to_s(r->last_token - r->first_token) / (double)(r->generated - 1)))
         return -1;
     return 0;
@@ -138,13 +139,13 @@ static int class_finish(ss_metrics *m, const ss_req *r, double e2e)
         c->slo_met++;
         c->good_output_tokens += r->generated;
     }
-    if (dvec_push(&c->req[SS_M_QUEUE], ss_time_to_s(r->first_scheduled - r->arrival)) ||
-        dvec_push(&c->req[SS_M_TTFT], ss_time_to_s(r->first_token - r->arrival)) ||
-        dvec_push(&c->req[SS_M_E2E], e2e) ||
-        dvec_push(&c->req[SS_M_NORM], e2e / (double)r->generated))
+    if (ss_dvec_push(&c->req[SS_M_QUEUE], ss_time_to_s(r->first_scheduled - r->arrival)) ||
+        ss_dvec_push(&c->req[SS_M_TTFT], ss_time_to_s(r->first_token - r->arrival)) ||
+        ss_dvec_push(&c->req[SS_M_E2E], e2e) ||
+        ss_dvec_push(&c->req[SS_M_NORM], e2e / (double)r->generated))
         return -1;
     if (r->generated > 1 &&
-        dvec_push(&c->req[SS_M_TPOT],
+        ss_dvec_push(&c->req[SS_M_TPOT],
                   ss_time_to_s(r->last_token - r->first_token) / (double)(r->generated - 1)))
         return -1;
     return 0;

@@ -33,6 +33,8 @@ typedef struct ss_dvec {
     double *v;
     size_t n, cap;
 } ss_dvec;
+/* Append; -1 on out of memory. */
+int ss_dvec_push(ss_dvec *v, double x);
 
 #define SS_METRIC_REQ_LIST(X)  \
     X(SS_M_QUEUE, "queue_s")   \

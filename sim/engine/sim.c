@@ -148,8 +148,31 @@ static ss_rc on_arrival(ss_sim *s, const ss_event *ev)
     return schedule_next_arrival(s, src, ev->t);
 }
 
+/* MLPerf MultiStream: a group's requests share their arrival time, and the next group is
+ * issued only after all of them left, so a request of a new arrival time closes the previous
+ * group. */
+static int track_group(ss_sim *s, const ss_req *r, ss_time_ns now)
+{
+    if (s->grp_open && r->arrival != s->grp_t) {
+        if (s->grp_measured && ss_dvec_push(&s->query_lat, ss_time_to_s(s->grp_end - s->grp_t)))
+            return -1;
+        s->grp_open = false;
+    }
+    if (!s->grp_open) {
+        s->grp_open = true;
+        s->grp_t = r->arrival;
+        s->grp_end = now;
+        s->grp_measured = r->measured;
+    }
+    if (now > s->grp_end) s->grp_end = now;
+    return 0;
+}
+
 ss_rc ss_sim_request_done(ss_sim *s, ss_req *r, ss_time_ns now)
 {
+    const ss_workload *wl = &s->sc->workload;
+    if (wl->mlperf_on && wl->mlperf.scenario == SS_MLPERF_MULTISTREAM && track_group(s, r, now))
+        return ss_diag_fail(s->d, SS_ERR_NOMEM, "out of memory recording metrics");
     if (r->state == SS_REQ_FINISHED) {
         if (ss_metrics_finish(&s->m, r))
             return ss_diag_fail(s->d, SS_ERR_NOMEM, "out of memory recording metrics");
@@ -312,7 +335,17 @@ static void mlperf_observe(ss_sim *s, ss_summary *out)
     o->tokens = s->m.output_tokens;
     o->final_issue_s = ss_time_to_s(s->last_arrival);
     o->all_done_s = ss_time_to_s(s->m.meas_last_finish);
-    ss_mlperf_dist_compute(s->m.req[SS_M_E2E].v, s->m.req[SS_M_E2E].n, r->percentile, &o->latency);
+    if (r->scenario == SS_MLPERF_MULTISTREAM) { /* per-query latency, as LoadGen reports it */
+        if (s->grp_open && s->grp_measured &&
+            !ss_dvec_push(&s->query_lat, ss_time_to_s(s->grp_end - s->grp_t)))
+            s->grp_open = false;
+        ss_stat qs; /* sorts the values */
+        ss_stat_compute(&s->query_lat, &qs);
+        ss_mlperf_dist_compute(s->query_lat.v, s->query_lat.n, r->percentile, &o->latency);
+    } else {
+        ss_mlperf_dist_compute(s->m.req[SS_M_E2E].v, s->m.req[SS_M_E2E].n, r->percentile,
+                               &o->latency);
+    }
     ss_mlperf_dist_compute(s->m.req[SS_M_TTFT].v, s->m.req[SS_M_TTFT].n, r->percentile, &o->ttft);
     ss_mlperf_dist_compute(s->m.req[SS_M_TPOT].v, s->m.req[SS_M_TPOT].n, r->percentile, &o->tpot);
     out->has_mlperf = true;
@@ -373,6 +406,7 @@ void ss_sim_free(ss_sim *s)
         ss_rng_free(&src->rng_output);
     }
     free(s->srcs);
+    free(s->query_lat.v);
     ss_metrics_free(&s->m);
     ss_eq_free(&s->q);
     while (s->slabs) {

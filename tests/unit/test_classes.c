@@ -333,6 +333,7 @@ static void test_mlperf_multistream(void **st)
     assert_int_equal(a->n % 4, 0);
     size_t groups = a->n / 4;
     assert_true(groups >= 20);
+    double lat[2048], max_lat = 0, sum = 0;
     for (size_t g = 0; g < groups; g++) {
         double done = 0;
         for (size_t k = 0; k < 4; k++) {
@@ -340,8 +341,16 @@ static void test_mlperf_multistream(void **st)
             if (a->finish[4 * g + k] > done) done = a->finish[4 * g + k];
         }
         if (g + 1 < groups) assert_true(a->t[4 * (g + 1)] == done);
+        lat[g] = done - a->t[4 * g];
+        sum += lat[g];
+        if (lat[g] > max_lat) max_lat = lat[g];
     }
     assert_int_equal(s.mlperf_obs.queries, groups);
+    /* the reported latency is per query: issue of the group to its last completion */
+    assert_int_equal(s.mlperf_obs.latency.n, groups);
+    assert_true(s.mlperf_obs.latency.max > max_lat - 1e-9 && s.mlperf_obs.latency.max < max_lat + 1e-9);
+    double mean = sum / (double)groups;
+    assert_true(s.mlperf_obs.latency.mean > mean - 1e-9 && s.mlperf_obs.latency.mean < mean + 1e-9);
     assert_true(s.mlperf.valid);
     free(a);
 }

@@ -249,7 +249,11 @@ static void test_resolve(void **st)
     assert_int_equal(ss_mlperf_resolve(&c, &r, &key, why, sizeof why), SS_ERR_INVALID);
     assert_string_equal(key, "benchmark");
     assert_non_null(strstr(why, "no Interactive variant"));
+    c.scenario = SS_MLPERF_MULTISTREAM;
+    assert_int_equal(ss_mlperf_resolve(&c, &r, &key, why, sizeof why), SS_ERR_INVALID);
+    assert_string_equal(key, "target_qps");
     c.scenario = SS_MLPERF_OFFLINE;
+    assert_int_equal(ss_mlperf_resolve(&c, &r, &key, why, sizeof why), SS_OK);
     c.ttft_latency = 1;
     assert_int_equal(ss_mlperf_resolve(&c, &r, &key, why, sizeof why), SS_ERR_INVALID);
     assert_string_equal(key, "ttft_latency");
