@@ -296,6 +296,51 @@ static void test_determinism_by_seed(void **st)
     }
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Two closed-loop classes: each keeps exactly its own number of requests in flight while it
+ * is issuing (the other class's completions never free one of its clients). */
+static void test_closed_loop_per_class(void **st)
+{
+    (void)st;
+    const char *t =
+        HEAD "workload:\n  classes:\n"
+             "    - name: few\n      arrival: {process: closed_loop, clients: 3}\n"
+             "      num_requests: 200\n      prompt_tokens: {dist: uniform, min: 50, max: 1500}\n"
+             "      output_tokens: {dist: uniform, min: 1, max: 200}\n"
+             "    - name: many\n      arrival: {process: closed_loop, clients: 7}\n"
+             "      num_requests: 400\n      prompt_tokens: {dist: uniform, min: 50, max: 1500}\n"
+             "      output_tokens: {dist: uniform, min: 1, max: 200}\n";
+    const int clients[2] = {3, 7};
+    for (int c = 0; c < 2; c++) {
+        arrivals *a = calloc(1, sizeof *a);
+        a->cls = c;
+        run(t, 9, a);
+        size_t n = a->n;
+        assert_int_equal(n, c ? 400 : 200);
+        double *fin = malloc(n * sizeof *fin);
+        memcpy(fin, a->finish, n * sizeof *fin);
+        qsort(fin, n, sizeof *fin, cmp_d);
+        size_t fi = 0;
+        int max_in = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i + 1 < n && a->t[i + 1] == a->t[i]) continue; /* count after all at t */
+            while (fi < n && fin[fi] <= a->t[i]) fi++;
+            int in = (int)(i + 1 - fi);
+            if (in > max_in) max_in = in;
+            if (a->t[i] < a->t[n - 1] && in != clients[c])
+                fail_msg("class %d: %d in flight at t=%g, expected %d", c, in, a->t[i], clients[c]);
+        }
+        assert_int_equal(max_in, clients[c]);
+        free(fin);
+        free(a);
+    }
+}
+
 #define ML_LENGTHS                                                                            \
     "  prompt_tokens: {dist: uniform, min: 50, max: 500}\n"                                   \
     "  output_tokens: {dist: uniform, min: 10, max: 100}\n"
@@ -403,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_class_stream_independence),
         cmocka_unit_test(test_default_class_equivalence),
         cmocka_unit_test(test_determinism_by_seed),
+        cmocka_unit_test(test_closed_loop_per_class),
         cmocka_unit_test(test_mlperf_singlestream),
         cmocka_unit_test(test_mlperf_multistream),
         cmocka_unit_test(test_mlperf_server_and_offline),
