@@ -137,3 +137,27 @@ if(EXISTS ${SS_REAL_RUN}/meta.json)
     LABELS "cli;shared-data" PASS_REGULAR_EXPRESSION
     "requests +300 measured; simulated 300 finished.*TTFT mean.*p99.*TPOT mean.*p99.*E2E mean.*p99.*prefix caching was on.*timeline")
 endif()
+# Request classes and MLPerf LoadGen scenarios (docs/mlperf.md, docs/scenarios.md).
+ss_add_unit_test(test_mlperf ss_workloads)
+ss_add_unit_test(test_classes ss_cli)
+ss_add_cli_fail_test(cli_class_duplicate "class_duplicate.yaml:15:.*key 'workload.classes\\[1\\].name': duplicate class name 'chat'" run ${B}/class_duplicate.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_class_bad_name "key 'workload.classes\\[0\\].name': 'a b' is not a valid class name" run tests/data/good/classes.yaml --set "workload.classes[0].name=a b")
+ss_add_cli_fail_test(cli_class_with_arrival "class_with_arrival.yaml:4:.*key 'workload.arrival': cannot be combined with `classes`" run ${B}/class_with_arrival.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_class_empty_slo "class_empty_slo.yaml:10:.*key 'workload.classes\\[0\\].slo': give at least one target" run ${B}/class_empty_slo.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_class_zero_slo "key 'workload.classes\\[0\\].slo.ttft': value 0 is out of range" run tests/data/good/classes.yaml --set "workload.classes[0].slo.ttft=0")
+ss_add_cli_fail_test(cli_class_bad_rate "key 'workload.classes\\[1\\].arrival.rate': expected a number, got 'lots'" run tests/data/good/classes.yaml --set "workload.classes[1].arrival.rate=lots")
+ss_add_cli_fail_test(cli_mlperf_unknown_scenario "mlperf_bad_scenario.yaml:5:.*key 'workload.mlperf.scenario': unknown value 'Batch' \\(valid: Offline, Server, SingleStream, MultiStream, Interactive\\)" run ${B}/mlperf_bad_scenario.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_mlperf_negative_qps "key 'workload.mlperf.target_qps':.*out of range" run workloads/scenarios/mlperf-llama2-70b-server.yaml --set workload.mlperf.target_qps=-3)
+ss_add_cli_fail_test(cli_mlperf_no_qps "mlperf_no_qps.yaml:5:.*key 'workload.mlperf.target_qps': missing: the Server scenario needs target_qps" run ${B}/mlperf_no_qps.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_mlperf_unknown_benchmark "key 'workload.mlperf.benchmark': unknown benchmark 'gpt-j' \\(valid: llama2-70b" run workloads/scenarios/mlperf-llama2-70b-server.yaml --set workload.mlperf.benchmark=gpt-j)
+ss_add_cli_fail_test(cli_mlperf_with_arrival "key 'workload.arrival': workload.mlperf sets the arrivals" run workloads/scenarios/mlperf-llama2-70b-server.yaml --set workload.arrival.process=poisson)
+# The worked examples run and print what they are for.
+add_test(NAME cli_run_classes COMMAND servesim run --builtin chat-and-summarise --out build-test-out/classes)
+set_tests_properties(cli_run_classes PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "per class.*chat .*summarise .*overall SLO attainment")
+add_test(NAME cli_run_mlperf_valid COMMAND servesim run --builtin mlperf-llama2-70b-server --out build-test-out/mlperf)
+set_tests_properties(cli_run_mlperf_valid PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "Scenario : Server.*Completed samples per second.*Result is : VALID.*Min duration satisfied : Yes.*99 percentile First Token latency")
+add_test(NAME cli_run_mlperf_invalid COMMAND servesim run --builtin mlperf-llama2-70b-server --out build-test-out/mlperf-short --set workload.num_requests=50)
+set_tests_properties(cli_run_mlperf_invalid PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "Result is : INVALID.*Min duration satisfied : NO.*Min queries satisfied : NO.*below min_duration 600 s.*50 queries issued, fewer than min_query_count 100")
