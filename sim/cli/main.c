@@ -19,6 +19,8 @@ static void usage(FILE *out)
             "  sweep-dump SWEEP.db   canonical text dump of a sweep's result tables\n"
             "  pareto SWEEP.db       Pareto frontier of a sweep: table and plot\n"
             "  doc scenario          print the scenario key reference (Markdown)\n"
+            "  validate e2e --run D  replay a measured serving run; measured vs simulated\n"
+            "                        TTFT, TPOT, E2E and timeline (docs/validation.md)\n"
             "  version               print the version\n\n"
             "`servesim <command> --help` documents each command's options.\n"
             "Documentation: README.md and docs/ in the source tree.\n",
@@ -47,9 +49,11 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "list")) return ss_cmd_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return ss_cmd_bench(argc - 1, argv + 1, t_start);
     if (!strcmp(cmd, "doc")) return ss_cmd_doc(argc - 1, argv + 1);
+    if (!strcmp(cmd, "validate")) return ss_cmd_validate(argc - 1, argv + 1, t_start);
     if (!strcmp(cmd, "sweep")) return ss_cmd_sweep(argc - 1, argv + 1, t_start);
     if (!strcmp(cmd, "sweep-dump")) return ss_cmd_sweep_dump(argc - 1, argv + 1);
     if (!strcmp(cmd, "pareto")) return ss_cmd_pareto(argc - 1, argv + 1);
-    fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, sweep, sweep-dump, pareto, doc, version)\n", cmd);
+    fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, sweep, sweep-dump, pareto, doc, "
+                    "validate, version)\n", cmd);
     return 2;
 }
