@@ -17,7 +17,7 @@
 
 /* ================================================================== metrics */
 
-enum { K_U64, K_I64, K_DBL, K_STAT_N, K_STAT, K_DERIVED };
+enum { K_U64, K_I64, K_DBL, K_STAT_N, K_STAT, K_SLO_U64, K_SLO_DBL, K_DERIVED };
 
 typedef struct metric_def {
     const char *name;
@@ -68,6 +68,12 @@ static const metric_def metric_defs[] = {
     STAT_ROWS("normalized_latency_s_per_token", req[SS_M_NORM], "s/token", -1),
     STAT_ROWS("itl_s", itl_s, "s", -1),
     STAT_ROWS("batch_size", batch_size, "sequences", 0),
+    /* over the classes that have an SLO; undefined (NULL) when none has */
+    {"slo.measured", "requests", 0, K_SLO_U64, SO(slo_measured), 0},
+    {"slo.met", "requests", 1, K_SLO_U64, SO(slo_met), 0},
+    {"slo.attainment", "fraction", 1, K_SLO_DBL, SO(slo_attainment), 0},
+    {"slo.goodput_rps", "req/s", 1, K_SLO_DBL, SO(goodput_rps), 0},
+    {"slo.goodput_tokens_per_s", "tok/s", 1, K_SLO_DBL, SO(goodput_tokens_per_s), 0},
     {"gpus", "GPUs", 0, K_DERIVED, D_GPUS, 0},
     {"throughput.output_tokens_per_s_per_gpu", "tok/s/GPU", 1, K_DERIVED, D_OUT_PER_GPU, 0},
     {"throughput.total_tokens_per_s_per_gpu", "tok/s/GPU", 1, K_DERIVED, D_TOTAL_PER_GPU, 0},
@@ -122,6 +128,15 @@ void ss_sweep_metrics(const ss_scenario *sc, const ss_summary *s, double *out)
             if (st->n) memcpy(&v, base + m->off, sizeof v);
             break;
         }
+        case K_SLO_U64:
+            if (s->has_slo) {
+                memcpy(&u, base + m->off, sizeof u);
+                v = (double)u;
+            }
+            break;
+        case K_SLO_DBL:
+            if (s->has_slo) memcpy(&v, base + m->off, sizeof v);
+            break;
         case K_DERIVED:
             switch ((int)m->off) {
             case D_GPUS: v = gpus; break;

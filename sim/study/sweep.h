@@ -21,7 +21,8 @@
 /* ------------------------------------------------------------------ metrics of a run */
 
 /* The flat list of per-run metrics a sweep records: every number of the summary
- * ("ttft_s.p99", "throughput.output_tokens_per_s", ...) plus derived ones: "gpus",
+ * ("ttft_s.p99", "throughput.output_tokens_per_s", "slo.attainment", ...; not yet the
+ * per-class and MLPerf figures) plus derived ones: "gpus",
  * "throughput.output_tokens_per_s_per_gpu", "throughput.total_tokens_per_s_per_gpu" and
  * "interactivity.tokens_per_s_per_user" (1 / median TPOT). */
 size_t ss_sweep_nmetrics(void);

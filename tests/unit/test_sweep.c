@@ -126,12 +126,12 @@ static void test_ci_shrinks_with_replications(void **state)
 /* ================================================================== metrics */
 
 /* Every sweep metric that is not derived is a number of results.db's summary table, with
- * the same value ("ttft_s.p99" is (ttft_s, p99); "duration_s" is (duration_s, value)). */
-static void test_metrics_match_summary_table(void **state)
+ * the same value ("ttft_s.p99" is (ttft_s, p99); "duration_s" is (duration_s, value)), or
+ * is undefined where the table has no row (SLO figures of a scenario without SLOs). */
+static size_t match_summary(const char *study_text, const char *axis, bool with_slo)
 {
-    (void)state;
-    ss_study *s = load_study("study:\n  scenario: small.yaml\n  replications: 2\n  axes:\n"
-                             "    workload.arrival.rate: [30]\n");
+    ss_study *s = load_study(study_text);
+    (void)axis;
     ss_scenario *sc = NULL;
     ss_diag d;
     ss_diag_clear(&d);
@@ -169,6 +169,8 @@ static void test_metrics_match_summary_table(void **state)
             if (!(v[k] == want || (isnan(v[k]) && want == 0)))
                 fail_msg("%s: sweep %.17g, summary table %.17g", name, v[k], want);
             matched++;
+        } else if (!strncmp(name, "slo.", 4)) {
+            if (with_slo || !isnan(v[k])) fail_msg("%s: no row in the summary table", name);
         } else if (strcmp(name, "gpus") && !strstr(name, "per_gpu") &&
                    !strstr(name, "interactivity")) {
             fail_msg("sweep metric %s is not in the summary table", name);
@@ -176,7 +178,6 @@ static void test_metrics_match_summary_table(void **state)
         sqlite3_finalize(st);
     }
     sqlite3_close(db);
-    assert_int_equal(matched, ss_sweep_nmetrics() - 4); /* all but the derived four */
     /* the derived ones */
     assert_float_equal(v[metric("gpus")], 1, 0);
     assert_float_equal(v[metric("throughput.output_tokens_per_s_per_gpu")],
@@ -191,6 +192,19 @@ static void test_metrics_match_summary_table(void **state)
     free(v);
     ss_scenario_free(sc);
     ss_study_free(s);
+    return matched;
+}
+
+static void test_metrics_match_summary_table(void **state)
+{
+    (void)state;
+    size_t n = match_summary("study:\n  scenario: small.yaml\n  replications: 2\n  axes:\n"
+                             "    workload.arrival.rate: [30]\n", NULL, false);
+    assert_int_equal(n, ss_sweep_nmetrics() - 4 - 5); /* not the derived four, no SLO */
+    /* two request classes with SLOs: the SLO figures too */
+    n = match_summary("study:\n  scenario: chat-and-summarise\n  replications: 2\n  axes:\n"
+                      "    workload.duration: [40s]\n", NULL, true);
+    assert_int_equal(n, ss_sweep_nmetrics() - 4);
 }
 
 static void test_metric_table(void **state)
