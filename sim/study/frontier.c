@@ -157,7 +157,8 @@ static ss_rc read_points(frontier *f, ss_diag *d)
         size_t kl = strlen(k);
         if (kl >= 4 && !strcmp(k + kl - 4, "rate"))
             snprintf(f->p[i].ratec, sizeof f->p[i].ratec, "rate %s", v);
-        else if (kl >= 11 && !strcmp(k + kl - 11, "concurrency"))
+        else if ((kl >= 11 && !strcmp(k + kl - 11, "concurrency")) ||
+                 (kl >= 16 && !strcmp(k + kl - 16, "arrival.clients")))
             snprintf(f->p[i].ratec, sizeof f->p[i].ratec, "conc %s", v);
     }
     sqlite3_finalize(st);
@@ -269,7 +270,7 @@ static void gp_quote(FILE *g, const char *s)
 
 static ss_rc write_plot(const frontier *f, const size_t *idx, const ss_frontier_opts *o,
                         const char *xm, const char *xu, const char *ym, const char *yu,
-                        double xs, double ys, char **script_out, ss_diag *d)
+                        double xs, double ys, bool ylog_ok, char **script_out, ss_diag *d)
 {
     const char *img = o->png ? o->png : o->svg;
     char stem[4096];
@@ -325,6 +326,13 @@ static ss_rc write_plot(const frontier *f, const size_t *idx, const ss_frontier_
     }
     fprintf(g, "# Pareto frontier of sweep '%s' (servesim pareto); run: gnuplot %s\n", f->study,
             gp);
+    double ymin = INFINITY, ymax = 0;
+    for (size_t i = 0; i < f->n; i++)
+        if (!isnan(f->p[i].x) && f->p[i].y > 0 && !isinf(f->p[i].y)) {
+            if (f->p[i].y < ymin) ymin = f->p[i].y;
+            if (f->p[i].y > ymax) ymax = f->p[i].y;
+        }
+    bool ylog = ylog_ok && ymax > 100 * ymin;
     for (int t = 0; t < 2; t++) {
         const char *outp = t == 0 ? o->png : o->svg;
         if (!outp) continue;
@@ -343,8 +351,10 @@ static ss_rc write_plot(const frontier *f, const size_t *idx, const ss_frontier_
         gp_quote(g, lx);
         fprintf(g, "\nset ylabel ");
         gp_quote(g, ly);
-        fprintf(g, "\nset grid\nset key outside right top box width 2\nset xrange [0:*]\n"
-                   "set yrange [0:*]\nplot ");
+        fprintf(g, "\nset grid\nset key outside right top box width 2\nset xrange [0:*]\n");
+        /* latencies of overloaded points run to minutes: a log axis keeps the rest readable */
+        if (ylog) fprintf(g, "set logscale y\nset yrange [*:*]\nplot ");
+        else fprintf(g, "set yrange [0:*]\nplot ");
         /* the frontier first, as a wide grey band, so that the family curves stay visible
          * on top of it; its points are then circled */
         gp_quote(g, fdat);
@@ -437,8 +447,9 @@ ss_rc ss_frontier_report(const char *db_path, const ss_frontier_opts *o, FILE *o
     print_table(&f, idx, f.n, o->all, xm, ym, out);
     if (o->png || o->svg) {
         double xs = !strcmp(xu, "s") ? 1e3 : 1, ys = !strcmp(yu, "s") ? 1e3 : 1;
+        /* a log y axis for latencies that span more than two decades */
         rc = write_plot(&f, idx, o, xm, xs > 1 ? "ms" : xu, ym, ys > 1 ? "ms" : yu, xs, ys,
-                        script_out, d);
+                        ys > 1, script_out, d);
     }
 done:
     free(front);

@@ -315,6 +315,59 @@ static void test_workers_and_ranks_agree(void **state)
     ss_study_free(s);
 }
 
+/* A job that fails stops the sweep with an error naming the point and replication, with one
+ * worker and with several. The study is checked when it is loaded, so a failure is made by
+ * removing the model file the scenario names after the check. */
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void test_failed_job(void **state)
+{
+    (void)state;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_mkdir_p("build-test-out/sweep-fail", &d), SS_OK);
+    copy_file("models/data/llama-3.1-8b.yaml", "build-test-out/sweep-fail/model.yaml");
+    FILE *f = fopen("build-test-out/sweep-fail/scenario.yaml", "w");
+    assert_non_null(f);
+    fputs("schema_version: 1\nname: fail\nseed: 3\nmodel: model.yaml\n"
+          "cluster:\n  pools:\n    - hardware: h100-sxm\n"
+          "workload:\n  arrival: {process: poisson, rate: 20}\n  num_requests: 50\n"
+          "  prompt_tokens: {dist: fixed, value: 100}\n  output_tokens: {dist: fixed, value: 10}\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    ss_study *s = NULL;
+    assert_int_equal(ss_study_load_string("fail.yaml",
+                                          "study:\n  scenario: scenario.yaml\n  replications: 2\n"
+                                          "  axes:\n    workload.arrival.rate: [5, 10, 20]\n",
+                                          "build-test-out/sweep-fail", &s, &d),
+                     SS_OK);
+    assert_int_equal(remove("build-test-out/sweep-fail/model.yaml"), 0);
+    for (int workers = 1; workers <= 3; workers += 2) {
+        ss_sweep_results r;
+        ss_diag_clear(&d);
+        assert_int_equal(ss_sweep_results_init(&r, s, &d), SS_OK);
+        ss_rc rc = ss_sweep_run(s, workers, 1, 0, &r, NULL, NULL, &d);
+        assert_int_not_equal(rc, SS_OK);
+        char buf[2048];
+        ss_diag_format(&d, buf, sizeof buf);
+        /* the lowest failing job, whatever the completion order */
+        if (!strstr(buf, "point 0, replication 0: ") || !strstr(buf, "model.yaml"))
+            fail_msg("-j %d: unexpected error: %s", workers, buf);
+        ss_sweep_results_free(&r);
+    }
+    ss_study_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_metrics_match_summary_table),
         cmocka_unit_test(test_metric_table),
         cmocka_unit_test(test_workers_and_ranks_agree),
+        cmocka_unit_test(test_failed_job),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
