@@ -14,7 +14,8 @@
  *       replica.max_num_seqs: {from: 32, to: 256, mul: 2}
  *     points:                    # list: a list of maps key -> scalar
  *       - {replica.scheduler: vllm, replica.max_num_seqs: 64}
- *     family: [cluster.pools[0].hardware]   # optional: keys naming a plot curve
+ *     family: ["cluster.pools[0].hardware"]   # optional: keys naming a plot curve (a key
+ *                                             # with [i] is quoted in a [...] list)
  *
  * Loading checks everything before anything runs: the study keys (the ss_key tables of
  * sim/core/cfg.h), each axis value, and every point, by loading the scenario once with the

@@ -152,6 +152,21 @@ static void test_list_and_family(void **state)
     assert_string_equal(ss_study_family(s, 1), "scheduler=vllm, max_num_seqs=16");
     assert_string_equal(ss_study_family(s, 2), "scheduler=orca, max_num_seqs=8");
     ss_study_free(s);
+    /* keys with list indices: as axes, and (quoted) as family keys */
+    s = load_ok("study:\n  scenario: small.yaml\n  axes:\n"
+                "    cluster.pools[0].hardware: [h100-sxm, a100-80gb]\n"
+                "    cluster.pools[0].parallelism.tp: [1, 2]\n"
+                "  family: [\"cluster.pools[0].hardware\"]\n");
+    assert_int_equal(ss_study_npoints(s), 4);
+    assert_point(s, 3, "cluster.pools[0].hardware=a100-80gb", "cluster.pools[0].parallelism.tp=2");
+    assert_string_equal(ss_study_family(s, 3), "hardware=a100-80gb");
+    ss_scenario *sc = NULL;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_study_load_point_scenario(s, 3, NULL, &sc, &d), SS_OK);
+    assert_int_equal(sc->pools[0].par.tp, 2);
+    ss_scenario_free(sc);
+    ss_study_free(s);
 }
 
 static void test_builtin_scenario(void **state)
