@@ -422,11 +422,9 @@ ss_rc ss_sweep_run(const ss_study *s, int workers, size_t stride, size_t offset,
 
 bool ss_sweep_mpi_launched(void)
 {
-#ifdef SS_HAVE_MPI
+    /* also without MPI support: ss_sweep_mpi_init then refuses, rather than K copies of
+     * the whole sweep racing to write one database */
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
-#else
-    return false;
-#endif
 }
 
 #ifdef SS_HAVE_MPI
@@ -511,8 +509,9 @@ ss_rc ss_sweep_mpi_init(int *rank, int *ranks, ss_diag *d)
 {
     *rank = 0;
     *ranks = 1;
-    return ss_diag_fail(d, SS_ERR_UNSUPPORTED, "this servesim was built without MPI "
-                                               "(cmake -DSS_MPI=ON with Open MPI installed)");
+    return ss_diag_fail(d, SS_ERR_UNSUPPORTED, "started by mpirun, but this servesim was "
+                                               "built without MPI (install libopenmpi-dev and "
+                                               "configure with -DSS_MPI=ON)");
 }
 
 ss_rc ss_sweep_run_mpi(const ss_study *s, ss_sweep_results *r, int rank, int ranks,

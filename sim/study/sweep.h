@@ -75,8 +75,8 @@ ss_rc ss_sweep_run(const ss_study *s, int workers, size_t stride, size_t offset,
 
 /* ------------------------------------------------------------------ MPI */
 
-/* True when this binary was built with MPI and runs under mpirun (a launcher set the
- * rank environment). */
+/* True when running under mpirun (a launcher set the rank environment), whether or not
+ * this binary was built with MPI. */
 bool ss_sweep_mpi_launched(void);
 /* MPI_Init; *rank and *ranks set. Without MPI support: SS_ERR_UNSUPPORTED. */
 ss_rc ss_sweep_mpi_init(int *rank, int *ranks, ss_diag *d);
