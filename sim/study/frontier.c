@@ -179,24 +179,31 @@ static void frontier_free(frontier *f)
     sqlite3_close(f->db);
 }
 
-static int by_x(const void *a, const void *b, const frontier *f)
+typedef struct xkey {
+    double x;
+    size_t i;
+} xkey;
+
+/* x ascending (NaN last), then point index: a total order */
+static int cmp_x(const void *a, const void *b)
 {
-    const pointrow *p = &f->p[*(const size_t *)a], *q = &f->p[*(const size_t *)b];
-    if (p->x != q->x) return p->x < q->x ? -1 : 1;
-    return (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+    const xkey *p = a, *q = b;
+    int pn = isnan(p->x), qn = isnan(q->x);
+    if (pn != qn) return pn - qn;
+    if (!pn && p->x != q->x) return p->x < q->x ? -1 : 1;
+    return (p->i > q->i) - (p->i < q->i);
 }
 
-/* Insertion sort of indices by x (then index): stable, deterministic, no global context. */
-static void sort_by_x(size_t *idx, size_t n, const frontier *f)
+/* idx[] = the points ordered by x. */
+static ss_rc sort_by_x(size_t *idx, const frontier *f, ss_diag *d)
 {
-    for (size_t i = 1; i < n; i++) {
-        size_t v = idx[i], j = i;
-        while (j > 0 && by_x(&idx[j - 1], &v, f) > 0) {
-            idx[j] = idx[j - 1];
-            j--;
-        }
-        idx[j] = v;
-    }
+    xkey *k = malloc((f->n ? f->n : 1) * sizeof *k);
+    if (!k) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < f->n; i++) k[i] = (xkey){f->p[i].x, i};
+    qsort(k, f->n, sizeof *k, cmp_x);
+    for (size_t i = 0; i < f->n; i++) idx[i] = k[i].i;
+    free(k);
+    return SS_OK;
 }
 
 static void print_ms(FILE *out, double s, int w)
@@ -439,7 +446,7 @@ ss_rc ss_frontier_report(const char *db_path, const ss_frontier_opts *o, FILE *o
     size_t nfront = 0;
     if ((rc = ss_pareto(x, y, f.n, yb_use > 0, front, &nfront, d))) goto done;
     for (size_t i = 0; i < f.n; i++) f.p[i].front = front[i];
-    sort_by_x(idx, f.n, &f);
+    if ((rc = sort_by_x(idx, &f, d))) goto done;
     fprintf(out, "Pareto frontier of sweep '%s': %zu of %zu points (means over replications)\n",
             f.study, nfront, f.n);
     fprintf(out, "  x = %s (%s), higher is better\n  y = %s (%s), %s is better\n\n", xm, xu,

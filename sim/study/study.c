@@ -132,8 +132,8 @@ void ss_study_free(ss_study *s)
 
 /* ------------------------------------------------------------------ items */
 
-static ss_rc add_item(ss_study *s, size_t *cap, ss_doc *doc, const yaml_node_t *node,
-                      const char *key, const char *value, ss_diag *d)
+static ss_rc add_item(ss_study *s, size_t *cap, const yaml_node_t *node, const char *key,
+                      const char *value, ss_diag *d)
 {
     if (s->nitems == *cap) {
         size_t nc = *cap ? 2 * *cap : 64;
@@ -151,7 +151,6 @@ static ss_rc add_item(ss_study *s, size_t *cap, ss_doc *doc, const yaml_node_t *
     memcpy(it->kv + kl + 1, value, vl + 1);
     it->keylen = kl;
     ss_node_mark(node, &it->line, &it->col);
-    (void)doc;
     s->nitems++;
     return SS_OK;
 }
@@ -211,7 +210,7 @@ static ss_rc expand_range(ss_study *s, size_t *cap, ss_doc *doc, yaml_node_t *rn
         char buf[64];
         if (integral) snprintf(buf, sizeof buf, "%.0f", v);
         else snprintf(buf, sizeof buf, "%.12g", v);
-        if ((rc = add_item(s, cap, doc, rn, key, buf, d))) return rc;
+        if ((rc = add_item(s, cap, rn, key, buf, d))) return rc;
         /* from + k * step rather than repeated addition: no drift over long ranges */
         v = r.step > 0 ? r.from + (double)(n + 1) * r.step : v * r.mul;
     }
@@ -285,7 +284,7 @@ static ss_rc parse_axes(ss_study *s, ss_doc *doc, yaml_node_t *axes, size_t *cap
             for (size_t k = 0; k < len[a]; k++) {
                 yaml_node_t *it = ss_node_seq_at(doc, vn, k);
                 if ((rc = check_value(doc, it, kp, d)) ||
-                    (rc = add_item(s, cap, doc, it, key, ss_node_scalar(it), d)))
+                    (rc = add_item(s, cap, it, key, ss_node_scalar(it), d)))
                     goto done;
             }
         } else if (vn->type == YAML_MAPPING_NODE) {
@@ -373,7 +372,7 @@ static ss_rc parse_points(ss_study *s, ss_doc *doc, yaml_node_t *points, size_t 
                 }
             }
             if ((rc = check_value(doc, vn, kp2, d)) ||
-                (rc = add_item(s, cap, doc, vn, key, ss_node_scalar(vn), d)))
+                (rc = add_item(s, cap, vn, key, ss_node_scalar(vn), d)))
                 goto done;
         }
     }
