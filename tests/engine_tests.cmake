@@ -92,3 +92,7 @@ ss_add_cli_fail_test(cli_closed_all_rejected "rejected at t=0 ns without time ad
 add_test(NAME cli_reject_duration COMMAND servesim run tests/data/good/reject_last.yaml --out build-test-out/rj)
 set_tests_properties(cli_reject_duration PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
   PASS_REGULAR_EXPRESSION "1 rejected.*5.00 s simulated.*0.200 req/s")
+
+# Capacity under SLO, cost, configuration search (issue 7, part 2).
+ss_add_unit_test(test_tco ss_hwprofiles)
+ss_add_unit_test(test_capacity ss_capacity)

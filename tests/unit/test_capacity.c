@@ -1,0 +1,376 @@
+/* Unit tests for sim/study/capacity.c (the bisection and its confidence-interval decisions)
+ * on synthetic monotone models with a known threshold, for sim/study/slo.c, and for the
+ * simulator evaluator's independence of the number of worker processes.
+ *
+ * Synthetic model: the value of the single term is limit * (load / threshold) * (1 + noise),
+ * with noise uniform in [-a, a], drawn from a hash of (load, replication) so that a
+ * replication's value depends only on its load and index, as the real evaluator's does. The
+ * SLO therefore holds exactly below `threshold` when a = 0. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sim/study/capacity.h"
+#include "sim/study/capacity_eval.h"
+
+typedef struct synth {
+    double threshold[2]; /* per term */
+    double noise;        /* relative amplitude */
+    int calls, reps_asked;
+    int lower;           /* term 0 is "at least" (attainment-like, falls with load) */
+} synth;
+
+static double hash_unit(double load, int rep)
+{
+    uint64_t x;
+    memcpy(&x, &load, sizeof x);
+    x ^= (uint64_t)rep * 0x9E3779B97F4A7C15ULL;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return (double)(x >> 11) / 9007199254740992.0 * 2 - 1; /* [-1, 1) */
+}
+
+static ss_rc synth_eval(void *ctx, double load, int first, int n, ss_cap_sample *out, ss_diag *d)
+{
+    (void)d;
+    synth *s = ctx;
+    s->calls++;
+    s->reps_asked += n;
+    for (int i = 0; i < n; i++) {
+        double e = 1 + s->noise * hash_unit(load, first + i);
+        memset(&out[i], 0, sizeof out[i]);
+        for (int k = 0; k < 2; k++) out[i].v[k] = 2.0 * load / s->threshold[k] * e;
+        if (s->lower) out[i].v[0] = 0.99 * s->threshold[0] / load * e;
+        out[i].aux[SS_CAP_REQ_TPUT] = load;
+    }
+    return SS_OK;
+}
+
+static ss_slo slo2(void)
+{
+    ss_slo s;
+    memset(&s, 0, sizeof s);
+    s.nterms = 2;
+    s.term[0] = (ss_slo_term){.name = "a_p99", .limit = 2.0};
+    s.term[1] = (ss_slo_term){.name = "b_p99", .limit = 2.0};
+    return s;
+}
+
+static void test_finds_known_threshold(void **state)
+{
+    (void)state;
+    const double thresholds[] = {0.7, 3.3, 7.9, 12.5, 100.0, 1234.5};
+    for (size_t i = 0; i < sizeof thresholds / sizeof thresholds[0]; i++) {
+        synth m = {.threshold = {thresholds[i], 1e9}};
+        ss_slo slo = slo2();
+        ss_cap_opts o;
+        ss_cap_opts_default(&o);
+        o.lo = 0.5;
+        o.hi = 2; /* below most thresholds: doubling must find the upper bound */
+        o.tol = 0.01;
+        o.max_evals = 64;
+        ss_cap_result r;
+        assert_int_equal(ss_cap_search(&slo, &o, synth_eval, &m, &r, NULL), SS_OK);
+        assert_int_equal(r.status, SS_CAP_CONVERGED);
+        assert_true(r.lo <= thresholds[i] && thresholds[i] <= r.hi);
+        assert_true(r.hi - r.lo <= 0.01 * r.hi);
+        assert_true(r.capacity == r.lo);
+        assert_int_equal(r.binding, 0);
+        /* the capacity step is a pass and carries its load's means */
+        assert_true(r.cap_step >= 0 && r.steps[r.cap_step].verdict == SS_CAP_PASS);
+        assert_true(r.steps[r.cap_step].load == r.capacity);
+        assert_true(r.steps[r.cap_step].aux[SS_CAP_REQ_TPUT] == r.capacity);
+        assert_int_equal(r.runs, m.reps_asked);
+    }
+}
+
+static void test_binding_term(void **state)
+{
+    (void)state;
+    synth m = {.threshold = {50, 9}}; /* term 1 binds first */
+    ss_slo slo = slo2();
+    ss_cap_opts o;
+    ss_cap_opts_default(&o);
+    o.lo = 1;
+    o.hi = 100;
+    ss_cap_result r;
+    assert_int_equal(ss_cap_search(&slo, &o, synth_eval, &m, &r, NULL), SS_OK);
+    assert_int_equal(r.status, SS_CAP_CONVERGED);
+    assert_true(r.lo <= 9 && 9 <= r.hi);
+    assert_int_equal(r.binding, 1);
+}
+
+static void test_lower_bounded_term(void **state)
+{
+    (void)state;
+    /* value 0.99 * T / load >= 0.99 holds for load <= T */
+    synth m = {.threshold = {6.25, 1e9}, .lower = 1};
+    ss_slo slo = slo2();
+    slo.term[0] = (ss_slo_term){.name = "attainment", .metric = SS_SLO_ATTAINMENT, .limit = 0.99,
+                                .at_least = 1};
+    ss_cap_opts o;
+    ss_cap_opts_default(&o);
+    o.lo = 1;
+    o.hi = 4;
+    o.tol = 0.02;
+    ss_cap_result r;
+    assert_int_equal(ss_cap_search(&slo, &o, synth_eval, &m, &r, NULL), SS_OK);
+    assert_int_equal(r.status, SS_CAP_CONVERGED);
+    assert_true(r.lo <= 6.25 && 6.25 <= r.hi);
+    assert_int_equal(r.binding, 0);
+}
+
+static void test_straddle_reports_bracket(void **state)
+{
+    (void)state;
+    /* 10% noise: close to the threshold the 95% interval of 3..9 replications straddles the
+     * limit, so the search must stop there and report a bracket containing the threshold */
+    synth m = {.threshold = {10, 1e9}, .noise = 0.10};
+    ss_slo slo = slo2();
+    ss_cap_opts o;
+    ss_cap_opts_default(&o);
+    o.lo = 1;
+    o.hi = 64;
+    o.tol = 0.001;
+    ss_cap_result r;
+    assert_int_equal(ss_cap_search(&slo, &o, synth_eval, &m, &r, NULL), SS_OK);
+    assert_int_equal(r.status, SS_CAP_STRADDLE);
+    assert_true(r.lo < 10 && 10 < r.hi);
+    const ss_cap_step *u = &r.steps[r.hi_step];
+    assert_int_equal(u->verdict, SS_CAP_UNSURE);
+    assert_int_equal(u->reps, o.max_reps); /* replications were added before giving up */
+    assert_true(u->mean[0] - u->half[0] <= 2.0 && 2.0 <= u->mean[0] + u->half[0]);
+    assert_true(u->load > r.lo && u->load < r.hi);
+    /* every pass verdict was a sure one: its upper bound is below the limit */
+    for (size_t i = 0; i < r.nsteps; i++)
+        if (r.steps[i].verdict == SS_CAP_PASS)
+            assert_true(r.steps[i].mean[0] + r.steps[i].half[0] <= 2.0);
+}
+
+/* Replications alternate 1.4, 2.1, 1.4, ... against a limit of 2 at loads <= 5 and read 10
+ * above. By hand (t quantiles of Student's t at 97.5%): 3 values give 1.633 +- 1.004 and 6
+ * give 1.750 +- 0.402, both straddling 2; 9 give 1.711 +- 0.284 (upper end 1.995): a pass. */
+static ss_rc alt_eval(void *ctx, double load, int first, int n, ss_cap_sample *out, ss_diag *d)
+{
+    (void)ctx;
+    (void)d;
+    for (int i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].v[0] = load > 5 ? 10 : ((first + i) % 2 ? 2.1 : 1.4);
+    }
+    return SS_OK;
+}
+
+static void test_more_reps_resolve(void **state)
+{
+    (void)state;
+    ss_slo slo = slo2();
+    slo.nterms = 1;
+    ss_cap_opts o;
+    ss_cap_opts_default(&o);
+    o.lo = 5;
+    o.hi = 6;
+    o.max_reps = 9;
+    ss_cap_result r;
+    assert_int_equal(ss_cap_search(&slo, &o, alt_eval, NULL, &r, NULL), SS_OK);
+    assert_int_equal(r.steps[0].reps, 9);
+    assert_int_equal(r.steps[0].verdict, SS_CAP_PASS);
+    assert_true(fabs(r.steps[0].mean[0] - 15.4 / 9) < 1e-12);
+    assert_true(fabs(r.steps[0].half[0] - 0.28358) < 1e-4);
+    assert_int_equal(r.status, SS_CAP_CONVERGED);
+    assert_true(r.capacity == 5);
+    /* with at most 6 replications the lowest load stays unsure: not shown to pass */
+    o.max_reps = 6;
+    assert_int_equal(ss_cap_search(&slo, &o, alt_eval, NULL, &r, NULL), SS_OK);
+    assert_int_equal(r.status, SS_CAP_INFEASIBLE);
+    assert_int_equal(r.steps[0].verdict, SS_CAP_UNSURE);
+    assert_int_equal(r.steps[0].reps, 6);
+    assert_true(fabs(r.steps[0].half[0] - 0.4024) < 1e-3);
+}
+
+static void test_infeasible_and_unbounded(void **state)
+{
+    (void)state;
+    synth m = {.threshold = {0.2, 1e9}};
+    ss_slo slo = slo2();
+    ss_cap_opts o;
+    ss_cap_opts_default(&o);
+    ss_cap_result r;
+    assert_int_equal(ss_cap_search(&slo, &o, synth_eval, &m, &r, NULL), SS_OK);
+    assert_int_equal(r.status, SS_CAP_INFEASIBLE);
+    assert_true(r.capacity == 0 && r.hi == o.lo);
+    assert_int_equal(m.calls, 1); /* nothing evaluated after the lowest load failed */
+
+    synth big = {.threshold = {1e9, 1e9}};
+    o.max_doublings = 3;
+    assert_int_equal(ss_cap_search(&slo, &o, synth_eval, &big, &r, NULL), SS_OK);
+    assert_int_equal(r.status, SS_CAP_UNBOUNDED);
+    assert_true(r.capacity == o.hi * 8 && isinf(r.hi));
+}
+
+static void test_integer_loads(void **state)
+{
+    (void)state;
+    synth m = {.threshold = {37.5, 1e9}};
+    ss_slo slo = slo2();
+    ss_cap_opts o;
+    ss_cap_opts_default(&o);
+    o.integer = 1;
+    o.lo = 1;
+    o.hi = 8;
+    ss_cap_result r;
+    assert_int_equal(ss_cap_search(&slo, &o, synth_eval, &m, &r, NULL), SS_OK);
+    assert_int_equal(r.status, SS_CAP_CONVERGED);
+    assert_true(r.capacity == 37 && r.hi == 38);
+    for (size_t i = 0; i < r.nsteps; i++) assert_true(r.steps[i].load == floor(r.steps[i].load));
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    synth m = {.threshold = {5, 5}};
+    ss_slo slo = slo2();
+    ss_cap_opts o;
+    ss_cap_opts_default(&o);
+    o.hi = o.lo;
+    ss_cap_result r;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_cap_search(&slo, &o, synth_eval, &m, &r, &d), SS_ERR_INVALID);
+    assert_non_null(strstr(d.msg, "lo < hi"));
+    ss_cap_opts_default(&o);
+    o.max_reps = 1;
+    assert_int_equal(ss_cap_search(&slo, &o, synth_eval, &m, &r, NULL), SS_ERR_INVALID);
+}
+
+static void test_slo_spec(void **state)
+{
+    (void)state;
+    ss_slo s;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_slo_parse_spec("ttft_p99=2s,tpot_p99=100ms", &s, &d), SS_OK);
+    assert_int_equal(s.nterms, 2);
+    assert_string_equal(s.term[0].name, "ttft_p99");
+    assert_true(fabs(s.term[0].limit - 2.0) < 1e-12 && fabs(s.term[1].limit - 0.1) < 1e-12);
+    /* per-request targets default to the limits */
+    assert_true(fabs(s.target_ttft - 2.0) < 1e-12 && fabs(s.target_tpot - 0.1) < 1e-12);
+    assert_int_equal(ss_slo_parse_spec("attainment=0.99,ttft=1s", &s, &d), SS_OK);
+    assert_int_equal(s.nterms, 1);
+    assert_true(s.term[0].at_least && s.target_ttft == 1.0 && s.target_tpot == 0);
+
+    const char *bad[][2] = {
+        {"ttft_p42=2s", "unknown SLO key"},
+        {"ttft_p99=fast", "ttft_p99"},
+        {"ttft_p99=-1s", "out of range"},
+        {"attainment=0.99", "needs a per-request target"},
+        {"attainment=1.5", "out of range"},
+        {"ttft_p99", "expected KEY=VALUE"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ss_diag_clear(&d);
+        assert_int_equal(ss_slo_parse_spec(bad[i][0], &s, &d), SS_ERR_INVALID);
+        char msg[2048];
+        ss_diag_format(&d, msg, sizeof msg);
+        if (!strstr(msg, bad[i][1])) fail_msg("'%s': got '%s'", bad[i][0], msg);
+    }
+}
+
+static void test_request_ok(void **state)
+{
+    (void)state;
+    ss_slo s;
+    assert_int_equal(ss_slo_parse_spec("ttft_p99=2s,tpot_p99=100ms", &s, NULL), SS_OK);
+    ss_req r;
+    memset(&r, 0, sizeof r);
+    r.state = SS_REQ_FINISHED;
+    r.arrival = 0;
+    r.first_token = ss_time_from_s(1.5);
+    r.generated = 11;
+    r.last_token = r.first_token + ss_time_from_s(1.0); /* TPOT 100 ms: meets */
+    assert_true(ss_slo_request_ok(&s, &r));
+    r.last_token = r.first_token + ss_time_from_s(1.01);
+    assert_false(ss_slo_request_ok(&s, &r));
+    r.last_token = r.first_token + ss_time_from_s(0.5);
+    r.first_token = ss_time_from_s(2.5);
+    assert_false(ss_slo_request_ok(&s, &r));
+    r.state = SS_REQ_REJECTED;
+    assert_false(ss_slo_request_ok(&s, &r));
+}
+
+/* ------------------------------------------------------------- the simulator evaluator */
+
+static ss_rc load_small(void *ctx, const ss_overrides *extra, ss_scenario **out, ss_diag *d)
+{
+    (void)ctx;
+    return ss_scenario_load_file("tests/data/good/small.yaml", extra, out, d);
+}
+
+static void test_sim_eval_jobs_invariant(void **state)
+{
+    (void)state;
+    ss_slo s;
+    assert_int_equal(ss_slo_parse_spec("ttft_p99=2s,tpot_p99=100ms,attainment=0.9", &s, NULL),
+                     SS_OK);
+    ss_cap_sim one = {.load = load_small, .key = "workload.arrival.rate", .slo = &s, .jobs = 1};
+    ss_cap_sim two = one;
+    two.jobs = 2;
+    ss_cap_sample a[3], b[3], c[1];
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_cap_sim_eval(&one, 12.5, 0, 3, a, &d), SS_OK);
+    assert_int_equal(ss_cap_sim_eval(&two, 12.5, 0, 3, b, &d), SS_OK);
+    assert_memory_equal(a, b, sizeof a);
+    /* replication 2 alone equals replication 2 of the batch */
+    assert_int_equal(ss_cap_sim_eval(&two, 12.5, 2, 1, c, &d), SS_OK);
+    assert_memory_equal(&a[2], c, sizeof c[0]);
+    /* replications differ from each other, and the load changes the result */
+    assert_memory_not_equal(&a[0], &a[1], sizeof a[0]);
+    assert_true(a[0].aux[SS_CAP_ATTAIN] > 0 && a[0].aux[SS_CAP_ATTAIN] <= 1);
+    assert_true(a[0].aux[SS_CAP_GOODPUT] <= a[0].aux[SS_CAP_REQ_TPUT] + 1e-12);
+    assert_true(a[0].v[2] == a[0].aux[SS_CAP_ATTAIN]);
+    /* a load the scenario refuses is an error with the key's name, not a crash */
+    ss_diag_clear(&d);
+    assert_int_equal(ss_cap_sim_eval(&two, -1, 0, 2, a, &d), SS_ERR_INVALID);
+    assert_non_null(strstr(d.key, "workload.arrival.rate"));
+}
+
+static void test_format_override(void **state)
+{
+    (void)state;
+    char buf[128];
+    ss_cap_format_override("k", 12.5, 0, buf, sizeof buf);
+    assert_string_equal(buf, "k=12.5");
+    ss_cap_format_override("k", 0.1 + 0.2, 0, buf, sizeof buf);
+    assert_true(strtod(buf + 2, NULL) == 0.1 + 0.2);
+    ss_cap_format_override("c", 37, 1, buf, sizeof buf);
+    assert_string_equal(buf, "c=37");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_finds_known_threshold),
+        cmocka_unit_test(test_binding_term),
+        cmocka_unit_test(test_lower_bounded_term),
+        cmocka_unit_test(test_straddle_reports_bracket),
+        cmocka_unit_test(test_more_reps_resolve),
+        cmocka_unit_test(test_infeasible_and_unbounded),
+        cmocka_unit_test(test_integer_loads),
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_slo_spec),
+        cmocka_unit_test(test_request_ok),
+        cmocka_unit_test(test_sim_eval_jobs_invariant),
+        cmocka_unit_test(test_format_override),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
