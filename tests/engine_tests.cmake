@@ -96,3 +96,22 @@ set_tests_properties(cli_reject_duration PROPERTIES WORKING_DIRECTORY ${PROJECT_
 # Capacity under SLO, cost, configuration search (issue 7, part 2).
 ss_add_unit_test(test_tco ss_hwprofiles)
 ss_add_unit_test(test_capacity ss_capacity)
+set(CAPS tests/data/good/small.yaml --set workload.num_requests=200 --lo 1 --hi 4 --tol 0.1)
+add_test(NAME cli_capacity_small COMMAND servesim capacity-search ${CAPS}
+  --slo ttft_p99=2s,tpot_p99=100ms --target-load 50 --out build-test-out/capacity)
+set_tests_properties(cli_capacity_small PROPERTIES PASS_REGULAR_EXPRESSION
+  "capacity +[0-9.]+ req/s \\((converged|straddle); the threshold lies in \\[[0-9.]+, [0-9.]+\\]\\).*binding +(ttft|tpot)_p99.*cost +[0-9]+ instances x 1 h100-sxm.*M output tok")
+# Results do not depend on the number of worker processes.
+string(REPLACE ";" " " CAPS_SH "${CAPS}")
+add_test(NAME cli_capacity_jobs_invariant COMMAND sh -c
+  "mkdir -p build-test-out && $<TARGET_FILE:servesim> capacity-search ${CAPS_SH} --slo attainment=0.95,ttft=500ms --jobs 1 > build-test-out/cap-j1.txt && $<TARGET_FILE:servesim> capacity-search ${CAPS_SH} --slo attainment=0.95,ttft=500ms --jobs 2 > build-test-out/cap-j2.txt && diff build-test-out/cap-j1.txt build-test-out/cap-j2.txt && grep -q 'binding     attainment' build-test-out/cap-j1.txt")
+set_tests_properties(cli_capacity_small cli_capacity_jobs_invariant PROPERTIES
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli)
+ss_add_cli_fail_test(cli_capacity_no_slo "--slo is required" capacity-search tests/data/good/small.yaml)
+ss_add_cli_fail_test(cli_capacity_bad_slo "--slo: key 'ttft_p42': unknown SLO key" capacity-search tests/data/good/small.yaml --slo ttft_p42=2s)
+ss_add_cli_fail_test(cli_capacity_slo_unit "--slo: key 'tpot_p99': unknown time unit 'parsecs'" capacity-search tests/data/good/small.yaml --slo tpot_p99=3parsecs)
+ss_add_cli_fail_test(cli_capacity_bounds "need 0 < lo < hi, got lo 5, hi 2" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --lo 5 --hi 2)
+ss_add_cli_fail_test(cli_capacity_bad_key "key 'workload.arrival.rat': unknown key" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --key workload.arrival.rat)
+ss_add_cli_fail_test(cli_capacity_bad_cost "--cost: key 'pue':.*out of range" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --cost pue=0.2)
+ss_add_cli_fail_test(cli_capacity_bad_scenario "typo_key.yaml:14:1: key 'worklod': unknown key" capacity-search ${B}/typo_key.yaml --slo ttft_p99=2s)
+ss_add_cli_fail_test(cli_capacity_bad_reps "--reps expects an integer from 1 to 64" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --reps 0)

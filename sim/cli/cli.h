@@ -14,6 +14,8 @@ int ss_cmd_run(int argc, char **argv, double t_start);
 int ss_cmd_list(int argc, char **argv);
 int ss_cmd_bench(int argc, char **argv, double t_start);
 int ss_cmd_doc(int argc, char **argv);
+int ss_cmd_capacity(int argc, char **argv);
+int ss_cmd_search(int argc, char **argv);
 
 /* Print "servesim: error: <diag>" to stderr. */
 void ss_cli_report(const ss_diag *d);

@@ -15,6 +15,9 @@ static void usage(FILE *out)
             "  list [KIND]           list models, hardware, schedulers, arrivals,\n"
             "                        cost-models, scenarios (all kinds if none)\n"
             "  bench                 speed benchmark: simulated requests/s, events/s, memory\n"
+            "  capacity-search [SCENARIO.yaml] --slo SPEC\n"
+            "                        highest load meeting an SLO; cost at capacity\n"
+            "  search STUDY.yaml     rank configurations meeting an SLO by cost per token\n"
             "  doc scenario          print the scenario key reference (Markdown)\n"
             "  version               print the version\n\n"
             "`servesim <command> --help` documents each command's options.\n"
@@ -44,6 +47,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "list")) return ss_cmd_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return ss_cmd_bench(argc - 1, argv + 1, t_start);
     if (!strcmp(cmd, "doc")) return ss_cmd_doc(argc - 1, argv + 1);
-    fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, doc, version)\n", cmd);
+    if (!strcmp(cmd, "capacity-search")) return ss_cmd_capacity(argc - 1, argv + 1);
+    if (!strcmp(cmd, "search")) return ss_cmd_search(argc - 1, argv + 1);
+    fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, capacity-search, search, doc, version)\n", cmd);
     return 2;
 }

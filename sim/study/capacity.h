@@ -26,11 +26,14 @@
 #include "sim/core/diag.h"
 #include "sim/study/slo.h"
 
-/* Values every evaluation also reports (means are kept for the capacity point). */
+/* Values every evaluation also reports (means are kept for the capacity point). Rates are
+ * those of the measured requests: arrivals per second over their arrival span, times the
+ * fraction that finished (not rejected), times mean tokens per finished request; goodput is
+ * the arrival rate times attainment (capacity_eval.c says why not the summary's). */
 #define SS_CAP_AUX_LIST(X)                                       \
-    X(SS_CAP_REQ_TPUT, "request_throughput")  /* req/s */         \
-    X(SS_CAP_OUT_TPUT, "output_throughput")   /* tok/s */         \
-    X(SS_CAP_TOT_TPUT, "total_throughput")    /* tok/s */         \
+    X(SS_CAP_REQ_TPUT, "request_throughput")  /* req/s served */  \
+    X(SS_CAP_OUT_TPUT, "output_throughput")   /* tok/s served */  \
+    X(SS_CAP_TOT_TPUT, "total_throughput")    /* tok/s served */  \
     X(SS_CAP_BUSY, "busy_fraction")                                \
     X(SS_CAP_ATTAIN, "attainment")            /* per-request targets */ \
     X(SS_CAP_GOODPUT, "goodput")              /* req/s meeting the targets */

@@ -174,6 +174,19 @@ void ss_slo_describe(const ss_slo *slo, char *buf, size_t n)
                                        t->name, t->limit * 1e3);
         if (w < 0) break;
         used += (size_t)w;
+        if (t->at_least) {
+            const char *nm[3] = {"ttft", "tpot", "e2e"};
+            double tg[3] = {slo->target_ttft, slo->target_tpot, slo->target_e2e};
+            const char *sep = " (per request: ";
+            for (int m = 0; m < 3 && used < n; m++) {
+                if (!(tg[m] > 0)) continue;
+                w = snprintf(buf + used, n - used, "%s%s <= %g ms", sep, nm[m], tg[m] * 1e3);
+                if (w < 0) return;
+                used += (size_t)w;
+                sep = ", ";
+            }
+            if (used < n) used += (size_t)snprintf(buf + used, n - used, ")");
+        }
     }
 }
 
