@@ -115,3 +115,20 @@ ss_add_cli_fail_test(cli_capacity_bad_key "key 'workload.arrival.rat': unknown k
 ss_add_cli_fail_test(cli_capacity_bad_cost "--cost: key 'pue':.*out of range" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --cost pue=0.2)
 ss_add_cli_fail_test(cli_capacity_bad_scenario "typo_key.yaml:14:1: key 'worklod': unknown key" capacity-search ${B}/typo_key.yaml --slo ttft_p99=2s)
 ss_add_cli_fail_test(cli_capacity_bad_reps "--reps expects an integer from 1 to 64" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --reps 0)
+
+# servesim search: ranking, Pareto set, infeasible configurations with their reason.
+add_test(NAME cli_search_small COMMAND servesim search tests/data/studies/search_small.yaml --out build-test-out/search)
+set_tests_properties(cli_search_small PROPERTIES PASS_REGULAR_EXPRESSION
+  "1 of 4 configurations meet the SLO.*1\\* +[0-9.]+ +[0-9.]+ +[0-9]+ .*model=llama-3.1-8b cluster.pools\\[0\\].hardware=h100-sxm.*Infeasible or unpriced:.*hardware=rtx-4090: SLO fails at the lowest load 1: tpot_p99 = [0-9.]+ \\+- [0-9.]+ ms \\(limit 20 ms\\).*search_small.yaml:11:33: key 'cluster.pools\\[0\\].hardware': point 2.*does not fit")
+add_test(NAME cli_search_jobs_invariant COMMAND sh -c
+  "mkdir -p build-test-out && $<TARGET_FILE:servesim> search tests/data/studies/search_small.yaml --jobs 1 > build-test-out/s-j1.txt && $<TARGET_FILE:servesim> search tests/data/studies/search_small.yaml --jobs 2 > build-test-out/s-j2.txt && diff build-test-out/s-j1.txt build-test-out/s-j2.txt")
+set_tests_properties(cli_search_small cli_search_jobs_invariant PROPERTIES
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli)
+set(SB tests/data/studies/bad)
+ss_add_cli_fail_test(cli_search_no_slo "search_no_slo.yaml:1:1: key 'slo': missing section" search ${SB}/search_no_slo.yaml)
+ss_add_cli_fail_test(cli_search_bad_slo "search_bad_slo.yaml:10:13: key 'slo.ttft_p99': unknown time unit 'sec'" search ${SB}/search_bad_slo.yaml)
+ss_add_cli_fail_test(cli_search_no_target "search_no_target.yaml:9:3: key 'search.target_load': missing required key" search ${SB}/search_no_target.yaml)
+ss_add_cli_fail_test(cli_search_bad_cost "search_bad_cost.yaml:12:3: key 'cost.utilization': unknown key" search ${SB}/search_bad_cost.yaml)
+ss_add_cli_fail_test(cli_search_typo_section "search_typo_section.yaml:8:1: key 'serch': unknown key" search ${SB}/search_typo_section.yaml)
+ss_add_cli_fail_test(cli_search_none_loads "search_none_loads.yaml:7:.*key 'cluster.pools\\[0\\].hardware': point 0.*does not fit" search ${SB}/search_none_loads.yaml)
+ss_add_cli_fail_test(cli_search_no_file "expected one study file" search)

@@ -18,6 +18,12 @@ void ss_cap_report_config(ss_cap_report *r, const ss_scenario *sc)
     }
 }
 
+static void term_value(char *buf, size_t n, const ss_slo_term *t, double m, double h)
+{
+    if (t->at_least) snprintf(buf, n, "%.4f +- %.4f", m, h);
+    else snprintf(buf, n, "%.1f +- %.1f ms", m * 1e3, h * 1e3);
+}
+
 void ss_cap_report_cost(ss_cap_report *r, const ss_slo *slo, const ss_hw *hw,
                         const ss_tco_cfg *cfg)
 {
@@ -28,12 +34,16 @@ void ss_cap_report_cost(ss_cap_report *r, const ss_slo *slo, const ss_hw *hw,
         r->feasible = 0;
         if (!r->reason[0]) {
             const ss_cap_step *st = c->hi_step >= 0 ? &c->steps[c->hi_step] : NULL;
-            if (st && c->binding >= 0)
+            if (st && c->binding >= 0) {
+                const ss_slo_term *t = &slo->term[c->binding];
+                char v[96];
+                term_value(v, sizeof v, t, st->mean[c->binding], st->half[c->binding]);
                 snprintf(r->reason, sizeof r->reason,
-                         "SLO %s at the lowest load %g: %s = %.4g +- %.2g (limit %g)",
+                         "SLO %s at the lowest load %g: %s = %s (limit %s%g%s)",
                          st->verdict == SS_CAP_FAIL ? "fails" : "is not shown to hold",
-                         st->load, slo->term[c->binding].name, st->mean[c->binding],
-                         st->half[c->binding], slo->term[c->binding].limit);
+                         st->load, t->name, v, t->at_least ? ">= " : "",
+                         t->at_least ? t->limit : t->limit * 1e3, t->at_least ? "" : " ms");
+            }
             else
                 snprintf(r->reason, sizeof r->reason, "no load was shown to meet the SLO");
         }
@@ -53,12 +63,6 @@ void ss_cap_report_cost(ss_cap_report *r, const ss_slo *slo, const ss_hw *hw,
     ss_diag_clear(&d);
     if (ss_tco_compute(hw, cfg, &l, &r->tco, &d) == SS_OK) r->priced = 1;
     else snprintf(r->reason, sizeof r->reason, "%s", d.msg);
-}
-
-static void term_value(char *buf, size_t n, const ss_slo_term *t, double m, double h)
-{
-    if (t->at_least) snprintf(buf, n, "%.4f +- %.4f", m, h);
-    else snprintf(buf, n, "%.1f +- %.1f ms", m * 1e3, h * 1e3);
 }
 
 void ss_cap_report_print(FILE *out, const ss_slo *slo, const ss_cap_report *r,

@@ -18,6 +18,7 @@
 
 #include "sim/study/capacity.h"
 #include "sim/study/capacity_eval.h"
+#include "sim/study/search.h"
 
 typedef struct synth {
     double threshold[2]; /* per term */
@@ -356,6 +357,90 @@ static void test_format_override(void **state)
     assert_string_equal(buf, "c=37");
 }
 
+
+/* ------------------------------------------------------------- cost at capacity, ranking */
+
+static ss_cap_report priced(double usd_mtok, double latency)
+{
+    ss_cap_report r;
+    memset(&r, 0, sizeof r);
+    r.feasible = r.priced = 1;
+    r.tco.usd_per_mtok_output = usd_mtok;
+    r.latency = latency;
+    return r;
+}
+
+static void test_rank_and_pareto(void **state)
+{
+    (void)state;
+    ss_cap_report r[5] = {priced(0.30, 0.5), priced(0.20, 0.9), priced(0.25, 0.4),
+                          priced(0.40, 0.6), priced(0.20, 0.9)};
+    r[3].feasible = 0; /* infeasible: neither ranked nor on the front */
+    size_t order[5];
+    int front[5];
+    assert_int_equal(ss_search_rank(r, 5, order), 4);
+    assert_int_equal(order[0], 1); /* ties keep point order */
+    assert_int_equal(order[1], 4);
+    assert_int_equal(order[2], 2);
+    assert_int_equal(order[3], 0);
+    ss_search_pareto(r, 5, front);
+    /* 0 is dominated by 2 (cheaper and faster); equal points 1 and 4 both stay */
+    assert_int_equal(front[0], 0);
+    assert_int_equal(front[1], 1);
+    assert_int_equal(front[2], 1);
+    assert_int_equal(front[3], 0);
+    assert_int_equal(front[4], 1);
+}
+
+static void test_report_cost_at_capacity(void **state)
+{
+    (void)state;
+    /* capacity 10 req/s with 1,000 output / 3,000 total tok/s measured there; target 25:
+     * 3 instances at 25/3 req/s each, i.e. 833.33 output tok/s each, 2,500 in all;
+     * 3 x 2 GPUs x 2 $/h = 12 $/h; 12 / (2500 x 3600) x 1e6 = 1.3333 $/M output tokens */
+    ss_slo slo = slo2();
+    ss_cap_report r;
+    memset(&r, 0, sizeof r);
+    r.gpus = 2;
+    r.target = 25;
+    r.cap.status = SS_CAP_CONVERGED;
+    r.cap.capacity = 10;
+    r.cap.cap_step = 0;
+    r.cap.nsteps = 1;
+    r.cap.steps[0].verdict = SS_CAP_PASS;
+    r.cap.steps[0].mean[0] = 1.5;
+    r.cap.steps[0].aux[SS_CAP_OUT_TPUT] = 1000;
+    r.cap.steps[0].aux[SS_CAP_TOT_TPUT] = 3000;
+    r.cap.steps[0].aux[SS_CAP_BUSY] = 1;
+    ss_hw hw;
+    memset(&hw, 0, sizeof hw);
+    hw.tdp_w = 700;
+    hw.price_per_hour = 2;
+    ss_tco_cfg c;
+    ss_tco_defaults(&c);
+    ss_cap_report_cost(&r, &slo, &hw, &c);
+    assert_true(r.feasible && r.priced);
+    assert_int_equal(r.instances, 3);
+    assert_true(fabs(r.tco.usd_per_hour - 12) < 1e-12);
+    assert_true(fabs(r.tco.usd_per_mtok_output - 12.0 / (2500 * 3600) * 1e6) < 1e-9);
+    assert_true(fabs(r.tco.usd_per_mtok_total - 12.0 / (7500 * 3600) * 1e6) < 1e-9);
+    assert_true(r.latency == 1.5);
+    /* infeasible: a reason naming the term, its value and the limit, in ms */
+    memset(&r.cap, 0, sizeof r.cap);
+    r.cap.status = SS_CAP_INFEASIBLE;
+    r.cap.cap_step = -1;
+    r.cap.hi_step = 0;
+    r.cap.binding = 1;
+    r.cap.nsteps = 1;
+    r.cap.steps[0].load = 0.5;
+    r.cap.steps[0].verdict = SS_CAP_FAIL;
+    r.cap.steps[0].mean[1] = 2.5;
+    ss_cap_report_cost(&r, &slo, &hw, &c);
+    assert_false(r.feasible);
+    assert_non_null(strstr(r.reason, "SLO fails at the lowest load 0.5: b_p99 = 2500.0 +- 0.0 ms "
+                                     "(limit 2000 ms)"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +456,8 @@ int main(void)
         cmocka_unit_test(test_request_ok),
         cmocka_unit_test(test_sim_eval_jobs_invariant),
         cmocka_unit_test(test_format_override),
+        cmocka_unit_test(test_rank_and_pareto),
+        cmocka_unit_test(test_report_cost_at_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
