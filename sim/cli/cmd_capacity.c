@@ -35,6 +35,9 @@ static void cap_help(FILE *out)
             "  --max-reps M       replications allowed where the interval straddles the SLO\n"
             "                     (default 3R); then the search stops and reports the bracket\n"
             "  --confidence C     of the interval (default 0.95)\n"
+            "  --on-unsure MODE   stop (default): a load still straddling at M replications\n"
+            "                     ends the search with its bracket; below: it counts as not\n"
+            "                     passing and the bisection goes on below it\n"
             "  --jobs J           replications in parallel worker processes (default 2;\n"
             "                     results do not depend on it)\n"
             "  --target-load L    price ceil(L / capacity) instances serving L\n"
@@ -92,6 +95,7 @@ int ss_cmd_capacity(int argc, char **argv)
         {"cost", required_argument, 0, 'C'},     {"set", required_argument, 0, 's'},
         {"builtin", required_argument, 0, 'b'},  {"out", required_argument, 0, 'o'},
         {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
+        {"on-unsure", required_argument, 0, 'U'},
         {0, 0, 0, 0}};
     file_cfg f;
     memset(&f, 0, sizeof f);
@@ -150,6 +154,15 @@ int ss_cmd_capacity(int argc, char **argv)
             f.items[f.n++] = optarg;
             break;
         case 'b': builtin = optarg; break;
+        case 'U':
+            if (!strcmp(optarg, "stop")) o.on_unsure = SS_CAP_STOP;
+            else if (!strcmp(optarg, "below")) o.on_unsure = SS_CAP_BELOW;
+            else {
+                fprintf(stderr, "servesim capacity-search: --on-unsure expects stop or below, "
+                                "got '%s'\n", optarg);
+                return 2;
+            }
+            break;
         case 'o': out_dir = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': cap_help(stdout); return 0;
@@ -222,9 +235,11 @@ int ss_cmd_capacity(int argc, char **argv)
     printf("servesim capacity-search: %s (seed %llu), load = %s\n", sc->name,
            (unsigned long long)sc->seed, key);
     printf("  SLO         %s\n", desc);
-    printf("  decisions   %.0f%% t-interval over %d replications (up to %d where it straddles); "
-           "bracket tolerance %g%s\n",
-           100 * o.confidence, o.reps, o.max_reps, o.tol, o.integer ? " (integer loads)" : "");
+    printf("  decisions   %.0f%% t-interval over %d replications (up to %d where it straddles, "
+           "then %s); bracket tolerance %g%s\n",
+           100 * o.confidence, o.reps, o.max_reps,
+           o.on_unsure == SS_CAP_STOP ? "stop" : "bisect below", o.tol,
+           o.integer ? " (integer loads)" : "");
     if (ss_cap_search(&slo, &o, ss_cap_sim_eval, &sim, &rep.cap, &d)) {
         ss_cli_report(&d);
         ss_scenario_free(sc);

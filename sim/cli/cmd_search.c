@@ -99,40 +99,68 @@ int ss_cmd_search(int argc, char **argv)
     printf("servesim search: %s, %zu configurations, target load %g %s (%s)\n",
            ss_study_name(st), n, cfg->target, unit, cfg->load_key);
     printf("  SLO         %s\n", desc);
-    printf("  decisions   %.0f%% t-interval over %d replications (up to %d); bracket tolerance "
-           "%g; loads from %g\n",
-           100 * cfg->cap.confidence, cfg->cap.reps, cfg->cap.max_reps, cfg->cap.tol,
+    printf("  decisions   %.0f%% t-interval over %d replications (up to %d where it straddles, "
+           "then %s); bracket tolerance %g; loads from %g\n",
+           100 * cfg->cap.confidence, cfg->cap.reps, cfg->cap.max_reps,
+           cfg->cap.on_unsure == SS_CAP_STOP ? "stop" : "bisect below", cfg->cap.tol,
            cfg->cap.lo);
     if (ss_search_run(st, cfg, r, quiet ? NULL : stdout, &d)) {
         ss_cli_report(&d);
         status = 1;
         goto done;
     }
-    size_t m = ss_search_rank(r, n, order);
-    ss_search_pareto(r, n, front);
-    const char *lat = cfg->slo.term[0].name;
-    printf("\n  Ranked by $ per million output tokens (%zu of %zu configurations meet the SLO; "
-           "* = Pareto set of cost vs %s)\n",
-           m, n, lat);
-    printf("  %4s  %10s %10s %6s %5s %10s  %-10s %12s %8s  %s\n", "rank", "$/M out", "$/M total",
-           "inst", "GPUs", "$/hour", "capacity", "binding", lat, "config");
-    for (size_t k = 0; k < m && (int)k < cfg->top; k++) {
-        const ss_cap_report *p = &r[order[k]];
-        char capbuf[32];
-        snprintf(capbuf, sizeof capbuf, "%s%.4g", p->cap.status == SS_CAP_UNBOUNDED ? ">=" : "",
-                 p->cap.capacity);
-        printf("  %3zu%s  %10.4f %10.4f %6d %5d %10.2f  %-10s %12s %6.1fms  %s\n", k + 1,
-               front[order[k]] ? "*" : " ", p->tco.usd_per_mtok_output,
-               p->tco.usd_per_mtok_total, p->instances, p->gpus * p->instances,
-               p->tco.usd_per_hour, capbuf,
-               p->cap.binding >= 0 ? cfg->slo.term[p->cap.binding].name : "-",
-               p->latency * 1e3, p->label);
+    /* one ranking per study family (e.g. per model) */
+    int *group = calloc(n ? n : 1, sizeof *group), ngroups = 0;
+    if (!group) {
+        status = 1;
+        goto done;
     }
-    printf("\n  Pareto set (cost vs %s at capacity):\n", lat);
-    for (size_t k = 0; k < m; k++)
-        if (front[order[k]])
-            printf("    %.4f $/M out, %s %.1f ms: %s\n", r[order[k]].tco.usd_per_mtok_output,
-                   lat, r[order[k]].latency * 1e3, r[order[k]].label);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(r[i].family, sizeof r[i].family, "%s", ss_study_family(st, i));
+        group[i] = -1;
+        for (size_t j = 0; j < i && group[i] < 0; j++)
+            if (!strcmp(r[j].family, r[i].family)) group[i] = group[j];
+        if (group[i] < 0) group[i] = ngroups++;
+    }
+    ss_search_pareto(r, n, group, front);
+    const char *lat = cfg->slo.term[0].name;
+    size_t ranked = 0;
+    for (int g = 0; g < ngroups; g++) {
+        size_t m = ss_search_rank(r, n, group, g, order), members = 0;
+        for (size_t i = 0; i < n; i++) members += group[i] == g;
+        for (size_t k = 0; k < m; k++) {
+            r[order[k]].rank = (int)k + 1;
+            r[order[k]].pareto = front[order[k]];
+        }
+        ranked += m;
+        const char *fam = "";
+        for (size_t i = 0; i < n; i++)
+            if (group[i] == g) fam = r[i].family;
+        printf("\n  %s%sRanked by $ per million output tokens (%zu of %zu configurations meet "
+               "the SLO; * = Pareto set of cost vs %s)\n",
+               ngroups > 1 ? fam : "", ngroups > 1 ? ": " : "", m, members, lat);
+        printf("  %4s  %10s %10s %6s %5s %10s  %-10s %9s %10s  %s\n", "rank", "$/M out",
+               "$/M total", "inst", "GPUs", "$/hour", "capacity", "binding", lat, "config");
+        for (size_t k = 0; k < m && (int)k < cfg->top; k++) {
+            const ss_cap_report *p = &r[order[k]];
+            char capbuf[32];
+            snprintf(capbuf, sizeof capbuf, "%s%.4g",
+                     p->cap.status == SS_CAP_UNBOUNDED ? ">=" : "", p->cap.capacity);
+            printf("  %3zu%s  %10.4f %10.4f %6d %5d %10.2f  %-10s %9s %8.1fms  %s\n", k + 1,
+                   front[order[k]] ? "*" : " ", p->tco.usd_per_mtok_output,
+                   p->tco.usd_per_mtok_total, p->instances, p->gpus * p->instances,
+                   p->tco.usd_per_hour, capbuf,
+                   p->cap.binding >= 0 ? cfg->slo.term[p->cap.binding].name : "-",
+                   p->latency * 1e3, p->label);
+        }
+        printf("  Pareto set (cost vs %s at capacity):\n", lat);
+        for (size_t k = 0; k < m; k++)
+            if (front[order[k]])
+                printf("    %.4f $/M out, %s %.1f ms: %s\n",
+                       r[order[k]].tco.usd_per_mtok_output, lat, r[order[k]].latency * 1e3,
+                       r[order[k]].label);
+    }
+    free(group);
     int header = 0;
     for (size_t i = 0; i < n; i++) {
         if (r[i].feasible && r[i].priced) continue;
@@ -140,13 +168,13 @@ int ss_cmd_search(int argc, char **argv)
         printf("    %s: %s\n", r[i].label, r[i].reason);
     }
     printf("\n  Prices: ");
-    for (size_t k = 0, shown = 0; k < m; k++) {
-        int dup = 0;
-        for (size_t j = 0; j < k; j++)
-            if (!strcmp(r[order[j]].tco.price_source, r[order[k]].tco.price_source)) dup = 1;
-        if (!dup) printf("%s%s", shown++ ? "\n          " : "", r[order[k]].tco.price_source);
+    for (size_t k = 0, shown = 0; k < n; k++) {
+        int dup = !r[k].priced;
+        for (size_t j = 0; j < k && !dup; j++)
+            if (r[j].priced && !strcmp(r[j].tco.price_source, r[k].tco.price_source)) dup = 1;
+        if (!dup) printf("%s%s", shown++ ? "\n          " : "", r[k].tco.price_source);
     }
-    printf("\n");
+    printf("%s\n", ranked ? "" : "(none priced)");
     if (out_dir) {
         char cmdline[2048] = "servesim";
         for (int i = 0; i < argc; i++) {

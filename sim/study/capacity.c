@@ -116,6 +116,7 @@ static ss_rc step(search *s, double load, int *idx, ss_diag *d)
         summarise(s, st);
     }
     r->runs += st->reps;
+    if (st->verdict == SS_CAP_UNSURE) r->unsure++;
     *idx = (int)r->nsteps++;
     return SS_OK;
 }
@@ -191,7 +192,7 @@ ss_rc ss_cap_search(const ss_slo *slo, const ss_cap_opts *o, ss_cap_eval_fn eval
         }
         if (out->steps[i].verdict != SS_CAP_PASS) {
             out->hi_step = i;
-            if (out->steps[i].verdict == SS_CAP_UNSURE) {
+            if (out->steps[i].verdict == SS_CAP_UNSURE && o->on_unsure == SS_CAP_STOP) {
                 out->status = SS_CAP_STRADDLE;
                 out->lo = lo;
                 out->hi = hi;
@@ -223,13 +224,13 @@ ss_rc ss_cap_search(const ss_slo *slo, const ss_cap_opts *o, ss_cap_eval_fn eval
             out->cap_step = i;
         } else {
             out->hi_step = i;
-            if (out->steps[i].verdict == SS_CAP_UNSURE) {
+            if (out->steps[i].verdict == SS_CAP_UNSURE && o->on_unsure == SS_CAP_STOP) {
                 out->status = SS_CAP_STRADDLE;
                 out->lo = lo;
                 out->hi = hi;
                 goto finish;
             }
-            hi = mid;
+            hi = mid; /* failed, or not shown to pass */
         }
     }
     out->status = SS_CAP_CONVERGED;

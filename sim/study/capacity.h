@@ -11,7 +11,10 @@
  * m + h <= limit, fails when m - h > limit, and is unsure otherwise (the interval straddles
  * the limit); lower-bounded terms mirror this. x passes when every term passes, fails when
  * any term fails, and is unsure otherwise. An unsure x gets `reps` more replications at a
- * time, up to `max_reps`; if it is still unsure the search stops and reports the bracket.
+ * time, up to `max_reps`. If it is still unsure, the search either stops there and reports
+ * the bracket (`on_unsure = SS_CAP_STOP`, the default), or counts x as "not shown to pass"
+ * and bisects below it (`SS_CAP_BELOW`): the capacity is then the highest load shown to
+ * pass, within tol of the lowest load that failed or stayed unsure.
  *
  * Search. x = lo must pass (else: infeasible). hi is doubled while it passes (at most
  * `max_doublings` times; then: unbounded, capacity >= hi). Then bisection at (lo + hi) / 2
@@ -67,7 +70,10 @@ typedef struct ss_cap_opts {
     double confidence;  /* of the interval, e.g. 0.95 */
     int max_doublings;  /* of hi while it passes */
     int max_evals;      /* loads evaluated at most */
+    int on_unsure;      /* SS_CAP_STOP or SS_CAP_BELOW */
 } ss_cap_opts;
+
+enum { SS_CAP_STOP, SS_CAP_BELOW };
 
 void ss_cap_opts_default(ss_cap_opts *o);
 
@@ -103,6 +109,7 @@ typedef struct ss_cap_result {
                              unsure load, else at capacity); -1 if none */
     int cap_step, hi_step;/* indices into steps (-1: none) */
     int runs;             /* replications simulated in all */
+    int unsure;           /* loads that stayed unsure at max_reps */
     size_t nsteps;
     ss_cap_step steps[SS_CAP_MAX_STEPS];
 } ss_cap_result;

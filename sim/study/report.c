@@ -94,8 +94,11 @@ void ss_cap_report_print(FILE *out, const ss_slo *slo, const ss_cap_report *r,
         fprintf(out, "  capacity    >= %.4g %s (the SLO still held after doubling the load)\n",
                 c->capacity, unit);
     else
-        fprintf(out, "  capacity    %.4g %s (%s; the threshold lies in [%.4g, %.4g])\n",
-                c->capacity, unit, ss_cap_status_name(c->status), c->lo, c->hi);
+        fprintf(out, "  capacity    %.4g %s (%s; the threshold lies in [%.4g, %.4g]%s)\n",
+                c->capacity, unit, ss_cap_status_name(c->status), c->lo, c->hi,
+                c->status == SS_CAP_CONVERGED && c->unsure
+                    ? "; loads left unsure count as not passing"
+                    : "");
     if (c->binding >= 0) {
         int b = c->binding;
         term_value(v, sizeof v, &slo->term[b], st->mean[b], st->half[b]);
@@ -153,6 +156,9 @@ static cJSON *report_json(const ss_slo *slo, const ss_cap_report *r)
     const ss_cap_result *c = &r->cap;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "config", r->label);
+    if (r->family[0]) cJSON_AddStringToObject(o, "family", r->family);
+    if (r->rank) cJSON_AddNumberToObject(o, "rank", r->rank);
+    if (r->rank) cJSON_AddBoolToObject(o, "pareto", r->pareto);
     cJSON_AddStringToObject(o, "hardware", r->hardware);
     cJSON_AddNumberToObject(o, "gpus_per_instance", r->gpus);
     cJSON_AddBoolToObject(o, "feasible", r->feasible);
@@ -164,6 +170,7 @@ static cJSON *report_json(const ss_slo *slo, const ss_cap_report *r)
     else cJSON_AddNullToObject(o, "bracket_hi");
     cJSON_AddStringToObject(o, "binding", c->binding >= 0 ? slo->term[c->binding].name : "");
     cJSON_AddNumberToObject(o, "replications_total", c->runs);
+    cJSON_AddNumberToObject(o, "unsure_loads", c->unsure);
     if (c->cap_step >= 0) cJSON_AddItemToObject(o, "at_capacity", step_json(slo, &c->steps[c->cap_step]));
     if (c->hi_step >= 0) cJSON_AddItemToObject(o, "at_bracket_hi", step_json(slo, &c->steps[c->hi_step]));
     if (r->target > 0) cJSON_AddNumberToObject(o, "target_load", r->target);
@@ -208,7 +215,8 @@ static const char db_schema[] =
     " capacity REAL, bracket_lo REAL, bracket_hi REAL, binding TEXT, replications INTEGER,"
     " goodput REAL, attainment REAL, output_tok_s REAL, total_tok_s REAL, busy_fraction REAL,"
     " target_load REAL, instances INTEGER, usd_per_hour REAL, usd_per_mtok_output REAL,"
-    " usd_per_mtok_total REAL, output_tok_per_joule REAL, latency REAL, price_source TEXT);"
+    " usd_per_mtok_total REAL, output_tok_per_joule REAL, latency REAL, price_source TEXT,"
+    " family TEXT, rank INTEGER, pareto INTEGER);"
     "CREATE TABLE step(config_id INTEGER, seq INTEGER, load REAL, replications INTEGER,"
     " verdict TEXT, term TEXT, mean REAL, ci_half_width REAL, limit_value REAL);";
 
@@ -231,7 +239,7 @@ ss_rc ss_cap_report_db(const char *path, const ss_slo *slo, const ss_cap_report 
         sqlite3_exec(db, "PRAGMA journal_mode=OFF; BEGIN;", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(db, db_schema, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO config VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                               "?,?,?,?,?,?,?)", -1, &c, NULL) != SQLITE_OK ||
+                               "?,?,?,?,?,?,?,?,?,?)", -1, &c, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO step VALUES(?,?,?,?,?,?,?,?,?)", -1, &s, NULL) !=
             SQLITE_OK)
         goto fail;
@@ -267,6 +275,10 @@ ss_rc ss_cap_report_db(const char *path, const ss_slo *slo, const ss_cap_report 
         bind_num(c, 24, p->priced, p->tco.output_tok_per_joule);
         bind_num(c, 25, p->feasible, p->latency);
         sqlite3_bind_text(c, 26, p->priced ? p->tco.price_source : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(c, 27, p->family, -1, SQLITE_STATIC);
+        if (p->rank) sqlite3_bind_int(c, 28, p->rank);
+        else sqlite3_bind_null(c, 28);
+        sqlite3_bind_int(c, 29, p->pareto);
         if (sqlite3_step(c) != SQLITE_DONE) goto fail;
         for (size_t j = 0; j < cr->nsteps; j++)
             for (int k = 0; k < slo->nterms; k++) {

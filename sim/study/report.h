@@ -28,6 +28,9 @@ typedef struct ss_cap_report {
     int priced;           /* tco is valid */
     ss_tco tco;
     double latency;       /* mean of the first SLO term at capacity (Pareto axis) */
+    char family[256];     /* study family ("model=llama-3.1-8b"), "" outside a search */
+    int rank;             /* 1.. within the family by $/M output tokens; 0: not ranked */
+    int pareto;           /* on the family's cost-vs-latency Pareto set */
 } ss_cap_report;
 
 /* Fill hardware and gpus from a loaded configuration. */

@@ -13,8 +13,10 @@
 typedef struct search_raw {
     char load_key[256];
     double target, lo, hi, tol, confidence;
-    int max_reps, top, jobs;
+    int max_reps, top, jobs, on_unsure;
 } search_raw;
+
+static const char *const unsure_choices[] = {"stop", "below", NULL};
 
 #define SR(f) offsetof(search_raw, f)
 static const ss_key search_keys[] = {
@@ -39,6 +41,10 @@ static const ss_key search_keys[] = {
      .min = 0, .max = 64,
      .help = "Replications allowed where the interval straddles the SLO (0: 3 x "
              "study.replications)."},
+    {.name = "on_unsure", .type = SS_KEY_ENUM, .offset = SR(on_unsure), .def = "stop",
+     .help = "A load whose interval still straddles the SLO at max_replications: stop and "
+             "report the bracket, or count it as not passing and bisect below it.",
+     .choices = unsure_choices},
     {.name = "top", .type = SS_KEY_INT, .offset = SR(top), .def = "10", .min = 1, .max = 100000,
      .help = "Configurations printed in the ranking."},
     {.name = "jobs", .type = SS_KEY_INT, .offset = SR(jobs), .def = "2", .min = 1, .max = 64,
@@ -79,6 +85,7 @@ ss_rc ss_search_parse(ss_study *st, ss_search_cfg *out, ss_diag *d)
     out->cap.lo = out->cap.integer ? ceil(r.lo) : r.lo;
     out->cap.hi = out->cap.integer ? floor(r.hi) : r.hi;
     out->cap.tol = r.tol;
+    out->cap.on_unsure = r.on_unsure == 1 ? SS_CAP_BELOW : SS_CAP_STOP;
     out->cap.confidence = r.confidence;
     out->cap.reps = ss_study_replications(st);
     out->cap.max_reps = r.max_reps ? r.max_reps : 3 * out->cap.reps;
@@ -171,11 +178,12 @@ ss_rc ss_search_run(const ss_study *st, const ss_search_cfg *cfg, ss_cap_report 
 
 /* ------------------------------------------------------------------ ranking */
 
-size_t ss_search_rank(const ss_cap_report *r, size_t n, size_t *order)
+size_t ss_search_rank(const ss_cap_report *r, size_t n, const int *group, int g,
+                      size_t *order)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (r[i].feasible && r[i].priced) order[m++] = i;
+        if (r[i].feasible && r[i].priced && (!group || group[i] == g)) order[m++] = i;
     /* insertion sort: stable, n is small (configurations, not requests) */
     for (size_t a = 1; a < m; a++) {
         size_t x = order[a], b = a;
@@ -188,12 +196,13 @@ size_t ss_search_rank(const ss_cap_report *r, size_t n, size_t *order)
     return m;
 }
 
-void ss_search_pareto(const ss_cap_report *r, size_t n, int *on_front)
+void ss_search_pareto(const ss_cap_report *r, size_t n, const int *group, int *on_front)
 {
     for (size_t i = 0; i < n; i++) {
         on_front[i] = r[i].feasible && r[i].priced;
         for (size_t j = 0; on_front[i] && j < n; j++) {
             if (j == i || !r[j].feasible || !r[j].priced) continue;
+            if (group && group[j] != group[i]) continue;
             double ci = r[i].tco.usd_per_mtok_output, cj = r[j].tco.usd_per_mtok_output;
             double li = r[i].latency, lj = r[j].latency;
             if (cj <= ci && lj <= li && (cj < ci || lj < li)) on_front[i] = 0;

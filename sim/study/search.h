@@ -44,12 +44,16 @@ ss_rc ss_search_parse(ss_study *st, ss_search_cfg *out, ss_diag *d);
 ss_rc ss_search_run(const ss_study *st, const ss_search_cfg *cfg, ss_cap_report *reports,
                     FILE *progress, ss_diag *d);
 
-/* Feasible, priced reports ordered by $/M output tokens (ties: by point index), written to
- * order[]; returns how many. */
-size_t ss_search_rank(const ss_cap_report *r, size_t n, size_t *order);
-/* on_front[i] = 1 when report i is priced and no other priced report is at least as good
- * in both cost ($/M output tokens) and latency (the first SLO term at capacity) and better
- * in one. */
-void ss_search_pareto(const ss_cap_report *r, size_t n, int *on_front);
+/* Feasible, priced reports of group g (group[i] == g; every report when group is NULL)
+ * ordered by $/M output tokens (ties: by point index), written to order[]; returns how
+ * many. Groups are the study's families (e.g. one per model): configurations serving
+ * different models are not alternatives to each other. */
+size_t ss_search_rank(const ss_cap_report *r, size_t n, const int *group, int g,
+                      size_t *order);
+/* on_front[i] = 1 when report i is priced and no other priced report of its group is at
+ * least as good in both cost ($/M output tokens) and latency (the first SLO term at
+ * capacity) and better in one. (A local helper: study-sweep's ss_pareto in pareto.h does
+ * the same for sweeps; the two can merge.) */
+void ss_search_pareto(const ss_cap_report *r, size_t n, const int *group, int *on_front);
 
 #endif

@@ -157,6 +157,33 @@ static void test_straddle_reports_bracket(void **state)
             assert_true(r.steps[i].mean[0] + r.steps[i].half[0] <= 2.0);
 }
 
+
+static void test_unsure_below(void **state)
+{
+    (void)state;
+    /* the same noisy model as test_straddle_reports_bracket, but unsure loads count as not
+     * shown to pass: the search goes on below them and converges to a narrow bracket whose
+     * low end passed surely */
+    synth m = {.threshold = {10, 1e9}, .noise = 0.10};
+    ss_slo slo = slo2();
+    ss_cap_opts o;
+    ss_cap_opts_default(&o);
+    o.lo = 1;
+    o.hi = 64;
+    o.tol = 0.02;
+    o.on_unsure = SS_CAP_BELOW;
+    ss_cap_result r;
+    assert_int_equal(ss_cap_search(&slo, &o, synth_eval, &m, &r, NULL), SS_OK);
+    assert_int_equal(r.status, SS_CAP_CONVERGED);
+    assert_true(r.unsure >= 1);
+    assert_true(r.hi - r.lo <= 0.02 * r.hi);
+    /* the noise is +-10%: a sure pass needs the mean well below the limit, so the capacity
+     * is below the threshold but not far below it */
+    assert_true(r.capacity < 10 && r.capacity > 10 * 0.8);
+    assert_int_equal(r.steps[r.cap_step].verdict, SS_CAP_PASS);
+    assert_true(r.steps[r.hi_step].verdict != SS_CAP_PASS);
+}
+
 /* Replications alternate 1.4, 2.1, 1.4, ... against a limit of 2 at loads <= 5 and read 10
  * above. By hand (t quantiles of Student's t at 97.5%): 3 values give 1.633 +- 1.004 and 6
  * give 1.750 +- 0.402, both straddling 2; 9 give 1.711 +- 0.284 (upper end 1.995): a pass. */
@@ -378,18 +405,26 @@ static void test_rank_and_pareto(void **state)
     r[3].feasible = 0; /* infeasible: neither ranked nor on the front */
     size_t order[5];
     int front[5];
-    assert_int_equal(ss_search_rank(r, 5, order), 4);
+    assert_int_equal(ss_search_rank(r, 5, NULL, 0, order), 4);
     assert_int_equal(order[0], 1); /* ties keep point order */
     assert_int_equal(order[1], 4);
     assert_int_equal(order[2], 2);
     assert_int_equal(order[3], 0);
-    ss_search_pareto(r, 5, front);
+    ss_search_pareto(r, 5, NULL, front);
     /* 0 is dominated by 2 (cheaper and faster); equal points 1 and 4 both stay */
     assert_int_equal(front[0], 0);
     assert_int_equal(front[1], 1);
     assert_int_equal(front[2], 1);
     assert_int_equal(front[3], 0);
     assert_int_equal(front[4], 1);
+    /* groups (families): 0 alone in its group is ranked and on its front */
+    const int group[5] = {1, 0, 0, 0, 0};
+    assert_int_equal(ss_search_rank(r, 5, group, 1, order), 1);
+    assert_int_equal(order[0], 0);
+    assert_int_equal(ss_search_rank(r, 5, group, 0, order), 3);
+    ss_search_pareto(r, 5, group, front);
+    assert_int_equal(front[0], 1);
+    assert_int_equal(front[2], 1);
 }
 
 static void test_report_cost_at_capacity(void **state)
@@ -448,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_binding_term),
         cmocka_unit_test(test_lower_bounded_term),
         cmocka_unit_test(test_straddle_reports_bracket),
+        cmocka_unit_test(test_unsure_below),
         cmocka_unit_test(test_more_reps_resolve),
         cmocka_unit_test(test_infeasible_and_unbounded),
         cmocka_unit_test(test_integer_loads),
