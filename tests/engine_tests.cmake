@@ -132,3 +132,6 @@ ss_add_cli_fail_test(cli_search_bad_cost "search_bad_cost.yaml:12:3: key 'cost.u
 ss_add_cli_fail_test(cli_search_typo_section "search_typo_section.yaml:8:1: key 'serch': unknown key" search ${SB}/search_typo_section.yaml)
 ss_add_cli_fail_test(cli_search_none_loads "search_none_loads.yaml:7:.*key 'cluster.pools\\[0\\].hardware': point 0.*does not fit" search ${SB}/search_none_loads.yaml)
 ss_add_cli_fail_test(cli_search_no_file "expected one study file" search)
+add_test(NAME docs_search_reference
+  COMMAND sh -c "$<TARGET_FILE:servesim> doc search | diff -u docs/search-reference.md -")
+set_tests_properties(docs_search_reference PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS docs)

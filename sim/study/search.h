@@ -34,6 +34,10 @@ typedef struct ss_search_cfg {
     ss_tco_cfg cost;
 } ss_search_cfg;
 
+/* The reference of the `slo:`, `search:` and `cost:` sections as Markdown, generated from
+ * the key tables that read them (docs/search-reference.md; a test keeps it current). */
+void ss_search_doc_markdown(FILE *out);
+
 /* Read the `slo:`, `search:` and `cost:` sections of a loaded study. */
 ss_rc ss_search_parse(ss_study *st, ss_search_cfg *out, ss_diag *d);
 
