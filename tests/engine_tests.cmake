@@ -135,3 +135,8 @@ ss_add_cli_fail_test(cli_search_no_file "expected one study file" search)
 add_test(NAME docs_search_reference
   COMMAND sh -c "$<TARGET_FILE:servesim> doc search | diff -u docs/search-reference.md -")
 set_tests_properties(docs_search_reference PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS docs)
+# Closed loop: integer loads (clients).
+add_test(NAME cli_capacity_clients COMMAND servesim capacity-search tests/data/good/small_closed.yaml
+  --key workload.arrival.clients --slo tpot_p99=30ms --lo 1 --hi 8 --reps 2 --quiet)
+set_tests_properties(cli_capacity_clients PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "capacity +[0-9]+ clients \\((converged|straddle); the threshold lies in \\[[0-9]+, [0-9]+\\]")

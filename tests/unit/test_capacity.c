@@ -476,6 +476,44 @@ static void test_report_cost_at_capacity(void **state)
                                      "(limit 2000 ms)"));
 }
 
+/* ------------------------------------------------------------- study sections */
+
+static void test_study_lenient_and_sections(void **state)
+{
+    (void)state;
+    const char *path = "tests/data/studies/search_small.yaml";
+    ss_study *st = NULL;
+    ss_diag d;
+    ss_diag_clear(&d);
+    /* strict loading refuses the study: point 2 (70B on one H100) does not fit */
+    assert_int_equal(ss_study_load(path, &st, &d), SS_ERR_INVALID);
+    assert_null(st);
+    assert_non_null(strstr(d.msg, "does not fit"));
+    /* lenient loading defers that to the point's use, located at the study line */
+    ss_diag_clear(&d);
+    assert_int_equal(ss_study_load_lenient(path, &st, &d), SS_OK);
+    assert_int_equal(ss_study_npoints(st), 4);
+    ss_scenario *sc = NULL;
+    ss_diag pd, ld;
+    ss_diag_clear(&pd);
+    ss_diag_clear(&ld);
+    assert_int_equal(ss_study_load_point_scenario(st, 2, NULL, &sc, &pd), SS_ERR_INVALID);
+    assert_int_equal(ss_study_point_error(st, 2, &pd, &ld), SS_ERR_INVALID);
+    assert_int_equal(ld.line, 11);
+    assert_non_null(strstr(ld.msg, "point 2"));
+    /* the sections */
+    ss_search_cfg cfg;
+    assert_int_equal(ss_search_parse(st, &cfg, &d), SS_OK);
+    assert_true(cfg.target == 40 && cfg.cap.lo == 1 && cfg.cap.hi == 4 && cfg.cap.tol == 0.1);
+    assert_int_equal(cfg.cap.reps, 2);
+    assert_int_equal(cfg.cap.max_reps, 6);
+    assert_int_equal(cfg.cap.on_unsure, SS_CAP_STOP);
+    assert_string_equal(cfg.load_key, "workload.arrival.rate");
+    assert_int_equal(cfg.slo.nterms, 2);
+    assert_true(cfg.cost.pue == 1.2 && cfg.cost.price_per_hour < 0 && cfg.cost.utilisation < 0);
+    ss_study_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_format_override),
         cmocka_unit_test(test_rank_and_pareto),
         cmocka_unit_test(test_report_cost_at_capacity),
+        cmocka_unit_test(test_study_lenient_and_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
