@@ -140,3 +140,7 @@ add_test(NAME cli_capacity_clients COMMAND servesim capacity-search tests/data/g
   --key workload.arrival.clients --slo tpot_p99=30ms --lo 1 --hi 8 --reps 2 --quiet)
 set_tests_properties(cli_capacity_clients PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
   PASS_REGULAR_EXPRESSION "capacity +[0-9]+ clients \\((converged|straddle); the threshold lies in \\[[0-9]+, [0-9]+\\]")
+# An SLO that cannot be met is a finding (exit 0, "infeasible" with the reason), not a crash.
+add_test(NAME cli_capacity_infeasible COMMAND servesim capacity-search ${CAPS} --slo tpot_p99=1ms)
+set_tests_properties(cli_capacity_infeasible PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "infeasible +SLO fails at the lowest load 1: tpot_p99 = [0-9.]+ \\+- [0-9.]+ ms \\(limit 1 ms\\)")
