@@ -18,7 +18,11 @@ static void usage(FILE *out)
             "  capacity-search [SCENARIO.yaml] --slo SPEC\n"
             "                        highest load meeting an SLO; cost at capacity\n"
             "  search STUDY.yaml     rank configurations meeting an SLO by cost per token\n"
-            "  doc scenario          print the scenario key reference (Markdown)\n"
+            "  sweep STUDY.yaml      run every point of a study R times; writes sweep.db\n"
+            "  sweep-dump SWEEP.db   canonical text dump of a sweep's result tables\n"
+            "  pareto SWEEP.db       Pareto frontier of a sweep: table and plot\n"
+            "  doc scenario|search   print the scenario key reference, or the study's\n"
+            "                        slo:/search:/cost: reference (Markdown)\n"
             "  version               print the version\n\n"
             "`servesim <command> --help` documents each command's options.\n"
             "Documentation: README.md and docs/ in the source tree.\n",
@@ -49,6 +53,11 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "doc")) return ss_cmd_doc(argc - 1, argv + 1);
     if (!strcmp(cmd, "capacity-search")) return ss_cmd_capacity(argc - 1, argv + 1);
     if (!strcmp(cmd, "search")) return ss_cmd_search(argc - 1, argv + 1);
-    fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, capacity-search, search, doc, version)\n", cmd);
+    if (!strcmp(cmd, "sweep")) return ss_cmd_sweep(argc - 1, argv + 1, t_start);
+    if (!strcmp(cmd, "sweep-dump")) return ss_cmd_sweep_dump(argc - 1, argv + 1);
+    if (!strcmp(cmd, "pareto")) return ss_cmd_pareto(argc - 1, argv + 1);
+    fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, sweep, sweep-dump, "
+                    "pareto, capacity-search, search, doc, version)\n",
+            cmd);
     return 2;
 }

@@ -66,7 +66,7 @@ ss_rc ss_run_scenario(const ss_scenario *sc, ss_run_args *a, ss_diag *d)
         snprintf(path, sizeof path, "%s/results.db", a->out_dir);
         if ((rc = ss_resdb_open(path, sc, a->seed, &db, d))) return rc;
     }
-    ss_sim_opts opts = {.seed = a->seed, .replication = 0, .no_fast_forward = a->no_fast_forward};
+    ss_sim_opts opts = {.seed = a->seed, .replication = a->replication, .no_fast_forward = a->no_fast_forward};
     if ((rc = ss_sim_create(sc, &opts, &sim, d))) goto done;
     if (db) {
         ss_observer obs = ss_resdb_observer(db);

@@ -12,6 +12,7 @@
 typedef struct ss_run_args {
     const char *out_dir;   /* NULL: write nothing to disk */
     uint64_t seed;
+    uint64_t replication;  /* see ss_sim_opts (sweeps run replications 0..R-1) */
     bool no_fast_forward;  /* see ss_sim_opts */
     const char *command_line;
     double t_start;        /* ss_cli_now() at process start (0: unknown) */

@@ -2,11 +2,13 @@
 #include "sim/study/search.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/study/capacity_eval.h"
+#include "sim/study/pareto.h"
 
 /* ------------------------------------------------------------------ the `search:` section */
 
@@ -214,14 +216,26 @@ size_t ss_search_rank(const ss_cap_report *r, size_t n, const int *group, int g,
 
 void ss_search_pareto(const ss_cap_report *r, size_t n, const int *group, int *on_front)
 {
-    for (size_t i = 0; i < n; i++) {
-        on_front[i] = r[i].feasible && r[i].priced;
-        for (size_t j = 0; on_front[i] && j < n; j++) {
-            if (j == i || !r[j].feasible || !r[j].priced) continue;
-            if (group && group[j] != group[i]) continue;
-            double ci = r[i].tco.usd_per_mtok_output, cj = r[j].tco.usd_per_mtok_output;
-            double li = r[i].latency, lj = r[j].latency;
-            if (cj <= ci && lj <= li && (cj < ci || lj < li)) on_front[i] = 0;
+    /* study-sweep's ss_pareto per group: x = -cost (maximised), y = latency (minimised);
+     * reports that are not priced (or of another group) get NaN and stay off the front */
+    double *x = malloc((n ? n : 1) * sizeof *x), *y = malloc((n ? n : 1) * sizeof *y);
+    bool *f = malloc((n ? n : 1) * sizeof *f);
+    int ngroups = 1;
+    for (size_t i = 0; group && i < n; i++)
+        if (group[i] + 1 > ngroups) ngroups = group[i] + 1;
+    for (size_t i = 0; i < n; i++) on_front[i] = 0;
+    for (int g = 0; x && y && f && g < ngroups; g++) {
+        for (size_t i = 0; i < n; i++) {
+            int in = r[i].feasible && r[i].priced && (!group || group[i] == g);
+            x[i] = in ? -r[i].tco.usd_per_mtok_output : NAN;
+            y[i] = in ? r[i].latency : NAN;
         }
+        size_t nf;
+        if (ss_pareto(x, y, n, false, f, &nf, NULL) == SS_OK)
+            for (size_t i = 0; i < n; i++)
+                if (f[i]) on_front[i] = 1;
     }
+    free(x);
+    free(y);
+    free(f);
 }

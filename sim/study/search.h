@@ -56,8 +56,7 @@ size_t ss_search_rank(const ss_cap_report *r, size_t n, const int *group, int g,
                       size_t *order);
 /* on_front[i] = 1 when report i is priced and no other priced report of its group is at
  * least as good in both cost ($/M output tokens) and latency (the first SLO term at
- * capacity) and better in one. (A local helper: study-sweep's ss_pareto in pareto.h does
- * the same for sweeps; the two can merge.) */
+ * capacity) and better in one (ss_pareto of sim/study/pareto.h, per group). */
 void ss_search_pareto(const ss_cap_report *r, size_t n, const int *group, int *on_front);
 
 #endif
