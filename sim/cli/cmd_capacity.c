@@ -20,7 +20,8 @@ static void cap_help(FILE *out)
             "Finds the highest load (request rate by default) at which the SLO holds, by\n"
             "bisection with R replications per load and a Student-t confidence interval\n"
             "over them; reports the capacity, the bracket around the threshold, the metric\n"
-            "that binds, goodput, and the cost of serving at capacity (docs/capacity-and-cost.md).\n"
+            "that binds, goodput, and the cost of serving at capacity\n"
+            "(docs/capacity-and-cost.md).\n"
             "The run length is the scenario's (num_requests or duration, and warm-up): keep it\n"
             "fixed, since above capacity P99 grows with run length.\n\n"
             "Options:\n"
@@ -183,7 +184,7 @@ int ss_cmd_capacity(int argc, char **argv)
         fprintf(stderr, "servesim capacity-search: expected at most one scenario\n");
         return 2;
     }
-    ss_slo slo;
+    ss_slo_spec slo;
     if (ss_slo_parse_spec(slo_spec, &slo, &d)) {
         ss_cli_report(&d);
         return 2;

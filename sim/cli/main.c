@@ -23,6 +23,8 @@ static void usage(FILE *out)
             "  pareto SWEEP.db       Pareto frontier of a sweep: table and plot\n"
             "  doc scenario|search   print the scenario key reference, or the study's\n"
             "                        slo:/search:/cost: reference (Markdown)\n"
+            "  validate e2e --run D  replay a measured serving run; measured vs simulated\n"
+            "                        TTFT, TPOT, E2E and timeline (docs/validation.md)\n"
             "  version               print the version\n\n"
             "`servesim <command> --help` documents each command's options.\n"
             "Documentation: README.md and docs/ in the source tree.\n",
@@ -56,8 +58,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "sweep")) return ss_cmd_sweep(argc - 1, argv + 1, t_start);
     if (!strcmp(cmd, "sweep-dump")) return ss_cmd_sweep_dump(argc - 1, argv + 1);
     if (!strcmp(cmd, "pareto")) return ss_cmd_pareto(argc - 1, argv + 1);
+    if (!strcmp(cmd, "validate")) return ss_cmd_validate(argc - 1, argv + 1, t_start);
     fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, sweep, sweep-dump, "
-                    "pareto, capacity-search, search, doc, version)\n",
+                    "pareto, capacity-search, search, doc, validate, version)\n",
             cmd);
     return 2;
 }

@@ -65,7 +65,7 @@ int ss_cap_decide_term(const ss_slo_term *t, const double *v, int n, double conf
 }
 
 typedef struct search {
-    const ss_slo *slo;
+    const ss_slo_spec *slo;
     const ss_cap_opts *o;
     ss_cap_eval_fn eval;
     void *ctx;
@@ -121,7 +121,7 @@ static ss_rc step(search *s, double load, int *idx, ss_diag *d)
     return SS_OK;
 }
 
-static int binding_term(const ss_slo *slo, const ss_cap_step *st)
+static int binding_term(const ss_slo_spec *slo, const ss_cap_step *st)
 {
     int best = -1;
     double bs = -INFINITY;
@@ -141,7 +141,7 @@ static int converged(const ss_cap_opts *o, double lo, double hi)
     return o->integer ? hi - lo <= 1 : hi - lo <= o->tol * hi;
 }
 
-ss_rc ss_cap_search(const ss_slo *slo, const ss_cap_opts *o, ss_cap_eval_fn eval, void *ctx,
+ss_rc ss_cap_search(const ss_slo_spec *slo, const ss_cap_opts *o, ss_cap_eval_fn eval, void *ctx,
                     ss_cap_result *out, ss_diag *d)
 {
     memset(out, 0, sizeof *out);

@@ -115,7 +115,7 @@ typedef struct ss_cap_result {
 } ss_cap_result;
 
 /* Run the search. Errors come from the evaluator or from bad options. */
-ss_rc ss_cap_search(const ss_slo *slo, const ss_cap_opts *o, ss_cap_eval_fn eval, void *ctx,
+ss_rc ss_cap_search(const ss_slo_spec *slo, const ss_cap_opts *o, ss_cap_eval_fn eval, void *ctx,
                     ss_cap_result *out, ss_diag *d);
 
 /* The decision for one term from n values (exposed for tests). */

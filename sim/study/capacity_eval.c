@@ -28,7 +28,7 @@ void ss_cap_format_override(const char *key, double load, int integer, char *buf
  * completion, which a short run's drain inflates; below capacity, requests leave as fast as
  * they arrive, so the arrival rate is the served rate, in open and closed loop alike). */
 typedef struct attain {
-    const ss_slo *slo;
+    const ss_slo_spec *slo;
     uint64_t measured, ok, finished;
     double in_tokens, out_tokens;
     ss_time_ns first, last;
@@ -50,7 +50,7 @@ static int on_request(void *ctx, const ss_req *r)
     return 0;
 }
 
-ss_rc ss_cap_sim_run_one(const ss_scenario *sc, const ss_slo *slo, int rep, ss_cap_sample *out,
+ss_rc ss_cap_sim_run_one(const ss_scenario *sc, const ss_slo_spec *slo, int rep, ss_cap_sample *out,
                          ss_diag *d)
 {
     ss_sim *sim = NULL;
@@ -94,7 +94,7 @@ typedef struct worker {
     int fd;
 } worker;
 
-static ss_rc start_worker(const ss_scenario *sc, const ss_slo *slo, int rep, worker *w,
+static ss_rc start_worker(const ss_scenario *sc, const ss_slo_spec *slo, int rep, worker *w,
                           ss_diag *d)
 {
     int p[2];
@@ -172,7 +172,8 @@ ss_rc ss_cap_sim_eval(void *ctx, double load, int first, int n, ss_cap_sample *o
     ss_rc rc = c->load(c->load_ctx, &extra, &sc, d);
     if (rc) return rc;
     if (c->jobs <= 1 || n == 1) {
-        for (int i = 0; i < n && !rc; i++) rc = ss_cap_sim_run_one(sc, c->slo, first + i, &out[i], d);
+        for (int i = 0; i < n && !rc; i++)
+            rc = ss_cap_sim_run_one(sc, c->slo, first + i, &out[i], d);
         ss_scenario_free(sc);
         return rc;
     }

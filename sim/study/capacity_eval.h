@@ -20,7 +20,7 @@ typedef struct ss_cap_sim {
     void *load_ctx;
     const char *key;    /* scenario key of the load, e.g. "workload.arrival.rate" */
     int integer;        /* the key takes integers (closed_loop clients) */
-    const ss_slo *slo;
+    const ss_slo_spec *slo;
     int jobs;           /* worker processes (1: run in this process) */
 } ss_cap_sim;
 
@@ -29,7 +29,7 @@ ss_rc ss_cap_sim_eval(void *ss_cap_sim_ctx, double load, int first, int n, ss_ca
                       ss_diag *d);
 
 /* One replication of a loaded scenario (exposed for tests). */
-ss_rc ss_cap_sim_run_one(const ss_scenario *sc, const ss_slo *slo, int rep, ss_cap_sample *out,
+ss_rc ss_cap_sim_run_one(const ss_scenario *sc, const ss_slo_spec *slo, int rep, ss_cap_sample *out,
                          ss_diag *d);
 
 /* "workload.arrival.rate=12.5" for `load` (shortest text that reads back exactly). */

@@ -24,7 +24,7 @@ static void term_value(char *buf, size_t n, const ss_slo_term *t, double m, doub
     else snprintf(buf, n, "%.1f +- %.1f ms", m * 1e3, h * 1e3);
 }
 
-void ss_cap_report_cost(ss_cap_report *r, const ss_slo *slo, const ss_hw *hw,
+void ss_cap_report_cost(ss_cap_report *r, const ss_slo_spec *slo, const ss_hw *hw,
                         const ss_tco_cfg *cfg)
 {
     const ss_cap_result *c = &r->cap;
@@ -65,7 +65,7 @@ void ss_cap_report_cost(ss_cap_report *r, const ss_slo *slo, const ss_hw *hw,
     else snprintf(r->reason, sizeof r->reason, "%s", d.msg);
 }
 
-void ss_cap_report_print(FILE *out, const ss_slo *slo, const ss_cap_report *r,
+void ss_cap_report_print(FILE *out, const ss_slo_spec *slo, const ss_cap_report *r,
                          const char *unit, int steps)
 {
     const ss_cap_result *c = &r->cap;
@@ -134,7 +134,7 @@ void ss_cap_report_print(FILE *out, const ss_slo *slo, const ss_cap_report *r,
     }
 }
 
-static cJSON *step_json(const ss_slo *slo, const ss_cap_step *st)
+static cJSON *step_json(const ss_slo_spec *slo, const ss_cap_step *st)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "load", st->load);
@@ -151,7 +151,7 @@ static cJSON *step_json(const ss_slo *slo, const ss_cap_step *st)
     return o;
 }
 
-static cJSON *report_json(const ss_slo *slo, const ss_cap_report *r)
+static cJSON *report_json(const ss_slo_spec *slo, const ss_cap_report *r)
 {
     const ss_cap_result *c = &r->cap;
     cJSON *o = cJSON_CreateObject();
@@ -171,8 +171,10 @@ static cJSON *report_json(const ss_slo *slo, const ss_cap_report *r)
     cJSON_AddStringToObject(o, "binding", c->binding >= 0 ? slo->term[c->binding].name : "");
     cJSON_AddNumberToObject(o, "replications_total", c->runs);
     cJSON_AddNumberToObject(o, "unsure_loads", c->unsure);
-    if (c->cap_step >= 0) cJSON_AddItemToObject(o, "at_capacity", step_json(slo, &c->steps[c->cap_step]));
-    if (c->hi_step >= 0) cJSON_AddItemToObject(o, "at_bracket_hi", step_json(slo, &c->steps[c->hi_step]));
+    if (c->cap_step >= 0)
+        cJSON_AddItemToObject(o, "at_capacity", step_json(slo, &c->steps[c->cap_step]));
+    if (c->hi_step >= 0)
+        cJSON_AddItemToObject(o, "at_bracket_hi", step_json(slo, &c->steps[c->hi_step]));
     if (r->target > 0) cJSON_AddNumberToObject(o, "target_load", r->target);
     cJSON_AddNumberToObject(o, "instances", r->instances);
     if (r->priced) {
@@ -189,11 +191,12 @@ static cJSON *report_json(const ss_slo *slo, const ss_cap_report *r)
         cJSON_AddStringToObject(p, "price_source", t->price_source);
     }
     cJSON *steps = cJSON_AddArrayToObject(o, "steps");
-    for (size_t i = 0; i < c->nsteps; i++) cJSON_AddItemToArray(steps, step_json(slo, &c->steps[i]));
+    for (size_t i = 0; i < c->nsteps; i++)
+        cJSON_AddItemToArray(steps, step_json(slo, &c->steps[i]));
     return o;
 }
 
-char *ss_cap_report_json(const ss_slo *slo, const ss_cap_report *const *r, size_t n,
+char *ss_cap_report_json(const ss_slo_spec *slo, const ss_cap_report *const *r, size_t n,
                          const char *key, const char *command_line)
 {
     cJSON *o = cJSON_CreateObject();
@@ -226,7 +229,7 @@ static void bind_num(sqlite3_stmt *st, int i, int ok, double v)
     else sqlite3_bind_null(st, i);
 }
 
-ss_rc ss_cap_report_db(const char *path, const ss_slo *slo, const ss_cap_report *const *r,
+ss_rc ss_cap_report_db(const char *path, const ss_slo_spec *slo, const ss_cap_report *const *r,
                        size_t n, const char *key, ss_diag *d)
 {
     char tmp[4200];

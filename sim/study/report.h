@@ -37,19 +37,19 @@ typedef struct ss_cap_report {
 void ss_cap_report_config(ss_cap_report *r, const ss_scenario *sc);
 /* After r->cap is set: feasibility, instances and cost. A pricing failure (no price) leaves
  * priced = 0 and the reason in r->reason; it is not an error of the search. */
-void ss_cap_report_cost(ss_cap_report *r, const ss_slo *slo, const ss_hw *hw,
+void ss_cap_report_cost(ss_cap_report *r, const ss_slo_spec *slo, const ss_hw *hw,
                         const ss_tco_cfg *cfg);
 
 /* Human-readable: the bisection steps (when `steps`), capacity, bracket, binding term,
  * goodput and cost. `unit` names the load ("req/s", "clients"). */
-void ss_cap_report_print(FILE *out, const ss_slo *slo, const ss_cap_report *r,
+void ss_cap_report_print(FILE *out, const ss_slo_spec *slo, const ss_cap_report *r,
                          const char *unit, int steps);
 /* JSON object of one report (caller frees with free()). */
-char *ss_cap_report_json(const ss_slo *slo, const ss_cap_report *const *r, size_t n,
+char *ss_cap_report_json(const ss_slo_spec *slo, const ss_cap_report *const *r, size_t n,
                          const char *key, const char *command_line);
 /* SQLite: tables config (one row per report), step (one row per load evaluated and term).
  * Written to a temporary file and renamed, so a failed write leaves no partial database. */
-ss_rc ss_cap_report_db(const char *path, const ss_slo *slo, const ss_cap_report *const *r,
+ss_rc ss_cap_report_db(const char *path, const ss_slo_spec *slo, const ss_cap_report *const *r,
                        size_t n, const char *key, ss_diag *d);
 
 #endif

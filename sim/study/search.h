@@ -30,7 +30,7 @@ typedef struct ss_search_cfg {
     ss_cap_opts cap;   /* bracket, tolerance, replications, confidence */
     int top;           /* configurations printed */
     int jobs;          /* worker processes per configuration's replications */
-    ss_slo slo;
+    ss_slo_spec slo;
     ss_tco_cfg cost;
 } ss_search_cfg;
 

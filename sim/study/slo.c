@@ -63,7 +63,7 @@ static void raw_init(slo_raw *r)
 }
 
 /* Turn what was read into terms; "" on success, else the reason. */
-static const char *raw_finish(const slo_raw *r, ss_slo *out)
+static const char *raw_finish(const slo_raw *r, ss_slo_spec *out)
 {
     memset(out, 0, sizeof *out);
     for (int m = 0; m < NLAT; m++)
@@ -104,7 +104,8 @@ static const char *raw_finish(const slo_raw *r, ss_slo *out)
     return "";
 }
 
-ss_rc ss_slo_parse(ss_doc *doc, yaml_node_t *map, const char *path, ss_slo *out, ss_diag *d)
+ss_rc ss_slo_parse(ss_doc *doc, yaml_node_t *map, const char *path, ss_slo_spec *out,
+                   ss_diag *d)
 {
     slo_table t;
     slo_raw r;
@@ -119,7 +120,7 @@ ss_rc ss_slo_parse(ss_doc *doc, yaml_node_t *map, const char *path, ss_slo *out,
     return SS_OK;
 }
 
-ss_rc ss_slo_parse_spec(const char *spec, ss_slo *out, ss_diag *d)
+ss_rc ss_slo_parse_spec(const char *spec, ss_slo_spec *out, ss_diag *d)
 {
     slo_table t;
     slo_raw r;
@@ -162,7 +163,7 @@ void ss_slo_doc_markdown(FILE *out)
                  "measured requests that meet every per-request target |\n");
 }
 
-void ss_slo_describe(const ss_slo *slo, char *buf, size_t n)
+void ss_slo_describe(const ss_slo_spec *slo, char *buf, size_t n)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -190,7 +191,7 @@ void ss_slo_describe(const ss_slo *slo, char *buf, size_t n)
     }
 }
 
-int ss_slo_request_ok(const ss_slo *slo, const ss_req *r)
+int ss_slo_request_ok(const ss_slo_spec *slo, const ss_req *r)
 {
     if (r->state != SS_REQ_FINISHED) return 0;
     if (slo->target_ttft > 0 && ss_time_to_s(r->first_token - r->arrival) > slo->target_ttft)

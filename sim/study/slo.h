@@ -43,24 +43,25 @@ typedef struct ss_slo_term {
     int at_least;   /* 1: value >= limit holds (attainment); 0: value <= limit */
 } ss_slo_term;
 
-typedef struct ss_slo {
+typedef struct ss_slo_spec {
     int nterms;
     ss_slo_term term[SS_SLO_MAX];
     /* per-request targets in seconds (0 = none): attainment and goodput */
     double target_ttft, target_tpot, target_e2e;
-} ss_slo;
+} ss_slo_spec;
 
 /* Read a `slo:` mapping. */
-ss_rc ss_slo_parse(ss_doc *doc, yaml_node_t *map, const char *path, ss_slo *out, ss_diag *d);
+ss_rc ss_slo_parse(ss_doc *doc, yaml_node_t *map, const char *path, ss_slo_spec *out,
+                   ss_diag *d);
 /* Read "key=value,..." (the CLI's --slo); errors name the option and the key. */
-ss_rc ss_slo_parse_spec(const char *spec, ss_slo *out, ss_diag *d);
+ss_rc ss_slo_parse_spec(const char *spec, ss_slo_spec *out, ss_diag *d);
 /* Write the accepted keys as Markdown rows (docs). */
 void ss_slo_doc_markdown(FILE *out);
 /* "ttft_p99 <= 2 s, tpot_p99 <= 100 ms" */
-void ss_slo_describe(const ss_slo *slo, char *buf, size_t n);
+void ss_slo_describe(const ss_slo_spec *slo, char *buf, size_t n);
 
 /* Does request r (measured, finished or rejected) meet every per-request target? */
-int ss_slo_request_ok(const ss_slo *slo, const ss_req *r);
+int ss_slo_request_ok(const ss_slo_spec *slo, const ss_req *r);
 /* Value of term t for a run: a summary statistic, or `attainment` (computed by the caller
  * with ss_slo_request_ok over the measured requests). */
 double ss_slo_value(const ss_slo_term *t, const ss_summary *s, double attainment);

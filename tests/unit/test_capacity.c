@@ -56,9 +56,9 @@ static ss_rc synth_eval(void *ctx, double load, int first, int n, ss_cap_sample 
     return SS_OK;
 }
 
-static ss_slo slo2(void)
+static ss_slo_spec slo2(void)
 {
-    ss_slo s;
+    ss_slo_spec s;
     memset(&s, 0, sizeof s);
     s.nterms = 2;
     s.term[0] = (ss_slo_term){.name = "a_p99", .limit = 2.0};
@@ -72,7 +72,7 @@ static void test_finds_known_threshold(void **state)
     const double thresholds[] = {0.7, 3.3, 7.9, 12.5, 100.0, 1234.5};
     for (size_t i = 0; i < sizeof thresholds / sizeof thresholds[0]; i++) {
         synth m = {.threshold = {thresholds[i], 1e9}};
-        ss_slo slo = slo2();
+        ss_slo_spec slo = slo2();
         ss_cap_opts o;
         ss_cap_opts_default(&o);
         o.lo = 0.5;
@@ -98,7 +98,7 @@ static void test_binding_term(void **state)
 {
     (void)state;
     synth m = {.threshold = {50, 9}}; /* term 1 binds first */
-    ss_slo slo = slo2();
+    ss_slo_spec slo = slo2();
     ss_cap_opts o;
     ss_cap_opts_default(&o);
     o.lo = 1;
@@ -115,7 +115,7 @@ static void test_lower_bounded_term(void **state)
     (void)state;
     /* value 0.99 * T / load >= 0.99 holds for load <= T */
     synth m = {.threshold = {6.25, 1e9}, .lower = 1};
-    ss_slo slo = slo2();
+    ss_slo_spec slo = slo2();
     slo.term[0] = (ss_slo_term){.name = "attainment", .metric = SS_SLO_ATTAINMENT, .limit = 0.99,
                                 .at_least = 1};
     ss_cap_opts o;
@@ -136,7 +136,7 @@ static void test_straddle_reports_bracket(void **state)
     /* 10% noise: close to the threshold the 95% interval of 3..9 replications straddles the
      * limit, so the search must stop there and report a bracket containing the threshold */
     synth m = {.threshold = {10, 1e9}, .noise = 0.10};
-    ss_slo slo = slo2();
+    ss_slo_spec slo = slo2();
     ss_cap_opts o;
     ss_cap_opts_default(&o);
     o.lo = 1;
@@ -165,7 +165,7 @@ static void test_unsure_below(void **state)
      * shown to pass: the search goes on below them and converges to a narrow bracket whose
      * low end passed surely */
     synth m = {.threshold = {10, 1e9}, .noise = 0.10};
-    ss_slo slo = slo2();
+    ss_slo_spec slo = slo2();
     ss_cap_opts o;
     ss_cap_opts_default(&o);
     o.lo = 1;
@@ -201,7 +201,7 @@ static ss_rc alt_eval(void *ctx, double load, int first, int n, ss_cap_sample *o
 static void test_more_reps_resolve(void **state)
 {
     (void)state;
-    ss_slo slo = slo2();
+    ss_slo_spec slo = slo2();
     slo.nterms = 1;
     ss_cap_opts o;
     ss_cap_opts_default(&o);
@@ -229,7 +229,7 @@ static void test_infeasible_and_unbounded(void **state)
 {
     (void)state;
     synth m = {.threshold = {0.2, 1e9}};
-    ss_slo slo = slo2();
+    ss_slo_spec slo = slo2();
     ss_cap_opts o;
     ss_cap_opts_default(&o);
     ss_cap_result r;
@@ -249,7 +249,7 @@ static void test_integer_loads(void **state)
 {
     (void)state;
     synth m = {.threshold = {37.5, 1e9}};
-    ss_slo slo = slo2();
+    ss_slo_spec slo = slo2();
     ss_cap_opts o;
     ss_cap_opts_default(&o);
     o.integer = 1;
@@ -266,7 +266,7 @@ static void test_bad_options(void **state)
 {
     (void)state;
     synth m = {.threshold = {5, 5}};
-    ss_slo slo = slo2();
+    ss_slo_spec slo = slo2();
     ss_cap_opts o;
     ss_cap_opts_default(&o);
     o.hi = o.lo;
@@ -283,7 +283,7 @@ static void test_bad_options(void **state)
 static void test_slo_spec(void **state)
 {
     (void)state;
-    ss_slo s;
+    ss_slo_spec s;
     ss_diag d;
     ss_diag_clear(&d);
     assert_int_equal(ss_slo_parse_spec("ttft_p99=2s,tpot_p99=100ms", &s, &d), SS_OK);
@@ -316,7 +316,7 @@ static void test_slo_spec(void **state)
 static void test_request_ok(void **state)
 {
     (void)state;
-    ss_slo s;
+    ss_slo_spec s;
     assert_int_equal(ss_slo_parse_spec("ttft_p99=2s,tpot_p99=100ms", &s, NULL), SS_OK);
     ss_req r;
     memset(&r, 0, sizeof r);
@@ -346,7 +346,7 @@ static ss_rc load_small(void *ctx, const ss_overrides *extra, ss_scenario **out,
 static void test_sim_eval_jobs_invariant(void **state)
 {
     (void)state;
-    ss_slo s;
+    ss_slo_spec s;
     assert_int_equal(ss_slo_parse_spec("ttft_p99=2s,tpot_p99=100ms,attainment=0.9", &s, NULL),
                      SS_OK);
     ss_cap_sim one = {.load = load_small, .key = "workload.arrival.rate", .slo = &s, .jobs = 1};
@@ -433,7 +433,7 @@ static void test_report_cost_at_capacity(void **state)
     /* capacity 10 req/s with 1,000 output / 3,000 total tok/s measured there; target 25:
      * 3 instances at 25/3 req/s each, i.e. 833.33 output tok/s each, 2,500 in all;
      * 3 x 2 GPUs x 2 $/h = 12 $/h; 12 / (2500 x 3600) x 1e6 = 1.3333 $/M output tokens */
-    ss_slo slo = slo2();
+    ss_slo_spec slo = slo2();
     ss_cap_report r;
     memset(&r, 0, sizeof r);
     r.gpus = 2;
