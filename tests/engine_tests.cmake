@@ -93,6 +93,57 @@ add_test(NAME cli_reject_duration COMMAND servesim run tests/data/good/reject_la
 set_tests_properties(cli_reject_duration PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
   PASS_REGULAR_EXPRESSION "1 rejected.*5.00 s simulated.*0.200 req/s")
 
+# Capacity under SLO, cost, configuration search (issue 7, part 2).
+ss_add_unit_test(test_tco ss_hwprofiles)
+ss_add_unit_test(test_capacity ss_capacity)
+set(CAPS tests/data/good/small.yaml --set workload.num_requests=200 --lo 1 --hi 4 --tol 0.1)
+add_test(NAME cli_capacity_small COMMAND servesim capacity-search ${CAPS}
+  --slo ttft_p99=2s,tpot_p99=100ms --target-load 50 --out build-test-out/capacity)
+set_tests_properties(cli_capacity_small PROPERTIES PASS_REGULAR_EXPRESSION
+  "capacity +[0-9.]+ req/s \\((converged|straddle); the threshold lies in \\[[0-9.]+, [0-9.]+\\]\\).*binding +(ttft|tpot)_p99.*cost +[0-9]+ instances x 1 h100-sxm.*M output tok")
+# Results do not depend on the number of worker processes.
+string(REPLACE ";" " " CAPS_SH "${CAPS}")
+add_test(NAME cli_capacity_jobs_invariant COMMAND sh -c
+  "mkdir -p build-test-out && $<TARGET_FILE:servesim> capacity-search ${CAPS_SH} --slo attainment=0.95,ttft=500ms --jobs 1 > build-test-out/cap-j1.txt && $<TARGET_FILE:servesim> capacity-search ${CAPS_SH} --slo attainment=0.95,ttft=500ms --jobs 2 > build-test-out/cap-j2.txt && diff build-test-out/cap-j1.txt build-test-out/cap-j2.txt && grep -q 'binding     attainment' build-test-out/cap-j1.txt")
+set_tests_properties(cli_capacity_small cli_capacity_jobs_invariant PROPERTIES
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli)
+ss_add_cli_fail_test(cli_capacity_no_slo "--slo is required" capacity-search tests/data/good/small.yaml)
+ss_add_cli_fail_test(cli_capacity_bad_slo "--slo: key 'ttft_p42': unknown SLO key" capacity-search tests/data/good/small.yaml --slo ttft_p42=2s)
+ss_add_cli_fail_test(cli_capacity_slo_unit "--slo: key 'tpot_p99': unknown time unit 'parsecs'" capacity-search tests/data/good/small.yaml --slo tpot_p99=3parsecs)
+ss_add_cli_fail_test(cli_capacity_bounds "need 0 < lo < hi, got lo 5, hi 2" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --lo 5 --hi 2)
+ss_add_cli_fail_test(cli_capacity_bad_key "key 'workload.arrival.rat': unknown key" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --key workload.arrival.rat)
+ss_add_cli_fail_test(cli_capacity_bad_cost "--cost: key 'pue':.*out of range" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --cost pue=0.2)
+ss_add_cli_fail_test(cli_capacity_bad_scenario "typo_key.yaml:14:1: key 'worklod': unknown key" capacity-search ${B}/typo_key.yaml --slo ttft_p99=2s)
+ss_add_cli_fail_test(cli_capacity_bad_reps "--reps expects an integer from 1 to 64" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --reps 0)
+
+# servesim search: ranking, Pareto set, infeasible configurations with their reason.
+add_test(NAME cli_search_small COMMAND servesim search tests/data/studies/search_small.yaml --out build-test-out/search)
+set_tests_properties(cli_search_small PROPERTIES PASS_REGULAR_EXPRESSION
+  "1 of 4 configurations meet the SLO.*1\\* +[0-9.]+ +[0-9.]+ +[0-9]+ .*model=llama-3.1-8b cluster.pools\\[0\\].hardware=h100-sxm.*Infeasible or unpriced:.*hardware=rtx-4090: SLO fails at the lowest load 1: tpot_p99 = [0-9.]+ \\+- [0-9.]+ ms \\(limit 20 ms\\).*search_small.yaml:11:33: key 'cluster.pools\\[0\\].hardware': point 2.*does not fit")
+add_test(NAME cli_search_jobs_invariant COMMAND sh -c
+  "mkdir -p build-test-out && $<TARGET_FILE:servesim> search tests/data/studies/search_small.yaml --jobs 1 > build-test-out/s-j1.txt && $<TARGET_FILE:servesim> search tests/data/studies/search_small.yaml --jobs 2 > build-test-out/s-j2.txt && diff build-test-out/s-j1.txt build-test-out/s-j2.txt")
+set_tests_properties(cli_search_small cli_search_jobs_invariant PROPERTIES
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli)
+set(SB tests/data/studies/bad)
+ss_add_cli_fail_test(cli_search_no_slo "search_no_slo.yaml:1:1: key 'slo': missing section" search ${SB}/search_no_slo.yaml)
+ss_add_cli_fail_test(cli_search_bad_slo "search_bad_slo.yaml:10:13: key 'slo.ttft_p99': unknown time unit 'sec'" search ${SB}/search_bad_slo.yaml)
+ss_add_cli_fail_test(cli_search_no_target "search_no_target.yaml:9:3: key 'search.target_load': missing required key" search ${SB}/search_no_target.yaml)
+ss_add_cli_fail_test(cli_search_bad_cost "search_bad_cost.yaml:12:3: key 'cost.utilization': unknown key" search ${SB}/search_bad_cost.yaml)
+ss_add_cli_fail_test(cli_search_typo_section "search_typo_section.yaml:8:1: key 'serch': unknown key" search ${SB}/search_typo_section.yaml)
+ss_add_cli_fail_test(cli_search_none_loads "search_none_loads.yaml:7:.*key 'cluster.pools\\[0\\].hardware': point 0.*does not fit" search ${SB}/search_none_loads.yaml)
+ss_add_cli_fail_test(cli_search_no_file "expected one study file" search)
+add_test(NAME docs_search_reference
+  COMMAND sh -c "$<TARGET_FILE:servesim> doc search | diff -u docs/search-reference.md -")
+set_tests_properties(docs_search_reference PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS docs)
+# Closed loop: integer loads (clients).
+add_test(NAME cli_capacity_clients COMMAND servesim capacity-search tests/data/good/small_closed.yaml
+  --key workload.arrival.clients --slo tpot_p99=30ms --lo 1 --hi 8 --reps 2 --quiet)
+set_tests_properties(cli_capacity_clients PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "capacity +[0-9]+ clients \\((converged|straddle); the threshold lies in \\[[0-9]+, [0-9]+\\]")
+# An SLO that cannot be met is a finding (exit 0, "infeasible" with the reason), not a crash.
+add_test(NAME cli_capacity_infeasible COMMAND servesim capacity-search ${CAPS} --slo tpot_p99=1ms)
+set_tests_properties(cli_capacity_infeasible PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "infeasible +SLO fails at the lowest load 1: tpot_p99 = [0-9.]+ \\+- [0-9.]+ ms \\(limit 1 ms\\)")
 # validate e2e (docs/validation.md): reader, metric definitions, refusals, determinism on the
 # hand-written fixtures of tests/data/validation/ (README there).
 ss_add_unit_test(test_validation ss_cli)

@@ -32,6 +32,7 @@ struct ss_study {
     char *scen_text; /* base scenario text, read once */
     int replications;
     int64_t seed;    /* -1: the scenario's */
+    int lenient;     /* points are not loaded up front (ss_study_load_lenient) */
     size_t npoints;
     ss_item *items;  /* every distinct item (product: axis values; list: each point's) */
     size_t nitems;
@@ -53,6 +54,13 @@ typedef struct root_cfg {
 static const ss_key root_keys[] = {
     {"study", SS_KEY_NODE, offsetof(root_cfg, study), 0, NULL, 0, 0, 0, NULL,
      "The study: base scenario, replications and the points to run.", NULL},
+    /* `servesim search` (sim/study/search.c) */
+    {"slo", SS_KEY_NODE, offsetof(root_cfg, other[0]), 0, "", 0, 0, 0, NULL,
+     "Service-level objective of a configuration search (docs/capacity-and-cost.md).", NULL},
+    {"search", SS_KEY_NODE, offsetof(root_cfg, other[1]), 0, "", 0, 0, 0, NULL,
+     "Target load and capacity-search settings of a configuration search.", NULL},
+    {"cost", SS_KEY_NODE, offsetof(root_cfg, other[2]), 0, "", 0, 0, 0, NULL,
+     "Price, ownership and power assumptions of a configuration search.", NULL},
     {NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, NULL}};
 
 static const char *const mode_choices[] = {"product", "list", NULL};
@@ -547,7 +555,7 @@ ss_rc ss_study_load_point_scenario(const ss_study *s, size_t i, const ss_overrid
 }
 
 /* Report a scenario error of point i at the study line that set the offending key. */
-static ss_rc point_error(const ss_study *s, size_t i, const ss_diag *pd, ss_diag *d)
+ss_rc ss_study_point_error(const ss_study *s, size_t i, const ss_diag *pd, ss_diag *d)
 {
     char desc[400] = "";
     size_t used = 0;
@@ -620,17 +628,18 @@ static ss_rc parse(ss_study *s, const char *base_dir, ss_diag *d)
     ss_scenario *sc = NULL;
     if ((rc = ss_scenario_load_string(s->scen_name, s->scen_text, NULL, &sc, d))) return rc;
     ss_scenario_free(sc);
-    for (size_t i = 0; i < s->npoints; i++) {
+    for (size_t i = 0; !s->lenient && i < s->npoints; i++) {
         ss_diag pd;
         ss_diag_clear(&pd);
         if ((rc = ss_study_load_point_scenario(s, i, NULL, &sc, &pd)))
-            return point_error(s, i, &pd, d);
+            return ss_study_point_error(s, i, &pd, d);
         ss_scenario_free(sc);
     }
     return SS_OK;
 }
 
-static ss_rc finish(ss_doc *doc, ss_rc rc, const char *base_dir, ss_study **out, ss_diag *d)
+static ss_rc finish(ss_doc *doc, ss_rc rc, const char *base_dir, int lenient, ss_study **out,
+                    ss_diag *d)
 {
     *out = NULL;
     if (rc) return rc;
@@ -640,6 +649,7 @@ static ss_rc finish(ss_doc *doc, ss_rc rc, const char *base_dir, ss_study **out,
         return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
     }
     s->doc = doc;
+    s->lenient = lenient;
     if ((rc = parse(s, base_dir ? base_dir : ss_doc_dir(doc), d))) {
         ss_study_free(s);
         return rc;
@@ -652,7 +662,14 @@ ss_rc ss_study_load(const char *path, ss_study **out, ss_diag *d)
 {
     ss_doc *doc = NULL;
     ss_rc rc = ss_doc_load_file(path, &doc, d);
-    return finish(doc, rc, NULL, out, d);
+    return finish(doc, rc, NULL, 0, out, d);
+}
+
+ss_rc ss_study_load_lenient(const char *path, ss_study **out, ss_diag *d)
+{
+    ss_doc *doc = NULL;
+    ss_rc rc = ss_doc_load_file(path, &doc, d);
+    return finish(doc, rc, NULL, 1, out, d);
 }
 
 ss_rc ss_study_load_string(const char *name, const char *text, const char *base_dir,
@@ -660,7 +677,7 @@ ss_rc ss_study_load_string(const char *name, const char *text, const char *base_
 {
     ss_doc *doc = NULL;
     ss_rc rc = ss_doc_load_string(name, text, strlen(text), &doc, d);
-    return finish(doc, rc, base_dir, out, d);
+    return finish(doc, rc, base_dir, 0, out, d);
 }
 
 /* ------------------------------------------------------------------ accessors */

@@ -44,6 +44,14 @@ ss_rc ss_study_load(const char *path, ss_study **out, ss_diag *d);
 ss_rc ss_study_load_string(const char *name, const char *text, const char *base_dir,
                            ss_study **out, ss_diag *d);
 void ss_study_free(ss_study *s);
+/* Like ss_study_load, except that the points' scenarios are not loaded up front: a point that
+ * does not load (a model that does not fit the GPU at that tp) is reported when it is used,
+ * by ss_study_load_point_scenario, and ss_study_point_error places that error at the study
+ * line that set the value. For `servesim search`, which lists such points as infeasible. */
+ss_rc ss_study_load_lenient(const char *path, ss_study **out, ss_diag *d);
+/* Turn the error `pd` of loading point i into one located at the study line that set the
+ * offending key ("study.yaml:7:28: key 'k': point 3 (...): ..."). Returns pd->rc. */
+ss_rc ss_study_point_error(const ss_study *s, size_t i, const ss_diag *pd, ss_diag *d);
 
 const char *ss_study_name(const ss_study *s);
 size_t ss_study_npoints(const ss_study *s);
