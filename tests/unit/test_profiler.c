@@ -9,6 +9,7 @@
  *   tp2: qkv (16+2*4)*128 = 3072 x 4096; o 4096 x 2048; up/gate 14336 x 4096;
  *        down 4096 x 7168; lm_head 64128 x 4096
  *   tp16: 2 query heads, the 8 KV heads replicated to 1 per GPU: qkv (2+2)*128 = 512. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -333,6 +334,8 @@ static void test_opts(void **state)
         {"p --reps 0", "--reps: '0' is not an integer in 1..1000000"},
         {"p --reps", "--reps needs a value"},
         {"p --tokens 4,x", "--tokens: 'x' is not an integer"},
+        {"p --prefill-q 0", "--prefill-q: '0' is not an integer in 1.."},
+        {"p --prefill-kv -1", "--prefill-kv: '-1' is not an integer in 0.."},
         {"p --frobnicate", "unknown option '--frobnicate'"},
         {"p --device -1", "--device: '-1' is not an integer in 0..1000000"},
     };
@@ -352,6 +355,64 @@ static void test_median(void **state)
     float c[] = {7};
     assert_float_equal(ss_prof_median(c, 1), 7.0, 0);
     assert_float_equal(ss_prof_median(NULL, 0), 0.0, 0);
+}
+
+/* ================================================================== reference attention */
+
+/* Hand-computed cases: a softmax of two scores, the causal mask, GQA head mapping, and the
+ * decode convention (q = 1, prefix = kv - 1). head_dim 4, scale 1/2. */
+static void test_attn_reference(void **state)
+{
+    (void)state;
+    /* One request, 4 query heads on 2 KV heads, q = 2 new tokens on a prefix of 1: keys 3.
+     * K of KV head 0: [2,0,0,0], [0,0,0,0], [0,0,0,0]; of KV head 1: all [0,0,0,0].
+     * V rows of head 0: e0, e1, e2 (unit vectors); head 1: 1, 2, 3 times [1,1,1,1]. */
+    const int heads = 4, kvh = 2, D = 4;
+    const int64_t q = 2, prefix = 1, keys = 3;
+    float Q[4 * 2 * 4] = {0}, K[2 * 3 * 4] = {0}, V[2 * 3 * 4] = {0}, O[4 * 2 * 4];
+    for (int h = 0; h < heads; h++)
+        for (int i = 0; i < q; i++) Q[(h * q + i) * D + 0] = 1.0f; /* every query [1,0,0,0] */
+    K[0] = 2.0f;                                                    /* head 0, key 0 */
+    for (int j = 0; j < keys; j++) {
+        V[(0 * keys + j) * D + j] = 1.0f;
+        for (int d = 0; d < D; d++) V[(1 * keys + j) * D + d] = (float)(j + 1);
+    }
+    ss_prof_attn_reference(Q, K, V, O, 1, q, prefix, heads, kvh, D);
+    /* Heads 0 and 1 read KV head 0. Token 0 (position 1) sees keys 0, 1: scores 1 and 0. */
+    const double e = exp(1.0);
+    for (int h = 0; h < 2; h++) {
+        const float *o0 = O + (h * q + 0) * D, *o1 = O + (h * q + 1) * D;
+        assert_float_equal(o0[0], e / (e + 1), 1e-6);
+        assert_float_equal(o0[1], 1 / (e + 1), 1e-6);
+        assert_float_equal(o0[2], 0.0, 0); /* key 2 is in the future: masked */
+        /* Token 1 (position 2) sees all three: scores 1, 0, 0. */
+        assert_float_equal(o1[0], e / (e + 2), 1e-6);
+        assert_float_equal(o1[1], 1 / (e + 2), 1e-6);
+        assert_float_equal(o1[2], 1 / (e + 2), 1e-6);
+    }
+    /* Heads 2 and 3 read KV head 1: equal scores, so the mean of the visible V rows. */
+    for (int h = 2; h < 4; h++) {
+        assert_float_equal(O[(h * q + 0) * D + 3], 1.5, 1e-6);
+        assert_float_equal(O[(h * q + 1) * D + 3], 2.0, 1e-6);
+    }
+
+    /* Decode of the same request with kv = 3 (the new token included) is prefill token 1. */
+    float Qd[4 * 4] = {0}, Od[4 * 4];
+    for (int h = 0; h < heads; h++) Qd[h * D] = 1.0f;
+    ss_prof_attn_reference(Qd, K, V, Od, 1, 1, keys - 1, heads, kvh, D);
+    for (int h = 0; h < heads; h++)
+        for (int d = 0; d < D; d++)
+            assert_float_equal(Od[h * D + d], O[(h * q + 1) * D + d], 1e-7);
+}
+
+static void test_max_abs_diff(void **state)
+{
+    (void)state;
+    float a[] = {1.0f, 2.0f, -3.0f}, b[] = {1.5f, 2.0f, -3.25f};
+    assert_float_equal(ss_prof_max_abs_diff(a, b, 3), 0.5, 0);
+    assert_float_equal(ss_prof_max_abs_diff(a, a, 3), 0.0, 0);
+    b[1] = NAN;
+    assert_true(isinf(ss_prof_max_abs_diff(a, b, 3)));
 }
 
 /* ================================================================== output */
@@ -493,6 +554,8 @@ int main(void)
         cmocka_unit_test(test_plan_print),
         cmocka_unit_test(test_opts),
         cmocka_unit_test(test_median),
+        cmocka_unit_test(test_attn_reference),
+        cmocka_unit_test(test_max_abs_diff),
         cmocka_unit_test(test_yaml_quote),
         cmocka_unit_test(test_write_dir),
     };

@@ -333,44 +333,80 @@ int check_heads(int heads, int kv_heads, int head_dim, char *err)
     return 0;
 }
 
+/* Shared-memory opt-in for the prefill kernel; its size in *smem. */
+template <class T, int D>
+int prefill_setup(ss_prof_dev *dev, size_t *smem, char *err)
+{
+    *smem = prefill_smem_bytes<D>(sizeof(T));
+    if (*smem > dev->smem_optin) {
+        std::snprintf(err, SS_PROF_ERR_LEN,
+                      "attention: head_dim %d needs %zu bytes of shared memory per block; "
+                      "this GPU allows %zu",
+                      D, *smem, dev->smem_optin);
+        return -1;
+    }
+    SS_CK(cudaFuncSetAttribute(attn_prefill_kernel<T, D>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize, (int)*smem));
+    return 0;
+}
+
+template <class T, int D>
+void prefill_launch(ss_prof_dev *dev, size_t smem, const void *Q, const void *K, const void *V,
+                    void *O, int batch, int64_t q, int64_t kv, int heads, int kv_heads)
+{
+    const dim3 grid((unsigned)((q + BM - 1) / BM), (unsigned)heads, (unsigned)batch);
+    attn_prefill_kernel<T, D><<<grid, THREADS, smem, dev->stream>>>(
+        (const T *)Q, (const T *)K, (const T *)V, (T *)O, heads, kv_heads, q, kv,
+        1.0f / std::sqrt((float)D));
+}
+
+/* Buffers of one attention call: Q and O [batch][heads][q][D], K and V
+ * [batch][kv_heads][keys][D]. */
+struct attn_bufs {
+    ss_dbuf Q, K, V, O;
+    size_t nq = 0, nk = 0;
+    int alloc(ss_prof_dev *dev, ss_prof_elem e, size_t elem, int batch, int64_t q, int64_t keys,
+              int heads, int kv_heads, int D, char *err)
+    {
+        nq = (size_t)batch * heads * q * D;
+        nk = (size_t)batch * kv_heads * keys * D;
+        if (Q.alloc(nq * elem, err) || K.alloc(nk * elem, err) || V.alloc(nk * elem, err) ||
+            O.alloc(nq * elem, err))
+            return -1;
+        if (ss_prof_fill(Q.p, e, nq, 11, dev->stream, err) ||
+            ss_prof_fill(K.p, e, nk, 12, dev->stream, err) ||
+            ss_prof_fill(V.p, e, nk, 13, dev->stream, err))
+            return -1;
+        return 0;
+    }
+};
+
 template <class T, int D>
 int prefill_t(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t q, int64_t kv, int heads,
               int kv_heads, int warmup, int reps, float *times_us, char *err)
 {
-    const size_t smem = prefill_smem_bytes<D>(sizeof(T));
-    if (smem > dev->smem_optin) {
-        std::snprintf(err, SS_PROF_ERR_LEN,
-                      "attention: head_dim %d needs %zu bytes of shared memory per block; "
-                      "this GPU allows %zu",
-                      D, smem, dev->smem_optin);
-        return -1;
-    }
-    SS_CK(cudaFuncSetAttribute(attn_prefill_kernel<T, D>,
-                               cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
-    const int64_t keys = kv + q;
-    const size_t nq = (size_t)batch * heads * q * D, nk = (size_t)batch * kv_heads * keys * D;
-    ss_dbuf Qd, Kd, Vd, Od;
-    if (Qd.alloc(nq * sizeof(T), err) || Kd.alloc(nk * sizeof(T), err) ||
-        Vd.alloc(nk * sizeof(T), err) || Od.alloc(nq * sizeof(T), err))
-        return -1;
-    if (ss_prof_fill(Qd.p, e, nq, 11, dev->stream, err) ||
-        ss_prof_fill(Kd.p, e, nk, 12, dev->stream, err) ||
-        ss_prof_fill(Vd.p, e, nk, 13, dev->stream, err))
-        return -1;
-    const dim3 grid((unsigned)((q + BM - 1) / BM), (unsigned)heads, (unsigned)batch);
-    const float scale = 1.0f / std::sqrt((float)D);
+    size_t smem = 0;
+    if (prefill_setup<T, D>(dev, &smem, err)) return -1;
+    attn_bufs b;
+    if (b.alloc(dev, e, sizeof(T), batch, q, kv + q, heads, kv_heads, D, err)) return -1;
     auto launch = [&]() -> int {
-        attn_prefill_kernel<T, D><<<grid, THREADS, smem, dev->stream>>>(
-            (const T *)Qd.p, (const T *)Kd.p, (const T *)Vd.p, (T *)Od.p, heads, kv_heads, q,
-            kv, scale);
+        prefill_launch<T, D>(dev, smem, b.Q.p, b.K.p, b.V.p, b.O.p, batch, q, kv, heads,
+                             kv_heads);
         return 0;
     };
     return ss_prof_time(dev, warmup, reps, times_us, err, launch);
 }
 
+/* The decode kernels' launch geometry and partial-output buffers. */
+struct decode_plan {
+    int64_t nsplit = 1, per_split = 0;
+    size_t smem = 0;
+    ss_dbuf Op, Mp, Lp;
+};
+
 template <class T, int D>
-int decode_t(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv, int heads, int kv_heads,
-             int warmup, int reps, float *times_us, char *err)
+int decode_setup(ss_prof_dev *dev, int batch, int64_t kv, int heads, int kv_heads,
+                 decode_plan *dp, char *err)
 {
     const int G = heads / kv_heads;
     if (G > MAXG) {
@@ -379,15 +415,15 @@ int decode_t(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv, int heads,
                       G, MAXG);
         return -1;
     }
-    const size_t smem = decode_smem_bytes<D>(G, sizeof(T));
-    if (smem > dev->smem_optin) {
+    dp->smem = decode_smem_bytes<D>(G, sizeof(T));
+    if (dp->smem > dev->smem_optin) {
         std::snprintf(err, SS_PROF_ERR_LEN,
                       "attention decode needs %zu bytes of shared memory; this GPU allows %zu",
-                      smem, dev->smem_optin);
+                      dp->smem, dev->smem_optin);
         return -1;
     }
     SS_CK(cudaFuncSetAttribute(attn_decode_kernel<T, D>,
-                               cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+                               cudaFuncAttributeMaxDynamicSharedMemorySize, (int)dp->smem));
     /* About two blocks per SM, no split shorter than 256 keys. */
     const int64_t groups = (int64_t)batch * kv_heads;
     int64_t want = (2 * (int64_t)dev->sms + groups - 1) / groups;
@@ -395,34 +431,82 @@ int decode_t(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv, int heads,
     int64_t nsplit = want < by_len ? want : by_len;
     if (nsplit < 1) nsplit = 1;
     int64_t per_split = (kv + nsplit - 1) / nsplit;
-    per_split = (per_split + BN - 1) / BN * BN;
-    nsplit = (kv + per_split - 1) / per_split;
+    dp->per_split = (per_split + BN - 1) / BN * BN;
+    dp->nsplit = (kv + dp->per_split - 1) / dp->per_split;
+    const size_t np = (size_t)batch * heads * dp->nsplit;
+    if (dp->Op.alloc(np * D * sizeof(float), err) || dp->Mp.alloc(np * sizeof(float), err) ||
+        dp->Lp.alloc(np * sizeof(float), err))
+        return -1;
+    return 0;
+}
 
-    const size_t nq = (size_t)batch * heads * D, nk = (size_t)batch * kv_heads * kv * D;
-    const size_t np = (size_t)batch * heads * nsplit;
-    ss_dbuf Qd, Kd, Vd, Od, Opd, Mpd, Lpd;
-    if (Qd.alloc(nq * sizeof(T), err) || Kd.alloc(nk * sizeof(T), err) ||
-        Vd.alloc(nk * sizeof(T), err) || Od.alloc(nq * sizeof(T), err) ||
-        Opd.alloc(np * D * sizeof(float), err) || Mpd.alloc(np * sizeof(float), err) ||
-        Lpd.alloc(np * sizeof(float), err))
-        return -1;
-    if (ss_prof_fill(Qd.p, e, nq, 21, dev->stream, err) ||
-        ss_prof_fill(Kd.p, e, nk, 22, dev->stream, err) ||
-        ss_prof_fill(Vd.p, e, nk, 23, dev->stream, err))
-        return -1;
-    const dim3 grid((unsigned)nsplit, (unsigned)kv_heads, (unsigned)batch);
+template <class T, int D>
+void decode_launch(ss_prof_dev *dev, const decode_plan &dp, const void *Q, const void *K,
+                   const void *V, void *O, int batch, int64_t kv, int heads, int kv_heads)
+{
+    const dim3 grid((unsigned)dp.nsplit, (unsigned)kv_heads, (unsigned)batch);
     const dim3 cgrid((unsigned)heads, (unsigned)batch);
-    const float scale = 1.0f / std::sqrt((float)D);
+    attn_decode_kernel<T, D><<<grid, THREADS, dp.smem, dev->stream>>>(
+        (const T *)Q, (const T *)K, (const T *)V, (float *)dp.Op.p, (float *)dp.Mp.p,
+        (float *)dp.Lp.p, heads, kv_heads, kv, dp.per_split, 1.0f / std::sqrt((float)D));
+    combine_kernel<T, D><<<cgrid, D, 0, dev->stream>>>(
+        (const float *)dp.Op.p, (const float *)dp.Mp.p, (const float *)dp.Lp.p, (T *)O, heads,
+        (int)dp.nsplit);
+}
+
+template <class T, int D>
+int decode_t(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv, int heads, int kv_heads,
+             int warmup, int reps, float *times_us, char *err)
+{
+    decode_plan dp;
+    if (decode_setup<T, D>(dev, batch, kv, heads, kv_heads, &dp, err)) return -1;
+    attn_bufs b;
+    if (b.alloc(dev, e, sizeof(T), batch, 1, kv, heads, kv_heads, D, err)) return -1;
     auto launch = [&]() -> int {
-        attn_decode_kernel<T, D><<<grid, THREADS, smem, dev->stream>>>(
-            (const T *)Qd.p, (const T *)Kd.p, (const T *)Vd.p, (float *)Opd.p, (float *)Mpd.p,
-            (float *)Lpd.p, heads, kv_heads, kv, per_split, scale);
-        combine_kernel<T, D><<<cgrid, D, 0, dev->stream>>>(
-            (const float *)Opd.p, (const float *)Mpd.p, (const float *)Lpd.p, (T *)Od.p, heads,
-            (int)nsplit);
+        decode_launch<T, D>(dev, dp, b.Q.p, b.K.p, b.V.p, b.O.p, batch, kv, heads, kv_heads);
         return 0;
     };
     return ss_prof_time(dev, warmup, reps, times_us, err, launch);
+}
+
+/* Host copies of a device buffer of n elements as float. */
+template <class T>
+int to_host_float(const void *d, size_t n, float *out, char *err)
+{
+    std::vector<T> tmp(n);
+    SS_CK(cudaMemcpy(tmp.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < n; i++) out[i] = (float)tmp[i];
+    return 0;
+}
+
+/* One call on the fill pattern; inputs and output copied back for the reference check. */
+template <class T, int D>
+int sample_t(ss_prof_dev *dev, ss_prof_elem e, int decode, int batch, int64_t q, int64_t kv,
+             int heads, int kv_heads, float *Qh, float *Kh, float *Vh, float *Oh, char *err)
+{
+    const int64_t keys = decode ? kv : kv + q;
+    const int64_t nq = decode ? 1 : q;
+    attn_bufs b;
+    if (b.alloc(dev, e, sizeof(T), batch, nq, keys, heads, kv_heads, D, err)) return -1;
+    SS_CK(cudaMemsetAsync(b.O.p, 0xff, b.nq * sizeof(T), dev->stream)); /* NaN if unwritten */
+    if (decode) {
+        decode_plan dp;
+        if (decode_setup<T, D>(dev, batch, kv, heads, kv_heads, &dp, err)) return -1;
+        decode_launch<T, D>(dev, dp, b.Q.p, b.K.p, b.V.p, b.O.p, batch, kv, heads, kv_heads);
+        SS_CK(cudaGetLastError());
+        SS_CK(cudaStreamSynchronize(dev->stream));
+    } else {
+        size_t smem = 0;
+        if (prefill_setup<T, D>(dev, &smem, err)) return -1;
+        prefill_launch<T, D>(dev, smem, b.Q.p, b.K.p, b.V.p, b.O.p, batch, q, kv, heads,
+                             kv_heads);
+        SS_CK(cudaGetLastError());
+        SS_CK(cudaStreamSynchronize(dev->stream));
+    }
+    if (to_host_float<T>(b.Q.p, b.nq, Qh, err) || to_host_float<T>(b.K.p, b.nk, Kh, err) ||
+        to_host_float<T>(b.V.p, b.nk, Vh, err) || to_host_float<T>(b.O.p, b.nq, Oh, err))
+        return -1;
+    return 0;
 }
 
 template <class T>
@@ -477,4 +561,21 @@ int ss_prof_attn_decode(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv,
                                 times_us, err);
     return decode_d<__nv_bfloat16>(dev, SS_PROF_E_BF16, batch, kv, heads, kv_heads, head_dim,
                                    warmup, reps, times_us, err);
+}
+
+int ss_prof_attn_sample(ss_prof_dev *dev, ss_prof_elem e, int decode, int batch, int64_t q,
+                        int64_t kv, int heads, int kv_heads, int head_dim, float *Qh, float *Kh,
+                        float *Vh, float *Oh, char *err)
+{
+    if (check_heads(heads, kv_heads, head_dim, err)) return -1;
+    SS_CK(cudaSetDevice(dev->device));
+    const bool half = e == SS_PROF_E_FP16;
+    const ss_prof_elem el = half ? SS_PROF_E_FP16 : SS_PROF_E_BF16;
+#define SS_SAMPLE(T, D) sample_t<T, D>(dev, el, decode, batch, q, kv, heads, kv_heads, Qh, Kh, Vh, Oh, err)
+    switch (head_dim) {
+    case 64: return half ? SS_SAMPLE(__half, 64) : SS_SAMPLE(__nv_bfloat16, 64);
+    case 128: return half ? SS_SAMPLE(__half, 128) : SS_SAMPLE(__nv_bfloat16, 128);
+    default: return half ? SS_SAMPLE(__half, 256) : SS_SAMPLE(__nv_bfloat16, 256);
+    }
+#undef SS_SAMPLE
 }

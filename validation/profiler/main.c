@@ -120,6 +120,59 @@ static ss_rc measure_gemm(run *r, ss_diag *d)
     return ss_prof_csv_close(&r->csv[SS_PROF_T_GEMM_ALGO], d);
 }
 
+/* Before any attention timing, each head shape's kernels are run once on small inputs and
+ * compared with the double-precision reference (ss_prof_attn_reference): the prefill
+ * kernel on 2 requests x 100 new tokens over a 37-token prefix (two query tiles, a partial
+ * one, a prefix not aligned to a key tile), the decode kernels on 3 requests x 700 keys
+ * (several splits). A kernel that disagrees stops the run: no attention time is written for
+ * a kernel that computes the wrong thing. The tolerance covers bf16/fp16 rounding of the
+ * probabilities and of the output. */
+#define ATTN_CHECK_TOL 5e-3
+
+static ss_rc check_attn(run *r, const ss_prof_attn_shape *a, ss_diag *d)
+{
+    const ss_prof_elem e = elem_of(r->plan->attn_dtype);
+    const int B = 3;
+    const int64_t PQ = 100, PKV = 37, DKV = 700, D = a->head_dim;
+    const size_t nq = (size_t)B * a->heads * PQ * D;
+    const size_t nk = (size_t)B * a->kv_heads * DKV * D; /* >= prefill's (PKV + PQ) keys */
+    float *Q = malloc(nq * sizeof *Q), *K = malloc(nk * sizeof *K), *V = malloc(nk * sizeof *V);
+    float *O = malloc(nq * sizeof *O), *R = malloc(nq * sizeof *R);
+    char err[SS_PROF_ERR_LEN];
+    ss_rc rc = SS_OK;
+    if (!Q || !K || !V || !O || !R) {
+        rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory (attention check)");
+        goto done;
+    }
+    for (int decode = 0; decode <= 1 && rc == SS_OK; decode++) {
+        const int batch = decode ? B : 2;
+        const int64_t q = decode ? 1 : PQ, kv = decode ? DKV : PKV;
+        if (ss_prof_attn_sample(r->dev, e, decode, batch, q, kv, a->heads, a->kv_heads,
+                                a->head_dim, Q, K, V, O, err)) {
+            rc = cuda_fail(d, "attention check", err);
+            break;
+        }
+        ss_prof_attn_reference(Q, K, V, R, batch, q, decode ? kv - 1 : kv, a->heads,
+                               a->kv_heads, a->head_dim);
+        double diff = ss_prof_max_abs_diff(O, R, (size_t)batch * a->heads * q * D);
+        fprintf(stderr, "attention check (%s, heads %d, kv_heads %d, head_dim %d): max |error| "
+                        "%.2e vs the fp64 reference\n",
+                decode ? "decode" : "prefill", a->heads, a->kv_heads, a->head_dim, diff);
+        if (!(diff <= ATTN_CHECK_TOL))
+            rc = ss_diag_fail(d, SS_ERR_INTERNAL,
+                              "servesim-fa %s kernel disagrees with the reference on this GPU "
+                              "(max |error| %.3g > %.0e); no attention times written",
+                              decode ? "decode" : "prefill", diff, ATTN_CHECK_TOL);
+    }
+done:
+    free(Q);
+    free(K);
+    free(V);
+    free(O);
+    free(R);
+    return rc;
+}
+
 static ss_rc measure_attn(run *r, ss_diag *d)
 {
     const ss_prof_plan *p = r->plan;
@@ -128,6 +181,8 @@ static ss_rc measure_attn(run *r, ss_diag *d)
     char err[SS_PROF_ERR_LEN];
     ss_rc rc;
     ss_prof_csv *pc = &r->csv[SS_PROF_T_ATTN_PREFILL], *dc = &r->csv[SS_PROF_T_ATTN_DECODE];
+    for (size_t s = 0; s < p->nattn; s++)
+        if ((rc = check_attn(r, &p->attn[s], d))) return rc;
     if ((rc = ss_prof_csv_open(pc, r->opts.out, SS_PROF_T_ATTN_PREFILL, d)) ||
         (rc = ss_prof_csv_open(dc, r->opts.out, SS_PROF_T_ATTN_DECODE, d)))
         return rc;

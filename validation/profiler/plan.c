@@ -8,6 +8,7 @@
  * FLOPs ss_model_layer_work gives the operator, so the profiler measures exactly what the
  * simulator charges for. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -283,4 +284,59 @@ double ss_prof_median(float *v, size_t n)
     qsort(v, n, sizeof v[0], cmp_f);
     if (n % 2) return (double)v[n / 2];
     return 0.5 * ((double)v[n / 2 - 1] + (double)v[n / 2]);
+}
+
+/* ================================================================== reference attention */
+
+void ss_prof_attn_reference(const float *Q, const float *K, const float *V, float *O,
+                            int batch, int64_t q, int64_t prefix, int heads, int kv_heads,
+                            int head_dim)
+{
+    const int64_t keys = prefix + q, D = head_dim;
+    const double scale = 1.0 / sqrt((double)D);
+    const int group = heads / kv_heads;
+    double *w = malloc((size_t)keys * sizeof *w);
+    if (!w) { /* Poison the output: a caller comparing against it fails loudly. */
+        for (size_t i = 0; i < (size_t)batch * heads * q * D; i++) O[i] = NAN;
+        return;
+    }
+    for (int b = 0; b < batch; b++)
+        for (int h = 0; h < heads; h++) {
+            const int kh = h / group;
+            const float *Kb = K + ((int64_t)b * kv_heads + kh) * keys * D;
+            const float *Vb = V + ((int64_t)b * kv_heads + kh) * keys * D;
+            for (int64_t i = 0; i < q; i++) {
+                const float *qi = Q + (((int64_t)b * heads + h) * q + i) * D;
+                float *oi = O + (((int64_t)b * heads + h) * q + i) * D;
+                const int64_t last = prefix + i;
+                double mx = -INFINITY, sum = 0.0;
+                for (int64_t j = 0; j <= last; j++) {
+                    double s = 0.0;
+                    for (int64_t d = 0; d < D; d++) s += (double)qi[d] * Kb[j * D + d];
+                    w[j] = s * scale;
+                    if (w[j] > mx) mx = w[j];
+                }
+                for (int64_t j = 0; j <= last; j++) {
+                    w[j] = exp(w[j] - mx);
+                    sum += w[j];
+                }
+                for (int64_t d = 0; d < D; d++) {
+                    double o = 0.0;
+                    for (int64_t j = 0; j <= last; j++) o += w[j] * Vb[j * D + d];
+                    oi[d] = (float)(o / sum);
+                }
+            }
+        }
+    free(w);
+}
+
+double ss_prof_max_abs_diff(const float *a, const float *b, size_t n)
+{
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double x = fabs((double)a[i] - (double)b[i]);
+        if (!isfinite(x)) return INFINITY;
+        if (x > worst) worst = x;
+    }
+    return worst;
 }

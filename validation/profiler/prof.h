@@ -135,6 +135,20 @@ ss_rc ss_prof_plan_build(const ss_prof_opts *o, const ss_model *m, ss_prof_plan 
 void ss_prof_plan_print(const ss_prof_plan *p, const ss_prof_opts *o, int nccl_built,
                         FILE *f);
 
+/* ------------------------------------------------------------------ attention reference */
+
+/* Causal attention in double precision, the semantics servesim-fa must reproduce: for each
+ * request b, query head h and new token i (0 <= i < q) at position prefix + i,
+ * O = softmax(Q K^T / sqrt(head_dim)) V over keys 0 .. prefix + i of KV head
+ * h / (heads / kv_heads). Layouts: Q, O [batch][heads][q][head_dim]; K, V
+ * [batch][kv_heads][prefix + q][head_dim]. Decode (one token on kv cached tokens, the new
+ * one included) is q = 1, prefix = kv - 1. */
+void ss_prof_attn_reference(const float *Q, const float *K, const float *V, float *O,
+                            int batch, int64_t q, int64_t prefix, int heads, int kv_heads,
+                            int head_dim);
+/* Largest |a[i] - b[i]|; infinity if either holds a NaN or an infinity. */
+double ss_prof_max_abs_diff(const float *a, const float *b, size_t n);
+
 /* ------------------------------------------------------------------ results */
 
 /* Median of n timings (sorts v in place); the mean of the two middle values for even n.

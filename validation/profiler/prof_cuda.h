@@ -70,6 +70,16 @@ int ss_prof_attn_decode(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv,
                         int kv_heads, int head_dim, int warmup, int reps, float *times_us,
                         char *err);
 
+/* Correctness sample: one call of the prefill kernel (decode = 0: q new tokens on a kv
+ * prefix) or of the decode kernels (decode = 1: one token per request, kv keys, q unused)
+ * on the fill pattern; the inputs and output are copied back as float in the layouts
+ * above (keys = kv + q for prefill, kv for decode), for comparison with
+ * ss_prof_attn_reference. Qh/Oh hold batch*heads*(decode ? 1 : q)*head_dim floats, Kh/Vh
+ * batch*kv_heads*keys*head_dim. */
+int ss_prof_attn_sample(ss_prof_dev *dev, ss_prof_elem e, int decode, int batch, int64_t q,
+                        int64_t kv, int heads, int kv_heads, int head_dim, float *Qh, float *Kh,
+                        float *Vh, float *Oh, char *err);
+
 /* 1 if NCCL was found at configure time and the all-reduce is compiled in. */
 int ss_prof_nccl_built(void);
 /* NCCL version as "2.28.9" ("" when not built). */
