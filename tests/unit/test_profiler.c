@@ -405,6 +405,19 @@ static void test_attn_reference(void **state)
             assert_float_equal(Od[h * D + d], O[(h * q + 1) * D + d], 1e-7);
 }
 
+/* X [2,3] . W [2,3]^T by hand: rows (1,2,3), (0,-1,4); W rows (1,0,1), (2,1,0). */
+static void test_gemm_reference(void **state)
+{
+    (void)state;
+    const float X[] = {1, 2, 3, 0, -1, 4}, W[] = {1, 0, 1, 2, 1, 0};
+    float D[4];
+    ss_prof_gemm_reference(X, W, D, 2, 2, 3);
+    assert_float_equal(D[0], 4.0, 0);  /* 1 + 3 */
+    assert_float_equal(D[1], 4.0, 0);  /* 2 + 2 */
+    assert_float_equal(D[2], 4.0, 0);  /* 0 + 4 */
+    assert_float_equal(D[3], -1.0, 0); /* 0 - 1 */
+}
+
 static void test_max_abs_diff(void **state)
 {
     (void)state;
@@ -555,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_opts),
         cmocka_unit_test(test_median),
         cmocka_unit_test(test_attn_reference),
+        cmocka_unit_test(test_gemm_reference),
         cmocka_unit_test(test_max_abs_diff),
         cmocka_unit_test(test_yaml_quote),
         cmocka_unit_test(test_write_dir),

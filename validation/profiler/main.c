@@ -7,6 +7,7 @@
  * provenance), then gemm.csv + gemm_algo.csv, attn_prefill.csv + attn_decode.csv and
  * allreduce.csv, each row flushed as it is measured. Every error is reported here, once,
  * and the exit status is 1 (2 for bad usage). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -90,12 +91,50 @@ static void fill_meta(const run *r, const ss_prof_devinfo *info, ss_prof_meta *m
     snprintf(m->dtype, sizeof m->dtype, "%s", ss_dtype_name(r->plan->dtype));
 }
 
+/* Before any GEMM timing, one small GEMM (37 x 96 x 64: m not a multiple of any tile) in
+ * the run's dtype is compared with the double-precision product of the same (quantised)
+ * inputs, which catches a wrong operand layout or transpose: a GEMM of another shape or
+ * orientation would be timed otherwise. Tolerance: output rounding to bf16/fp16 (2^-8
+ * relative) with margin. */
+static ss_rc check_gemm(run *r, ss_diag *d)
+{
+    const int64_t m = 37, n = 96, k = 64;
+    float *X = malloc((size_t)(m * k) * sizeof *X), *W = malloc((size_t)(n * k) * sizeof *W);
+    float *D = malloc((size_t)(m * n) * sizeof *D), *R = malloc((size_t)(m * n) * sizeof *R);
+    char err[SS_PROF_ERR_LEN];
+    ss_rc rc = SS_OK;
+    if (!X || !W || !D || !R) {
+        rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory (gemm check)");
+    } else if (ss_prof_gemm_sample(r->dev, elem_of(r->plan->dtype), m, n, k, X, W, D, err)) {
+        rc = cuda_fail(d, "gemm check", err);
+    } else {
+        ss_prof_gemm_reference(X, W, R, m, n, k);
+        double big = 0.0;
+        for (int64_t i = 0; i < m * n; i++) big = fabs(R[i]) > big ? fabs(R[i]) : big;
+        double diff = ss_prof_max_abs_diff(D, R, (size_t)(m * n)), tol = 1e-2 * (1.0 + big);
+        fprintf(stderr, "gemm check (%s, %lldx%lldx%lld): max |error| %.2e (tolerance %.2e)\n",
+                ss_dtype_name(r->plan->dtype), (long long)m, (long long)n, (long long)k, diff,
+                tol);
+        if (!(diff <= tol))
+            rc = ss_diag_fail(d, SS_ERR_INTERNAL,
+                              "cuBLASLt GEMM disagrees with the reference (max |error| %.3g > "
+                              "%.3g); no GEMM times written",
+                              diff, tol);
+    }
+    free(X);
+    free(W);
+    free(D);
+    free(R);
+    return rc;
+}
+
 static ss_rc measure_gemm(run *r, ss_diag *d)
 {
     const ss_prof_plan *p = r->plan;
     const int reps = r->opts.reps;
     char err[SS_PROF_ERR_LEN];
     ss_rc rc;
+    if ((rc = check_gemm(r, d))) return rc;
     if ((rc = ss_prof_csv_open(&r->csv[SS_PROF_T_GEMM], r->opts.out, SS_PROF_T_GEMM, d)) ||
         (rc = ss_prof_csv_open(&r->csv[SS_PROF_T_GEMM_ALGO], r->opts.out, SS_PROF_T_GEMM_ALGO, d)))
         return rc;

@@ -330,6 +330,17 @@ void ss_prof_attn_reference(const float *Q, const float *K, const float *V, floa
     free(w);
 }
 
+void ss_prof_gemm_reference(const float *X, const float *W, float *D, int64_t m, int64_t n,
+                            int64_t k)
+{
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double s = 0.0;
+            for (int64_t l = 0; l < k; l++) s += (double)X[i * k + l] * W[j * k + l];
+            D[i * n + j] = (float)s;
+        }
+}
+
 double ss_prof_max_abs_diff(const float *a, const float *b, size_t n)
 {
     double worst = 0.0;

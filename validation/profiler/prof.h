@@ -146,6 +146,9 @@ void ss_prof_plan_print(const ss_prof_plan *p, const ss_prof_opts *o, int nccl_b
 void ss_prof_attn_reference(const float *Q, const float *K, const float *V, float *O,
                             int batch, int64_t q, int64_t prefix, int heads, int kv_heads,
                             int head_dim);
+/* D[m,n] = X[m,k] . W[n,k]^T in double precision (row-major, rounded to float). */
+void ss_prof_gemm_reference(const float *X, const float *W, float *D, int64_t m, int64_t n,
+                            int64_t k);
 /* Largest |a[i] - b[i]|; infinity if either holds a NaN or an infinity. */
 double ss_prof_max_abs_diff(const float *a, const float *b, size_t n);
 

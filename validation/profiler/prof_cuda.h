@@ -58,6 +58,11 @@ int ss_prof_gemm_sweep(ss_prof_dev *dev, ss_prof_elem e, int64_t n, int64_t k,
                        const int64_t *ms, size_t nm, int warmup, int reps, float *times_us,
                        ss_prof_algo *algo, char *err);
 
+/* Correctness sample: one GEMM of m x n x k on the fill pattern; X [m,k] and W [n,k] (as
+ * float, after quantisation to e) and D [m,n] copied back, for ss_prof_gemm_reference. */
+int ss_prof_gemm_sample(ss_prof_dev *dev, ss_prof_elem e, int64_t m, int64_t n, int64_t k,
+                        float *Xh, float *Wh, float *Dh, char *err);
+
 /* Causal attention of batch requests, each q new query tokens on top of kv cached tokens
  * (keys = kv + q), contiguous K/V [batch][kv_heads][kv+q][head_dim], GQA (heads divisible
  * by kv_heads), head_dim 64, 128 or 256; servesim's FlashAttention-style kernel
