@@ -8,6 +8,7 @@
  * result, 32 MiB workspace) is timed and its configuration recorded, which is what a
  * serving framework calling cuBLAS gets; no autotuning over candidates is done. */
 #include <algorithm>
+#include <cstring>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -37,7 +38,8 @@ int algo_cfg(const cublasLtMatmulAlgo_t *a, cublasLtMatmulAlgoConfigAttributes_t
     size_t written = 0;
     uint32_t v32 = 0;
     int32_t i32 = 0;
-    if (attr == CUBLASLT_ALGO_CONFIG_ID) {
+    /* ID and SPLITK_NUM are int32_t, the others uint32_t (cublasLt.h). */
+    if (attr == CUBLASLT_ALGO_CONFIG_ID || attr == CUBLASLT_ALGO_CONFIG_SPLITK_NUM) {
         SS_LT(cublasLtMatmulAlgoConfigGetAttribute(a, attr, &i32, sizeof i32, &written));
         *out = i32;
     } else {
@@ -100,9 +102,12 @@ int gemm_shape_init(ss_prof_dev *dev, const gemm_call &g, int64_t m, int64_t n, 
     SS_LT(cublasLtMatrixLayoutCreate(&s->B.h, g.in_t, (uint64_t)k, (uint64_t)m, k));
     SS_LT(cublasLtMatrixLayoutCreate(&s->C.h, g.out_t, (uint64_t)n, (uint64_t)m, n));
     int found = 0;
-    SS_LT(cublasLtMatmulAlgoGetHeuristic(dev->lt, g.op.h, s->A.h, s->B.h, s->C.h, s->C.h,
-                                         g.pref.h, 1, &s->res, &found));
-    if (found < 1) {
+    cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(dev->lt, g.op.h, s->A.h, s->B.h, s->C.h,
+                                                       s->C.h, g.pref.h, 1, &s->res, &found);
+    if (st != CUBLAS_STATUS_SUCCESS && st != CUBLAS_STATUS_NOT_SUPPORTED)
+        return ss_prof_fail(err, __FILE__, __LINE__, "cublasLtMatmulAlgoGetHeuristic",
+                            cublasLtGetStatusString(st));
+    if (st == CUBLAS_STATUS_NOT_SUPPORTED || found < 1) {
         std::snprintf(err, SS_PROF_ERR_LEN, "cuBLASLt has no algorithm for m=%lld n=%lld k=%lld",
                       (long long)m, (long long)n, (long long)k);
         return -1;
@@ -148,7 +153,13 @@ int ss_prof_gemm_sweep(ss_prof_dev *dev, ss_prof_elem e, int64_t n, int64_t k,
 
     for (size_t i = 0; i < nm; i++) {
         gemm_shape s;
-        if (gemm_shape_init(dev, g, ms[i], n, k, &s, err)) return -1;
+        if (gemm_shape_init(dev, g, ms[i], n, k, &s, err)) {
+            /* No algorithm for this m (fp8 has alignment rules): mark it and go on; any
+             * other failure has already been reported as such and stops the sweep. */
+            if (!std::strstr(err, "has no algorithm")) return -1;
+            algo[i].cfg[0] = -1;
+            continue;
+        }
         const cublasLtMatmulAlgoConfigAttributes_t attrs[7] = {
             CUBLASLT_ALGO_CONFIG_ID,          CUBLASLT_ALGO_CONFIG_TILE_ID,
             CUBLASLT_ALGO_CONFIG_STAGES_ID,   CUBLASLT_ALGO_CONFIG_SPLITK_NUM,

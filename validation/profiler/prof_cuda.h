@@ -53,7 +53,8 @@ typedef struct ss_prof_algo {
 
 /* D[m,n] = X[m,k] . W[n,k]^T for every m in ms[0..nm), W allocated once. fp8: E4M3
  * inputs, bf16 output, fp32 accumulate, unit scales. times_us is nm * reps (row per m),
- * algo is nm entries. */
+ * algo is nm entries. An m for which cuBLASLt offers no algorithm is skipped: its
+ * algo[i].cfg[0] is -1 and its times are not written. */
 int ss_prof_gemm_sweep(ss_prof_dev *dev, ss_prof_elem e, int64_t n, int64_t k,
                        const int64_t *ms, size_t nm, int warmup, int reps, float *times_us,
                        ss_prof_algo *algo, char *err);
