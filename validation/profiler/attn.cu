@@ -46,7 +46,10 @@ constexpr int THREADS = 128; /* 4 warps */
 __device__ inline float to_f(__nv_bfloat16 v) { return __bfloat162float(v); }
 __device__ inline float to_f(__half v) { return __half2float(v); }
 template <class T> __device__ inline T from_f(float v);
-template <> __device__ inline __nv_bfloat16 from_f<__nv_bfloat16>(float v) { return __float2bfloat16(v); }
+template <> __device__ inline __nv_bfloat16 from_f<__nv_bfloat16>(float v)
+{
+    return __float2bfloat16(v);
+}
 template <> __device__ inline __half from_f<__half>(float v) { return __float2half(v); }
 
 /* Copy rows [r0, r0 + rows) of a [nrows_total][D] matrix into shared memory with row
@@ -68,7 +71,8 @@ __device__ inline void load_rows(T *dst, int lds, const T *src, int64_t r0, int 
 template <int D>
 constexpr size_t prefill_smem_bytes(size_t elem)
 {
-    return elem * (size_t)(BM * D + 2 * BN * D + BM * BN) + sizeof(float) * (BM * BN + BM * D + 3 * BM);
+    return elem * (size_t)(BM * D + 2 * BN * D + BM * BN) +
+           sizeof(float) * (BM * BN + BM * D + 3 * BM);
 }
 
 template <class T, int D>
@@ -142,7 +146,8 @@ attn_prefill_kernel(const T *__restrict__ Q, const T *__restrict__ K, const T *_
                 s[j] = ok ? Ss[r * BN + c] * scale : -INFINITY;
                 tmax = fmaxf(tmax, s[j]);
             }
-            for (int o = 16; o > 0; o /= 2) tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, o));
+            for (int o = 16; o > 0; o /= 2)
+                tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, o));
             const float mold = mrow[r];
             const float mnew = fmaxf(mold, tmax);
             float psum = 0.0f;
@@ -258,7 +263,8 @@ attn_decode_kernel(const T *__restrict__ Q, const T *__restrict__ K, const T *__
         for (int g = warp; g < G; g += THREADS / 32) {
             float v0 = sc[g * BN + lane], v1 = sc[g * BN + lane + 32];
             float tmax = fmaxf(v0, v1);
-            for (int o = 16; o > 0; o /= 2) tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, o));
+            for (int o = 16; o > 0; o /= 2)
+                tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, o));
             float mnew = fmaxf(m[g], tmax);
             float p0 = v0 == -INFINITY ? 0.0f : __expf(v0 - mnew);
             float p1 = v1 == -INFINITY ? 0.0f : __expf(v1 - mnew);
@@ -571,7 +577,8 @@ int ss_prof_attn_sample(ss_prof_dev *dev, ss_prof_elem e, int decode, int batch,
     SS_CK(cudaSetDevice(dev->device));
     const bool half = e == SS_PROF_E_FP16;
     const ss_prof_elem el = half ? SS_PROF_E_FP16 : SS_PROF_E_BF16;
-#define SS_SAMPLE(T, D) sample_t<T, D>(dev, el, decode, batch, q, kv, heads, kv_heads, Qh, Kh, Vh, Oh, err)
+#define SS_SAMPLE(T, D) \
+    sample_t<T, D>(dev, el, decode, batch, q, kv, heads, kv_heads, Qh, Kh, Vh, Oh, err)
     switch (head_dim) {
     case 64: return half ? SS_SAMPLE(__half, 64) : SS_SAMPLE(__nv_bfloat16, 64);
     case 128: return half ? SS_SAMPLE(__half, 128) : SS_SAMPLE(__nv_bfloat16, 128);
