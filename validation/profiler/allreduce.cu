@@ -2,9 +2,14 @@
  * (ncclCommInitAll, one stream per GPU, calls grouped with ncclGroupStart/End as in
  * nccl-tests' single-process mode). Out-of-place sum; the time of one call is the largest of
  * the per-GPU times between events recorded on each GPU's stream around the collective.
+ * After the first size is timed, one output element is checked against the expected sum.
  * Compiled out (SS_PROF_NCCL=0) when CMake found no NCCL. */
+#include <cmath>
 #include <cstring>
 #include <vector>
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 #include "validation/profiler/cuda_int.h"
 
@@ -117,6 +122,29 @@ int ss_prof_allreduce(int gpus, ss_prof_elem e, const int64_t *bytes, size_t nb,
         for (int i = 0; i < gpus; i++) {
             SS_CK(cudaSetDevice(i));
             SS_CK(cudaStreamSynchronize(c.streams[i]));
+        }
+        if (bi == 0) {
+            /* Check the sum once: every element of every send buffer holds the 16-bit
+             * pattern 0x3c3c, so each output element is gpus times its value. */
+            uint16_t bits = 0;
+            SS_CK(cudaSetDevice(0));
+            SS_CK(cudaMemcpy(&bits, c.recv[0], sizeof bits, cudaMemcpyDeviceToHost));
+            const uint16_t in = 0x3c3c;
+            float one, got;
+            if (type == ncclFloat16) {
+                one = __half2float(*reinterpret_cast<const __half *>(&in));
+                got = __half2float(*reinterpret_cast<const __half *>(&bits));
+            } else {
+                one = __bfloat162float(*reinterpret_cast<const __nv_bfloat16 *>(&in));
+                got = __bfloat162float(*reinterpret_cast<const __nv_bfloat16 *>(&bits));
+            }
+            const float want = one * (float)gpus;
+            if (!(std::fabs(got - want) <= 0.02f * want)) {
+                std::snprintf(err, SS_PROF_ERR_LEN,
+                              "all-reduce on %d GPUs returned %g where %g was expected", gpus,
+                              (double)got, (double)want);
+                return -1;
+            }
         }
         for (int r = 0; r < reps; r++) {
             float worst = 0.0f;

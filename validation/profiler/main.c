@@ -324,7 +324,8 @@ static ss_rc run_main(run *r, int argc, char **argv, ss_diag *d)
         if (!ss_prof_nccl_built())
             fprintf(stderr, "allreduce: not measured (built without NCCL)\n");
         else if (!r->plan->nar_gpus)
-            fprintf(stderr, "allreduce: not measured (--gpus 1)\n");
+            fprintf(stderr, "allreduce: not measured (--gpus 1)%s\n",
+                    info.device_count > 1 ? "; this machine has more GPUs, see --gpus" : "");
         else if ((rc = measure_allreduce(r, d)))
             return rc;
     }
