@@ -14,6 +14,8 @@ int ss_cmd_run(int argc, char **argv, double t_start);
 int ss_cmd_list(int argc, char **argv);
 int ss_cmd_bench(int argc, char **argv, double t_start);
 int ss_cmd_doc(int argc, char **argv);
+/* `validate e2e` (and, after the merge, `validate calibration`); see cmd_validate.c. */
+int ss_cmd_validate(int argc, char **argv, double t_start);
 
 /* Print "servesim: error: <diag>" to stderr. */
 void ss_cli_report(const ss_diag *d);

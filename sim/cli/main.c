@@ -16,6 +16,8 @@ static void usage(FILE *out)
             "                        cost-models, scenarios (all kinds if none)\n"
             "  bench                 speed benchmark: simulated requests/s, events/s, memory\n"
             "  doc scenario          print the scenario key reference (Markdown)\n"
+            "  validate e2e --run D  replay a measured serving run; measured vs simulated\n"
+            "                        TTFT, TPOT, E2E and timeline (docs/validation.md)\n"
             "  version               print the version\n\n"
             "`servesim <command> --help` documents each command's options.\n"
             "Documentation: README.md and docs/ in the source tree.\n",
@@ -44,6 +46,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "list")) return ss_cmd_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return ss_cmd_bench(argc - 1, argv + 1, t_start);
     if (!strcmp(cmd, "doc")) return ss_cmd_doc(argc - 1, argv + 1);
-    fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, doc, version)\n", cmd);
+    if (!strcmp(cmd, "validate")) return ss_cmd_validate(argc - 1, argv + 1, t_start);
+    fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, doc, validate, version)\n", cmd);
     return 2;
 }
