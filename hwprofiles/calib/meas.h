@@ -64,6 +64,8 @@ typedef struct ss_meas {
     int32_t heads, kv_heads, head_dim; /* attention: per GPU */
     int64_t bytes;      /* collectives: message size in bytes (per GPU buffer) */
     int32_t experts, topk;             /* MoE: experts (per EP shard), routed per token */
+    int32_t active_experts; /* Added (calib-readers): MoE, distinct experts that received
+                               tokens when the source fixes it (LLMServingSim), else 0 */
     int64_t hidden, inter;             /* MoE: hidden size, expert FFN width (per TP shard) */
     double time_s;      /* measured time of one call, seconds (median where given) */
     uint32_t op;        /* index into ss_meas_table.strings: source operator name
@@ -76,6 +78,10 @@ typedef struct ss_meas {
 #define SS_MEAS_CUDA_GRAPH 0x01  /* timed under CUDA graph replay (no launch overhead) */
 #define SS_MEAS_APPROX 0x02      /* approximate kernel (e.g. servesim's fallback attention) */
 #define SS_MEAS_CROSS_NODE 0x04  /* collective crosses nodes */
+/* Added (calib-readers): not the default kernel of its family -- non-balanced MoE routing,
+ * sliding-window attention, block-scaled or weight-only quantisation. `op` says which
+ * (docs/calibration-data.md); a fitter of the plain cost model leaves these rows out. */
+#define SS_MEAS_VARIANT 0x08
 
 /* One file that was read. */
 typedef struct ss_meas_source {
@@ -84,9 +90,13 @@ typedef struct ss_meas_source {
                            "infersim", "apex_plus", "llmcompass", "servesim" */
     char gpu[64];       /* canonical servesim hardware name (via the alias table) */
     char stack[96];     /* software stack, e.g. "vllm-0.24.0", "vllm-0.19-eager",
-                           "sarathi-vidur", "nccl-2.29.2" */
+                           "vidur-sarathi", "nccl-2.29.2" */
     char sha256[65];    /* of the file's bytes as stored (compressed if .gz) */
     uint64_t rows;      /* rows kept */
+    /* Added (calib-readers): why a file found under a directory was not read, or a caveat
+     * about one that was ("GPU 'v100' has no servesim profile"); "" when none. A source
+     * with rows == 0 is such a file that was not read; it carries no rows. */
+    char note[192];
 } ss_meas_source;
 
 /* A growable table of measurements; one owner (the caller of ss_meas_table_init/free). */
@@ -117,5 +127,58 @@ static inline const char *ss_meas_str(const ss_meas_table *t, uint32_t off)
  * `gpu` restricts a multi-GPU directory to one canonical GPU name (NULL = all). Every
  * defect is an error naming file, line and column/field. */
 ss_rc ss_meas_read_source(ss_meas_table *t, const char *spec, const char *gpu, ss_diag *d);
+
+/* ---- Added by calib-readers (beside the original contract) ---- */
+
+/* Options of ss_meas_read_source_opts (all 0 = the defaults of ss_meas_read_source). */
+typedef struct ss_meas_opts {
+    int lenient; /* read a file that lacks its header line (InferSim's mha/decode/h20/
+                    64-2-128.csv) with the format's documented column order; the source's
+                    note says so. Default: such a file is an error. */
+} ss_meas_opts;
+ss_rc ss_meas_read_source_opts(ss_meas_table *t, const char *spec, const char *gpu,
+                               const ss_meas_opts *o, ss_diag *d);
+
+/* Names of the formats in table order; NULL past the end. */
+const char *ss_meas_format_name(size_t i);
+/* One-line description of format i ("" past the end). */
+const char *ss_meas_format_help(size_t i);
+/* Detect the format of one file (first line read here): its name, or NULL if no format
+ * recognises it. Errors (cannot open) go to d. */
+ss_rc ss_meas_detect(const char *path, const char **format, ss_diag *d);
+/* SHA-256 of a file's bytes as stored, as 64 lowercase hex digits + NUL. */
+ss_rc ss_meas_sha256(const char *path, char out[65], ss_diag *d);
+/* Rows of one source per family (counts[SS_FAM_COUNT], zeroed first). */
+void ss_meas_count_families(const ss_meas_table *t, uint32_t src, uint64_t *counts);
+
+/* LLMServingSim skew.csv shots: decode batches whose requests have DIFFERENT KV lengths
+ * (nb long ones of kv_big tokens, n - nb short ones of kvs tokens), alone ("pure") or with a
+ * prefill chunk of pc tokens on kp cached tokens ("mixed"). Times in seconds. These cannot be
+ * ss_meas rows (one kv per row), so they have their own small table. */
+typedef struct ss_meas_skew {
+    uint8_t mixed;          /* 0 = pure decode, 1 = mixed with a prefill chunk */
+    int32_t n, nb;          /* decode requests; how many of them are long */
+    int64_t pc, kp;         /* prefill chunk, its cached prefix (mixed) */
+    int64_t kvs, kv_big;    /* short and long KV lengths */
+    double kv_mean;         /* mean KV length of the batch */
+    double t_mean_s;        /* time of a uniform batch at kv_mean */
+    double t_max_s;         /* time of a uniform batch at kv_big */
+    double t_skew_s;        /* measured time of the skewed batch */
+    double alpha;           /* (t_skew - t_mean) / (t_max - t_mean) as the source gives it */
+    uint32_t line;
+} ss_meas_skew;
+
+typedef struct ss_meas_skew_table {
+    ss_meas_skew *rows;
+    size_t n, cap;
+    ss_meas_source source; /* gpu, stack, sha256 of the skew file */
+    int32_t tp;            /* from the tpN folder */
+    int32_t heads, kv_heads, head_dim; /* per GPU, from meta.yaml and the model */
+} ss_meas_skew_table;
+
+/* Read one LLMServingSim skew.csv[.gz] (its meta.yaml two folders up). Owner frees with
+ * ss_meas_skew_free. */
+ss_rc ss_meas_read_skew(const char *path, ss_meas_skew_table *out, ss_diag *d);
+void ss_meas_skew_free(ss_meas_skew_table *t);
 
 #endif

@@ -22,6 +22,7 @@ int ss_cmd_sweep_dump(int argc, char **argv);
 int ss_cmd_pareto(int argc, char **argv);
 /* `validate e2e` (and, after the merge, `validate calibration`); see cmd_validate.c. */
 int ss_cmd_validate(int argc, char **argv, double t_start);
+int ss_cmd_measurements(int argc, char **argv);
 
 /* Print "servesim: error: <diag>" to stderr. */
 void ss_cli_report(const ss_diag *d);

@@ -53,6 +53,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "list")) return ss_cmd_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return ss_cmd_bench(argc - 1, argv + 1, t_start);
     if (!strcmp(cmd, "doc")) return ss_cmd_doc(argc - 1, argv + 1);
+    if (!strcmp(cmd, "measurements")) return ss_cmd_measurements(argc - 1, argv + 1);
     if (!strcmp(cmd, "capacity-search")) return ss_cmd_capacity(argc - 1, argv + 1);
     if (!strcmp(cmd, "search")) return ss_cmd_search(argc - 1, argv + 1);
     if (!strcmp(cmd, "sweep")) return ss_cmd_sweep(argc - 1, argv + 1, t_start);
@@ -60,7 +61,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "pareto")) return ss_cmd_pareto(argc - 1, argv + 1);
     if (!strcmp(cmd, "validate")) return ss_cmd_validate(argc - 1, argv + 1, t_start);
     fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, sweep, sweep-dump, "
-                    "pareto, capacity-search, search, doc, validate, version)\n",
+                    "pareto, capacity-search, search, measurements, doc, validate, version)\n",
             cmd);
     return 2;
 }

@@ -169,7 +169,8 @@ static void test_dtypes(void **state)
 
 static const char *const zoo_names[] = {
     "llama-2-7b",  "llama-2-70b",  "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b",
-    "mixtral-8x7b", "qwen2.5-32b", "qwen3-32b",    "qwen3-30b-a3b", NULL};
+    "mixtral-8x7b", "qwen2.5-32b", "qwen3-32b",    "qwen3-30b-a3b", "llama-3-8b",
+    "llama-3-70b",  "codellama-34b", "internlm-20b", "qwen-72b",    NULL};
 
 static void test_zoo_files(void **state)
 {
@@ -270,6 +271,10 @@ static void test_params(void **state)
         {"llama-3.1-405b", 405853388800ULL}, {"mixtral-8x7b", 46702792704ULL},
         {"qwen2.5-32b", 32763417600ULL},   {"qwen3-32b", 32762106880ULL},
         {"qwen3-30b-a3b", 30532110336ULL},
+        /* added with the Vidur-profiled models; published: 8.0 B, 70.6 B, 33.7 B, 20 B, 72 B */
+        {"llama-3-8b", 8030261248ULL},     {"llama-3-70b", 70553706496ULL},
+        {"codellama-34b", 33743970304ULL}, {"internlm-20b", 20088714240ULL},
+        {"qwen-72b", 72285954048ULL},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         ss_model m = load(want[i].name);
