@@ -92,3 +92,123 @@ ss_add_cli_fail_test(cli_closed_all_rejected "rejected at t=0 ns without time ad
 add_test(NAME cli_reject_duration COMMAND servesim run tests/data/good/reject_last.yaml --out build-test-out/rj)
 set_tests_properties(cli_reject_duration PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
   PASS_REGULAR_EXPRESSION "1 rejected.*5.00 s simulated.*0.200 req/s")
+
+# Capacity under SLO, cost, configuration search (issue 7, part 2).
+ss_add_unit_test(test_tco ss_hwprofiles)
+ss_add_unit_test(test_capacity ss_capacity)
+set(CAPS tests/data/good/small.yaml --set workload.num_requests=200 --lo 1 --hi 4 --tol 0.1)
+add_test(NAME cli_capacity_small COMMAND servesim capacity-search ${CAPS}
+  --slo ttft_p99=2s,tpot_p99=100ms --target-load 50 --out build-test-out/capacity)
+set_tests_properties(cli_capacity_small PROPERTIES PASS_REGULAR_EXPRESSION
+  "capacity +[0-9.]+ req/s \\((converged|straddle); the threshold lies in \\[[0-9.]+, [0-9.]+\\]\\).*binding +(ttft|tpot)_p99.*cost +[0-9]+ instances x 1 h100-sxm.*M output tok")
+# Results do not depend on the number of worker processes.
+string(REPLACE ";" " " CAPS_SH "${CAPS}")
+add_test(NAME cli_capacity_jobs_invariant COMMAND sh -c
+  "mkdir -p build-test-out && $<TARGET_FILE:servesim> capacity-search ${CAPS_SH} --slo attainment=0.95,ttft=500ms --jobs 1 > build-test-out/cap-j1.txt && $<TARGET_FILE:servesim> capacity-search ${CAPS_SH} --slo attainment=0.95,ttft=500ms --jobs 2 > build-test-out/cap-j2.txt && diff build-test-out/cap-j1.txt build-test-out/cap-j2.txt && grep -q 'binding     attainment' build-test-out/cap-j1.txt")
+set_tests_properties(cli_capacity_small cli_capacity_jobs_invariant PROPERTIES
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli)
+ss_add_cli_fail_test(cli_capacity_no_slo "--slo is required" capacity-search tests/data/good/small.yaml)
+ss_add_cli_fail_test(cli_capacity_bad_slo "--slo: key 'ttft_p42': unknown SLO key" capacity-search tests/data/good/small.yaml --slo ttft_p42=2s)
+ss_add_cli_fail_test(cli_capacity_slo_unit "--slo: key 'tpot_p99': unknown time unit 'parsecs'" capacity-search tests/data/good/small.yaml --slo tpot_p99=3parsecs)
+ss_add_cli_fail_test(cli_capacity_bounds "need 0 < lo < hi, got lo 5, hi 2" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --lo 5 --hi 2)
+ss_add_cli_fail_test(cli_capacity_bad_key "key 'workload.arrival.rat': unknown key" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --key workload.arrival.rat)
+ss_add_cli_fail_test(cli_capacity_bad_cost "--cost: key 'pue':.*out of range" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --cost pue=0.2)
+ss_add_cli_fail_test(cli_capacity_bad_scenario "typo_key.yaml:14:1: key 'worklod': unknown key" capacity-search ${B}/typo_key.yaml --slo ttft_p99=2s)
+ss_add_cli_fail_test(cli_capacity_bad_reps "--reps expects an integer from 1 to 64" capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --reps 0)
+
+# servesim search: ranking, Pareto set, infeasible configurations with their reason.
+add_test(NAME cli_search_small COMMAND servesim search tests/data/studies/search_small.yaml --out build-test-out/search)
+set_tests_properties(cli_search_small PROPERTIES PASS_REGULAR_EXPRESSION
+  "1 of 4 configurations meet the SLO.*1\\* +[0-9.]+ +[0-9.]+ +[0-9]+ .*model=llama-3.1-8b cluster.pools\\[0\\].hardware=h100-sxm.*Infeasible or unpriced:.*hardware=rtx-4090: SLO fails at the lowest load 1: tpot_p99 = [0-9.]+ \\+- [0-9.]+ ms \\(limit 20 ms\\).*search_small.yaml:11:33: key 'cluster.pools\\[0\\].hardware': point 2.*does not fit")
+add_test(NAME cli_search_jobs_invariant COMMAND sh -c
+  "mkdir -p build-test-out && $<TARGET_FILE:servesim> search tests/data/studies/search_small.yaml --jobs 1 > build-test-out/s-j1.txt && $<TARGET_FILE:servesim> search tests/data/studies/search_small.yaml --jobs 2 > build-test-out/s-j2.txt && diff build-test-out/s-j1.txt build-test-out/s-j2.txt")
+set_tests_properties(cli_search_small cli_search_jobs_invariant PROPERTIES
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli)
+set(SB tests/data/studies/bad)
+ss_add_cli_fail_test(cli_search_no_slo "search_no_slo.yaml:1:1: key 'slo': missing section" search ${SB}/search_no_slo.yaml)
+ss_add_cli_fail_test(cli_search_bad_slo "search_bad_slo.yaml:10:13: key 'slo.ttft_p99': unknown time unit 'sec'" search ${SB}/search_bad_slo.yaml)
+ss_add_cli_fail_test(cli_search_no_target "search_no_target.yaml:9:3: key 'search.target_load': missing required key" search ${SB}/search_no_target.yaml)
+ss_add_cli_fail_test(cli_search_bad_cost "search_bad_cost.yaml:12:3: key 'cost.utilization': unknown key" search ${SB}/search_bad_cost.yaml)
+ss_add_cli_fail_test(cli_search_typo_section "search_typo_section.yaml:8:1: key 'serch': unknown key" search ${SB}/search_typo_section.yaml)
+ss_add_cli_fail_test(cli_search_none_loads "search_none_loads.yaml:7:.*key 'cluster.pools\\[0\\].hardware': point 0.*does not fit" search ${SB}/search_none_loads.yaml)
+ss_add_cli_fail_test(cli_search_no_file "expected one study file" search)
+add_test(NAME docs_search_reference
+  COMMAND sh -c "$<TARGET_FILE:servesim> doc search | diff -u docs/search-reference.md -")
+set_tests_properties(docs_search_reference PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS docs)
+# Closed loop: integer loads (clients).
+add_test(NAME cli_capacity_clients COMMAND servesim capacity-search tests/data/good/small_closed.yaml
+  --key workload.arrival.clients --slo tpot_p99=30ms --lo 1 --hi 8 --reps 2 --quiet)
+set_tests_properties(cli_capacity_clients PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "capacity +[0-9]+ clients \\((converged|straddle); the threshold lies in \\[[0-9]+, [0-9]+\\]")
+# An SLO that cannot be met is a finding (exit 0, "infeasible" with the reason), not a crash.
+add_test(NAME cli_capacity_infeasible COMMAND servesim capacity-search ${CAPS} --slo tpot_p99=1ms)
+set_tests_properties(cli_capacity_infeasible PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "infeasible +SLO fails at the lowest load 1: tpot_p99 = [0-9.]+ \\+- [0-9.]+ ms \\(limit 1 ms\\)")
+# validate e2e (docs/validation.md): reader, metric definitions, refusals, determinism on the
+# hand-written fixtures of tests/data/validation/ (README there).
+ss_add_unit_test(test_validation ss_cli)
+set(V tests/data/validation)
+ss_add_cli_fail_test(cli_validate_bad_row "${V}/bad_row/requests.jsonl:3: key 'output_toks': expected a positive integer, got a string" validate e2e --run ${V}/bad_row)
+ss_add_cli_fail_test(cli_validate_bad_tick "${V}/bad_tick/timeseries.csv:4: key 'running': expected a request count, got '2.5'" validate e2e --run ${V}/bad_tick)
+ss_add_cli_fail_test(cli_validate_refuse_pp "${V}/refuse_pp/meta.json:31: key 'resolved_config.parallel_config.pipeline_parallel_size': the run used pipeline parallelism" validate e2e --run ${V}/refuse_pp)
+ss_add_cli_fail_test(cli_validate_unknown_gpu "${V}/unknown_gpu/meta.json:28: key 'hardware.device_name': no hardware profile for GPU 'NVIDIA GeForce RTX 9999'" validate e2e --run ${V}/unknown_gpu)
+ss_add_cli_fail_test(cli_validate_no_dir "nothere: cannot open run directory" validate e2e --run ${V}/nothere)
+ss_add_cli_fail_test(cli_validate_no_run "--run DIR is required" validate e2e)
+ss_add_cli_fail_test(cli_validate_unknown_kind "unknown kind 'e3e' \\(e2e" validate e3e)
+ss_add_cli_fail_test(cli_validate_bad_threshold "--max-mean-error expects a percentage" validate e2e --run ${V}/tiny --max-mean-error -5)
+ss_add_cli_fail_test(cli_validate_set_checked "--set: key 'replica.max_num_seqs'" validate e2e --run ${V}/tiny --set replica.max_num_seqs=0)
+ss_add_cli_fail_test(cli_validate_bad_hw "key 'cluster.pools\\[0\\].hardware':.*h1000" validate e2e --run ${V}/tiny --hw h1000)
+# The fixture's hand-made timestamps are far slower than any GPU: the threshold must trip.
+ss_add_cli_fail_test(cli_validate_threshold "a mean error is [0-9.]+%, above --max-mean-error 15%" validate e2e --run ${V}/tiny --max-mean-error 15)
+add_test(NAME cli_validate_tiny COMMAND servesim validate e2e --run ${V}/tiny --out build-test-out/validate-tiny --timeline-every 1)
+set_tests_properties(cli_validate_tiny PROPERTIES PASS_REGULAR_EXPRESSION
+  "TTFT mean +0.625 .*TPOT mean +666.667 .*E2E mean +2.000 .*prefix caching was on.*timeline.*validation.json")
+add_test(NAME cli_validate_print_scenario COMMAND servesim validate e2e --run ${V}/tiny --print-scenario)
+set_tests_properties(cli_validate_print_scenario PROPERTIES PASS_REGULAR_EXPRESSION
+  "scheduler: vllm_v1.*num_gpu_blocks: 64.*at: 2000000000ns, prompt_tokens: 300, output_tokens: 2")
+# Requests the simulation refuses are reported, not silently dropped from the statistics.
+add_test(NAME cli_validate_rejections COMMAND servesim validate e2e --run ${V}/tiny --set replica.max_model_len=200 --timeline-every 0)
+set_tests_properties(cli_validate_rejections PROPERTIES PASS_REGULAR_EXPRESSION
+  "simulated 2 finished, 2 rejected.*the simulation rejected 2 of the measured requests.*only the 2 it finished")
+add_test(NAME cli_validate_help COMMAND servesim validate e2e --help)
+set_tests_properties(cli_validate_help PROPERTIES PASS_REGULAR_EXPRESSION "--run DIR.*--hw NAME.FILE.*--max-mean-error PCT")
+# Same inputs, same bytes: validation.json and summary.json of two runs are identical.
+add_test(NAME cli_validate_deterministic COMMAND sh -c
+  "$<TARGET_FILE:servesim> validate e2e --run ${V}/tiny --out build-test-out/val-det-a >/dev/null && $<TARGET_FILE:servesim> validate e2e --run ${V}/tiny --out build-test-out/val-det-b >/dev/null && cmp build-test-out/val-det-a/validation.json build-test-out/val-det-b/validation.json && cmp build-test-out/val-det-a/summary.json build-test-out/val-det-b/summary.json")
+set_tests_properties(cli_validate_tiny cli_validate_print_scenario cli_validate_help cli_validate_deterministic
+  cli_validate_rejections PROPERTIES
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli)
+# The real vLLM run (../shared/data/validation, when present at configure time): it must run
+# and print every metric. Accuracy thresholds come after calibration: add
+# --max-mean-error PCT here then (exit status 3 when a mean error exceeds it).
+set(SS_REAL_RUN ${PROJECT_SOURCE_DIR}/../shared/data/validation/llmservingsim_vllm/RTX4090/Llama-3.1-8B)
+if(EXISTS ${SS_REAL_RUN}/meta.json)
+  add_test(NAME validate_e2e_real_rtx4090 COMMAND servesim validate e2e --run ${SS_REAL_RUN})
+  set_tests_properties(validate_e2e_real_rtx4090 PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    LABELS "cli;shared-data" PASS_REGULAR_EXPRESSION
+    "requests +300 measured; simulated 300 finished.*TTFT mean.*p99.*TPOT mean.*p99.*E2E mean.*p99.*prefix caching was on.*timeline")
+endif()
+# Request classes and MLPerf LoadGen scenarios (docs/mlperf.md, docs/scenarios.md).
+ss_add_unit_test(test_mlperf ss_workloads)
+ss_add_unit_test(test_classes ss_cli)
+ss_add_cli_fail_test(cli_class_duplicate "class_duplicate.yaml:15:.*key 'workload.classes\\[1\\].name': duplicate class name 'chat'" run ${B}/class_duplicate.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_class_bad_name "key 'workload.classes\\[0\\].name': 'a b' is not a valid class name" run tests/data/good/classes.yaml --set "workload.classes[0].name=a b")
+ss_add_cli_fail_test(cli_class_with_arrival "class_with_arrival.yaml:4:.*key 'workload.arrival': cannot be combined with `classes`" run ${B}/class_with_arrival.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_class_empty_slo "class_empty_slo.yaml:10:.*key 'workload.classes\\[0\\].slo': give at least one target" run ${B}/class_empty_slo.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_class_zero_slo "key 'workload.classes\\[0\\].slo.ttft': value 0 is out of range" run tests/data/good/classes.yaml --set "workload.classes[0].slo.ttft=0")
+ss_add_cli_fail_test(cli_class_bad_rate "key 'workload.classes\\[1\\].arrival.rate': expected a number, got 'lots'" run tests/data/good/classes.yaml --set "workload.classes[1].arrival.rate=lots")
+ss_add_cli_fail_test(cli_mlperf_unknown_scenario "mlperf_bad_scenario.yaml:5:.*key 'workload.mlperf.scenario': unknown value 'Batch' \\(valid: Offline, Server, SingleStream, MultiStream, Interactive\\)" run ${B}/mlperf_bad_scenario.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_mlperf_negative_qps "key 'workload.mlperf.target_qps':.*out of range" run workloads/scenarios/mlperf-llama2-70b-server.yaml --set workload.mlperf.target_qps=-3)
+ss_add_cli_fail_test(cli_mlperf_no_qps "mlperf_no_qps.yaml:5:.*key 'workload.mlperf.target_qps': missing: the Server scenario needs target_qps" run ${B}/mlperf_no_qps.yaml --out build-test-out)
+ss_add_cli_fail_test(cli_mlperf_unknown_benchmark "key 'workload.mlperf.benchmark': unknown benchmark 'gpt-j' \\(valid: llama2-70b" run workloads/scenarios/mlperf-llama2-70b-server.yaml --set workload.mlperf.benchmark=gpt-j)
+ss_add_cli_fail_test(cli_mlperf_with_arrival "key 'workload.arrival': workload.mlperf sets the arrivals" run workloads/scenarios/mlperf-llama2-70b-server.yaml --set workload.arrival.process=poisson)
+# The worked examples run and print what they are for.
+add_test(NAME cli_run_classes COMMAND servesim run --builtin chat-and-summarise --out build-test-out/classes)
+set_tests_properties(cli_run_classes PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "per class.*chat .*summarise .*overall SLO attainment")
+add_test(NAME cli_run_mlperf_valid COMMAND servesim run --builtin mlperf-llama2-70b-server --out build-test-out/mlperf)
+set_tests_properties(cli_run_mlperf_valid PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "Scenario : Server.*Completed samples per second.*Result is : VALID.*Min duration satisfied : Yes.*99 percentile First Token latency")
+add_test(NAME cli_run_mlperf_invalid COMMAND servesim run --builtin mlperf-llama2-70b-server --out build-test-out/mlperf-short --set workload.num_requests=50)
+set_tests_properties(cli_run_mlperf_invalid PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "Result is : INVALID.*Min duration satisfied : NO.*Min queries satisfied : NO.*below min_duration 600 s.*50 queries issued, fewer than min_query_count 100")

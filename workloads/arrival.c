@@ -15,11 +15,15 @@
  *  offline      every request at t = 0 (MLPerf Offline, vllm bench throughput)
  *  closed_loop  `clients` concurrent users; each sends its first request at t = 0 and its
  *               next one `think_time` after the previous one completes (or is rejected) —
- *               how AIPerf/GenAI-Perf and vllm bench serve --max-concurrency drive a server */
+ *               how AIPerf/GenAI-Perf and vllm bench serve --max-concurrency drive a server
+ *  grouped      groups of `group_size` requests issued together, the first at t = 0 and each
+ *               next one `think_time` after every request of the previous group finished
+ *               (MLPerf LoadGen MultiStream) */
 #include "workloads/arrival.h"
 
 #include <gsl/gsl_randist.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,13 +291,115 @@ static const ss_arrival_ops closed_ops = {
     .on_complete = closed_complete,
 };
 
+/* ================================================================== grouped */
+
+typedef struct grouped_cfg {
+    ss_arrival_cfg_head head;
+    int64_t group_size;
+    ss_time_ns think;
+} grouped_cfg;
+
+static const ss_key grouped_keys[] = {
+    PROCESS_ROW(grouped_cfg),
+    {"group_size", SS_KEY_INT64, offsetof(grouped_cfg, group_size), 0, NULL, 1, 1e6, 0,
+     "requests", "Requests issued together as one group (MLPerf samples_per_query).", NULL},
+    {"think_time", SS_KEY_DURATION, offsetof(grouped_cfg, think), 0, "0", 0, 1e6, 0, "s",
+     "Pause between a group's last completion and the next group.", NULL},
+    END_ROW};
+
+/* One group in flight: `to_issue` of it still to send at `ready`, `outstanding` sent and not
+ * yet finished. When the last one finishes, the next group is ready after the think time. */
+typedef struct grouped {
+    int64_t size;
+    ss_time_ns think, ready;
+    int64_t to_issue, outstanding;
+} grouped;
+
+static ss_rc grouped_create(const void *cfg, ss_rng *rng, void **state, ss_diag *d)
+{
+    const grouped_cfg *c = cfg;
+    (void)rng;
+    grouped *p = calloc(1, sizeof *p);
+    if (!p) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+    p->size = c->group_size;
+    p->think = c->think;
+    p->to_issue = c->group_size;
+    *state = p;
+    return SS_OK;
+}
+
+static ss_time_ns grouped_next(void *state, ss_time_ns now)
+{
+    const grouped *p = state;
+    (void)now;
+    return p->to_issue ? p->ready : SS_TIME_NEVER;
+}
+
+static void grouped_consume(void *state, ss_time_ns now)
+{
+    grouped *p = state;
+    (void)now;
+    p->to_issue--;
+    p->outstanding++;
+}
+
+static void grouped_complete(void *state, ss_time_ns now)
+{
+    grouped *p = state;
+    if (p->outstanding > 0) p->outstanding--;
+    if (!p->outstanding && !p->to_issue) {
+        p->to_issue = p->size;
+        p->ready = ss_time_add(now, p->think);
+    }
+}
+
+static const ss_arrival_ops grouped_ops = {
+    .info = {SS_ARRIVAL_ABI, "grouped",
+             "groups of group_size requests issued together; the next group when the whole "
+             "previous one has finished (keys: group_size, think_time)",
+             "MLPerf LoadGen MultiStream scenario (samples_per_query)"},
+    .keys = grouped_keys,
+    .cfg_size = sizeof(grouped_cfg),
+    .create = grouped_create,
+    .destroy = free,
+    .next = grouped_next,
+    .consume = grouped_consume,
+    .on_complete = grouped_complete,
+};
+
 const ss_arrival_ops *const ss_arrival_builtin[] = {&poisson_ops,  &gamma_ops,
                                                     &constant_ops, &offline_ops,
-                                                    &closed_ops,   &ss_arrival_trace,
-                                                    NULL};
+                                                    &closed_ops,   &grouped_ops,
+                                                    &ss_arrival_trace, NULL};
 
 const ss_arrival_ops *ss_arrival_find(const char *name)
 {
     return (const ss_arrival_ops *)ss_plugin_find((const void *const *)ss_arrival_builtin,
                                                   name);
+}
+
+ss_rc ss_arrival_configure(const ss_arrival_ops *ops, void *cfg, const char *const *kv,
+                           const char **key, char *why, size_t why_n)
+{
+    memset(cfg, 0, ops->cfg_size);
+    ss_arrival_cfg_head *h = cfg;
+    snprintf(h->process, sizeof h->process, "%s", ops->info.name);
+    for (const ss_key *k = ops->keys + 1; k->name; k++) {
+        const char *text = k->def && k->def[0] ? k->def : NULL;
+        for (size_t i = 0; kv && kv[i]; i += 2)
+            if (strcmp(kv[i], k->name) == 0) text = kv[i + 1];
+        *key = k->name;
+        if (!text) {
+            if (!k->def) {
+                snprintf(why, why_n, "missing required key");
+                return SS_ERR_INVALID;
+            }
+            continue;
+        }
+        ss_rc rc = ss_cfg_parse_scalar(k, text, cfg, why, why_n);
+        if (rc) return rc;
+    }
+    *key = "process";
+    if (ops->check) return ops->check(cfg, key, why, why_n);
+    return SS_OK;
 }

@@ -65,4 +65,10 @@ extern const ss_arrival_ops ss_arrival_trace;
 void ss_arrival_trace_config(void *cfg, const char *file, const char *base_dir);
 const ss_arrival_ops *ss_arrival_find(const char *name);
 
+/* Fill `cfg` (ops->cfg_size bytes) for process `ops` from KEY, VALUE text pairs (`kv`, NULL-
+ * terminated; keys not given take their defaults), checked like a scenario file: used where
+ * servesim itself configures arrivals (MLPerf scenarios). On error *key names the key. */
+ss_rc ss_arrival_configure(const ss_arrival_ops *ops, void *cfg, const char *const *kv,
+                           const char **key, char *why, size_t why_n);
+
 #endif

@@ -21,6 +21,7 @@
 #include "sim/core/time.h"
 #include "workloads/arrival.h"
 #include "workloads/lengths.h"
+#include "workloads/mlperf.h"
 
 #define SS_SCENARIO_SCHEMA 1
 #define SS_MAX_POOLS 8
@@ -52,6 +53,36 @@ typedef struct ss_len_table {
     uint64_t skipped; /* malformed rows skipped (lenient) */
 } ss_len_table;
 
+/* Per-request service-level objective: a request meets it when each given target holds for
+ * it (TTFT <= ttft, TPOT <= tpot, E2E <= e2e); 0 = no such target. TPOT is undefined for a
+ * one-token output, which then meets any tpot target. */
+typedef struct ss_slo {
+    ss_time_ns ttft, tpot, e2e;
+} ss_slo;
+static inline bool ss_slo_any(const ss_slo *s) { return s->ttft || s->tpot || s->e2e; }
+
+#define SS_MAX_CLASSES 16
+
+/* One request class (`workload.classes[i]`): its own arrival process, lengths, priority and
+ * SLO, and its own random streams "<name>/arrivals", "<name>/prompt_tokens",
+ * "<name>/output_tokens", so that adding a class never changes another's draws. */
+typedef struct ss_wclass {
+    char name[32];
+    const ss_arrival_ops *arrival;
+    void *arrival_cfg;          /* arrival->cfg_size bytes (owned by the workload) */
+    int64_t num_requests;       /* 0 = unlimited */
+    ss_time_ns duration;        /* 0 = unlimited: no arrival after this time */
+    ss_len_dist prompt, output;
+    ss_len_table length_table;  /* used instead of prompt/output when n > 0 (owned) */
+    int priority;               /* given to every request of the class */
+    ss_slo slo;                 /* its own, else workload.slo */
+    /* Issue until at least min_requests were issued and one arrived at or after min_until,
+     * stopping only after a multiple of `multiple` requests (MLPerf; 0 = unused). */
+    int64_t min_requests;
+    ss_time_ns min_until;
+    int64_t multiple;
+} ss_wclass;
+
 typedef struct ss_workload {
     /* Either an explicit list of requests ... */
     ss_explicit_req *requests; /* owned; NULL when the workload is generated */
@@ -65,7 +96,23 @@ typedef struct ss_workload {
     ss_time_ns cutoff;          /* requests arriving after this are not measured (0 = none) */
     ss_len_dist prompt, output;
     ss_len_table length_table; /* used instead of prompt/output when n > 0 */
+    int priority;              /* of every request (the single-source form) */
+    ss_slo slo;                /* workload.slo: the single source and classes without one */
+    /* ... or a list of request classes (`workload.classes`); the fields above are then
+     * unused. nclasses = 0 means the single-source form, which is one class "default". */
+    ss_wclass *classes;        /* owned */
+    size_t nclasses;
+    /* MLPerf LoadGen mode (`workload.mlperf`): the arrival process above was configured from
+     * these rules, and the run ends with a verdict. */
+    bool mlperf_on;
+    ss_mlperf_rules mlperf;
 } ss_workload;
+
+/* Number of classes (1 for the single-source form). */
+size_t ss_workload_nclasses(const ss_workload *w);
+/* Class i as a view (its pointers stay owned by the workload); for the single-source form
+ * class 0 is named "default" and made of the workload's own fields. */
+void ss_workload_class(const ss_workload *w, size_t i, ss_wclass *out);
 
 typedef struct ss_output_cfg {
     bool iteration_records;     /* write iteration rows to results.db */
@@ -94,7 +141,8 @@ typedef struct ss_scenario {
     ss_output_cfg output;
 } ss_scenario;
 
-/* "poisson", "offline", ... or "explicit" for a `requests` list. */
+/* "poisson", "offline", ... or "explicit" for a `requests` list, "per-class" for several
+ * classes. */
 const char *ss_workload_arrival_name(const ss_workload *w);
 
 /* KEY=VALUE overrides applied to the file before it is checked (`--set`, sweeps). */

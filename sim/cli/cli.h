@@ -14,6 +14,14 @@ int ss_cmd_run(int argc, char **argv, double t_start);
 int ss_cmd_list(int argc, char **argv);
 int ss_cmd_bench(int argc, char **argv, double t_start);
 int ss_cmd_doc(int argc, char **argv);
+int ss_cmd_capacity(int argc, char **argv);
+int ss_cmd_search(int argc, char **argv);
+/* Sweeps (cmd_sweep.c, docs/sweeps.md). */
+int ss_cmd_sweep(int argc, char **argv, double t_start);
+int ss_cmd_sweep_dump(int argc, char **argv);
+int ss_cmd_pareto(int argc, char **argv);
+/* `validate e2e` (and, after the merge, `validate calibration`); see cmd_validate.c. */
+int ss_cmd_validate(int argc, char **argv, double t_start);
 /* `servesim calibrate` and `servesim validate calibration` (cmd_calibrate.c,
  * cmd_validate_calib.c). */
 int ss_cmd_calibrate(int argc, char **argv);

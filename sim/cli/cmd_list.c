@@ -5,6 +5,7 @@
 #include "hwprofiles/hw.h"
 #include "models/model.h"
 #include "policies/sched.h"
+#include "sim/study/search.h"
 #include "sim/cli/cli.h"
 #include "workloads/arrival.h"
 #include "workloads/scenario.h"
@@ -71,11 +72,16 @@ int ss_cmd_doc(int argc, char **argv)
         ss_scenario_doc_markdown(stdout);
         return 0;
     }
-    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        printf("Usage: servesim doc scenario\n\nPrints the scenario key reference as Markdown "
-               "(the source of docs/scenario-reference.md).\n");
+    if (argc == 2 && !strcmp(argv[1], "search")) {
+        ss_search_doc_markdown(stdout);
         return 0;
     }
-    fprintf(stderr, "Usage: servesim doc scenario\n");
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        printf("Usage: servesim doc scenario|search\n\nPrints the scenario key reference as "
+               "Markdown (the source of docs/scenario-reference.md), or the reference of a "
+               "study's slo:, search: and cost: sections (docs/search-reference.md).\n");
+        return 0;
+    }
+    fprintf(stderr, "Usage: servesim doc scenario|search\n");
     return 2;
 }

@@ -1,4 +1,5 @@
-/* `servesim run [SCENARIO.yaml] [--seed N] [--out DIR] [--print-default] [--quiet]`. */
+/* `servesim run [SCENARIO.yaml] [--seed N] [--replication R] [--out DIR] [--print-default]
+ * [--quiet]`. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@ static void run_help(FILE *out)
             "summary table and writes DIR/summary.json, DIR/results.db and DIR/run.json.\n\n"
             "Options:\n"
             "  --seed N           override the scenario's seed (0 to 2^53 - 1)\n"
+            "  --replication R    replication index (default 0): part of every random\n"
+            "                     stream's seed; re-runs one replication of a sweep alone\n"
             "  --set KEY=VALUE    override one scenario value, e.g. --set replica.scheduler=\n"
             "                     sarathi or --set cluster.pools[0].parallelism.tp=2\n"
             "                     (repeatable; checked like the file itself)\n"
@@ -32,6 +35,7 @@ static void run_help(FILE *out)
 int ss_cmd_run(int argc, char **argv, double t_start)
 {
     static const struct option opts[] = {{"seed", required_argument, 0, 's'},
+                                         {"replication", required_argument, 0, 'R'},
                                          {"out", required_argument, 0, 'o'},
                                          {"builtin", required_argument, 0, 'b'},
                                          {"print-default", no_argument, 0, 'p'},
@@ -44,7 +48,7 @@ int ss_cmd_run(int argc, char **argv, double t_start)
     int have_seed = 0, quiet = 0, no_ff = 0, c;
     const char *sets[64];
     ss_overrides ov = {.items = sets, .n = 0};
-    unsigned long long seed = 0;
+    unsigned long long seed = 0, replication = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -63,6 +67,17 @@ int ss_cmd_run(int argc, char **argv, double t_start)
                             "'%s'\n",
                     optarg);
             return 2;
+        }
+        case 'R': {
+            char *end;
+            errno = 0;
+            replication = strtoull(optarg, &end, 10);
+            if (optarg[0] == '-' || !optarg[0] || *end || errno || replication > 1000000000ULL) {
+                fprintf(stderr, "servesim run: --replication expects an integer from 0 to "
+                                "10^9, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
         }
         case 'o': out_dir = optarg; break;
         case 'b': builtin = optarg; break;
@@ -120,6 +135,7 @@ int ss_cmd_run(int argc, char **argv, double t_start)
         strncat(cmdline, argv[i], sizeof cmdline - strlen(cmdline) - 1);
     }
     ss_run_args a = {.out_dir = out_dir, .seed = have_seed ? seed : sc->seed,
+                     .replication = replication,
                      .command_line = cmdline, .t_start = t_start, .no_fast_forward = no_ff};
     rc = ss_run_scenario(sc, &a, &d);
     if (rc) {

@@ -15,7 +15,21 @@ static void usage(FILE *out)
             "  list [KIND]           list models, hardware, schedulers, arrivals,\n"
             "                        cost-models, scenarios (all kinds if none)\n"
             "  bench                 speed benchmark: simulated requests/s, events/s, memory\n"
-            "  doc scenario          print the scenario key reference (Markdown)\n"
+            "  capacity-search [SCENARIO.yaml] --slo SPEC\n"
+            "                        highest load meeting an SLO; cost at capacity\n"
+            "  search STUDY.yaml     rank configurations meeting an SLO by cost per token\n"
+            "  sweep STUDY.yaml      run every point of a study R times; writes sweep.db\n"
+            "  sweep-dump SWEEP.db   canonical text dump of a sweep's result tables\n"
+            "  pareto SWEEP.db       Pareto frontier of a sweep: table and plot\n"
+            "  doc scenario|search   print the scenario key reference, or the study's\n"
+            "                        slo:/search:/cost: reference (Markdown)\n"
+            "  calibrate --source S --gpu G --out P.yaml\n"
+            "                        fit per-operator cost models to measured kernels; write\n"
+            "                        a calibrated profile (docs/calibration.md)\n"
+            "  validate e2e --run D  replay a measured serving run; measured vs simulated\n"
+            "                        TTFT, TPOT, E2E and timeline (docs/validation.md)\n"
+            "  validate calibration --source S --gpu G\n"
+            "                        held-out error of the fitted operator models\n"
             "  version               print the version\n\n"
             "`servesim <command> --help` documents each command's options.\n"
             "Documentation: README.md and docs/ in the source tree.\n",
@@ -45,10 +59,16 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "bench")) return ss_cmd_bench(argc - 1, argv + 1, t_start);
     if (!strcmp(cmd, "doc")) return ss_cmd_doc(argc - 1, argv + 1);
     if (!strcmp(cmd, "measurements")) return ss_cmd_measurements(argc - 1, argv + 1);
+    if (!strcmp(cmd, "capacity-search")) return ss_cmd_capacity(argc - 1, argv + 1);
+    if (!strcmp(cmd, "search")) return ss_cmd_search(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep")) return ss_cmd_sweep(argc - 1, argv + 1, t_start);
+    if (!strcmp(cmd, "sweep-dump")) return ss_cmd_sweep_dump(argc - 1, argv + 1);
+    if (!strcmp(cmd, "pareto")) return ss_cmd_pareto(argc - 1, argv + 1);
     if (!strcmp(cmd, "calibrate")) return ss_cmd_calibrate(argc - 1, argv + 1);
-    /* Temporary: the validate-e2e branch owns `validate`; the lead merges the two. */
-    if (!strcmp(cmd, "validate") && argc > 2 && !strcmp(argv[2], "calibration"))
-        return ss_cmd_validate_calibration(argc - 2, argv + 2);
-    fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, doc, version)\n", cmd);
+    if (!strcmp(cmd, "validate")) return ss_cmd_validate(argc - 1, argv + 1, t_start);
+    fprintf(stderr, "servesim: unknown command '%s' (run, list, bench, sweep, sweep-dump, "
+                    "pareto, capacity-search, search, measurements, calibrate, doc, validate, "
+                    "version)\n",
+            cmd);
     return 2;
 }

@@ -49,6 +49,32 @@ static char *meta_json(const ss_run_meta *m)
     return buf;
 }
 
+/* Two observers in turn (results.db, then the caller's tap); the first failure stops. */
+typedef struct obs_pair {
+    ss_observer a, b;
+} obs_pair;
+
+static int pair_request(void *ctx, const ss_req *r)
+{
+    obs_pair *p = ctx;
+    if (p->a.on_request && p->a.on_request(p->a.ctx, r)) return 1;
+    return p->b.on_request ? p->b.on_request(p->b.ctx, r) : 0;
+}
+
+static int pair_iteration(void *ctx, const ss_iter_record *it)
+{
+    obs_pair *p = ctx;
+    if (p->a.on_iteration && p->a.on_iteration(p->a.ctx, it)) return 1;
+    return p->b.on_iteration ? p->b.on_iteration(p->b.ctx, it) : 0;
+}
+
+static int pair_sample(void *ctx, const ss_sample_record *s)
+{
+    obs_pair *p = ctx;
+    if (p->a.on_sample && p->a.on_sample(p->a.ctx, s)) return 1;
+    return p->b.on_sample ? p->b.on_sample(p->b.ctx, s) : 0;
+}
+
 ss_rc ss_run_scenario(const ss_scenario *sc, ss_run_args *a, ss_diag *d)
 {
     double t0 = ss_cli_now();
@@ -66,12 +92,25 @@ ss_rc ss_run_scenario(const ss_scenario *sc, ss_run_args *a, ss_diag *d)
         snprintf(path, sizeof path, "%s/results.db", a->out_dir);
         if ((rc = ss_resdb_open(path, sc, a->seed, &db, d))) return rc;
     }
-    ss_sim_opts opts = {.seed = a->seed, .replication = 0, .no_fast_forward = a->no_fast_forward};
+    ss_sim_opts opts = {.seed = a->seed, .replication = a->replication, .no_fast_forward = a->no_fast_forward};
     if ((rc = ss_sim_create(sc, &opts, &sim, d))) goto done;
+    obs_pair pair = {{0}, {0}};
     if (db) {
         ss_observer obs = ss_resdb_observer(db);
         if (!sc->output.request_records) obs.on_request = NULL;
         if (!sc->output.iteration_records) obs.on_iteration = NULL;
+        pair.a = obs;
+    }
+    if (a->tap) pair.b = *a->tap;
+    if (db || a->tap) {
+        ss_observer obs = {.ctx = &pair,
+                           .on_request = pair.a.on_request || pair.b.on_request ? pair_request
+                                                                                : NULL,
+                           .on_iteration = pair.a.on_iteration || pair.b.on_iteration
+                                               ? pair_iteration
+                                               : NULL,
+                           .on_sample = pair.a.on_sample || pair.b.on_sample ? pair_sample
+                                                                             : NULL};
         ss_sim_set_observer(sim, &obs);
     }
     double ts = ss_cli_now();

@@ -308,6 +308,22 @@ size_t ss_node_seq_len(const yaml_node_t *seq)
     return (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
 }
 
+size_t ss_node_map_len(const yaml_node_t *map)
+{
+    if (!map || map->type != YAML_MAPPING_NODE) return 0;
+    return (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+}
+
+void ss_node_map_at(ss_doc *doc, yaml_node_t *map, size_t i, yaml_node_t **key,
+                    yaml_node_t **value)
+{
+    *key = *value = NULL;
+    if (i >= ss_node_map_len(map)) return;
+    yaml_node_pair_t *p = &map->data.mapping.pairs.start[i];
+    *key = yaml_document_get_node(&doc->doc, p->key);
+    *value = yaml_document_get_node(&doc->doc, p->value);
+}
+
 yaml_node_t *ss_node_seq_at(ss_doc *doc, yaml_node_t *seq, size_t i)
 {
     if (i >= ss_node_seq_len(seq)) return NULL;

@@ -55,6 +55,10 @@ yaml_node_t *ss_node_get(ss_doc *doc, yaml_node_t *map, const char *key);
 /* Sequence length (0 if not a sequence) and i-th item. */
 size_t ss_node_seq_len(const yaml_node_t *seq);
 yaml_node_t *ss_node_seq_at(ss_doc *doc, yaml_node_t *seq, size_t i);
+/* Mapping size (0 if not a mapping) and its i-th key and value (NULL when out of range). */
+size_t ss_node_map_len(const yaml_node_t *map);
+void ss_node_map_at(ss_doc *doc, yaml_node_t *map, size_t i, yaml_node_t **key,
+                    yaml_node_t **value);
 /* Scalar text, or NULL if the node is not a scalar. */
 const char *ss_node_scalar(const yaml_node_t *node);
 /* "mapping", "sequence", "scalar": for "expected X, got Y" messages. */

@@ -50,11 +50,15 @@ typedef struct ss_req_slab {
     ss_req reqs[1024];
 } ss_req_slab;
 
+/* One source of requests: a request class (the single-source form is class "default"). */
 typedef struct ss_source {
+    ss_wclass cls;      /* view of its class (pointers owned by the scenario) */
+    uint16_t index;     /* class index: ss_req.cls and ss_req.source */
     const ss_arrival_ops *ops;
     void *state;
     ss_rng rng_arrival, rng_prompt, rng_output;
     uint64_t issued;
+    ss_time_ns last_t;  /* its latest arrival */
     uint64_t gen;       /* generation of the pending arrival event (stale ones are skipped) */
     bool pending;
     ss_time_ns pending_t;
@@ -63,7 +67,15 @@ typedef struct ss_source {
 struct ss_sim {
     const ss_scenario *sc;
     ss_eventq q;
-    ss_source src;
+    ss_source *srcs;   /* one per class, in class order */
+    size_t nsrc;
+    uint64_t next_id;  /* request ids: arrival order over all sources */
+    ss_time_ns last_arrival;
+    /* MLPerf MultiStream: per-query latency (issue of a group to its last completion) of
+     * measured groups; one group is in flight at a time. */
+    ss_dvec query_lat;
+    ss_time_ns grp_t, grp_end;
+    bool grp_open, grp_measured;
     ss_replica rep;
     ss_metrics m;
     ss_summary summary;

@@ -20,7 +20,7 @@ const char *ss_metric_req_name(ss_metric_req m)
     return "?";
 }
 
-static int dvec_push(ss_dvec *v, double x)
+int ss_dvec_push(ss_dvec *v, double x)
 {
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 1024;
@@ -48,8 +48,49 @@ int ss_metrics_init(ss_metrics *m, size_t max_batch, int64_t kv_total)
     return 0;
 }
 
+int ss_metrics_classes(ss_metrics *m, size_t n, const ss_slo *slos)
+{
+    m->cls = calloc(n, sizeof *m->cls);
+    if (!m->cls) return -1;
+    m->ncls = n;
+    for (size_t i = 0; i < n; i++) m->cls[i].slo = slos[i];
+    return 0;
+}
+
+void ss_metrics_class_arrival(ss_metrics *m, const ss_req *r)
+{
+    if (r->cls < m->ncls) m->cls[r->cls].arrived++;
+}
+
+void ss_metrics_class_reject(ss_metrics *m, const ss_req *r)
+{
+    if (r->cls >= m->ncls) return;
+    ss_class_metrics *c = &m->cls[r->cls];
+    c->rejected++;
+    if (!r->measured) c->excluded++;
+    else c->measured++;
+}
+
+/* Comparisons on ns: TPOT <= target is (last - first) <= target x (generated - 1), the
+ * product taken in double (exact while it stays below 2^53 ns, about 104 days). */
+bool ss_slo_met(const ss_slo *slo, const ss_req *r)
+{
+    if (r->state != SS_REQ_FINISHED) return false;
+    if (slo->ttft && r->first_token - r->arrival > slo->ttft) return false;
+    if (slo->e2e && r->finish - r->arrival > slo->e2e) return false;
+    if (slo->tpot && r->generated > 1 &&
+        (double)(r->last_token - r->first_token) > (double)slo->tpot * (double)(r->generated - 1))
+        return false;
+    return true;
+}
+
+static int class_finish(ss_metrics *m, const ss_req *r, double e2e);
+
 void ss_metrics_free(ss_metrics *m)
 {
+    for (size_t c = 0; c < m->ncls; c++)
+        for (int i = 0; i < SS_M_REQ_COUNT; i++) free(m->cls[c].req[i].v);
+    free(m->cls);
     for (int i = 0; i < SS_M_REQ_COUNT; i++) free(m->req[i].v);
     free(m->batch_counts);
     ss_hist_free(&m->itl);
@@ -62,6 +103,7 @@ int ss_metrics_finish(ss_metrics *m, const ss_req *r)
     m->finished++;
     m->preemptions += r->preemptions;
     if (r->finish > m->last_finish) m->last_finish = r->finish;
+    if (class_finish(m, r, e2e)) return -1;
     if (!r->measured) {
         m->excluded++;
         return 0;
@@ -69,13 +111,41 @@ int ss_metrics_finish(ss_metrics *m, const ss_req *r)
     if (r->finish > m->meas_last_finish) m->meas_last_finish = r->finish;
     m->input_tokens += r->prompt_tokens;
     m->output_tokens += r->generated;
-    if (dvec_push(&m->req[SS_M_QUEUE], ss_time_to_s(r->first_scheduled - r->arrival)) ||
-        dvec_push(&m->req[SS_M_TTFT], ss_time_to_s(r->first_token - r->arrival)) ||
-        dvec_push(&m->req[SS_M_E2E], e2e) ||
-        dvec_push(&m->req[SS_M_NORM], e2e / (double)r->generated))
+    if (ss_dvec_push(&m->req[SS_M_QUEUE], ss_time_to_s(r->first_scheduled - r->arrival)) ||
+        ss_dvec_push(&m->req[SS_M_TTFT], ss_time_to_s(r->first_token - r->arrival)) ||
+        ss_dvec_push(&m->req[SS_M_E2E], e2e) ||
+        ss_dvec_push(&m->req[SS_M_NORM], e2e / (double)r->generated))
         return -1;
     if (r->generated > 1 &&
-        dvec_push(&m->req[SS_M_TPOT],
+        ss_dvec_push(&m->req[SS_M_TPOT],
+                  ss_time_to_s(r->last_token - r->first_token) / (double)(r->generated - 1)))
+        return -1;
+    return 0;
+}
+
+static int class_finish(ss_metrics *m, const ss_req *r, double e2e)
+{
+    if (r->cls >= m->ncls) return 0;
+    ss_class_metrics *c = &m->cls[r->cls];
+    c->finished++;
+    if (!r->measured) {
+        c->excluded++;
+        return 0;
+    }
+    c->measured++;
+    c->input_tokens += r->prompt_tokens;
+    c->output_tokens += r->generated;
+    if (ss_slo_met(&c->slo, r)) {
+        c->slo_met++;
+        c->good_output_tokens += r->generated;
+    }
+    if (ss_dvec_push(&c->req[SS_M_QUEUE], ss_time_to_s(r->first_scheduled - r->arrival)) ||
+        ss_dvec_push(&c->req[SS_M_TTFT], ss_time_to_s(r->first_token - r->arrival)) ||
+        ss_dvec_push(&c->req[SS_M_E2E], e2e) ||
+        ss_dvec_push(&c->req[SS_M_NORM], e2e / (double)r->generated))
+        return -1;
+    if (r->generated > 1 &&
+        ss_dvec_push(&c->req[SS_M_TPOT],
                   ss_time_to_s(r->last_token - r->first_token) / (double)(r->generated - 1)))
         return -1;
     return 0;
@@ -213,4 +283,46 @@ void ss_metrics_summarize(ss_metrics *m, ss_summary *s)
     for (int i = 0; i < SS_M_REQ_COUNT; i++) ss_stat_compute(&m->req[i], &s->req[i]);
     hist_stat(&m->itl, &s->itl_s);
     batch_stat(m, &s->batch_size);
+
+    /* Classes: throughput and goodput over the run's measured duration, so that the classes'
+     * figures add up to the overall ones. */
+    s->nclasses = m->ncls < SS_MAX_CLASSES ? m->ncls : SS_MAX_CLASSES;
+    uint64_t good_tokens = 0;
+    for (size_t i = 0; i < s->nclasses; i++) {
+        ss_class_metrics *c = &m->cls[i];
+        ss_class_summary *o = &s->classes[i];
+        o->arrived = c->arrived;
+        o->finished = c->finished;
+        o->rejected = c->rejected;
+        o->excluded = c->excluded;
+        o->measured = c->measured;
+        o->input_tokens = c->input_tokens;
+        o->output_tokens = c->output_tokens;
+        for (int k = 0; k < SS_M_REQ_COUNT; k++) ss_stat_compute(&c->req[k], &o->req[k]);
+        o->slo = c->slo;
+        o->has_slo = ss_slo_any(&c->slo);
+        o->slo_met = c->slo_met;
+        if (mspan > 0) {
+            o->request_throughput = (double)c->req[SS_M_E2E].n / s->duration_s;
+            o->input_throughput = (double)c->input_tokens / s->duration_s;
+            o->output_throughput = (double)c->output_tokens / s->duration_s;
+        }
+        if (!o->has_slo) continue;
+        o->slo_attainment = c->measured ? (double)c->slo_met / (double)c->measured : 0;
+        if (mspan > 0) {
+            o->goodput_rps = (double)c->slo_met / s->duration_s;
+            o->goodput_tokens_per_s = (double)c->good_output_tokens / s->duration_s;
+        }
+        s->has_slo = true;
+        s->slo_measured += c->measured;
+        s->slo_met += c->slo_met;
+        good_tokens += c->good_output_tokens;
+    }
+    if (s->has_slo) {
+        s->slo_attainment = s->slo_measured ? (double)s->slo_met / (double)s->slo_measured : 0;
+        if (mspan > 0) {
+            s->goodput_rps = (double)s->slo_met / s->duration_s;
+            s->goodput_tokens_per_s = (double)good_tokens / s->duration_s;
+        }
+    }
 }

@@ -41,6 +41,10 @@ typedef struct ss_sample_record {
     int64_t kv_used_blocks;
     int64_t kv_total_blocks;
     uint64_t waiting_plus_running; /* requests held by the scheduler */
+    uint32_t running;              /* of those, requests in the iteration in flight at t
+                                      (0 when idle); waiting = waiting_plus_running -
+                                      running. Matches vLLM's num_running_reqs except in a
+                                      step whose token budget left a running request out */
 } ss_sample_record;
 
 /* Receives records as the run produces them. Any callback may be NULL. A callback that

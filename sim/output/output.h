@@ -6,6 +6,7 @@
 #ifndef SS_OUTPUT_OUTPUT_H
 #define SS_OUTPUT_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "sim/engine/sim.h"
@@ -15,8 +16,13 @@
 
 /* The summary as a JSON document (caller frees with free()). */
 char *ss_summary_json(const ss_scenario *sc, uint64_t seed, const ss_summary *s);
-/* Human-readable table. */
+/* Human-readable table; with a per-class section when there is more than one class or an
+ * SLO, and the MLPerf log summary in MLPerf mode. */
 void ss_summary_print(const ss_scenario *sc, uint64_t seed, const ss_summary *s, FILE *out);
+/* Whether the summary has a per-class section (summary.json "classes", the table). */
+bool ss_summary_has_class_section(const ss_summary *s);
+/* The MLPerf log-summary lines (LoadGen results.cc LogSummary layout; docs/mlperf.md). */
+void ss_mlperf_print(const ss_summary *s, FILE *out);
 /* Write `text` to `path` atomically (temporary file + rename). */
 ss_rc ss_write_file_atomic(const char *path, const char *text, ss_diag *d);
 

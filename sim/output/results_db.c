@@ -52,7 +52,9 @@ static const char *const schema_sql =
     "CREATE TABLE timeline(instance INTEGER, t_ns INTEGER, kv_used_blocks INTEGER,"
     " kv_total_blocks INTEGER, requests_in_system INTEGER, PRIMARY KEY(instance, t_ns));\n"
     "CREATE TABLE summary(metric TEXT, stat TEXT, value REAL, PRIMARY KEY(metric, stat));\n"
-    "CREATE TABLE batch_sizes(num_seqs INTEGER PRIMARY KEY, iterations INTEGER);\n";
+    "CREATE TABLE batch_sizes(num_seqs INTEGER PRIMARY KEY, iterations INTEGER);\n"
+    "CREATE TABLE class_summary(class TEXT, class_index INTEGER, metric TEXT, stat TEXT,"
+    " value REAL, PRIMARY KEY(class, metric, stat));\n";
 
 static ss_rc db_fail(ss_resdb *r, ss_diag *d, const char *what)
 {
@@ -238,9 +240,9 @@ const char *ss_resdb_error(const ss_resdb *db) { return db->err[0] ? db->err : N
 
 ss_rc ss_resdb_write_streams(ss_resdb *db, const ss_sim *sim, ss_diag *d)
 {
-    const char *names[16];
-    uint64_t seeds[16];
-    size_t n = ss_sim_streams(sim, names, seeds, 16);
+    const char *names[3 * SS_MAX_CLASSES];
+    uint64_t seeds[3 * SS_MAX_CLASSES];
+    size_t n = ss_sim_streams(sim, names, seeds, 3 * SS_MAX_CLASSES);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db->db, "INSERT INTO rng_streams VALUES(?,?)", -1, &st, NULL))
         return db_fail(db, d, "cannot record random streams");
@@ -287,6 +289,83 @@ static int put_stat(ss_resdb *db, sqlite3_stmt *st, const char *metric, const ss
            put(db, st, metric, "max", s->max);
 }
 
+/* class_summary rows of class i: the summary's per-request metrics and SLO figures. */
+static int put_class(ss_resdb *db, sqlite3_stmt *st, size_t i, const ss_class_summary *c)
+{
+    sqlite3_bind_text(st, 1, c->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+    struct { const char *m, *k; double v; } rows[] = {
+        {"requests", "arrived", (double)c->arrived},
+        {"requests", "finished", (double)c->finished},
+        {"requests", "rejected", (double)c->rejected},
+        {"requests", "excluded", (double)c->excluded},
+        {"requests", "measured", (double)c->measured},
+        {"tokens", "input", (double)c->input_tokens},
+        {"tokens", "output", (double)c->output_tokens},
+        {"throughput", "requests_per_s", c->request_throughput},
+        {"throughput", "input_tokens_per_s", c->input_throughput},
+        {"throughput", "output_tokens_per_s", c->output_throughput},
+    };
+    for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+        sqlite3_bind_text(st, 3, rows[k].m, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, rows[k].k, -1, SQLITE_STATIC);
+        sqlite3_bind_double(st, 5, rows[k].v);
+        if (step_reset(db, st)) return 1;
+    }
+    for (int m = 0; m < SS_M_REQ_COUNT; m++) {
+        const ss_stat *x = &c->req[m];
+        const char *names[] = {"count", "mean", "p50", "p90", "p95", "p99", "max"};
+        double vals[] = {(double)x->n, x->mean, x->p50, x->p90, x->p95, x->p99, x->max};
+        for (int k = 0; k < 7; k++) {
+            sqlite3_bind_text(st, 3, ss_metric_req_name((ss_metric_req)m), -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, names[k], -1, SQLITE_STATIC);
+            sqlite3_bind_double(st, 5, vals[k]);
+            if (step_reset(db, st)) return 1;
+        }
+    }
+    if (!c->has_slo) return 0;
+    struct { const char *k; double v; } slo[] = {
+        {"ttft_s", ss_time_to_s(c->slo.ttft)}, {"tpot_s", ss_time_to_s(c->slo.tpot)},
+        {"e2e_s", ss_time_to_s(c->slo.e2e)}, {"met", (double)c->slo_met},
+        {"attainment", c->slo_attainment}, {"goodput_rps", c->goodput_rps},
+        {"goodput_tokens_per_s", c->goodput_tokens_per_s}};
+    for (size_t k = 0; k < sizeof slo / sizeof slo[0]; k++) {
+        sqlite3_bind_text(st, 3, "slo", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, slo[k].k, -1, SQLITE_STATIC);
+        sqlite3_bind_double(st, 5, slo[k].v);
+        if (step_reset(db, st)) return 1;
+    }
+    return 0;
+}
+
+static int put_extras(ss_resdb *db, sqlite3_stmt *st, const ss_summary *s)
+{
+    int bad = 0;
+    if (s->has_slo)
+        bad = put(db, st, "slo", "measured", (double)s->slo_measured) ||
+              put(db, st, "slo", "met", (double)s->slo_met) ||
+              put(db, st, "slo", "attainment", s->slo_attainment) ||
+              put(db, st, "slo", "goodput_rps", s->goodput_rps) ||
+              put(db, st, "slo", "goodput_tokens_per_s", s->goodput_tokens_per_s);
+    if (!bad && s->has_mlperf) {
+        const ss_mlperf_verdict *v = &s->mlperf;
+        const ss_mlperf_obs *o = &s->mlperf_obs;
+        bad = put(db, st, "mlperf", "valid", v->valid) ||
+              put(db, st, "mlperf", "performance_constraints_satisfied", v->perf_ok) ||
+              put(db, st, "mlperf", "min_duration_satisfied", v->min_duration_ok) ||
+              put(db, st, "mlperf", "min_queries_satisfied", v->min_queries_ok) ||
+              put(db, st, "mlperf", "duration_s", v->duration_s) ||
+              put(db, st, "mlperf", "queries", (double)o->queries) ||
+              put(db, st, "mlperf", "samples", (double)o->samples) ||
+              put(db, st, "mlperf", "completed_samples_per_s", v->samples_per_s) ||
+              put(db, st, "mlperf", "completed_tokens_per_s", v->tokens_per_s) ||
+              put(db, st, "mlperf", "ttft_at_target_percentile_s", o->ttft.at_target) ||
+              put(db, st, "mlperf", "tpot_at_target_percentile_s", o->tpot.at_target) ||
+              put(db, st, "mlperf", "latency_at_target_percentile_s", o->latency.at_target);
+    }
+    return bad;
+}
+
 ss_rc ss_resdb_write_summary(ss_resdb *db, const ss_summary *s, ss_diag *d)
 {
     sqlite3_stmt *st;
@@ -315,8 +394,14 @@ ss_rc ss_resdb_write_summary(ss_resdb *db, const ss_summary *s, ss_diag *d)
               put_stat(db, st, "batch_size", &s->batch_size);
     for (int i = 0; !bad && i < SS_M_REQ_COUNT; i++)
         bad = put_stat(db, st, ss_metric_req_name((ss_metric_req)i), &s->req[i]);
+    if (!bad) bad = put_extras(db, st, s);
     sqlite3_finalize(st);
-    return bad ? db_fail(db, d, "cannot write the summary") : SS_OK;
+    if (bad) return db_fail(db, d, "cannot write the summary");
+    if (sqlite3_prepare_v2(db->db, "INSERT INTO class_summary VALUES(?,?,?,?,?)", -1, &st, NULL))
+        return db_fail(db, d, "cannot write the class summary");
+    for (size_t i = 0; !bad && i < s->nclasses; i++) bad = put_class(db, st, i, &s->classes[i]);
+    sqlite3_finalize(st);
+    return bad ? db_fail(db, d, "cannot write the class summary") : SS_OK;
 }
 
 ss_rc ss_resdb_write_meta(ss_resdb *db, const ss_run_meta *m, ss_diag *d)

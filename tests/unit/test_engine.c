@@ -223,8 +223,8 @@ static char *dump_db(const char *path)
 {
     sqlite3 *db;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    const char *tables[] = {"run",      "rng_streams", "requests",   "iterations",
-                            "timeline", "summary",     "batch_sizes"};
+    const char *tables[] = {"run",      "rng_streams", "requests",    "iterations",
+                            "timeline", "summary",     "batch_sizes", "class_summary"};
     size_t cap = 1 << 20, n = 0;
     char *out = malloc(cap);
     out[0] = 0;
@@ -247,7 +247,7 @@ static char *dump_db(const char *path)
         }
         sqlite3_finalize(st);
         if (!strcmp(tables[t], "requests") || !strcmp(tables[t], "iterations") ||
-            !strcmp(tables[t], "batch_sizes"))
+            !strcmp(tables[t], "batch_sizes") || !strcmp(tables[t], "class_summary"))
             assert_true(rows > 0);
     }
     sqlite3_close(db);
@@ -328,6 +328,16 @@ static void test_fast_forward_equivalence(void **st)
 {
     (void)st;
     check_ff_equivalence("tests/data/good/small.yaml", 1, 5);
+    /* request classes (several sources, per-class metrics) and an MLPerf MultiStream run
+     * (groups issued on completions, per-query latency) */
+    check_ff_equivalence("workloads/scenarios/chat-and-summarise.yaml", 1, 7);
+    check_ff_equivalence(
+        "model: llama-3.1-8b\ncluster: {pools: [{hardware: h100-sxm}]}\n"
+        "replica: {max_model_len: 8192}\n"
+        "workload: {mlperf: {scenario: MultiStream, benchmark: llama3_1-8b, min_duration: 20s,"
+        " min_query_count: 30}, prompt_tokens: {dist: uniform, min: 50, max: 2000},"
+        " output_tokens: {dist: uniform, min: 1, max: 300}}\n",
+        0, 4);
     check_ff_equivalence(
         "model: llama-3.1-8b\ncluster: {pools: [{hardware: h100-sxm}]}\n"
         "replica: {max_num_seqs: 128, block_size: 4, gpu_memory_utilization: 0.2425,"

@@ -1,0 +1,100 @@
+/* Private to the CUDA half of servesim-profile (device.cu, gemm.cu, attn.cu,
+ * allreduce.cu): the device context, error macros, owning device buffers, buffer fill and
+ * the timing loop. C++ (nvcc) only. */
+#ifndef SS_VALIDATION_PROFILER_CUDA_INT_H
+#define SS_VALIDATION_PROFILER_CUDA_INT_H
+
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+#include <cublasLt.h>
+#include <cuda_runtime.h>
+
+#include "validation/profiler/prof_cuda.h"
+
+struct ss_prof_dev {
+    int device = 0;
+    int sms = 0, cc_major = 0, cc_minor = 0;
+    size_t smem_optin = 0;       /* cudaDevAttrMaxSharedMemoryPerBlockOptin */
+    cudaStream_t stream = nullptr;
+    cublasLtHandle_t lt = nullptr;
+    void *workspace = nullptr;
+    size_t workspace_bytes = 0;
+    void *flush = nullptr;       /* L2 flush buffer (2 x L2), or null */
+    size_t flush_bytes = 0;
+};
+
+/* Write "file:line: what: message" into err; returns -1. */
+int ss_prof_fail(char *err, const char *file, int line, const char *what, const char *msg);
+
+#define SS_CK(call)                                                                  \
+    do {                                                                             \
+        cudaError_t e_ = (call);                                                     \
+        if (e_ != cudaSuccess)                                                       \
+            return ss_prof_fail(err, __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
+    } while (0)
+
+#define SS_LT(call)                                                                  \
+    do {                                                                             \
+        cublasStatus_t s_ = (call);                                                  \
+        if (s_ != CUBLAS_STATUS_SUCCESS)                                             \
+            return ss_prof_fail(err, __FILE__, __LINE__, #call, cublasLtGetStatusString(s_)); \
+    } while (0)
+
+/* An owning device allocation (freed by its destructor: one owner, no leak on early
+ * return). */
+struct ss_dbuf {
+    void *p = nullptr;
+    ss_dbuf() = default;
+    ss_dbuf(const ss_dbuf &) = delete;
+    ss_dbuf &operator=(const ss_dbuf &) = delete;
+    ~ss_dbuf() { if (p) cudaFree(p); }
+    int alloc(size_t bytes, char *err)
+    {
+        SS_CK(cudaMalloc(&p, bytes ? bytes : 1));
+        return 0;
+    }
+};
+
+/* Fill n elements of type e with reproducible values in [-0.5, 0.5) (zeros would let the
+ * GPU run cooler and faster than on real activations). */
+int ss_prof_fill(void *p, ss_prof_elem e, size_t n, uint32_t seed, cudaStream_t s, char *err);
+
+/* Run launch() warmup times, then reps times each between two events on dev->stream (the
+ * L2 flush, when on, goes before the first event of each repetition). Every call is queued
+ * before the first synchronisation, so the GPU does not idle between repetitions; the
+ * events are read at the end. launch() returns 0 or -1 (with err written). */
+template <class F>
+int ss_prof_time(ss_prof_dev *dev, int warmup, int reps, float *times_us, char *err, F &&launch)
+{
+    struct events {
+        std::vector<cudaEvent_t> ev;
+        ~events() { for (cudaEvent_t e : ev) cudaEventDestroy(e); }
+    } evs;
+    for (int i = 0; i < 2 * reps; i++) {
+        cudaEvent_t e;
+        SS_CK(cudaEventCreate(&e));
+        evs.ev.push_back(e);
+    }
+    for (int i = 0; i < warmup; i++)
+        if (launch()) return -1;
+    SS_CK(cudaGetLastError());
+    for (int r = 0; r < reps; r++) {
+        if (dev->flush)
+            SS_CK(cudaMemsetAsync(dev->flush, r & 0xff, dev->flush_bytes, dev->stream));
+        SS_CK(cudaEventRecord(evs.ev[2 * r], dev->stream));
+        if (launch()) return -1;
+        SS_CK(cudaEventRecord(evs.ev[2 * r + 1], dev->stream));
+    }
+    SS_CK(cudaGetLastError());
+    SS_CK(cudaStreamSynchronize(dev->stream));
+    for (int r = 0; r < reps; r++) {
+        float ms = 0;
+        SS_CK(cudaEventElapsedTime(&ms, evs.ev[2 * r], evs.ev[2 * r + 1]));
+        times_us[r] = ms * 1000.0f;
+    }
+    return 0;
+}
+
+#endif

@@ -1,0 +1,115 @@
+/* Device set-up of servesim-profile: the context one device's measurements share (stream,
+ * cuBLASLt handle, 32 MiB workspace as cuBLASLt recommends for Hopper, optional L2 flush
+ * buffer), device facts for meta.yaml, and the buffer fill kernel. */
+#include <cstring>
+#include <new>
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
+
+#include "validation/profiler/cuda_int.h"
+
+int ss_prof_fail(char *err, const char *file, int line, const char *what, const char *msg)
+{
+    const char *base = std::strrchr(file, '/');
+    std::snprintf(err, SS_PROF_ERR_LEN, "%s:%d: %s: %s", base ? base + 1 : file, line, what,
+                  msg ? msg : "(no message)");
+    return -1;
+}
+
+/* ================================================================== fill */
+
+__device__ static inline uint32_t mix32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+
+__device__ static inline void store(__nv_bfloat16 *p, float v) { *p = __float2bfloat16(v); }
+__device__ static inline void store(__half *p, float v) { *p = __float2half(v); }
+__device__ static inline void store(__nv_fp8_e4m3 *p, float v) { *p = __nv_fp8_e4m3(v); }
+
+template <class T>
+__global__ void fill_kernel(T *p, size_t n, uint32_t seed)
+{
+    size_t stride = (size_t)gridDim.x * blockDim.x;
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        uint32_t h = mix32((uint32_t)i ^ mix32(seed ^ (uint32_t)(i >> 32)));
+        store(&p[i], (float)(h >> 8) * (1.0f / 16777216.0f) - 0.5f);
+    }
+}
+
+int ss_prof_fill(void *p, ss_prof_elem e, size_t n, uint32_t seed, cudaStream_t s, char *err)
+{
+    const unsigned blocks = 1024, threads = 256;
+    switch (e) {
+    case SS_PROF_E_BF16: fill_kernel<<<blocks, threads, 0, s>>>((__nv_bfloat16 *)p, n, seed); break;
+    case SS_PROF_E_FP16: fill_kernel<<<blocks, threads, 0, s>>>((__half *)p, n, seed); break;
+    case SS_PROF_E_FP8: fill_kernel<<<blocks, threads, 0, s>>>((__nv_fp8_e4m3 *)p, n, seed); break;
+    }
+    SS_CK(cudaGetLastError());
+    return 0;
+}
+
+/* ================================================================== device */
+
+int ss_prof_dev_open(int device, int flush_l2, ss_prof_dev **out, ss_prof_devinfo *info,
+                     char *err)
+{
+    *out = nullptr;
+    std::memset(info, 0, sizeof *info);
+    SS_CK(cudaGetDeviceCount(&info->device_count));
+    if (device >= info->device_count) {
+        std::snprintf(err, SS_PROF_ERR_LEN, "--device %d: this machine has %d CUDA device(s)",
+                      device, info->device_count);
+        return -1;
+    }
+    SS_CK(cudaSetDevice(device));
+    cudaDeviceProp prop;
+    SS_CK(cudaGetDeviceProperties(&prop, device));
+    std::snprintf(info->name, sizeof info->name, "%s", prop.name);
+    info->cc_major = prop.major;
+    info->cc_minor = prop.minor;
+    info->sms = prop.multiProcessorCount;
+    info->l2_bytes = prop.l2CacheSize;
+    SS_CK(cudaRuntimeGetVersion(&info->runtime_version));
+    SS_CK(cudaDriverGetVersion(&info->driver_version));
+    info->cublaslt_version = cublasLtGetVersion();
+
+    ss_prof_dev *d = new (std::nothrow) ss_prof_dev;
+    if (!d) return ss_prof_fail(err, __FILE__, __LINE__, "new ss_prof_dev", "out of memory");
+    *out = d; /* partly built contexts are closed by the caller */
+    d->device = device;
+    d->sms = prop.multiProcessorCount;
+    d->cc_major = prop.major;
+    d->cc_minor = prop.minor;
+    int optin = 0;
+    SS_CK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    d->smem_optin = (size_t)optin;
+    SS_CK(cudaStreamCreateWithFlags(&d->stream, cudaStreamNonBlocking));
+    SS_LT(cublasLtCreate(&d->lt));
+    d->workspace_bytes = (size_t)32 << 20;
+    SS_CK(cudaMalloc(&d->workspace, d->workspace_bytes));
+    if (flush_l2) {
+        d->flush_bytes = 2 * (size_t)(prop.l2CacheSize > 0 ? prop.l2CacheSize : (50 << 20));
+        SS_CK(cudaMalloc(&d->flush, d->flush_bytes));
+    }
+    return 0;
+}
+
+void ss_prof_dev_close(ss_prof_dev *d)
+{
+    if (!d) return;
+    cudaSetDevice(d->device);
+    if (d->stream) cudaStreamSynchronize(d->stream);
+    if (d->flush) cudaFree(d->flush);
+    if (d->workspace) cudaFree(d->workspace);
+    if (d->lt) cublasLtDestroy(d->lt);
+    if (d->stream) cudaStreamDestroy(d->stream);
+    delete d;
+}
