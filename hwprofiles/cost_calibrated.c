@@ -93,6 +93,11 @@ static void setup_shape(calst *s, int i, double n, double k, int dtype)
     g->gm = ss_calib_find_gemm(&s->cal, dtype, n, k);
     const ss_cal_shape *sh = s->have_cal ? ss_calib_find_shape(&s->cal, s->wt, lround(n), lround(k))
                                          : NULL;
+    /* a shape nobody measured: its curve interpolated over the measured (n, k) lattice */
+    ss_cal_shape lat;
+    if (!sh && s->have_cal && g->gm &&
+        ss_calib_lattice_shape(&s->cal, g->gm, s->wt, n, k, s->wbytes, &lat))
+        sh = &lat;
     if (!sh || sh->npts < 3) return;
     g->npts = sh->npts;
     for (int j = 0; j < sh->npts; j++) g->lx[j] = log(sh->m[j]), g->ly[j] = log(sh->t[j]);

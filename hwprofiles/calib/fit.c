@@ -748,11 +748,133 @@ double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double 
     return exp(v);
 }
 
+/* ---- GEMM shapes never measured: interpolation over the measured (n, k) lattice ----
+ *
+ * log t is interpolated linearly in (log n, log k) between measured shapes at the same m,
+ * each shape's own curve evaluated at m (ss_cal_shape_eval: its measured points, the basis
+ * ratio beyond them). Along one axis (n with k fixed, or k with n fixed) the nearest measured
+ * shapes below and above the query are used; a query off the lattice in the fixed coordinate
+ * too is interpolated between the two bracketing rows. The estimates along n and along k
+ * (those that exist) are averaged in log t. Every weight is non-negative and independent of
+ * m, and every shape curve is non-decreasing and positive, so the result is positive and
+ * non-decreasing in m. Outside the lattice's hull there is no estimate (the caller uses the
+ * fitted basis). */
+
+/* One shape's log time at m; 0 when (n, k) is not measured. */
+static int lat_point(const ss_calib *c, const ss_cal_model *gm, int dtype, long n, long k,
+                     double m, double wb, double *lt)
+{
+    const ss_cal_shape *sh = ss_calib_find_shape(c, dtype, n, k);
+    if (!sh || sh->npts < 1) return 0;
+    double t = ss_cal_shape_eval(sh, gm, m, wb);
+    if (!(t > 0) || !isfinite(t)) return 0;
+    *lt = log(t);
+    return 1;
+}
+
+/* Along axis `ax` (0: n varies, k = fixed; 1: k varies, n = fixed) at coordinate q. */
+static int lat_axis(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax, double q,
+                    long fixed, double m, double wb, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->nshapes; i++) {
+        const ss_cal_shape *sh = &c->shapes[i];
+        if (sh->dtype != dtype || (ax == 0 ? sh->k : sh->n) != fixed) continue;
+        long v = ax == 0 ? sh->n : sh->k;
+        if ((double)v == q) {
+            lo = hi = v;
+            break;
+        }
+        if ((double)v < q && v > lo) lo = v;
+        if ((double)v > q && (hi < 0 || v < hi)) hi = v;
+    }
+    if (lo < 0 || hi < 0) return 0;
+    double a, b;
+    if (!lat_point(c, gm, dtype, ax == 0 ? lo : fixed, ax == 0 ? fixed : lo, m, wb, &a))
+        return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!lat_point(c, gm, dtype, ax == 0 ? hi : fixed, ax == 0 ? fixed : hi, m, wb, &b))
+        return 0;
+    double w = (log(q) - log((double)lo)) / (log((double)hi) - log((double)lo));
+    *lt = (1 - w) * a + w * b;
+    return 1;
+}
+
+/* Estimate varying axis `ax` at q, the other coordinate p: on p's row if measured shapes
+ * have it, else between the bracketing rows. */
+static int lat_dir(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax, double q,
+                   double p, double m, double wb, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->nshapes; i++) {
+        const ss_cal_shape *sh = &c->shapes[i];
+        if (sh->dtype != dtype) continue;
+        long v = ax == 0 ? sh->k : sh->n;
+        if ((double)v == p) {
+            lo = hi = v;
+            break;
+        }
+        if ((double)v < p && v > lo) lo = v;
+        if ((double)v > p && (hi < 0 || v < hi)) hi = v;
+    }
+    if (lo < 0 || hi < 0) return 0;
+    double a, b;
+    if (!lat_axis(c, gm, dtype, ax, q, lo, m, wb, &a)) return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!lat_axis(c, gm, dtype, ax, q, hi, m, wb, &b)) return 0;
+    double w = (log(p) - log((double)lo)) / (log((double)hi) - log((double)lo));
+    *lt = (1 - w) * a + w * b;
+    return 1;
+}
+
+int ss_cal_gemm_lattice(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
+                        double k, double wbytes, double *t)
+{
+    if (!(m > 0) || !(n > 0) || !(k > 0)) return 0;
+    double e[2];
+    int ne = 0;
+    if (lat_dir(c, gm, dtype, 0, n, k, m, wbytes, &e[ne])) ne++;
+    if (lat_dir(c, gm, dtype, 1, k, n, m, wbytes, &e[ne])) ne++;
+    if (ne == 0) return 0;
+    *t = exp(ne == 2 ? 0.5 * (e[0] + e[1]) : e[0]);
+    return 1;
+}
+
+int ss_calib_lattice_shape(const ss_calib *c, const ss_cal_model *gm, int dtype, double n,
+                           double k, double wbytes, ss_cal_shape *out)
+{
+    /* the m points of the most densely measured shape of this dtype */
+    const ss_cal_shape *ref = NULL;
+    for (int i = 0; i < c->nshapes; i++)
+        if (c->shapes[i].dtype == dtype && (!ref || c->shapes[i].npts > ref->npts))
+            ref = &c->shapes[i];
+    if (!ref || ref->npts < 3) return 0;
+    memset(out, 0, sizeof *out);
+    out->dtype = dtype, out->n = lround(n), out->k = lround(k);
+    for (int i = 0; i < ref->npts; i++) {
+        double t;
+        if (!ss_cal_gemm_lattice(c, gm, dtype, ref->m[i], n, k, wbytes, &t)) return 0;
+        out->m[i] = ref->m[i];
+        /* non-decreasing by construction; guard rounding */
+        out->t[i] = i > 0 && t < out->t[i - 1] ? out->t[i - 1] : t;
+    }
+    out->npts = ref->npts;
+    return 1;
+}
+
 double ss_cal_gemm(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
                    double k, double wbytes)
 {
     const ss_cal_shape *sh = ss_calib_find_shape(c, dtype, lround(n), lround(k));
     if (sh) return ss_cal_shape_eval(sh, gm, m, wbytes);
+    double t;
+    if (ss_cal_gemm_lattice(c, gm, dtype, m, n, k, wbytes, &t)) return t;
     return gm ? gemm_basis(gm, m, n, k, wbytes) : NAN;
 }
 

@@ -179,6 +179,16 @@ const ss_cal_model *ss_calib_find_gemm(const ss_calib *c, int dtype, double n, d
 double ss_cal_gemm(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
                    double k, double wbytes);
 const ss_cal_shape *ss_calib_find_shape(const ss_calib *c, int dtype, long n, long k);
+/* Added (calib-acc): GEMM time of a shape (n, k) that was NOT measured, interpolated over
+ * the measured (n, k) lattice of c's shapes of `dtype` (fit.c: linear in log t over log n
+ * and log k between the nearest measured shapes at the same m; positive and non-decreasing
+ * in m). 1 and *t on success, 0 outside the lattice's hull (use the basis). */
+int ss_cal_gemm_lattice(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
+                        double k, double wbytes, double *t);
+/* The curve of an unmeasured shape from ss_cal_gemm_lattice at the m points of the densest
+ * measured shape of `dtype`: 1 and *out filled, 0 when the lattice cannot give one. */
+int ss_calib_lattice_shape(const ss_calib *c, const ss_cal_model *gm, int dtype, double n,
+                           double k, double wbytes, ss_cal_shape *out);
 double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double m, double wbytes);
 
 /* Raw GEMM / attention features (shared by fitting and the cost model). */

@@ -204,6 +204,78 @@ static void test_gemm_monotone_and_shapes(void **st)
     synth_free(&s);
 }
 
+/* A dense (n, k) lattice like aiconfigurator's: n, k in {1024, 2048, 4096, 8192}, m in
+ * powers of two up to 8192; `skip_n`, `skip_k` names one shape left out (0: none). */
+static void fill_lattice(synth *s, long skip_n, long skip_k)
+{
+    static const long v[] = {1024, 2048, 4096, 8192};
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++) {
+            if (v[a] == skip_n && v[b] == skip_k) continue;
+            for (long m = 1; m <= 8192; m *= 2) {
+                ss_meas *r = push(s);
+                r->family = SS_FAM_GEMM, r->dtype = SS_DTYPE_BF16, r->op = 1;
+                r->m = m, r->n = v[a], r->k = v[b];
+                r->time_s = gemm_truth((double)m, (double)v[a], (double)v[b]);
+            }
+        }
+}
+
+static void test_gemm_lattice(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 2000);
+    fill_lattice(&s, 2048, 4096); /* this shape is unseen */
+    ss_calib c;
+    fit_synth(&s, &c);
+    assert_int_equal(c.nshapes, 15);
+    /* queries: the held-out lattice node, a shape off the lattice in n only, in both */
+    static const double q[][2] = {{2048, 4096}, {3072, 4096}, {3000, 5000}, {1536, 6144}};
+    for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
+        const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_BF16, q[i][0], q[i][1]);
+        assert_non_null(g);
+        double prev = 0, worst = 0;
+        for (double m = 1; m <= 65536; m *= 1.37) {
+            double t;
+            assert_int_equal(ss_cal_gemm_lattice(&c, g, SS_DTYPE_BF16, m, q[i][0], q[i][1], 2, &t), 1);
+            assert_true(t > 0 && isfinite(t));
+            assert_true(t >= prev * (1 - 1e-12)); /* non-decreasing in m */
+            prev = t;
+            assert_true(ss_cal_gemm(&c, g, SS_DTYPE_BF16, m, q[i][0], q[i][1], 2) == t);
+            double want = gemm_truth(m, q[i][0], q[i][1]), e = fabs(t - want) / want;
+            if (e > worst) worst = e;
+        }
+        /* recovers the generating function between lattice nodes (log-log interpolation
+         * of a sum of power laws: exact at large m, a few % where terms cross) */
+        assert_true(worst < 0.06);
+    }
+    /* the unseen shape lies between its known neighbours along n at every m */
+    const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_BF16, 2048, 4096);
+    for (double m = 1; m <= 8192; m *= 2) {
+        double t = ss_cal_gemm(&c, g, SS_DTYPE_BF16, m, 2048, 4096, 2);
+        double lo = ss_cal_gemm(&c, g, SS_DTYPE_BF16, m, 1024, 4096, 2);
+        double hi = ss_cal_gemm(&c, g, SS_DTYPE_BF16, m, 4096, 4096, 2);
+        assert_true(lo < t && t < hi);
+    }
+    /* outside the lattice's hull there is no estimate (the caller uses the basis) */
+    double t;
+    assert_int_equal(ss_cal_gemm_lattice(&c, g, SS_DTYPE_BF16, 64, 16384, 4096, 2, &t), 0);
+    assert_int_equal(ss_cal_gemm_lattice(&c, g, SS_DTYPE_BF16, 64, 4096, 512, 2, &t), 0);
+    assert_int_equal(ss_cal_gemm_lattice(&c, g, SS_DTYPE_FP8, 64, 3072, 4096, 2, &t), 0);
+    /* the curve the cost model builds for an unmeasured shape: the lattice at measured m */
+    ss_cal_shape sh;
+    assert_int_equal(ss_calib_lattice_shape(&c, g, SS_DTYPE_BF16, 3072, 4096, 2, &sh), 1);
+    assert_int_equal(sh.npts, 14);
+    for (int i = 0; i < sh.npts; i++) {
+        double want = ss_cal_gemm(&c, g, SS_DTYPE_BF16, sh.m[i], 3072, 4096, 2);
+        assert_true(fabs(sh.t[i] - want) <= 1e-12 * want);
+        if (i) assert_true(sh.t[i] >= sh.t[i - 1]);
+    }
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
 static void test_roundtrip_and_cost(void **st)
 {
     (void)st;
@@ -369,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_recover_gemm),
         cmocka_unit_test(test_tp_extrapolation),
         cmocka_unit_test(test_gemm_monotone_and_shapes),
+        cmocka_unit_test(test_gemm_lattice),
         cmocka_unit_test(test_roundtrip_and_cost),
         cmocka_unit_test(test_parse_errors),
     };
