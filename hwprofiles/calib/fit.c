@@ -1004,12 +1004,126 @@ double ss_cal_grid_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_ca
     return t;
 }
 
+/* ---- head configurations never measured: interpolation over the measured (heads,
+ * kv_heads) lattice of grids of the same family, KV dtype and head dimension ----
+ *
+ * The same scheme as the GEMM lattice: log t linear in log heads (kv_heads fixed) and in
+ * log kv_heads (heads fixed) between the nearest measured grids, each evaluated at the
+ * query's coordinates with its own head configuration; the two directions averaged in log t.
+ * Non-negative weights independent of the query's sizes keep the result positive and
+ * non-decreasing along every grid axis. On a line with measured grids on one side only
+ * (e.g. more heads than any measured configuration with that kv_heads), the nearest grid is
+ * continued by the basis ratio between the two head configurations. */
+static int hl_point(const ss_calib *c, const ss_cal_model *m, int family, int dtype, long h,
+                    long kvh, const ss_cal_attn_q *q, double *lt)
+{
+    const ss_cal_grid *g = ss_calib_find_grid(c, family, dtype, (int)h, (int)kvh, (int)q->head_dim);
+    if (!g) return 0;
+    ss_cal_attn_q qq = *q;
+    qq.heads = (double)h, qq.kv_heads = (double)kvh;
+    double t = ss_cal_grid_eval(g, m, &qq);
+    if (!(t > 0) || !isfinite(t)) return 0;
+    *lt = log(t);
+    return 1;
+}
+
+/* Along axis ax (0: heads vary, kv_heads = fixed; 1: kv_heads vary, heads = fixed). */
+static int hl_axis(const ss_calib *c, const ss_cal_model *m, int family, int dtype, int ax,
+                   double qv, long fixed, const ss_cal_attn_q *q, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim ||
+            (ax == 0 ? g->kv_heads : g->heads) != fixed)
+            continue;
+        long v = ax == 0 ? g->heads : g->kv_heads;
+        if ((double)v == qv) {
+            lo = hi = v;
+            break;
+        }
+        if ((double)v < qv && v > lo) lo = v;
+        if ((double)v > qv && (hi < 0 || v < hi)) hi = v;
+    }
+    if (lo < 0 && hi < 0) return 0;
+    double a, b;
+    if (lo < 0 || hi < 0) {
+        /* beyond the measured head counts on this line: the nearest grid, continued by the
+         * basis ratio between the two head configurations (ratio continuation) */
+        long v = lo < 0 ? hi : lo;
+        if (!m || !hl_point(c, m, family, dtype, ax == 0 ? v : fixed, ax == 0 ? fixed : v, q, &a))
+            return 0;
+        ss_cal_attn_q qn = *q;
+        if (ax == 0) qn.heads = (double)v, qn.kv_heads = (double)fixed;
+        else qn.heads = (double)fixed, qn.kv_heads = (double)v;
+        double b0 = attn_basis(m, &qn), b1 = attn_basis(m, q);
+        if (!(b0 > 0) || !(b1 > 0)) return 0;
+        *lt = a + log(b1 / b0);
+        return 1;
+    }
+    if (!hl_point(c, m, family, dtype, ax == 0 ? lo : fixed, ax == 0 ? fixed : lo, q, &a)) return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!hl_point(c, m, family, dtype, ax == 0 ? hi : fixed, ax == 0 ? fixed : hi, q, &b)) return 0;
+    double w = (log(qv) - log((double)lo)) / (log((double)hi) - log((double)lo));
+    *lt = (1 - w) * a + w * b;
+    return 1;
+}
+
+static int hl_dir(const ss_calib *c, const ss_cal_model *m, int family, int dtype, int ax,
+                  double qv, double p, const ss_cal_attn_q *q, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim) continue;
+        long v = ax == 0 ? g->kv_heads : g->heads;
+        if ((double)v == p) {
+            lo = hi = v;
+            break;
+        }
+        if ((double)v < p && v > lo) lo = v;
+        if ((double)v > p && (hi < 0 || v < hi)) hi = v;
+    }
+    if (lo < 0 || hi < 0) return 0;
+    double a, b;
+    if (!hl_axis(c, m, family, dtype, ax, qv, lo, q, &a)) return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!hl_axis(c, m, family, dtype, ax, qv, hi, q, &b)) return 0;
+    double w = (log(p) - log((double)lo)) / (log((double)hi) - log((double)lo));
+    *lt = (1 - w) * a + w * b;
+    return 1;
+}
+
+int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                        const ss_cal_attn_q *q, double *t)
+{
+    double kvh = q->kv_heads > 0 ? q->kv_heads : q->heads;
+    if (!(q->heads > 0) || !(kvh > 0)) return 0;
+    ss_cal_attn_q qq = *q;
+    qq.kv_heads = kvh;
+    double e[2];
+    int ne = 0;
+    if (hl_dir(c, m, family, dtype, 0, q->heads, kvh, &qq, &e[ne])) ne++;
+    if (hl_dir(c, m, family, dtype, 1, kvh, q->heads, &qq, &e[ne])) ne++;
+    if (ne == 0) return 0;
+    *t = exp(ne == 2 ? 0.5 * (e[0] + e[1]) : e[0]);
+    return 1;
+}
+
 double ss_cal_attn(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
                    const ss_cal_attn_q *q)
 {
     const ss_cal_grid *g = ss_calib_find_grid(c, family, dtype, (int)q->heads, (int)q->kv_heads,
                                               (int)q->head_dim);
     if (g) return ss_cal_grid_eval(g, m, q);
+    double t;
+    if (ss_cal_attn_lattice(c, m, family, dtype, q, &t)) return t;
     return m ? attn_basis(m, q) : NAN;
 }
 

@@ -206,6 +206,11 @@ double ss_cal_attn(const ss_calib *c, const ss_cal_model *m, int family, int dty
                    const ss_cal_attn_q *q);
 const ss_cal_grid *ss_calib_find_grid(const ss_calib *c, int family, int dtype, int heads,
                                       int kv_heads, int head_dim);
+/* Added (calib-acc): attention time of a head configuration with no grid of its own,
+ * interpolated over the grids of the same family, KV dtype and head dimension in (log heads,
+ * log kv_heads) (fit.c). 1 and *t, or 0 when q lies outside that lattice. */
+int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                        const ss_cal_attn_q *q, double *t);
 double ss_cal_grid_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_cal_attn_q *q);
 
 /* Absolute-percentage-error statistics of n values (sorted copy; GSL quantiles). */
