@@ -41,7 +41,10 @@ typedef enum ss_cal_kind {
                      mean decode context (the latency of one sequence's CTA)       */
     SS_CAL_ELEM,  /* const, ramp(elements)                                         */
     SS_CAL_COLL,  /* const, (p - 1), ring factor x ramp(bytes)                     */
-    SS_CAL_COUNT  /* const, ramp(count): sampler, CPU overhead                     */
+    SS_CAL_COUNT, /* const, ramp(count): sampler, CPU overhead                     */
+    SS_CAL_MOE    /* Added (calib-acc): const, expert weight bytes (experts that receive
+                     tokens), 6 h i x ramp(routed token-expert pairs on this GPU),
+                     token bytes in and out                                       */
 } ss_cal_kind;
 
 typedef struct ss_cal_term {
@@ -200,6 +203,12 @@ typedef struct ss_cal_attn_q {
     double heads, kv_heads, head_dim, kv_bytes;  /* per GPU; bytes per KV element */
 } ss_cal_attn_q;
 int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[]);
+/* Added (calib-acc): raw features of one MoE expert layer (fused grouped GEMMs, balanced
+ * routing) on one GPU: `tokens` in the batch, `experts` on this GPU (all / ep), top-k, ep,
+ * hidden size, expert FFN width per TP shard, weight bytes per element; `active` = experts
+ * that receive tokens when known, else 0 (balanced: min(experts, tokens * topk / ep)). */
+int ss_cal_moe_features(double tokens, double experts, double topk, double ep, double hidden,
+                        double inter, double wbytes, double active, double x[], double s[]);
 /* Attention time of family `family` for q: the grid of q's head configuration when there is
  * one, else the fitted model m (NULL = none: NAN). */
 double ss_cal_attn(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
