@@ -348,6 +348,65 @@ static void test_moe(void **st)
     synth_free(&s);
 }
 
+/* Decode attention of a head configuration: 6 us + KV bytes / 2.8e12 + 50 ns per head. */
+static double dec_truth(double B, double kv, double h, double kvh)
+{
+    return 6e-6 + B * (kv + 1) * kvh * 128 * 2 * 2 / 2.8e12 + 0.05e-6 * B * h;
+}
+
+static void test_attn_lattice(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 2000);
+    static const int hs[] = {8, 16, 32, 64};
+    for (int a = 0; a < 4; a++)
+        for (int b = 1; b <= 256; b *= 2)
+            for (long kv = 64; kv <= 16384; kv *= 4) {
+                ss_meas *r = push(&s);
+                r->family = SS_FAM_ATTN_DECODE, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+                r->batch = b, r->kv = kv, r->heads = hs[a], r->kv_heads = 8, r->head_dim = 128;
+                r->time_s = dec_truth(b, (double)kv, hs[a], 8);
+            }
+    ss_calib c;
+    fit_synth(&s, &c);
+    assert_int_equal(c.ngrids, 4);
+    const ss_cal_model *m = ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    assert_non_null(m);
+    /* 24 heads on 8 KV heads was never measured: between 16 and 32, monotone in context,
+     * within 5 % of the generating function; 128 heads (beyond) by ratio continuation */
+    for (int h = 24; h <= 128; h += 104) {
+        double prev = 0;
+        for (double kv = 64; kv <= 65536; kv *= 2) {
+            ss_cal_attn_q q = {.dc_seqs = 32, .dc_ctx = 32 * (kv + 1), .heads = h,
+                               .kv_heads = 8, .head_dim = 128, .kv_bytes = 2};
+            double t;
+            assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t), 1);
+            assert_true(t > 0 && t >= prev * (1 - 1e-12));
+            prev = t;
+            assert_true(ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q) == t);
+            /* accuracy at the measured context lengths (between them the grid's own
+             * log-log interpolation adds its error, measured heads or not) and at 64k */
+            double want = dec_truth(32, kv, h, 8), node = 64;
+            while (node * 4 <= kv) node *= 4;
+            if (node == kv || kv == 65536) assert_true(fabs(t - want) / want < 0.05);
+            if (h == 24) {
+                ss_cal_attn_q lo = q, hi = q;
+                lo.heads = 16, hi.heads = 32;
+                assert_true(ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &lo) <= t);
+                assert_true(ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &hi) >= t);
+            }
+        }
+    }
+    /* another head dim: no lattice */
+    ss_cal_attn_q q = {.dc_seqs = 8, .dc_ctx = 8 * 1025, .heads = 24, .kv_heads = 8,
+                       .head_dim = 64, .kv_bytes = 2};
+    double t;
+    assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t), 0);
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
 static void test_roundtrip_and_cost(void **st)
 {
     (void)st;
@@ -515,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_gemm_monotone_and_shapes),
         cmocka_unit_test(test_gemm_lattice),
         cmocka_unit_test(test_moe),
+        cmocka_unit_test(test_attn_lattice),
         cmocka_unit_test(test_roundtrip_and_cost),
         cmocka_unit_test(test_parse_errors),
     };
