@@ -1285,16 +1285,17 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
             g.t[i] = best_v;
             continue;
         }
-        /* Beyond the measured corner (prefill and mixed grids): along every axis line with a
-         * measured cell below this one, that cell continued by the basis ratio (ratio
-         * continuation from the grid's edge on the same line, not from a diagonal
-         * neighbour). Prefill averages the lines in log t; a mixed call costs about the
-         * larger of its prefill and decode parts (one kernel), and each line continues
-         * one part, so mixed takes the largest. Held out above the 80th size percentile:
-         * RTX 4090 mixed 15.1 / 57.0 % -> 6.4 / 48.1 % (median / P90), H100 prefill
-         * 5.2 / 10.9 % -> 3.5 / 9.4 %; decode grids keep the nearest cell (36 % P90 on
-         * the H100 with lines, 28 % without). */
-        if (fam != SS_FAM_ATTN_DECODE) {
+        /* Beyond the measured corner of a mixed grid: along every axis line with a measured
+         * cell below this one, that cell continued by the basis ratio (ratio continuation
+         * from the grid's edge on the same line, not from a diagonal neighbour), and the
+         * largest of the lines: a mixed call costs about the larger of its prefill and
+         * decode parts (one kernel), and each line continues one part. RTX 4090 mixed,
+         * held out above the 80th size percentile: 15.1 / 57.0 % -> 6.4 / 48.1 % (median /
+         * P90). Prefill and decode grids keep the nearest cell: the mean of the lines was
+         * better for prefill on the H100, H200, A100 and RTX 4090 (by 1-2 points of median)
+         * but worse on both RTX PRO 6000 stacks (2.5 / 7.8 % -> 11.2 / 26.2 %), and worse
+         * for decode on the H100 (9.3 / 28.3 % -> 11.7 / 36.2 %). */
+        if (fam == SS_FAM_ATTN_MIXED) {
             double acc = 0;
             int nacc = 0;
             for (int dd = 0; dd < nd; dd++) {
@@ -1312,12 +1313,11 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
                 double bl = attn_basis(m, &qc);
                 if (!(bc > 0) || !(bl > 0)) continue;
                 double lv = log(t2 * bc / bl);
-                if (fam == SS_FAM_ATTN_MIXED) acc = nacc && acc > lv ? acc : lv;
-                else acc += lv;
+                acc = nacc && acc > lv ? acc : lv;
                 nacc++;
             }
             if (nacc) {
-                g.t[i] = exp(fam == SS_FAM_ATTN_MIXED ? acc : acc / nacc);
+                g.t[i] = exp(acc);
                 continue;
             }
         }
