@@ -47,7 +47,9 @@ typedef struct calst {
     double wbytes, flop_scale; /* GEMM weight bytes/element; FLOP term x peak ratio when the
                                   model's dtype differs from the weights' */
     gshape g[G_COUNT];
-    int moe; /* the model has MoE layers: FFN operators use the roofline */
+    int moe; /* the model has MoE layers: FFN operators use the roofline unless moe_m */
+    const ss_cal_model *moe_m; /* Added (calib-acc): fitted MoE expert layer, or NULL */
+    double ep; /* expert-parallel degree */
     int nkinds, kind_group[SS_MODEL_MAX_GROUPS];
     double kind_layers[SS_MODEL_MAX_GROUPS];
     unsigned roof_ops; /* bit per ss_op taken from the roofline */
@@ -93,6 +95,11 @@ static void setup_shape(calst *s, int i, double n, double k, int dtype)
     g->gm = ss_calib_find_gemm(&s->cal, dtype, n, k);
     const ss_cal_shape *sh = s->have_cal ? ss_calib_find_shape(&s->cal, s->wt, lround(n), lround(k))
                                          : NULL;
+    /* a shape nobody measured: its curve interpolated over the measured (n, k) lattice */
+    ss_cal_shape lat;
+    if (!sh && s->have_cal && g->gm &&
+        ss_calib_lattice_shape(&s->cal, g->gm, s->wt, n, k, s->wbytes, &lat))
+        sh = &lat;
     if (!sh || sh->npts < 3) return;
     g->npts = sh->npts;
     for (int j = 0; j < sh->npts; j++) g->lx[j] = log(sh->m[j]), g->ly[j] = log(sh->t[j]);
@@ -174,6 +181,7 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
     const ss_model *m = su->model;
     const ss_hw *hw = su->hw;
     s->m = m, s->hw = hw, s->tp = su->par.tp;
+    s->ep = su->par.ep > 1 ? su->par.ep : 1;
     s->wt = su->weight_dtype, s->act = su->act_dtype, s->kv = su->kv_dtype;
     /* The profile's own calibration, else its GPU's default calibrated profile. */
     ss_hw chw;
@@ -219,6 +227,9 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
             if (e) s->ar = e;
         }
         s->sampler = find_any(c, SS_FAM_SAMPLER, NULL);
+        /* the MoE expert layer of the weight dtype (else bf16/fp16/fp8, weight bytes kept) */
+        s->moe_m = find_dt(c, SS_FAM_MOE, s->ep > 1 ? "ep" : "", s->wt, &u2);
+        if (!s->moe_m && s->ep > 1) s->moe_m = find_dt(c, SS_FAM_MOE, "", s->wt, &u2);
         for (int i = 0; i < c->nmodels && s->ncpu < 8; i++)
             if (c->models[i].family == SS_FAM_CPU_OVERHEAD) s->cpu[s->ncpu++] = &c->models[i];
     }
@@ -270,7 +281,10 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
 #define ROOF(op) (r |= 1u << (op))
     if (!s->gemm) ROOF(SS_OP_QKV_PROJ), ROOF(SS_OP_O_PROJ), ROOF(SS_OP_MLP_UP), ROOF(SS_OP_MLP_DOWN);
     if (!s->gemm && !s->lm) ROOF(SS_OP_LOGITS);
-    if (s->moe) ROOF(SS_OP_MLP_UP), ROOF(SS_OP_MLP_DOWN), ROOF(SS_OP_MLP_ACT), ROOF(SS_OP_MOE_ROUTER);
+    if (s->moe && !(s->gemm && s->moe_m && m->num_experts > 0))
+        ROOF(SS_OP_MLP_UP), ROOF(SS_OP_MLP_DOWN), ROOF(SS_OP_MLP_ACT), ROOF(SS_OP_MOE_ROUTER);
+    else if (s->moe)
+        ROOF(SS_OP_MOE_ROUTER); /* the gate GEMM + top-k; the expert layer is fitted */
     if (!s->attn && !s->attn_mx) ROOF(SS_OP_ATTN_PREFILL);
     if (!s->attn_dc && !s->attn_mx) ROOF(SS_OP_ATTN_DECODE);
     if (!s->norm) ROOF(SS_OP_NORM), ROOF(SS_OP_RESIDUAL);
@@ -309,10 +323,19 @@ static void cal_ops(const calst *s, const ss_batch_shape *b, double *out)
     double dense_layers = 0;
     for (int k = 0; k < s->nkinds; k++)
         if (m->groups[s->kind_group[k]].ffn == SS_FFN_DENSE) dense_layers += s->kind_layers[k];
+    if (s->gemm && s->moe_m && s->moe && m->num_experts > 0 && T > 0) {
+        /* fused MoE expert layer (grouped GEMMs and activation: one measured kernel) */
+        double moe_layers = layers - dense_layers, x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+        double mi = (m->moe_intermediate_size > 0 ? m->moe_intermediate_size
+                                                  : m->intermediate_size) / tp;
+        ss_cal_moe_features(T, (double)m->num_experts / s->ep, m->experts_per_token, s->ep, H,
+                            mi, s->wbytes, 0, x, sc);
+        out[SS_OP_MLP_UP] += moe_layers * ss_cal_eval(s->moe_m, x, sc);
+    }
     if (s->gemm) {
         out[SS_OP_QKV_PROJ] = layers * gemm_time(s, G_QKV, T);
         out[SS_OP_O_PROJ] = layers * gemm_time(s, G_O, T);
-        out[SS_OP_MLP_UP] = dense_layers * gemm_time(s, G_UP, T);
+        out[SS_OP_MLP_UP] += dense_layers * gemm_time(s, G_UP, T);
         out[SS_OP_MLP_DOWN] = dense_layers * gemm_time(s, G_DOWN, T);
     }
     if (s->attn || s->attn_dc || s->attn_mx) {

@@ -294,6 +294,7 @@ static int kind_terms(int family)
     case SS_CAL_GEMM: return 4;
     case SS_CAL_ATTN: return 9;
     case SS_CAL_COLL: return 3;
+    case SS_CAL_MOE: return 5;
     default: return 2;
     }
 }

@@ -32,7 +32,7 @@ static void group_key(const ss_meas_table *t, const ss_meas *r, char *buf, size_
      * head configuration; the rest by the model profiled where the source names one */
     const char *model = ss_meas_str(t, r->model);
     int kind = ss_cal_kind_of(r->family);
-    if (model[0] && kind != SS_CAL_GEMM && kind != SS_CAL_ATTN) {
+    if (model[0] && kind != SS_CAL_GEMM && kind != SS_CAL_ATTN && kind != SS_CAL_MOE) {
         snprintf(buf, n, "model %s", model);
         return;
     }
@@ -41,6 +41,10 @@ static void group_key(const ss_meas_table *t, const ss_meas *r, char *buf, size_
     case SS_CAL_ATTN: snprintf(buf, n, "h%d kv%d d%d", r->heads, r->kv_heads, r->head_dim); break;
     case SS_CAL_ELEM: snprintf(buf, n, "w%lld", (long long)r->n); break;
     case SS_CAL_COLL: snprintf(buf, n, "p%d", r->gpus); break;
+    case SS_CAL_MOE:
+        snprintf(buf, n, "h%lld i%lld e%d k%d", (long long)r->hidden, (long long)r->inter,
+                 r->experts, r->topk);
+        break;
     default: snprintf(buf, n, "all"); break;
     }
 }
@@ -50,6 +54,7 @@ static double size_of(const ss_meas *r)
 {
     switch (ss_cal_kind_of(r->family)) {
     case SS_CAL_GEMM:
+    case SS_CAL_MOE:
     case SS_CAL_ELEM: return (double)r->m;
     case SS_CAL_ATTN: {
         double b = r->batch > 0 ? r->batch : 1;

@@ -40,6 +40,7 @@ ss_cal_kind ss_cal_kind_of(int family)
     case SS_FAM_REDUCESCATTER:
     case SS_FAM_ALLTOALL:
     case SS_FAM_SENDRECV: return SS_CAL_COLL;
+    case SS_FAM_MOE: return SS_CAL_MOE;
     default: return SS_CAL_COUNT;
     }
 }
@@ -106,6 +107,9 @@ void ss_cal_row_tag(const ss_meas_table *t, const ss_meas *r, char tag[SS_CAL_TA
         else if (contains(op, "act")) snprintf(tag, SS_CAL_TAG_LEN, "act");
         else if (contains(op, "add") || contains(op, "residual")) snprintf(tag, SS_CAL_TAG_LEN, "add");
         else snprintf(tag, SS_CAL_TAG_LEN, "other");
+    } else if (r->family == SS_FAM_MOE) {
+        /* expert parallel runs other kernels (expert map, masked blocks) than TP-only */
+        snprintf(tag, SS_CAL_TAG_LEN, "%s", r->ep > 1 ? "ep" : "");
     } else if (r->family == SS_FAM_CPU_OVERHEAD) {
         snprintf(tag, SS_CAL_TAG_LEN, "%s", op);
     } else if (ss_cal_kind_of(r->family) == SS_CAL_COLL) {
@@ -128,6 +132,24 @@ int ss_cal_gemm_features(double m, double n, double k, double wbytes, double x[]
     x[2] = m, s[2] = (n + k) * 2.0;      /* activation bytes in and out (16-bit) */
     x[3] = m, s[3] = 2.0 * n * k;        /* FLOPs, ramped in m: efficiency per m regime */
     return 4;
+}
+
+int ss_cal_moe_features(double tokens, double experts, double topk, double ep, double hidden,
+                        double inter, double wbytes, double active, double x[], double s[])
+{
+    double pairs = tokens * topk / (ep > 1 ? ep : 1); /* routed token-expert pairs here */
+    if (!(active > 0)) active = pairs < experts ? pairs : experts;
+    x[0] = 1, s[0] = 1;                                  /* fixed time per call */
+    x[1] = active, s[1] = 3.0 * hidden * inter * wbytes; /* gate, up, down weights read */
+    x[2] = pairs, s[2] = 6.0 * hidden * inter;           /* FLOPs, ramped in pairs */
+    /* routing, permutation and the masked blocks of other GPUs' experts scale with every
+     * routed pair of the batch (aiconfigurator, 512 experts at EP 256: 7.6 ms for 1408 local
+     * pairs, 2 % of it FLOPs) */
+    x[3] = tokens * topk, s[3] = hidden * 2.0 * 2.0;
+    /* ... and some EP kernels do the FLOPs of every routed pair (a 8-expert layer at EP 2:
+     * 36 ms for 16384 tokens, top-2 -- twice the FLOPs of the local pairs at 55 % of peak) */
+    x[4] = tokens * topk, s[4] = 6.0 * hidden * inter;
+    return 5;
 }
 
 int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[])
@@ -210,6 +232,12 @@ int ss_cal_row_features(const ss_meas *r, double x[], double s[])
         x[2] = (double)r->bytes, s[2] = ring_factor(r->family, p);
         return 3;
     }
+    case SS_CAL_MOE:
+        if (r->m <= 0 || r->experts <= 0 || r->topk <= 0 || r->hidden <= 0 || r->inter <= 0)
+            return 0;
+        return ss_cal_moe_features((double)r->m, r->experts, r->topk, r->ep > 0 ? r->ep : 1,
+                                   (double)r->hidden, (double)r->inter, dtype_bytes(r->dtype),
+                                   r->active_experts, x, s);
     case SS_CAL_COUNT:
     default: {
         double c = r->batch > 0 ? r->batch : (double)r->m;
@@ -229,6 +257,7 @@ static int term_ramped(ss_cal_kind kind, int j)
     case SS_CAL_ATTN: return j == 2 || j == 5 || j == 7 || j == 8;
     case SS_CAL_ELEM: return j == 1;
     case SS_CAL_COLL: return j == 2;
+    case SS_CAL_MOE: return j >= 2;
     case SS_CAL_COUNT:
     default: return j == 1;
     }
@@ -515,7 +544,6 @@ int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stac
 #ifdef SS_MEAS_VARIANT
     if (r->flags & SS_MEAS_VARIANT) return 0; /* skewed MoE routing, sliding window, ... */
 #endif
-    if (r->family == SS_FAM_MOE) return 0; /* not fitted yet: roofline (docs/calibration.md) */
     if (r->family == SS_FAM_CPU_OVERHEAD || is_comm(r->family)) return 1;
     return !stack || strcmp(t->sources[r->src].stack, stack) == 0;
 }
@@ -748,11 +776,133 @@ double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double 
     return exp(v);
 }
 
+/* ---- GEMM shapes never measured: interpolation over the measured (n, k) lattice ----
+ *
+ * log t is interpolated linearly in (log n, log k) between measured shapes at the same m,
+ * each shape's own curve evaluated at m (ss_cal_shape_eval: its measured points, the basis
+ * ratio beyond them). Along one axis (n with k fixed, or k with n fixed) the nearest measured
+ * shapes below and above the query are used; a query off the lattice in the fixed coordinate
+ * too is interpolated between the two bracketing rows. The estimates along n and along k
+ * (those that exist) are averaged in log t. Every weight is non-negative and independent of
+ * m, and every shape curve is non-decreasing and positive, so the result is positive and
+ * non-decreasing in m. Outside the lattice's hull there is no estimate (the caller uses the
+ * fitted basis). */
+
+/* One shape's log time at m; 0 when (n, k) is not measured. */
+static int lat_point(const ss_calib *c, const ss_cal_model *gm, int dtype, long n, long k,
+                     double m, double wb, double *lt)
+{
+    const ss_cal_shape *sh = ss_calib_find_shape(c, dtype, n, k);
+    if (!sh || sh->npts < 1) return 0;
+    double t = ss_cal_shape_eval(sh, gm, m, wb);
+    if (!(t > 0) || !isfinite(t)) return 0;
+    *lt = log(t);
+    return 1;
+}
+
+/* Along axis `ax` (0: n varies, k = fixed; 1: k varies, n = fixed) at coordinate q. */
+static int lat_axis(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax, double q,
+                    long fixed, double m, double wb, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->nshapes; i++) {
+        const ss_cal_shape *sh = &c->shapes[i];
+        if (sh->dtype != dtype || (ax == 0 ? sh->k : sh->n) != fixed) continue;
+        long v = ax == 0 ? sh->n : sh->k;
+        if ((double)v == q) {
+            lo = hi = v;
+            break;
+        }
+        if ((double)v < q && v > lo) lo = v;
+        if ((double)v > q && (hi < 0 || v < hi)) hi = v;
+    }
+    if (lo < 0 || hi < 0) return 0;
+    double a, b;
+    if (!lat_point(c, gm, dtype, ax == 0 ? lo : fixed, ax == 0 ? fixed : lo, m, wb, &a))
+        return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!lat_point(c, gm, dtype, ax == 0 ? hi : fixed, ax == 0 ? fixed : hi, m, wb, &b))
+        return 0;
+    double w = (log(q) - log((double)lo)) / (log((double)hi) - log((double)lo));
+    *lt = (1 - w) * a + w * b;
+    return 1;
+}
+
+/* Estimate varying axis `ax` at q, the other coordinate p: on p's row if measured shapes
+ * have it, else between the bracketing rows. */
+static int lat_dir(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax, double q,
+                   double p, double m, double wb, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->nshapes; i++) {
+        const ss_cal_shape *sh = &c->shapes[i];
+        if (sh->dtype != dtype) continue;
+        long v = ax == 0 ? sh->k : sh->n;
+        if ((double)v == p) {
+            lo = hi = v;
+            break;
+        }
+        if ((double)v < p && v > lo) lo = v;
+        if ((double)v > p && (hi < 0 || v < hi)) hi = v;
+    }
+    if (lo < 0 || hi < 0) return 0;
+    double a, b;
+    if (!lat_axis(c, gm, dtype, ax, q, lo, m, wb, &a)) return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!lat_axis(c, gm, dtype, ax, q, hi, m, wb, &b)) return 0;
+    double w = (log(p) - log((double)lo)) / (log((double)hi) - log((double)lo));
+    *lt = (1 - w) * a + w * b;
+    return 1;
+}
+
+int ss_cal_gemm_lattice(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
+                        double k, double wbytes, double *t)
+{
+    if (!(m > 0) || !(n > 0) || !(k > 0)) return 0;
+    double e[2];
+    int ne = 0;
+    if (lat_dir(c, gm, dtype, 0, n, k, m, wbytes, &e[ne])) ne++;
+    if (lat_dir(c, gm, dtype, 1, k, n, m, wbytes, &e[ne])) ne++;
+    if (ne == 0) return 0;
+    *t = exp(ne == 2 ? 0.5 * (e[0] + e[1]) : e[0]);
+    return 1;
+}
+
+int ss_calib_lattice_shape(const ss_calib *c, const ss_cal_model *gm, int dtype, double n,
+                           double k, double wbytes, ss_cal_shape *out)
+{
+    /* the m points of the most densely measured shape of this dtype */
+    const ss_cal_shape *ref = NULL;
+    for (int i = 0; i < c->nshapes; i++)
+        if (c->shapes[i].dtype == dtype && (!ref || c->shapes[i].npts > ref->npts))
+            ref = &c->shapes[i];
+    if (!ref || ref->npts < 3) return 0;
+    memset(out, 0, sizeof *out);
+    out->dtype = dtype, out->n = lround(n), out->k = lround(k);
+    for (int i = 0; i < ref->npts; i++) {
+        double t;
+        if (!ss_cal_gemm_lattice(c, gm, dtype, ref->m[i], n, k, wbytes, &t)) return 0;
+        out->m[i] = ref->m[i];
+        /* non-decreasing by construction; guard rounding */
+        out->t[i] = i > 0 && t < out->t[i - 1] ? out->t[i - 1] : t;
+    }
+    out->npts = ref->npts;
+    return 1;
+}
+
 double ss_cal_gemm(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
                    double k, double wbytes)
 {
     const ss_cal_shape *sh = ss_calib_find_shape(c, dtype, lround(n), lround(k));
     if (sh) return ss_cal_shape_eval(sh, gm, m, wbytes);
+    double t;
+    if (ss_cal_gemm_lattice(c, gm, dtype, m, n, k, wbytes, &t)) return t;
     return gm ? gemm_basis(gm, m, n, k, wbytes) : NAN;
 }
 
@@ -882,12 +1032,126 @@ double ss_cal_grid_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_ca
     return t;
 }
 
+/* ---- head configurations never measured: interpolation over the measured (heads,
+ * kv_heads) lattice of grids of the same family, KV dtype and head dimension ----
+ *
+ * The same scheme as the GEMM lattice: log t linear in log heads (kv_heads fixed) and in
+ * log kv_heads (heads fixed) between the nearest measured grids, each evaluated at the
+ * query's coordinates with its own head configuration; the two directions averaged in log t.
+ * Non-negative weights independent of the query's sizes keep the result positive and
+ * non-decreasing along every grid axis. On a line with measured grids on one side only
+ * (e.g. more heads than any measured configuration with that kv_heads), the nearest grid is
+ * continued by the basis ratio between the two head configurations. */
+static int hl_point(const ss_calib *c, const ss_cal_model *m, int family, int dtype, long h,
+                    long kvh, const ss_cal_attn_q *q, double *lt)
+{
+    const ss_cal_grid *g = ss_calib_find_grid(c, family, dtype, (int)h, (int)kvh, (int)q->head_dim);
+    if (!g) return 0;
+    ss_cal_attn_q qq = *q;
+    qq.heads = (double)h, qq.kv_heads = (double)kvh;
+    double t = ss_cal_grid_eval(g, m, &qq);
+    if (!(t > 0) || !isfinite(t)) return 0;
+    *lt = log(t);
+    return 1;
+}
+
+/* Along axis ax (0: heads vary, kv_heads = fixed; 1: kv_heads vary, heads = fixed). */
+static int hl_axis(const ss_calib *c, const ss_cal_model *m, int family, int dtype, int ax,
+                   double qv, long fixed, const ss_cal_attn_q *q, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim ||
+            (ax == 0 ? g->kv_heads : g->heads) != fixed)
+            continue;
+        long v = ax == 0 ? g->heads : g->kv_heads;
+        if ((double)v == qv) {
+            lo = hi = v;
+            break;
+        }
+        if ((double)v < qv && v > lo) lo = v;
+        if ((double)v > qv && (hi < 0 || v < hi)) hi = v;
+    }
+    if (lo < 0 && hi < 0) return 0;
+    double a, b;
+    if (lo < 0 || hi < 0) {
+        /* beyond the measured head counts on this line: the nearest grid, continued by the
+         * basis ratio between the two head configurations (ratio continuation) */
+        long v = lo < 0 ? hi : lo;
+        if (!m || !hl_point(c, m, family, dtype, ax == 0 ? v : fixed, ax == 0 ? fixed : v, q, &a))
+            return 0;
+        ss_cal_attn_q qn = *q;
+        if (ax == 0) qn.heads = (double)v, qn.kv_heads = (double)fixed;
+        else qn.heads = (double)fixed, qn.kv_heads = (double)v;
+        double b0 = attn_basis(m, &qn), b1 = attn_basis(m, q);
+        if (!(b0 > 0) || !(b1 > 0)) return 0;
+        *lt = a + log(b1 / b0);
+        return 1;
+    }
+    if (!hl_point(c, m, family, dtype, ax == 0 ? lo : fixed, ax == 0 ? fixed : lo, q, &a)) return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!hl_point(c, m, family, dtype, ax == 0 ? hi : fixed, ax == 0 ? fixed : hi, q, &b)) return 0;
+    double w = (log(qv) - log((double)lo)) / (log((double)hi) - log((double)lo));
+    *lt = (1 - w) * a + w * b;
+    return 1;
+}
+
+static int hl_dir(const ss_calib *c, const ss_cal_model *m, int family, int dtype, int ax,
+                  double qv, double p, const ss_cal_attn_q *q, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim) continue;
+        long v = ax == 0 ? g->kv_heads : g->heads;
+        if ((double)v == p) {
+            lo = hi = v;
+            break;
+        }
+        if ((double)v < p && v > lo) lo = v;
+        if ((double)v > p && (hi < 0 || v < hi)) hi = v;
+    }
+    if (lo < 0 || hi < 0) return 0;
+    double a, b;
+    if (!hl_axis(c, m, family, dtype, ax, qv, lo, q, &a)) return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!hl_axis(c, m, family, dtype, ax, qv, hi, q, &b)) return 0;
+    double w = (log(p) - log((double)lo)) / (log((double)hi) - log((double)lo));
+    *lt = (1 - w) * a + w * b;
+    return 1;
+}
+
+int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                        const ss_cal_attn_q *q, double *t)
+{
+    double kvh = q->kv_heads > 0 ? q->kv_heads : q->heads;
+    if (!(q->heads > 0) || !(kvh > 0)) return 0;
+    ss_cal_attn_q qq = *q;
+    qq.kv_heads = kvh;
+    double e[2];
+    int ne = 0;
+    if (hl_dir(c, m, family, dtype, 0, q->heads, kvh, &qq, &e[ne])) ne++;
+    if (hl_dir(c, m, family, dtype, 1, kvh, q->heads, &qq, &e[ne])) ne++;
+    if (ne == 0) return 0;
+    *t = exp(ne == 2 ? 0.5 * (e[0] + e[1]) : e[0]);
+    return 1;
+}
+
 double ss_cal_attn(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
                    const ss_cal_attn_q *q)
 {
     const ss_cal_grid *g = ss_calib_find_grid(c, family, dtype, (int)q->heads, (int)q->kv_heads,
                                               (int)q->head_dim);
     if (g) return ss_cal_grid_eval(g, m, q);
+    double t;
+    if (ss_cal_attn_lattice(c, m, family, dtype, q, &t)) return t;
     return m ? attn_basis(m, q) : NAN;
 }
 
@@ -1020,6 +1284,42 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
         if (best_span >= 0) {
             g.t[i] = best_v;
             continue;
+        }
+        /* Beyond the measured corner of a mixed grid: along every axis line with a measured
+         * cell below this one, that cell continued by the basis ratio (ratio continuation
+         * from the grid's edge on the same line, not from a diagonal neighbour), and the
+         * largest of the lines: a mixed call costs about the larger of its prefill and
+         * decode parts (one kernel), and each line continues one part. RTX 4090 mixed,
+         * held out above the 80th size percentile: 15.1 / 57.0 % -> 6.4 / 48.1 % (median /
+         * P90). Prefill and decode grids keep the nearest cell: the mean of the lines was
+         * better for prefill on the H100, H200, A100 and RTX 4090 (by 1-2 points of median)
+         * but worse on both RTX PRO 6000 stacks (2.5 / 7.8 % -> 11.2 / 26.2 %), and worse
+         * for decode on the H100 (9.3 / 28.3 % -> 11.7 / 36.2 %). */
+        if (fam == SS_FAM_ATTN_MIXED) {
+            double acc = 0;
+            int nacc = 0;
+            for (int dd = 0; dd < nd; dd++) {
+                int l2 = idx_of[dd] - 1;
+                while (l2 >= 0 && !cnt[i - (size_t)(idx_of[dd] - l2) * stride[dd]]) l2--;
+                if (l2 < 0) continue;
+                double t2 = g.t[i - (size_t)(idx_of[dd] - l2) * stride[dd]];
+                double xc[SS_CAL_GRID_MAXDIM];
+                for (int e = 0; e < nd; e++) xc[e] = g.axis[e][idx_of[e]];
+                ss_cal_attn_q qc;
+                grid_query(fam, xc, &like, &qc);
+                double bc = attn_basis(m, &qc);
+                xc[dd] = g.axis[dd][l2];
+                grid_query(fam, xc, &like, &qc);
+                double bl = attn_basis(m, &qc);
+                if (!(bc > 0) || !(bl > 0)) continue;
+                double lv = log(t2 * bc / bl);
+                acc = nacc && acc > lv ? acc : lv;
+                nacc++;
+            }
+            if (nacc) {
+                g.t[i] = exp(acc);
+                continue;
+            }
         }
         size_t best = 0;
         long bestd = -1;

@@ -18,7 +18,9 @@
  * (median per m, isolated spikes removed, made non-decreasing by isotonic regression in
  * log t), interpolated with GSL's Steffen spline in
  * (log m, log t), which is monotone between points; outside the measured m range the curve
- * is continued by the ramp basis ratio t_basis(m) / t_basis(m_edge). */
+ * is continued by the ramp basis ratio t_basis(m) / t_basis(m_edge). A shape never measured
+ * is interpolated over the measured (n, k) lattice (ss_cal_gemm_lattice), attention of a
+ * head configuration never measured over the measured grids (ss_cal_attn_lattice). */
 #ifndef SS_HWPROFILES_CALIB_FIT_H
 #define SS_HWPROFILES_CALIB_FIT_H
 
@@ -41,7 +43,10 @@ typedef enum ss_cal_kind {
                      mean decode context (the latency of one sequence's CTA)       */
     SS_CAL_ELEM,  /* const, ramp(elements)                                         */
     SS_CAL_COLL,  /* const, (p - 1), ring factor x ramp(bytes)                     */
-    SS_CAL_COUNT  /* const, ramp(count): sampler, CPU overhead                     */
+    SS_CAL_COUNT, /* const, ramp(count): sampler, CPU overhead                     */
+    SS_CAL_MOE    /* Added (calib-acc): const, expert weight bytes (experts that receive
+                     tokens), 6 h i x ramp(routed pairs on this GPU), 4 h x ramp(all
+                     routed pairs), 6 h i x ramp(all routed pairs)                 */
 } ss_cal_kind;
 
 typedef struct ss_cal_term {
@@ -132,8 +137,8 @@ void ss_cal_row_tag(const ss_meas_table *t, const ss_meas *r, char tag[SS_CAL_TA
 /* Key dtype of a row: KV dtype for attention, else the arithmetic dtype. */
 int ss_cal_row_dtype(const ss_meas *r);
 
-/* Rows the fitter uses: positive time, not approximate / cross-node / variant, not MoE (not
- * fitted yet), of the compute stack `stack` (NULL = any) unless collective or CPU overhead. */
+/* Rows the fitter uses: positive time, not approximate / cross-node / variant (MoE: only
+ * balanced routing), of the compute stack `stack` (NULL = any) unless collective or CPU overhead. */
 int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stack);
 /* The family a row is fitted under (all attention rows: SS_FAM_ATTN_PREFILL). */
 int ss_cal_fit_family(int family);
@@ -179,6 +184,16 @@ const ss_cal_model *ss_calib_find_gemm(const ss_calib *c, int dtype, double n, d
 double ss_cal_gemm(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
                    double k, double wbytes);
 const ss_cal_shape *ss_calib_find_shape(const ss_calib *c, int dtype, long n, long k);
+/* Added (calib-acc): GEMM time of a shape (n, k) that was NOT measured, interpolated over
+ * the measured (n, k) lattice of c's shapes of `dtype` (fit.c: linear in log t over log n
+ * and log k between the nearest measured shapes at the same m; positive and non-decreasing
+ * in m). 1 and *t on success, 0 outside the lattice's hull (use the basis). */
+int ss_cal_gemm_lattice(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
+                        double k, double wbytes, double *t);
+/* The curve of an unmeasured shape from ss_cal_gemm_lattice at the m points of the densest
+ * measured shape of `dtype`: 1 and *out filled, 0 when the lattice cannot give one. */
+int ss_calib_lattice_shape(const ss_calib *c, const ss_cal_model *gm, int dtype, double n,
+                           double k, double wbytes, ss_cal_shape *out);
 double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double m, double wbytes);
 
 /* Raw GEMM / attention features (shared by fitting and the cost model). */
@@ -190,12 +205,26 @@ typedef struct ss_cal_attn_q {
     double heads, kv_heads, head_dim, kv_bytes;  /* per GPU; bytes per KV element */
 } ss_cal_attn_q;
 int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[]);
+/* Added (calib-acc): raw features of one MoE expert layer (fused grouped GEMMs, balanced
+ * routing) on one GPU: `tokens` in the batch, `experts` on this GPU (all / ep), top-k, ep,
+ * hidden size, expert FFN width per TP shard, weight bytes per element; `active` = experts
+ * that receive tokens when known, else 0 (balanced: min(experts, tokens * topk / ep)). */
+int ss_cal_moe_features(double tokens, double experts, double topk, double ep, double hidden,
+                        double inter, double wbytes, double active, double x[], double s[]);
 /* Attention time of family `family` for q: the grid of q's head configuration when there is
- * one, else the fitted model m (NULL = none: NAN). */
+ * one, else interpolated over the grids of other head configurations (ss_cal_attn_lattice),
+ * else the fitted model m (NULL = none: NAN). */
 double ss_cal_attn(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
                    const ss_cal_attn_q *q);
 const ss_cal_grid *ss_calib_find_grid(const ss_calib *c, int family, int dtype, int heads,
                                       int kv_heads, int head_dim);
+/* Added (calib-acc): attention time of a head configuration with no grid of its own,
+ * interpolated over the grids of the same family, KV dtype and head dimension in (log heads,
+ * log kv_heads) (fit.c); beyond the measured head counts on a line, the nearest grid
+ * continued by the basis ratio (needs m). 1 and *t, or 0 when no grid of that family, dtype
+ * and head dim lies on q's heads or kv_heads lines. */
+int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                        const ss_cal_attn_q *q, double *t);
 double ss_cal_grid_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_cal_attn_q *q);
 
 /* Absolute-percentage-error statistics of n values (sorted copy; GSL quantiles). */

@@ -66,6 +66,8 @@ typedef struct ss_meas {
     int32_t experts, topk;             /* MoE: experts (per EP shard), routed per token */
     int32_t active_experts; /* Added (calib-readers): MoE, distinct experts that received
                                tokens when the source fixes it (LLMServingSim), else 0 */
+    int32_t ep;             /* Added (calib-acc): MoE expert-parallel degree of the profiled
+                               layer (experts = all experts / ep); 0 = 1 */
     int64_t hidden, inter;             /* MoE: hidden size, expert FFN width (per TP shard) */
     double time_s;      /* measured time of one call, seconds (median where given) */
     uint32_t op;        /* index into ss_meas_table.strings: source operator name

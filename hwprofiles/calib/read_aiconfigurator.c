@@ -227,6 +227,7 @@ static ss_rc read_table(ss_calib_ctx *c, ss_cf *cf, int kind)
             m.inter = v[3] / v[6];
             m.topk = (int32_t)v[4];
             m.experts = (int32_t)(v[5] / v[7]);
+            m.ep = (int32_t)v[7];
             m.gpus = (int32_t)(v[6] * v[7]);
             break;
         case T_CAR:

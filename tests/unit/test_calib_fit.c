@@ -204,6 +204,209 @@ static void test_gemm_monotone_and_shapes(void **st)
     synth_free(&s);
 }
 
+/* A dense (n, k) lattice like aiconfigurator's: n, k in {1024, 2048, 4096, 8192}, m in
+ * powers of two up to 8192; `skip_n`, `skip_k` names one shape left out (0: none). */
+static void fill_lattice(synth *s, long skip_n, long skip_k)
+{
+    static const long v[] = {1024, 2048, 4096, 8192};
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++) {
+            if (v[a] == skip_n && v[b] == skip_k) continue;
+            for (long m = 1; m <= 8192; m *= 2) {
+                ss_meas *r = push(s);
+                r->family = SS_FAM_GEMM, r->dtype = SS_DTYPE_BF16, r->op = 1;
+                r->m = m, r->n = v[a], r->k = v[b];
+                r->time_s = gemm_truth((double)m, (double)v[a], (double)v[b]);
+            }
+        }
+}
+
+static void test_gemm_lattice(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 2000);
+    fill_lattice(&s, 2048, 4096); /* this shape is unseen */
+    ss_calib c;
+    fit_synth(&s, &c);
+    assert_int_equal(c.nshapes, 15);
+    /* queries: the held-out lattice node, a shape off the lattice in n only, in both */
+    static const double q[][2] = {{2048, 4096}, {3072, 4096}, {3000, 5000}, {1536, 6144}};
+    for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
+        const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_BF16, q[i][0], q[i][1]);
+        assert_non_null(g);
+        double prev = 0, worst = 0;
+        for (double m = 1; m <= 65536; m *= 1.37) {
+            double t;
+            assert_int_equal(ss_cal_gemm_lattice(&c, g, SS_DTYPE_BF16, m, q[i][0], q[i][1], 2, &t), 1);
+            assert_true(t > 0 && isfinite(t));
+            assert_true(t >= prev * (1 - 1e-12)); /* non-decreasing in m */
+            prev = t;
+            assert_true(ss_cal_gemm(&c, g, SS_DTYPE_BF16, m, q[i][0], q[i][1], 2) == t);
+            double want = gemm_truth(m, q[i][0], q[i][1]), e = fabs(t - want) / want;
+            if (e > worst) worst = e;
+        }
+        /* recovers the generating function between lattice nodes (log-log interpolation
+         * of a sum of power laws: exact at large m, a few % where terms cross) */
+        assert_true(worst < 0.06);
+    }
+    /* the unseen shape lies between its known neighbours along n at every m */
+    const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_BF16, 2048, 4096);
+    for (double m = 1; m <= 8192; m *= 2) {
+        double t = ss_cal_gemm(&c, g, SS_DTYPE_BF16, m, 2048, 4096, 2);
+        double lo = ss_cal_gemm(&c, g, SS_DTYPE_BF16, m, 1024, 4096, 2);
+        double hi = ss_cal_gemm(&c, g, SS_DTYPE_BF16, m, 4096, 4096, 2);
+        assert_true(lo < t && t < hi);
+    }
+    /* outside the lattice's hull there is no estimate (the caller uses the basis) */
+    double t;
+    assert_int_equal(ss_cal_gemm_lattice(&c, g, SS_DTYPE_BF16, 64, 16384, 4096, 2, &t), 0);
+    assert_int_equal(ss_cal_gemm_lattice(&c, g, SS_DTYPE_BF16, 64, 4096, 512, 2, &t), 0);
+    assert_int_equal(ss_cal_gemm_lattice(&c, g, SS_DTYPE_FP8, 64, 3072, 4096, 2, &t), 0);
+    /* the curve the cost model builds for an unmeasured shape: the lattice at measured m */
+    ss_cal_shape sh;
+    assert_int_equal(ss_calib_lattice_shape(&c, g, SS_DTYPE_BF16, 3072, 4096, 2, &sh), 1);
+    assert_int_equal(sh.npts, 14);
+    for (int i = 0; i < sh.npts; i++) {
+        double want = ss_cal_gemm(&c, g, SS_DTYPE_BF16, sh.m[i], 3072, 4096, 2);
+        assert_true(fabs(sh.t[i] - want) <= 1e-12 * want);
+        if (i) assert_true(sh.t[i] >= sh.t[i - 1]);
+    }
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
+/* MoE expert layer: 5 us + weights of the experts that get tokens / 2.5e12 B/s + FLOPs of
+ * the routed pairs / 500e12 + routed pairs x 4h bytes / 1e12 B/s (balanced routing). */
+static double moe_truth(double tok, double e, double topk, double h, double i)
+{
+    double pairs = tok * topk, active = pairs < e ? pairs : e;
+    return 5e-6 + active * 3 * h * i * 2 / 2.5e12 + pairs * 6 * h * i / 500e12 +
+           pairs * 4 * h / 1e12;
+}
+
+static void fill_moe(synth *s)
+{
+    static const long cfg[][4] = {{2048, 768, 128, 8}, {4096, 1408, 64, 6}, {4096, 14336, 8, 2},
+                                  {2048, 1024, 64, 4}};
+    for (size_t c = 0; c < 4; c++)
+        for (long tok = 1; tok <= 8192; tok *= 2) {
+            ss_meas *r = push(s);
+            r->family = SS_FAM_MOE, r->dtype = SS_DTYPE_BF16;
+            r->m = tok, r->hidden = cfg[c][0], r->inter = cfg[c][1];
+            r->experts = (int32_t)cfg[c][2], r->topk = (int32_t)cfg[c][3], r->gpus = 1;
+            r->time_s = moe_truth((double)tok, (double)cfg[c][2], (double)cfg[c][3],
+                                  (double)cfg[c][0], (double)cfg[c][1]);
+        }
+}
+
+static void test_moe(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 1000);
+    fill(&s);
+    fill_moe(&s);
+    ss_calib c;
+    fit_synth(&s, &c);
+    const ss_cal_model *mo = ss_calib_find(&c, SS_FAM_MOE, "", SS_DTYPE_BF16);
+    assert_non_null(mo);
+    assert_true(mo->max_ape < 0.02);
+    /* a configuration never measured (Qwen3-30B-A3B: 2048 hidden, 768 wide, 128 experts,
+     * top-8, at TP 2: 384 wide) and tokens beyond the measured 8192: monotone, within 3 % */
+    double prev = 0;
+    for (double tok = 1; tok <= 32768; tok *= 1.5) {
+        double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+        assert_int_equal(ss_cal_moe_features(tok, 128, 8, 1, 2048, 384, 2, 0, x, sc), 5);
+        double t = ss_cal_eval(mo, x, sc), want = moe_truth(tok, 128, 8, 2048, 384);
+        assert_true(t >= prev);
+        prev = t;
+        assert_true(fabs(t - want) / want < 0.03);
+    }
+    /* expert parallel: 4 GPUs hold 32 experts each and get a quarter of the pairs */
+    double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+    ss_cal_moe_features(4096, 32, 8, 4, 2048, 768, 2, 0, x, sc);
+    assert_true(x[2] == 4096.0 * 8 / 4 && x[1] == 32 && x[4] == 4096.0 * 8);
+    ss_cal_moe_features(2, 32, 8, 4, 2048, 768, 2, 0, x, sc);
+    assert_true(x[1] == 4); /* balanced: 4 pairs reach 4 experts */
+    /* the rows of the cross-validation: held out by MoE configuration */
+    ss_cv_result *res = NULL;
+    size_t nres = 0;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_cal_crossval(&s.t, NULL, 4, 1, &res, &nres, &d), SS_OK);
+    int seen = 0;
+    for (size_t i = 0; i < nres; i++)
+        if (res[i].family == SS_FAM_MOE && res[i].scheme == SS_CV_SHAPES) {
+            seen = 1;
+            assert_int_equal(res[i].groups, 4);
+            assert_true(res[i].p90 < 0.05);
+        }
+    assert_true(seen);
+    free(res);
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
+/* Decode attention of a head configuration: 6 us + KV bytes / 2.8e12 + 50 ns per head. */
+static double dec_truth(double B, double kv, double h, double kvh)
+{
+    return 6e-6 + B * (kv + 1) * kvh * 128 * 2 * 2 / 2.8e12 + 0.05e-6 * B * h;
+}
+
+static void test_attn_lattice(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 2000);
+    static const int hs[] = {8, 16, 32, 64};
+    for (int a = 0; a < 4; a++)
+        for (int b = 1; b <= 256; b *= 2)
+            for (long kv = 64; kv <= 16384; kv *= 4) {
+                ss_meas *r = push(&s);
+                r->family = SS_FAM_ATTN_DECODE, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+                r->batch = b, r->kv = kv, r->heads = hs[a], r->kv_heads = 8, r->head_dim = 128;
+                r->time_s = dec_truth(b, (double)kv, hs[a], 8);
+            }
+    ss_calib c;
+    fit_synth(&s, &c);
+    assert_int_equal(c.ngrids, 4);
+    const ss_cal_model *m = ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    assert_non_null(m);
+    /* 24 heads on 8 KV heads was never measured: between 16 and 32, monotone in context,
+     * within 5 % of the generating function; 128 heads (beyond) by ratio continuation */
+    for (int h = 24; h <= 128; h += 104) {
+        double prev = 0;
+        for (double kv = 64; kv <= 65536; kv *= 2) {
+            ss_cal_attn_q q = {.dc_seqs = 32, .dc_ctx = 32 * (kv + 1), .heads = h,
+                               .kv_heads = 8, .head_dim = 128, .kv_bytes = 2};
+            double t;
+            assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t), 1);
+            assert_true(t > 0 && t >= prev * (1 - 1e-12));
+            prev = t;
+            assert_true(ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q) == t);
+            /* accuracy at the measured context lengths (between them the grid's own
+             * log-log interpolation adds its error, measured heads or not) and at 64k */
+            double want = dec_truth(32, kv, h, 8), node = 64;
+            while (node * 4 <= kv) node *= 4;
+            if (node == kv || kv == 65536) assert_true(fabs(t - want) / want < 0.05);
+            if (h == 24) {
+                ss_cal_attn_q lo = q, hi = q;
+                lo.heads = 16, hi.heads = 32;
+                assert_true(ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &lo) <= t);
+                assert_true(ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &hi) >= t);
+            }
+        }
+    }
+    /* another head dim: no lattice */
+    ss_cal_attn_q q = {.dc_seqs = 8, .dc_ctx = 8 * 1025, .heads = 24, .kv_heads = 8,
+                       .head_dim = 64, .kv_bytes = 2};
+    double t;
+    assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t), 0);
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
 static void test_roundtrip_and_cost(void **st)
 {
     (void)st;
@@ -369,6 +572,9 @@ int main(void)
         cmocka_unit_test(test_recover_gemm),
         cmocka_unit_test(test_tp_extrapolation),
         cmocka_unit_test(test_gemm_monotone_and_shapes),
+        cmocka_unit_test(test_gemm_lattice),
+        cmocka_unit_test(test_moe),
+        cmocka_unit_test(test_attn_lattice),
         cmocka_unit_test(test_roundtrip_and_cost),
         cmocka_unit_test(test_parse_errors),
     };
