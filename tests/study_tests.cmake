@@ -87,3 +87,11 @@ set_tests_properties(cli_sweep_example_check PROPERTIES
   PASS_REGULAR_EXPRESSION "is valid: 40 points x 3 replications")
 set_tests_properties(cli_sweep_print_run PROPERTIES
   PASS_REGULAR_EXPRESSION "servesim run '.*small.yaml' --set 'workload.arrival.rate=5' --set 'replica.scheduler=sarathi' --set 'workload.num_requests=150' --seed 7 --replication 1")
+
+# Issue 5: the calibration status of every configuration in sweep.db, pareto, capacity-search
+# and search outputs (table, JSON, SQLite).
+add_test(NAME cli_study_calibration_status
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/calibration_outputs.sh $<TARGET_FILE:servesim>
+          build-test-out/calibration-outputs)
+set_tests_properties(cli_study_calibration_status PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  LABELS cli PASS_REGULAR_EXPRESSION "calibration status in every study output")
