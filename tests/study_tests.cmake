@@ -95,3 +95,10 @@ add_test(NAME cli_study_calibration_status
           build-test-out/calibration-outputs)
 set_tests_properties(cli_study_calibration_status PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
   LABELS cli PASS_REGULAR_EXPRESSION "calibration status in every study output")
+
+# Issue 6: sweep.db holds the MLPerf figures, so the highest VALID target_qps is a query
+# (point 0, qps 10, is VALID; point 1, qps 40, is not).
+add_test(NAME cli_sweep_mlperf_valid COMMAND sh -c
+  "rm -rf build-test-out/mlperf-qps && $<TARGET_FILE:servesim> sweep tests/data/studies/mlperf-qps.yaml --out build-test-out/mlperf-qps --quiet >/dev/null && sqlite3 build-test-out/mlperf-qps/sweep.db \"SELECT 'valid:' || group_concat(s.mean, ',') FROM point_stats s WHERE s.metric = 'mlperf.valid' ORDER BY s.point\" && sqlite3 build-test-out/mlperf-qps/sweep.db \"SELECT 'highest valid qps ' || max(CAST(p.value AS REAL)) FROM point_params p JOIN point_stats s USING (point) WHERE p.key = 'workload.mlperf.target_qps' AND s.metric = 'mlperf.valid' AND s.mean = 1\"")
+set_tests_properties(cli_sweep_mlperf_valid PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  LABELS "cli;sweep" PASS_REGULAR_EXPRESSION "valid:1.0,0.0.*highest valid qps 10.0")

@@ -75,9 +75,9 @@ static int write_tables(sqlite3 *db, const ss_study *s, const ss_sweep_results *
 
     if (PREP("INSERT INTO metrics VALUES(?,?,?)")) goto fail;
     for (size_t k = 0; k < M && !bad; k++) {
-        sqlite3_bind_text(st, 1, ss_sweep_metric_name(k), -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, ss_sweep_metric_unit(k), -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, ss_sweep_metric_better(k));
+        sqlite3_bind_text(st, 1, ss_sweep_results_metric_name(r, k), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, ss_sweep_results_metric_unit(r, k), -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, ss_sweep_results_metric_better(r, k));
         bad = step(st);
     }
     if (bad) goto fail;
@@ -131,7 +131,7 @@ static int write_tables(sqlite3 *db, const ss_study *s, const ss_sweep_results *
             for (size_t k = 0; k < M && !bad; k++) {
                 sqlite3_bind_int64(st, 1, (sqlite3_int64)i);
                 sqlite3_bind_int(st, 2, rep);
-                sqlite3_bind_text(st, 3, ss_sweep_metric_name(k), -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 3, ss_sweep_results_metric_name(r, k), -1, SQLITE_STATIC);
                 bind_real(st, 4, v[k]);
                 bad = step(st);
             }
@@ -147,7 +147,7 @@ static int write_tables(sqlite3 *db, const ss_study *s, const ss_sweep_results *
                 x[rep] = r->v[(i * (size_t)r->reps + (size_t)rep) * M + k];
             ss_ci c = ss_ci95(x, (size_t)r->reps);
             sqlite3_bind_int64(st, 1, (sqlite3_int64)i);
-            sqlite3_bind_text(st, 2, ss_sweep_metric_name(k), -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, ss_sweep_results_metric_name(r, k), -1, SQLITE_STATIC);
             sqlite3_bind_int(st, 3, c.n);
             bind_real(st, 4, c.mean);
             bind_real(st, 5, c.lo);
