@@ -102,3 +102,6 @@ add_test(NAME cli_sweep_mlperf_valid COMMAND sh -c
   "rm -rf build-test-out/mlperf-qps && $<TARGET_FILE:servesim> sweep tests/data/studies/mlperf-qps.yaml --out build-test-out/mlperf-qps --quiet >/dev/null && sqlite3 build-test-out/mlperf-qps/sweep.db \"SELECT 'valid:' || group_concat(s.mean, ',') FROM point_stats s WHERE s.metric = 'mlperf.valid' ORDER BY s.point\" && sqlite3 build-test-out/mlperf-qps/sweep.db \"SELECT 'highest valid qps ' || max(CAST(p.value AS REAL)) FROM point_params p JOIN point_stats s USING (point) WHERE p.key = 'workload.mlperf.target_qps' AND s.metric = 'mlperf.valid' AND s.mean = 1\"")
 set_tests_properties(cli_sweep_mlperf_valid PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
   LABELS "cli;sweep" PASS_REGULAR_EXPRESSION "valid:1.0,0.0.*highest valid qps 10.0")
+ss_add_cli_fail_test(cli_pareto_nothing_to_plot "cannot plot: none of the 4 points has both x \\(throughput.output_tokens_per_s_per_gpu\\) and y \\(slo.attainment\\) defined"
+  pareto ${SWEEP_OUT}/j1/sweep.db --y slo.attainment --plot build-test-out/pareto-nothing.png)
+set_tests_properties(cli_pareto_nothing_to_plot PROPERTIES FIXTURES_REQUIRED sweepdb)

@@ -294,6 +294,13 @@ static ss_rc write_plot(const frontier *f, const size_t *idx, const ss_frontier_
                         const char *xm, const char *xu, const char *ym, const char *yu,
                         double xs, double ys, bool ylog_ok, char **script_out, ss_diag *d)
 {
+    size_t plottable = 0;
+    for (size_t i = 0; i < f->n; i++) plottable += !isnan(f->p[i].x) && !isnan(f->p[i].y);
+    if (!plottable)
+        return ss_diag_set(d, SS_ERR_INVALID, f->path, 0, 0, NULL,
+                           "cannot plot: none of the %zu points has both x (%s) and y (%s) "
+                           "defined (NULL in point_stats: e.g. an SLO metric of a sweep "
+                           "without SLOs)", f->n, xm, ym);
     const char *img = o->png ? o->png : o->svg;
     char stem[4096];
     snprintf(stem, sizeof stem, "%s", img);
