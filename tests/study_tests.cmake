@@ -13,7 +13,7 @@ if(SS_MPI AND MPIEXEC_EXECUTABLE)
 endif()
 add_test(NAME cli_sweep_identity
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/sweep_identity.sh $<TARGET_FILE:servesim>
-          ${ST}/small-sweep.yaml ${SWEEP_OUT} ${SS_TEST_MPIRUN})
+          ${ST}/small-sweep.yaml ${SWEEP_OUT})
 # Open MPI keeps some allocations until exit by design. Under the sanitizers its own leaks
 # are suppressed (tests/lsan-openmpi.supp), which needs symbolised stacks: its plug-ins stay
 # loaded (disable_dlclose) and stacks are unwound fully, not by frame pointers.
@@ -24,8 +24,28 @@ if(SS_SANITIZE)
     "ASAN_OPTIONS=fast_unwind_on_malloc=0")
 endif()
 set_tests_properties(cli_sweep_identity PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-  LABELS "cli;sweep" TIMEOUT 120 FIXTURES_SETUP sweepdb ENVIRONMENT "${SWEEP_ENV}"
-  PASS_REGULAR_EXPRESSION "identical")
+  LABELS "cli;sweep" TIMEOUT 120 FIXTURES_SETUP sweepdb
+  PASS_REGULAR_EXPRESSION "serial and 2 workers: identical")
+# The MPI comparison: built with MPI, it must run and match ("3 MPI ranks"); without MPI the
+# test is reported as skipped (exit 77), never as a pass.
+if(SS_TEST_MPIRUN)
+  add_test(NAME cli_sweep_identity_mpi
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/sweep_identity.sh $<TARGET_FILE:servesim>
+            ${ST}/small-sweep.yaml build-test-out/sweep-identity-mpi ${SS_TEST_MPIRUN})
+  set_tests_properties(cli_sweep_identity_mpi PROPERTIES
+    PASS_REGULAR_EXPRESSION "serial, 2 workers and 3 MPI ranks: identical"
+    ENVIRONMENT "${SWEEP_ENV}")
+elseif(SS_MPI)
+  # built with MPI but nothing to launch it with: a failure, not a skip
+  add_test(NAME cli_sweep_identity_mpi
+    COMMAND sh -c "echo 'built with SS_MPI but no mpiexec was found: cannot check MPI identity'; exit 1")
+else()
+  add_test(NAME cli_sweep_identity_mpi
+    COMMAND sh -c "echo 'MPI not built (SS_MPI off): MPI identity not checked'; exit 77")
+  set_tests_properties(cli_sweep_identity_mpi PROPERTIES SKIP_RETURN_CODE 77)
+endif()
+set_tests_properties(cli_sweep_identity_mpi PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  LABELS "cli;sweep" TIMEOUT 120)
 
 add_test(NAME cli_run_replication
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/replication.sh $<TARGET_FILE:servesim>
