@@ -233,3 +233,15 @@ add_test(NAME cli_capacity_tol_zero COMMAND sh -c
   "mkdir -p build-test-out && $<TARGET_FILE:servesim> capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --tol 0 >build-test-out/tol0.out 2>build-test-out/tol0.err; rc=$?; cat build-test-out/tol0.out build-test-out/tol0.err; [ $rc -eq 2 ] && [ ! -s build-test-out/tol0.out ] && echo 'exit 2, nothing printed'")
 set_tests_properties(cli_capacity_tol_zero PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
   PASS_REGULAR_EXPRESSION "tol must lie in \\(0, 1\\), got 0.*exit 2, nothing printed")
+# servesim run --lenient: the scenario's trace is read leniently, skipped rows counted and
+# reported (table and summary.json); without it the same scenario stops at the first bad row.
+add_test(NAME cli_run_lenient_flag COMMAND sh -c
+  "$<TARGET_FILE:servesim> run tests/data/good/trace_strict.yaml --lenient --out build-test-out/lenient-flag && grep '\"input_rows_skipped\"' build-test-out/lenient-flag/summary.json")
+set_tests_properties(cli_run_lenient_flag PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "3 arrived.*6 malformed rows skipped \\(lenient\\).*\"input_rows_skipped\":[ \t]*6")
+ss_add_cli_fail_test(cli_run_strict_without_flag "native_lenient.csv:3: field 'prompt_tokens'"
+  run tests/data/good/trace_strict.yaml --out build-test-out/strict)
+ss_add_cli_fail_test(cli_run_lenient_no_trace "--lenient: the scenario reads no trace or length file"
+  run tests/data/good/small.yaml --lenient --out build-test-out/lenient-none)
+ss_add_cli_fail_test(cli_run_lenient_short_form "--lenient: workload.trace is the short form"
+  run tests/data/bad/trace_bad_row.yaml --lenient --out build-test-out/lenient-short)
