@@ -125,3 +125,11 @@ set_tests_properties(cli_sweep_mlperf_valid PROPERTIES WORKING_DIRECTORY ${PROJE
 ss_add_cli_fail_test(cli_pareto_nothing_to_plot "cannot plot: none of the 4 points has both x \\(throughput.output_tokens_per_s_per_gpu\\) and y \\(slo.attainment\\) defined"
   pareto ${SWEEP_OUT}/j1/sweep.db --y slo.attainment --plot build-test-out/pareto-nothing.png)
 set_tests_properties(cli_pareto_nothing_to_plot PROPERTIES FIXTURES_REQUIRED sweepdb)
+
+# Worked example of docs/sweeps.md#concurrency-sweep: closed-loop clients 1..64 on the
+# default model, run whole (21 runs); the table lists every concurrency, throughput rising.
+add_test(NAME cli_concurrency_sweep_example COMMAND sh -c
+  "rm -rf build-test-out/concurrency-sweep && $<TARGET_FILE:servesim> sweep docs/examples/concurrency-sweep.yaml --out build-test-out/concurrency-sweep --quiet >/dev/null && $<TARGET_FILE:servesim> pareto build-test-out/concurrency-sweep/sweep.db --all && sqlite3 build-test-out/concurrency-sweep/sweep.db \"SELECT 'rising: ' || (SELECT count(*) FROM point_summary a JOIN point_summary b ON b.point = a.point + 1 WHERE b.output_tokens_per_s > a.output_tokens_per_s)\"")
+set_tests_properties(cli_concurrency_sweep_example PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  LABELS "cli;sweep" TIMEOUT 300
+  PASS_REGULAR_EXPRESSION "concurrency-sweep': [1-7] of 7 points.*conc 1 .*conc 2 .*conc 4 .*conc 8 .*conc 16 .*conc 32 .*conc 64 .*rising: 6")

@@ -172,7 +172,7 @@ static ss_rc read_points(frontier *f, ss_diag *d)
         if (kl >= 4 && !strcmp(k + kl - 4, "rate"))
             snprintf(f->p[i].ratec, sizeof f->p[i].ratec, "rate %s", v);
         else if ((kl >= 11 && !strcmp(k + kl - 11, "concurrency")) ||
-                 (kl >= 16 && !strcmp(k + kl - 16, "arrival.clients")))
+                 (kl >= 15 && !strcmp(k + kl - 15, "arrival.clients")))
             snprintf(f->p[i].ratec, sizeof f->p[i].ratec, "conc %s", v);
     }
     sqlite3_finalize(st);
