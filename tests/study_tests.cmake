@@ -119,9 +119,10 @@ set_tests_properties(cli_study_calibration_status PROPERTIES WORKING_DIRECTORY $
 # Issue 6: sweep.db holds the MLPerf figures, so the highest VALID target_qps is a query
 # (point 0, qps 10, is VALID; point 1, qps 40, is not).
 add_test(NAME cli_sweep_mlperf_valid COMMAND sh -c
-  "rm -rf build-test-out/mlperf-qps && $<TARGET_FILE:servesim> sweep tests/data/studies/mlperf-qps.yaml --out build-test-out/mlperf-qps --quiet >/dev/null && sqlite3 build-test-out/mlperf-qps/sweep.db \"SELECT 'valid:' || group_concat(s.mean, ',') FROM point_stats s WHERE s.metric = 'mlperf.valid' ORDER BY s.point\" && sqlite3 build-test-out/mlperf-qps/sweep.db \"SELECT 'highest valid qps ' || max(CAST(p.value AS REAL)) FROM point_params p JOIN point_stats s USING (point) WHERE p.key = 'workload.mlperf.target_qps' AND s.metric = 'mlperf.valid' AND s.mean = 1\"")
+  "rm -rf build-test-out/mlperf-qps && $<TARGET_FILE:servesim> sweep tests/data/studies/mlperf-qps.yaml --out build-test-out/mlperf-qps --quiet >/dev/null && $<TARGET_FILE:servesim> sweep-dump build-test-out/mlperf-qps/sweep.db | grep -E '^[01]\\|0\\|mlperf\\.(valid|completed_samples_per_s|ttft_s\\.p99)\\|'")
 set_tests_properties(cli_sweep_mlperf_valid PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-  LABELS "cli;sweep" PASS_REGULAR_EXPRESSION "valid:1.0,0.0.*highest valid qps 10.0")
+  LABELS "cli;sweep"
+  PASS_REGULAR_EXPRESSION "0\\|0\\|mlperf.completed_samples_per_s\\|[0-9.]+.*0\\|0\\|mlperf.valid\\|1\n.*1\\|0\\|mlperf.valid\\|0\n")
 ss_add_cli_fail_test(cli_pareto_nothing_to_plot "cannot plot: none of the 4 points has both x \\(throughput.output_tokens_per_s_per_gpu\\) and y \\(slo.attainment\\) defined"
   pareto ${SWEEP_OUT}/j1/sweep.db --y slo.attainment --plot build-test-out/pareto-nothing.png)
 set_tests_properties(cli_pareto_nothing_to_plot PROPERTIES FIXTURES_REQUIRED sweepdb)
@@ -129,7 +130,7 @@ set_tests_properties(cli_pareto_nothing_to_plot PROPERTIES FIXTURES_REQUIRED swe
 # Worked example of docs/sweeps.md#concurrency-sweep: closed-loop clients 1..64 on the
 # default model, run whole (21 runs); the table lists every concurrency, throughput rising.
 add_test(NAME cli_concurrency_sweep_example COMMAND sh -c
-  "rm -rf build-test-out/concurrency-sweep && $<TARGET_FILE:servesim> sweep docs/examples/concurrency-sweep.yaml --out build-test-out/concurrency-sweep --quiet >/dev/null && $<TARGET_FILE:servesim> pareto build-test-out/concurrency-sweep/sweep.db --all && sqlite3 build-test-out/concurrency-sweep/sweep.db \"SELECT 'rising: ' || (SELECT count(*) FROM point_summary a JOIN point_summary b ON b.point = a.point + 1 WHERE b.output_tokens_per_s > a.output_tokens_per_s)\"")
+  "rm -rf build-test-out/concurrency-sweep && $<TARGET_FILE:servesim> sweep docs/examples/concurrency-sweep.yaml --out build-test-out/concurrency-sweep --quiet >/dev/null && $<TARGET_FILE:servesim> pareto build-test-out/concurrency-sweep/sweep.db --all && $<TARGET_FILE:servesim> sweep-dump build-test-out/concurrency-sweep/sweep.db | awk -F'|' 'NF == 6 && $2 == \"throughput.output_tokens_per_s\" { if ($4 > prev) up++; prev = $4 } END { print \"rising: \" up }'")
 set_tests_properties(cli_concurrency_sweep_example PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
   LABELS "cli;sweep" TIMEOUT 300
-  PASS_REGULAR_EXPRESSION "concurrency-sweep': [1-7] of 7 points.*conc 1 .*conc 2 .*conc 4 .*conc 8 .*conc 16 .*conc 32 .*conc 64 .*rising: 6")
+  PASS_REGULAR_EXPRESSION "concurrency-sweep': [1-7] of 7 points.*conc 1 .*conc 2 .*conc 4 .*conc 8 .*conc 16 .*conc 32 .*conc 64 .*rising: 7")
