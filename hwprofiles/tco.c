@@ -2,6 +2,7 @@
 #include "hwprofiles/tco.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,13 @@ ss_rc ss_tco_parse(ss_doc *doc, yaml_node_t *map, yaml_node_t *parent, const cha
     ss_rc rc = ss_cfg_apply(doc, map, parent, path, tco_keys, &p, d);
     if (rc) return rc;
     char why[256];
+    yaml_node_t *capex = ss_node_get(doc, map, "capex");
+    if (capex && ss_node_get(doc, map, "price_per_hour")) {
+        char key[128];
+        snprintf(key, sizeof key, "%s.capex", path);
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, capex, key,
+                            "give either price_per_hour (rent) or capex (own), not both");
+    }
     if (parse_util(p.utilisation, &p.c.utilisation, why, sizeof why)) {
         char key[128];
         snprintf(key, sizeof key, "%s.utilisation", path);
@@ -93,14 +101,30 @@ ss_rc ss_tco_parse_spec(const char *spec, ss_tco_cfg *out, ss_diag *d)
     if (strlen(spec) >= sizeof buf) return ss_diag_fail(d, SS_ERR_INVALID, "--cost: too long");
     strcpy(buf, spec);
     char *save = NULL;
+    bool seen[sizeof tco_keys / sizeof tco_keys[0]] = {false};
     for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '=');
         if (!eq)
             return ss_diag_set(d, SS_ERR_INVALID, "--cost", 0, 0, item, "expected KEY=VALUE");
         *eq = '\0';
         const ss_key *k = NULL;
+        size_t ki = 0;
         for (size_t i = 0; tco_keys[i].name; i++)
-            if (!strcmp(tco_keys[i].name, item)) k = &tco_keys[i];
+            if (!strcmp(tco_keys[i].name, item)) {
+                k = &tco_keys[i];
+                ki = i;
+            }
+        if (k && seen[ki])
+            return ss_diag_set(d, SS_ERR_INVALID, "--cost", 0, 0, item, "given twice");
+        if (k) seen[ki] = true;
+        if (k && (!strcmp(item, "capex") || !strcmp(item, "price_per_hour"))) {
+            const char *other = !strcmp(item, "capex") ? "price_per_hour" : "capex";
+            for (size_t i = 0; tco_keys[i].name; i++)
+                if (seen[i] && !strcmp(tco_keys[i].name, other))
+                    return ss_diag_set(d, SS_ERR_INVALID, "--cost", 0, 0, item,
+                                       "give either price_per_hour (rent) or capex (own), "
+                                       "not both");
+        }
         char why[256] = "";
         if (!k)
             return ss_diag_set(d, SS_ERR_INVALID, "--cost", 0, 0, item,

@@ -212,3 +212,36 @@ set_tests_properties(cli_run_mlperf_valid PROPERTIES WORKING_DIRECTORY ${PROJECT
 add_test(NAME cli_run_mlperf_invalid COMMAND servesim run --builtin mlperf-llama2-70b-server --out build-test-out/mlperf-short --set workload.num_requests=50)
 set_tests_properties(cli_run_mlperf_invalid PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
   PASS_REGULAR_EXPRESSION "Result is : INVALID.*Min duration satisfied : NO.*Min queries satisfied : NO.*below min_duration 600 s.*50 queries issued, fewer than min_query_count 100")
+
+# Silent input handling (review of issues 6 and 7): each is an error naming the key or flag.
+ss_add_cli_fail_test(cli_cost_capex_and_price "--cost: key 'price_per_hour': give either price_per_hour \\(rent\\) or capex \\(own\\), not both"
+  capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --cost capex=25000,price_per_hour=2.5)
+ss_add_cli_fail_test(cli_cost_twice "--cost: key 'pue': given twice"
+  capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --cost pue=1.2,pue=1.4)
+ss_add_cli_fail_test(cli_search_capex_and_price "search_capex_and_price.yaml:12:10: key 'cost.capex': give either price_per_hour \\(rent\\) or capex \\(own\\), not both"
+  search tests/data/studies/bad/search_capex_and_price.yaml)
+ss_add_cli_fail_test(cli_slo_twice "--slo: key 'ttft_p99': given twice"
+  capacity-search tests/data/good/small.yaml --slo ttft_p99=2s,tpot_p99=100ms,ttft_p99=3s)
+ss_add_cli_fail_test(cli_arrival_past_time_limit "key 'workload.arrival.rate': arrival 110 of class 'default' \\(poisson\\) would come after the simulator's time limit .* 109 of 300 requests issued"
+  run tests/data/good/small.yaml --set workload.arrival.rate=1e-8 --set workload.num_requests=300 --out build-test-out/arrival-limit)
+ss_add_cli_fail_test(cli_capacity_key_not_numeric "--key: key 'replica.scheduler': its value 'vllm' is not numeric"
+  capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --key replica.scheduler)
+ss_add_cli_fail_test(cli_trace_all_malformed "native_all_bad.csv: the trace has no usable rows: all 3 rows malformed \\(skipped\\)"
+  run tests/data/good/trace_lenient.yaml --set workload.arrival.file=../traces/native_all_bad.csv --out build-test-out/all-bad)
+# A usage error: exit 2 before the report's header is printed.
+add_test(NAME cli_capacity_tol_zero COMMAND sh -c
+  "mkdir -p build-test-out && $<TARGET_FILE:servesim> capacity-search tests/data/good/small.yaml --slo ttft_p99=2s --tol 0 >build-test-out/tol0.out 2>build-test-out/tol0.err; rc=$?; cat build-test-out/tol0.out build-test-out/tol0.err; [ $rc -eq 2 ] && [ ! -s build-test-out/tol0.out ] && echo 'exit 2, nothing printed'")
+set_tests_properties(cli_capacity_tol_zero PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "tol must lie in \\(0, 1\\), got 0.*exit 2, nothing printed")
+# servesim run --lenient: the scenario's trace is read leniently, skipped rows counted and
+# reported (table and summary.json); without it the same scenario stops at the first bad row.
+add_test(NAME cli_run_lenient_flag COMMAND sh -c
+  "$<TARGET_FILE:servesim> run tests/data/good/trace_strict.yaml --lenient --out build-test-out/lenient-flag && grep '\"input_rows_skipped\"' build-test-out/lenient-flag/summary.json")
+set_tests_properties(cli_run_lenient_flag PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "3 arrived.*6 malformed rows skipped \\(lenient\\).*\"input_rows_skipped\":[ \t]*6")
+ss_add_cli_fail_test(cli_run_strict_without_flag "native_lenient.csv:3: field 'prompt_tokens'"
+  run tests/data/good/trace_strict.yaml --out build-test-out/strict)
+ss_add_cli_fail_test(cli_run_lenient_no_trace "--lenient: the scenario reads no trace or length file"
+  run tests/data/good/small.yaml --lenient --out build-test-out/lenient-none)
+ss_add_cli_fail_test(cli_run_lenient_short_form "--lenient: workload.trace is the short form"
+  run tests/data/bad/trace_bad_row.yaml --lenient --out build-test-out/lenient-short)

@@ -131,7 +131,11 @@ static ss_rc trace_create(const void *cfg, ss_rng *rng, void **state, ss_diag *d
         return (ss_rc)got;
     }
     if (!t->rows) {
-        rc = ss_diag_set(d, SS_ERR_INVALID, t->path, 0, 0, NULL, "the trace has no rows");
+        if (t->skipped)
+            rc = ss_diag_set(d, SS_ERR_INVALID, t->path, 0, 0, NULL,
+                             "the trace has no usable rows: all %llu rows malformed (skipped)",
+                             (unsigned long long)t->skipped);
+        else rc = ss_diag_set(d, SS_ERR_INVALID, t->path, 0, 0, NULL, "the trace has no rows");
         free(t);
         return rc;
     }

@@ -422,6 +422,10 @@ static ss_rc load_length_table(ss_scenario *sc, yaml_node_t *node, const char *p
     t->skipped = ss_trace_skipped(tr);
     ss_trace_close(tr);
     if (got < 0) return (ss_rc)got;
+    if (!t->n && t->skipped)
+        return ss_diag_set(d, SS_ERR_INVALID, path, 0, 0, NULL,
+                           "no usable rows: all %llu rows malformed (skipped)",
+                           (unsigned long long)t->skipped);
     if (!t->n) return ss_diag_set(d, SS_ERR_INVALID, path, 0, 0, NULL, "no rows");
     return SS_OK;
 }

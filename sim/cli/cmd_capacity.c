@@ -72,6 +72,65 @@ static ss_rc load_cfg(void *ctx, const ss_overrides *extra, ss_scenario **out, s
                    : ss_scenario_load_string(f->name, f->text, &ov, out, d);
 }
 
+/* The node at a scenario key path ("replica.scheduler", "cluster.pools[0].hardware"), or
+ * NULL when the document does not set it. */
+static yaml_node_t *node_at(ss_doc *doc, const char *path)
+{
+    yaml_node_t *n = ss_doc_root(doc);
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    char *save = NULL;
+    for (char *part = strtok_r(buf, ".", &save); part && n; part = strtok_r(NULL, ".", &save)) {
+        char *br = strchr(part, '[');
+        if (br) *br = '\0';
+        n = ss_node_get(doc, n, part);
+        while (br && n) {
+            char *end;
+            unsigned long i = strtoul(br + 1, &end, 10);
+            if (*end != ']') return NULL;
+            n = ss_node_seq_at(doc, n, i);
+            br = end[1] == '[' ? end + 1 : NULL;
+        }
+    }
+    return n;
+}
+
+/* --key must name a numeric scenario key: its value (from --set, else the scenario file)
+ * must be a number. 0 when it is, or when neither sets it (loading at the lowest load then
+ * checks the key). */
+static int key_not_numeric(const file_cfg *f, const char *key, ss_diag *d)
+{
+    size_t kl = strlen(key);
+    const char *value = NULL;
+    for (size_t i = 0; i < f->n; i++)
+        if (!strncmp(f->items[i], key, kl) && f->items[i][kl] == '=') value = f->items[i] + kl + 1;
+    ss_doc *doc = NULL;
+    if (!value) {
+        ss_diag ld;
+        ss_diag_clear(&ld);
+        ss_rc rc = f->path ? ss_doc_load_file(f->path, &doc, &ld)
+                           : ss_doc_load_string(f->name, f->text, strlen(f->text), &doc, &ld);
+        if (rc) return 0; /* the scenario's own error comes when it is loaded */
+        yaml_node_t *n = node_at(doc, key);
+        value = n ? ss_node_scalar(n) : NULL;
+    }
+    int bad = 0;
+    if (value) {
+        char *end;
+        errno = 0;
+        (void)strtod(value, &end);
+        if (end == value || *end) {
+            ss_diag_set(d, SS_ERR_INVALID, "--key", 0, 0, key,
+                        "its value '%s' is not numeric: --key names the load to search over, "
+                        "a numeric scenario key such as workload.arrival.rate or "
+                        "workload.arrival.clients", value);
+            bad = 1;
+        }
+    }
+    ss_doc_free(doc);
+    return bad;
+}
+
 static int parse_num(const char *opt, const char *s, double *out)
 {
     char *end;
@@ -213,6 +272,14 @@ int ss_cmd_capacity(int argc, char **argv)
     if (o.integer) {
         o.lo = ceil(o.lo);
         o.hi = floor(o.hi);
+    }
+    if (ss_cap_opts_check(&o, &d)) {
+        ss_cli_report(&d);
+        return 2;
+    }
+    if (key_not_numeric(&f, key, &d)) {
+        ss_cli_report(&d);
+        return 2;
     }
     char item[512];
     ss_cap_format_override(key, o.lo, sim.integer, item, sizeof item);

@@ -2,10 +2,12 @@
  * [--quiet]`. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/cli/cli.h"
+#include "sim/core/cfg.h"
 #include "sim/cli/run_common.h"
 #include "sim/output/output.h"
 
@@ -26,10 +28,85 @@ static void run_help(FILE *out)
             "  --builtin NAME     run a built-in scenario (`servesim list scenarios`)\n"
             "  --print-default    print the built-in default scenario as YAML and exit\n"
             "  --quiet            do not print the summary table\n"
+            "  --lenient          skip malformed rows of the trace and length files the\n"
+            "                     scenario reads (workload.arrival.lenient /\n"
+            "                     workload.lengths.lenient, every class); skipped rows\n"
+            "                     are counted and reported\n"
             "  --no-fast-forward  run every iteration as an event (slower; results are\n"
             "                     identical, which this flag lets you check)\n"
             "  -h, --help         this help\n\n"
             "Exit status: 0 success, 1 invalid scenario or failed run, 2 bad command line.\n");
+}
+
+/* Whether node `n` is the scalar `s`. */
+static bool scalar_is(const yaml_node_t *n, const char *s)
+{
+    const char *v = n ? ss_node_scalar(n) : NULL;
+    return v && !strcmp(v, s);
+}
+
+/* --lenient: add "PATH.lenient=true" overrides for every trace arrival process and every
+ * workload.lengths file of the scenario (the single source or each class), after the --set
+ * items, which it reads as the scenario will. Returns 0, or the exit status of an error. */
+static int lenient_overrides(const char *path, const char *name, const char *text,
+                             ss_overrides *ov, const char **sets, size_t max,
+                             char items[][96])
+{
+    ss_diag d;
+    ss_diag_clear(&d);
+    ss_doc *doc = NULL;
+    /* the scenario's own errors are reported when it is loaded below */
+    if (path ? ss_doc_load_file(path, &doc, &d) : ss_doc_load_string(name, text, strlen(text),
+                                                                     &doc, &d))
+        return 0;
+    for (size_t i = 0; i < ov->n; i++) {
+        char kv[1024];
+        snprintf(kv, sizeof kv, "%s", ov->items[i]);
+        char *eq = strchr(kv, '=');
+        if (!eq) continue;
+        *eq = '\0';
+        if (ss_doc_set(doc, kv, eq + 1, &d)) {
+            ss_doc_free(doc);
+            return 0;
+        }
+    }
+    size_t n = 0;
+    int status = 0;
+    yaml_node_t *w = ss_node_get(doc, ss_doc_root(doc), "workload");
+    yaml_node_t *classes = w ? ss_node_get(doc, w, "classes") : NULL;
+    size_t nc = classes ? ss_node_seq_len(classes) : 0;
+    for (size_t c = 0; c < (classes ? nc : 1) && !status; c++) {
+        yaml_node_t *src = classes ? ss_node_seq_at(doc, classes, c) : w;
+        char prefix[64];
+        if (classes) snprintf(prefix, sizeof prefix, "workload.classes[%zu]", c);
+        else snprintf(prefix, sizeof prefix, "workload");
+        if (!src) continue;
+        yaml_node_t *arr = ss_node_get(doc, src, "arrival");
+        if (arr && scalar_is(ss_node_get(doc, arr, "process"), "trace"))
+            snprintf(items[n++], 96, "%s.arrival.lenient=true", prefix);
+        if (ss_node_get(doc, src, "lengths"))
+            snprintf(items[n++], 96, "%s.lengths.lenient=true", prefix);
+        if (ss_node_get(doc, src, "trace")) {
+            fprintf(stderr, "servesim run: --lenient: %s.trace is the short form, which has no "
+                            "lenient key; write %s.arrival: {process: trace, file: ...}\n",
+                    prefix, prefix);
+            status = 2;
+        }
+    }
+    ss_doc_free(doc);
+    if (status) return status;
+    if (!n) {
+        fprintf(stderr, "servesim run: --lenient: the scenario reads no trace or length file "
+                        "(workload.arrival.process: trace, workload.lengths), so there are no "
+                        "rows to skip\n");
+        return 2;
+    }
+    if (ov->n + n > max) {
+        fprintf(stderr, "servesim run: --lenient: too many --set options\n");
+        return 2;
+    }
+    for (size_t i = 0; i < n; i++) sets[ov->n++] = items[i];
+    return 0;
 }
 
 int ss_cmd_run(int argc, char **argv, double t_start)
@@ -40,13 +117,14 @@ int ss_cmd_run(int argc, char **argv, double t_start)
                                          {"builtin", required_argument, 0, 'b'},
                                          {"print-default", no_argument, 0, 'p'},
                                          {"quiet", no_argument, 0, 'q'},
+                                         {"lenient", no_argument, 0, 'L'},
                                          {"no-fast-forward", no_argument, 0, 'f'},
                                          {"set", required_argument, 0, 'S'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out_dir = "servesim-out", *builtin = NULL;
-    int have_seed = 0, quiet = 0, no_ff = 0, c;
-    const char *sets[64];
+    int have_seed = 0, quiet = 0, no_ff = 0, lenient = 0, c;
+    const char *sets[64 + 2 * 16 + 2]; /* --set items, then --lenient's */
     ss_overrides ov = {.items = sets, .n = 0};
     unsigned long long seed = 0, replication = 0;
     optind = 1;
@@ -83,9 +161,10 @@ int ss_cmd_run(int argc, char **argv, double t_start)
         case 'b': builtin = optarg; break;
         case 'p': fputs(ss_scenario_default_text(), stdout); return 0;
         case 'q': quiet = 1; break;
+        case 'L': lenient = 1; break;
         case 'f': no_ff = 1; break;
         case 'S':
-            if (ov.n == sizeof sets / sizeof sets[0]) {
+            if (ov.n == 64) {
                 fprintf(stderr, "servesim run: at most 64 --set options\n");
                 return 2;
             }
@@ -107,6 +186,18 @@ int ss_cmd_run(int argc, char **argv, double t_start)
     ss_diag_clear(&d);
     ss_scenario *sc = NULL;
     ss_rc rc;
+    char builtin_name[4096] = "";
+    const ss_embedded_file *bf = NULL;
+    if (builtin && (bf = ss_embed_find(ss_scenario_zoo, builtin)))
+        snprintf(builtin_name, sizeof builtin_name, "%s/%s", SS_SOURCE_DIR, bf->path);
+    char len_items[2 * 16 + 2][96];
+    if (lenient) {
+        int r = lenient_overrides(bf ? NULL : optind < argc ? argv[optind] : NULL,
+                                  bf ? builtin_name : SS_SCENARIO_DEFAULT_NAME,
+                                  bf ? bf->text : ss_scenario_default_text(), &ov, sets,
+                                  sizeof sets / sizeof sets[0], len_items);
+        if (r) return r;
+    }
     if (builtin) {
         const ss_embedded_file *f = ss_embed_find(ss_scenario_zoo, builtin);
         if (!f) {

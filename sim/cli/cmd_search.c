@@ -139,26 +139,27 @@ int ss_cmd_search(int argc, char **argv)
         printf("\n  %s%sRanked by $ per million output tokens (%zu of %zu configurations meet "
                "the SLO; * = Pareto set of cost vs %s)\n",
                ngroups > 1 ? fam : "", ngroups > 1 ? ": " : "", m, members, lat);
-        printf("  %4s  %10s %10s %6s %5s %10s  %-10s %9s %10s  %s\n", "rank", "$/M out",
-               "$/M total", "inst", "GPUs", "$/hour", "capacity", "binding", lat, "config");
+        printf("  %4s  %10s %10s %6s %5s %10s  %-10s %9s %10s  %-12s  %s\n", "rank", "$/M out",
+               "$/M total", "inst", "GPUs", "$/hour", "capacity", "binding", lat, "calibration",
+               "config");
         for (size_t k = 0; k < m && (int)k < cfg->top; k++) {
             const ss_cap_report *p = &r[order[k]];
             char capbuf[32];
             snprintf(capbuf, sizeof capbuf, "%s%.4g",
                      p->cap.status == SS_CAP_UNBOUNDED ? ">=" : "", p->cap.capacity);
-            printf("  %3zu%s  %10.4f %10.4f %6d %5d %10.2f  %-10s %9s %8.1fms  %s\n", k + 1,
+            printf("  %3zu%s  %10.4f %10.4f %6d %5d %10.2f  %-10s %9s %8.1fms  %-12s  %s\n", k + 1,
                    front[order[k]] ? "*" : " ", p->tco.usd_per_mtok_output,
                    p->tco.usd_per_mtok_total, p->instances, p->gpus * p->instances,
                    p->tco.usd_per_hour, capbuf,
                    p->cap.binding >= 0 ? cfg->slo.term[p->cap.binding].name : "-",
-                   p->latency * 1e3, p->label);
+                   p->latency * 1e3, ss_calibration_word(p->calibration), p->label);
         }
         printf("  Pareto set (cost vs %s at capacity):\n", lat);
         for (size_t k = 0; k < m; k++)
             if (front[order[k]])
-                printf("    %.4f $/M out, %s %.1f ms: %s\n",
+                printf("    %.4f $/M out, %s %.1f ms: %s [%s]\n",
                        r[order[k]].tco.usd_per_mtok_output, lat, r[order[k]].latency * 1e3,
-                       r[order[k]].label);
+                       r[order[k]].label, r[order[k]].calibration);
     }
     free(group);
     int header = 0;
@@ -175,6 +176,19 @@ int ss_cmd_search(int argc, char **argv)
         if (!dup) printf("%s%s", shown++ ? "\n          " : "", r[k].tco.price_source);
     }
     printf("%s\n", ranked ? "" : "(none priced)");
+    /* issue 5: every uncalibrated GPU carries the caveat */
+    printf("  Calibration: ");
+    for (size_t k = 0, shown = 0; k < n; k++) {
+        int dup = !r[k].calibration[0];
+        for (size_t j = 0; j < k && !dup; j++)
+            if (!strcmp(r[j].calibration, r[k].calibration) &&
+                !strcmp(r[j].hardware, r[k].hardware))
+                dup = 1;
+        if (!dup)
+            printf("%s%s: %s", shown++ ? "\n               " : "", r[k].hardware,
+                   r[k].calibration);
+    }
+    printf("\n");
     if (out_dir) {
         char cmdline[2048] = "servesim";
         for (int i = 0; i < argc; i++) {

@@ -83,7 +83,33 @@ static ss_rc schedule_next_arrival(ss_sim *s, ss_source *src, ss_time_ns now)
         (c->multiple <= 1 || src->issued % (uint64_t)c->multiple == 0))
         return SS_OK; /* MLPerf: both minimums reached, whole queries issued */
     ss_time_ns t = w->requests ? w->requests[src->issued].at : src->ops->next(src->state, now);
-    if (t == SS_TIME_NEVER) return SS_OK;
+    if (t == SS_TIME_NEVER) {
+        /* An open-loop process (no completion drives it, no end of its own) only answers
+         * "never" when its next arrival is past the clock's range (SS_TIME_NEVER, ~292
+         * years): the stream would be cut short silently, so that is an error. */
+        if (src->ops && !src->ops->finite && !src->ops->on_complete && !c->duration &&
+            !(c->min_requests || c->min_until)) {
+            char key[96];
+            if (w->mlperf_on) snprintf(key, sizeof key, "workload.mlperf.target_qps");
+            else if (w->nclasses)
+                snprintf(key, sizeof key, "workload.classes[%u].arrival", (unsigned)src->index);
+            else snprintf(key, sizeof key, "workload.arrival");
+            for (const ss_key *k = src->ops->keys; !w->mlperf_on && k && k->name; k++)
+                if (!strcmp(k->name, "rate")) {
+                    strncat(key, ".rate", sizeof key - strlen(key) - 1);
+                    break;
+                }
+            return ss_diag_fail(s->d, SS_ERR_INVALID,
+                                "key '%s': arrival %llu of class '%s' (%s) would come after "
+                                "the simulator's time limit (~292 years) with %llu of %lld "
+                                "requests issued; raise the arrival rate or lower "
+                                "num_requests",
+                                key, (unsigned long long)src->issued + 1, c->name,
+                                src->ops->info.name, (unsigned long long)src->issued,
+                                (long long)c->num_requests);
+        }
+        return SS_OK;
+    }
     if (t < now) t = now;
     if (c->duration && t > c->duration) return SS_OK;
     /* At most one arrival event per source: an earlier one supersedes the pending event,

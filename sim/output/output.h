@@ -19,6 +19,13 @@ char *ss_summary_json(const ss_scenario *sc, uint64_t seed, const ss_summary *s)
 /* Human-readable table; with a per-class section when there is more than one class or an
  * SLO, and the MLPerf log summary in MLPerf mode. */
 void ss_summary_print(const ss_scenario *sc, uint64_t seed, const ss_summary *s, FILE *out);
+/* What the cost model calibrates for this scenario (issue 5; summary.json
+ * configuration.calibration): "calibrated (GPU@STACK)", "partially calibrated (...)" or
+ * "uncalibrated (...)". Studies (sweep, search, capacity-search) carry it per configuration. */
+void ss_calibration_status(const ss_scenario *sc, char *buf, size_t n);
+/* The first word of a calibration status for tables: "calibrated", "partial",
+ * "uncalibrated" ("-" when empty: the configuration did not load). */
+const char *ss_calibration_word(const char *status);
 /* Whether the summary has a per-class section (summary.json "classes", the table). */
 bool ss_summary_has_class_section(const ss_summary *s);
 /* The MLPerf log-summary lines (LoadGen results.cc LogSummary layout; docs/mlperf.md). */

@@ -22,7 +22,7 @@ static cJSON *stat_json(const ss_stat *st)
 
 /* What the cost model calibrates for this run (issue 5): "calibrated (GPU@STACK)",
  * "partially calibrated (...; roofline: OPS)" or "uncalibrated (...)". */
-static void calibration_status(const ss_scenario *sc, char *buf, size_t n)
+void ss_calibration_status(const ss_scenario *sc, char *buf, size_t n)
 {
     if (strcmp(sc->cost_ops->info.name, "calibrated") != 0) {
         snprintf(buf, n, "uncalibrated (%s cost model)", sc->cost_ops->info.name);
@@ -32,6 +32,15 @@ static void calibration_status(const ss_scenario *sc, char *buf, size_t n)
                         .weight_dtype = sc->weight_dtype, .act_dtype = SS_DTYPE_BF16,
                         .kv_dtype = sc->kv_dtype};
     ss_cost_calibration_status(&cs, buf, n);
+}
+
+const char *ss_calibration_word(const char *status)
+{
+    if (!status || !status[0]) return "-";
+    if (!strncmp(status, "uncalibrated", 12)) return "uncalibrated";
+    if (!strncmp(status, "partially", 9)) return "partial";
+    if (!strncmp(status, "calibrated", 10)) return "calibrated";
+    return status;
 }
 
 bool ss_summary_has_class_section(const ss_summary *s)
@@ -133,7 +142,7 @@ static cJSON *mlperf_json(const ss_summary *s)
 char *ss_summary_json(const ss_scenario *sc, uint64_t seed, const ss_summary *s)
 {
     char calib[512];
-    calibration_status(sc, calib, sizeof calib);
+    ss_calibration_status(sc, calib, sizeof calib);
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "schema", "servesim.summary/1");
     cJSON_AddStringToObject(root, "scenario", sc->name);
@@ -338,7 +347,7 @@ void ss_summary_print(const ss_scenario *sc, uint64_t seed, const ss_summary *s,
             sc->pools[0].par.tp, sc->sched_ops->info.name, ss_workload_arrival_name(&sc->workload),
             (long long)s->kv_blocks_total, sc->sched.block_size);
     char calib[512];
-    calibration_status(sc, calib, sizeof calib);
+    ss_calibration_status(sc, calib, sizeof calib);
     fprintf(out, "  cost model %s: %s\n\n", sc->cost_ops->info.name, calib);
     fprintf(out, "  requests   %llu arrived, %llu finished, %llu rejected, %llu preemptions\n",
             (unsigned long long)s->arrived, (unsigned long long)s->finished,

@@ -141,12 +141,22 @@ static int converged(const ss_cap_opts *o, double lo, double hi)
     return o->integer ? hi - lo <= 1 : hi - lo <= o->tol * hi;
 }
 
+static ss_rc run_search(const ss_slo_spec *slo, const ss_cap_opts *o, ss_cap_eval_fn eval,
+                        void *ctx, ss_cap_result *out, ss_diag *d);
+
 ss_rc ss_cap_search(const ss_slo_spec *slo, const ss_cap_opts *o, ss_cap_eval_fn eval, void *ctx,
                     ss_cap_result *out, ss_diag *d)
 {
     memset(out, 0, sizeof *out);
     out->binding = out->cap_step = out->hi_step = -1;
     if (slo->nterms < 1) return ss_diag_fail(d, SS_ERR_INVALID, "capacity search: empty SLO");
+    ss_rc rc = ss_cap_opts_check(o, d);
+    if (rc) return rc;
+    return run_search(slo, o, eval, ctx, out, d);
+}
+
+ss_rc ss_cap_opts_check(const ss_cap_opts *o, ss_diag *d)
+{
     if (!(o->lo > 0) || !(o->hi > o->lo) || !isfinite(o->hi))
         return ss_diag_fail(d, SS_ERR_INVALID,
                             "capacity search: need 0 < lo < hi, got lo %g, hi %g", o->lo, o->hi);
@@ -154,12 +164,22 @@ ss_rc ss_cap_search(const ss_slo_spec *slo, const ss_cap_opts *o, ss_cap_eval_fn
         return ss_diag_fail(d, SS_ERR_INVALID,
                             "capacity search: need 1 <= reps <= max_reps, got %d and %d", o->reps,
                             o->max_reps);
-    if (!(o->tol > 0 && o->tol < 1) || !(o->confidence > 0 && o->confidence < 1))
+    if (!(o->tol > 0 && o->tol < 1))
         return ss_diag_fail(d, SS_ERR_INVALID,
-                            "capacity search: tol and confidence must lie in (0, 1)");
+                            "capacity search: tol must lie in (0, 1), got %g", o->tol);
+    if (!(o->confidence > 0 && o->confidence < 1))
+        return ss_diag_fail(d, SS_ERR_INVALID,
+                            "capacity search: confidence must lie in (0, 1), got %g",
+                            o->confidence);
     if (o->integer && (o->lo != floor(o->lo) || o->hi != floor(o->hi)))
         return ss_diag_fail(d, SS_ERR_INVALID, "capacity search: integer loads need integer "
                                                "bounds, got %g and %g", o->lo, o->hi);
+    return SS_OK;
+}
+
+static ss_rc run_search(const ss_slo_spec *slo, const ss_cap_opts *o, ss_cap_eval_fn eval,
+                        void *ctx, ss_cap_result *out, ss_diag *d)
+{
     search s = {.slo = slo, .o = o, .eval = eval, .ctx = ctx, .r = out};
     s.buf = calloc((size_t)o->max_reps, sizeof *s.buf);
     s.col = calloc((size_t)o->max_reps, sizeof *s.col);

@@ -114,6 +114,9 @@ typedef struct ss_cap_result {
     ss_cap_step steps[SS_CAP_MAX_STEPS];
 } ss_cap_result;
 
+/* Check the options alone (bracket, replications, tol, confidence): callers check them
+ * before printing anything. */
+ss_rc ss_cap_opts_check(const ss_cap_opts *o, ss_diag *d);
 /* Run the search. Errors come from the evaluator or from bad options. */
 ss_rc ss_cap_search(const ss_slo_spec *slo, const ss_cap_opts *o, ss_cap_eval_fn eval, void *ctx,
                     ss_cap_result *out, ss_diag *d);

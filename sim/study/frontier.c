@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/output/output.h"
 #include "sim/study/pareto.h"
 
 static const char *const aliases[][2] = {
@@ -49,6 +50,7 @@ static const char *label_of(const char *metric)
 typedef struct pointrow {
     char *family;
     char *config;
+    char *calibration; /* points.calibration; "" in databases written before it existed */
     char ratec[64]; /* the rate or concurrency this point set, for the table */
     double x, y, qps, ttft50, ttft99, tpot50, tput, tgpu, tuser;
     bool front;
@@ -136,8 +138,16 @@ static ss_rc read_points(frontier *f, ss_diag *d)
             p->tuser = NAN;
         snprintf(p->ratec, sizeof p->ratec, "-");
     }
-    if (sqlite3_prepare_v2(f->db, "SELECT point, family, overrides FROM points", -1, &st, NULL))
-        return db_err(f, d, "not a sweep database");
+    int has_calib = 1;
+    if (sqlite3_prepare_v2(f->db, "SELECT point, family, overrides, calibration FROM points", -1,
+                           &st, NULL)) {
+        sqlite3_finalize(st);
+        st = NULL;
+        has_calib = 0;
+        if (sqlite3_prepare_v2(f->db, "SELECT point, family, overrides FROM points", -1, &st,
+                               NULL))
+            return db_err(f, d, "not a sweep database");
+    }
     while (sqlite3_step(st) == SQLITE_ROW) {
         sqlite3_int64 i = sqlite3_column_int64(st, 0);
         if (i < 0 || (size_t)i >= f->n) continue;
@@ -145,6 +155,10 @@ static ss_rc read_points(frontier *f, ss_diag *d)
         free(f->p[i].config);
         f->p[i].family = dup_col(st, 1);
         f->p[i].config = dup_col(st, 2);
+        free(f->p[i].calibration);
+        f->p[i].calibration = has_calib && sqlite3_column_type(st, 3) == SQLITE_TEXT
+                                  ? dup_col(st, 3)
+                                  : strdup("");
     }
     sqlite3_finalize(st);
     if (sqlite3_prepare_v2(f->db, "SELECT point, key, value FROM point_params", -1, &st, NULL))
@@ -158,12 +172,12 @@ static ss_rc read_points(frontier *f, ss_diag *d)
         if (kl >= 4 && !strcmp(k + kl - 4, "rate"))
             snprintf(f->p[i].ratec, sizeof f->p[i].ratec, "rate %s", v);
         else if ((kl >= 11 && !strcmp(k + kl - 11, "concurrency")) ||
-                 (kl >= 16 && !strcmp(k + kl - 16, "arrival.clients")))
+                 (kl >= 15 && !strcmp(k + kl - 15, "arrival.clients")))
             snprintf(f->p[i].ratec, sizeof f->p[i].ratec, "conc %s", v);
     }
     sqlite3_finalize(st);
     for (size_t i = 0; i < f->n; i++)
-        if (!f->p[i].family || !f->p[i].config)
+        if (!f->p[i].family || !f->p[i].config || !f->p[i].calibration)
             return ss_diag_set(d, SS_ERR_INVALID, f->path, 0, 0, NULL,
                                "point %zu is missing from the points table", i);
     return SS_OK;
@@ -174,6 +188,7 @@ static void frontier_free(frontier *f)
     for (size_t i = 0; f->p && i < f->n; i++) {
         free(f->p[i].family);
         free(f->p[i].config);
+        free(f->p[i].calibration);
     }
     free(f->p);
     sqlite3_close(f->db);
@@ -241,7 +256,7 @@ static void print_table(const frontier *f, const size_t *idx, size_t n, bool all
             "tok/s/user");
     if (sx) fprintf(out, " %12s", "x");
     if (sy) fprintf(out, " %12s", "y");
-    fprintf(out, "  configuration\n");
+    fprintf(out, "  %-12s  configuration\n", "calibration");
     fprintf(out, " %5s %s%-12s %8s %9s %9s %9s\n", "", all ? "      " : "", "", "req/s", "ms",
             "ms", "ms");
     for (size_t k = 0; k < n; k++) {
@@ -259,7 +274,7 @@ static void print_table(const frontier *f, const size_t *idx, size_t n, bool all
         if (sx) print_num(out, p->x, 12, 4);
         if (sy) print_num(out, p->y, 12, 4);
         int named = p->family[0] && strcmp(p->family, "all");
-        fprintf(out, "  %s%s%s%s\n", p->config, named ? "  [" : "", named ? p->family : "",
+        fprintf(out, "  %-12s  %s%s%s%s\n", ss_calibration_word(p->calibration), p->config, named ? "  [" : "", named ? p->family : "",
                 named ? "]" : "");
     }
 }
@@ -279,6 +294,13 @@ static ss_rc write_plot(const frontier *f, const size_t *idx, const ss_frontier_
                         const char *xm, const char *xu, const char *ym, const char *yu,
                         double xs, double ys, bool ylog_ok, char **script_out, ss_diag *d)
 {
+    size_t plottable = 0;
+    for (size_t i = 0; i < f->n; i++) plottable += !isnan(f->p[i].x) && !isnan(f->p[i].y);
+    if (!plottable)
+        return ss_diag_set(d, SS_ERR_INVALID, f->path, 0, 0, NULL,
+                           "cannot plot: none of the %zu points has both x (%s) and y (%s) "
+                           "defined (NULL in point_stats: e.g. an SLO metric of a sweep "
+                           "without SLOs)", f->n, xm, ym);
     const char *img = o->png ? o->png : o->svg;
     char stem[4096];
     snprintf(stem, sizeof stem, "%s", img);
@@ -452,6 +474,14 @@ ss_rc ss_frontier_report(const char *db_path, const ss_frontier_opts *o, FILE *o
     fprintf(out, "  x = %s (%s), higher is better\n  y = %s (%s), %s is better\n\n", xm, xu,
             ym, yu, yb_use > 0 ? "higher" : "lower");
     print_table(&f, idx, f.n, o->all, xm, ym, out);
+    /* issue 5: the full caveat of every calibration status the table shows */
+    for (size_t i = 0; i < f.n; i++) {
+        const char *c = f.p[idx[i]].calibration;
+        bool shown = !c[0] || (!o->all && !f.p[idx[i]].front);
+        for (size_t j = 0; j < i && !shown; j++)
+            shown = (o->all || f.p[idx[j]].front) && !strcmp(f.p[idx[j]].calibration, c);
+        if (!shown) fprintf(out, "  cost model: %s\n", c);
+    }
     if (o->png || o->svg) {
         double xs = !strcmp(xu, "s") ? 1e3 : 1, ys = !strcmp(yu, "s") ? 1e3 : 1;
         /* a log y axis for latencies that span more than two decades */

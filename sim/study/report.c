@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/output/output.h"
+
 void ss_cap_report_config(ss_cap_report *r, const ss_scenario *sc)
 {
     snprintf(r->hardware, sizeof r->hardware, "%s", sc->pools[0].hw.name);
+    ss_calibration_status(sc, r->calibration, sizeof r->calibration);
     r->gpus = 0;
     for (int i = 0; i < sc->npools; i++) {
         const ss_pool *p = &sc->pools[i];
@@ -85,6 +88,7 @@ void ss_cap_report_print(FILE *out, const ss_slo_spec *slo, const ss_cap_report 
             fprintf(out, "\n");
         }
     }
+    if (r->calibration[0]) fprintf(out, "  calibration %s\n", r->calibration);
     if (!r->feasible) {
         fprintf(out, "  infeasible  %s\n", r->reason);
         return;
@@ -160,6 +164,7 @@ static cJSON *report_json(const ss_slo_spec *slo, const ss_cap_report *r)
     if (r->rank) cJSON_AddNumberToObject(o, "rank", r->rank);
     if (r->rank) cJSON_AddBoolToObject(o, "pareto", r->pareto);
     cJSON_AddStringToObject(o, "hardware", r->hardware);
+    cJSON_AddStringToObject(o, "calibration", r->calibration);
     cJSON_AddNumberToObject(o, "gpus_per_instance", r->gpus);
     cJSON_AddBoolToObject(o, "feasible", r->feasible);
     if (r->reason[0]) cJSON_AddStringToObject(o, "reason", r->reason);
@@ -219,7 +224,7 @@ static const char db_schema[] =
     " goodput REAL, attainment REAL, output_tok_s REAL, total_tok_s REAL, busy_fraction REAL,"
     " target_load REAL, instances INTEGER, usd_per_hour REAL, usd_per_mtok_output REAL,"
     " usd_per_mtok_total REAL, output_tok_per_joule REAL, latency REAL, price_source TEXT,"
-    " family TEXT, rank INTEGER, pareto INTEGER);"
+    " family TEXT, rank INTEGER, pareto INTEGER, calibration TEXT);"
     "CREATE TABLE step(config_id INTEGER, seq INTEGER, load REAL, replications INTEGER,"
     " verdict TEXT, term TEXT, mean REAL, ci_half_width REAL, limit_value REAL);";
 
@@ -242,7 +247,7 @@ ss_rc ss_cap_report_db(const char *path, const ss_slo_spec *slo, const ss_cap_re
         sqlite3_exec(db, "PRAGMA journal_mode=OFF; BEGIN;", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(db, db_schema, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO config VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                               "?,?,?,?,?,?,?,?,?,?)", -1, &c, NULL) != SQLITE_OK ||
+                               "?,?,?,?,?,?,?,?,?,?,?)", -1, &c, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO step VALUES(?,?,?,?,?,?,?,?,?)", -1, &s, NULL) !=
             SQLITE_OK)
         goto fail;
@@ -282,6 +287,7 @@ ss_rc ss_cap_report_db(const char *path, const ss_slo_spec *slo, const ss_cap_re
         if (p->rank) sqlite3_bind_int(c, 28, p->rank);
         else sqlite3_bind_null(c, 28);
         sqlite3_bind_int(c, 29, p->pareto);
+        sqlite3_bind_text(c, 30, p->calibration, -1, SQLITE_STATIC);
         if (sqlite3_step(c) != SQLITE_DONE) goto fail;
         for (size_t j = 0; j < cr->nsteps; j++)
             for (int k = 0; k < slo->nterms; k++) {

@@ -19,6 +19,7 @@
 typedef struct ss_cap_report {
     char label[512];      /* the configuration: its overrides, "key=value key=value" */
     char hardware[64];
+    char calibration[160];/* ss_calibration_status: "calibrated (...)", "uncalibrated (...)" */
     int gpus;             /* per instance: count x tp x pp x dp of every pool */
     int feasible;         /* the SLO holds at some load and the configuration loads */
     char reason[1200];    /* why not, when !feasible */
@@ -33,7 +34,7 @@ typedef struct ss_cap_report {
     int pareto;           /* on the family's cost-vs-latency Pareto set */
 } ss_cap_report;
 
-/* Fill hardware and gpus from a loaded configuration. */
+/* Fill hardware, calibration and gpus from a loaded configuration. */
 void ss_cap_report_config(ss_cap_report *r, const ss_scenario *sc);
 /* After r->cap is set: feasibility, instances and cost. A pricing failure (no price) leaves
  * priced = 0 and the reason in r->reason; it is not an error of the search. */

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 static const char *const metric_names[SS_SLO_METRIC_COUNT] = {"ttft", "tpot", "e2e", "queue",
@@ -130,13 +131,21 @@ ss_rc ss_slo_parse_spec(const char *spec, ss_slo_spec *out, ss_diag *d)
     if (strlen(spec) >= sizeof buf) return ss_diag_fail(d, SS_ERR_INVALID, "--slo: too long");
     strcpy(buf, spec);
     char *save = NULL;
+    bool seen[sizeof t.keys / sizeof t.keys[0]] = {false};
     for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '=');
         if (!eq) return ss_diag_set(d, SS_ERR_INVALID, "--slo", 0, 0, item, "expected KEY=VALUE");
         *eq = '\0';
         const ss_key *k = NULL;
         for (size_t i = 0; t.keys[i].name; i++)
-            if (!strcmp(t.keys[i].name, item)) k = &t.keys[i];
+            if (!strcmp(t.keys[i].name, item)) {
+                k = &t.keys[i];
+                /* a second limit on the same key would silently replace the first */
+                if (seen[i])
+                    return ss_diag_set(d, SS_ERR_INVALID, "--slo", 0, 0, item,
+                                       "given twice (one limit per key)");
+                seen[i] = true;
+            }
         if (!k)
             return ss_diag_set(d, SS_ERR_INVALID, "--slo", 0, 0, item,
                                "unknown SLO key (valid: METRIC_STAT with METRIC ttft, tpot, "

@@ -42,6 +42,10 @@ struct ss_study {
     size_t *idx;
     int *pline, *pcol; /* where each point is written (list) or the axes section (product) */
     char **family;     /* per point */
+    /* request classes over every point whose summary has a class section (more than one
+     * class, or an SLO), in order of first appearance; not collected for lenient studies */
+    char (*classes)[32];
+    size_t nclasses;
 };
 
 /* Top-level sections of a study file. Other commands that read their own section of the
@@ -126,6 +130,7 @@ void ss_study_free(ss_study *s)
     if (s->family)
         for (size_t i = 0; i < s->npoints; i++) free(s->family[i]);
     free(s->family);
+    free(s->classes);
     free(s->items);
     free(s->start);
     free(s->ov);
@@ -581,6 +586,39 @@ ss_rc ss_study_point_error(const ss_study *s, size_t i, const ss_diag *pd, ss_di
 
 /* ------------------------------------------------------------------ loading */
 
+/* Add the request classes of a point's scenario to s->classes (issue 6: sweeps record the
+ * per-class metrics of summary.json's "classes" section, which a run has when it has more
+ * than one class or an SLO). */
+static ss_rc collect_classes(ss_study *s, const ss_scenario *sc, ss_diag *d)
+{
+    size_t n = ss_workload_nclasses(&sc->workload);
+    bool any_slo = false;
+    for (size_t c = 0; c < n; c++) {
+        ss_wclass w;
+        ss_workload_class(&sc->workload, c, &w);
+        any_slo = any_slo || ss_slo_any(&w.slo);
+    }
+    if (n < 2 && !any_slo) return SS_OK;
+    for (size_t c = 0; c < n; c++) {
+        ss_wclass w;
+        ss_workload_class(&sc->workload, c, &w);
+        size_t k = 0;
+        while (k < s->nclasses && strcmp(s->classes[k], w.name)) k++;
+        if (k < s->nclasses) continue;
+        char (*grown)[32] = realloc(s->classes, (s->nclasses + 1) * sizeof *s->classes);
+        if (!grown) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+        s->classes = grown;
+        snprintf(s->classes[s->nclasses++], sizeof s->classes[0], "%s", w.name);
+    }
+    return SS_OK;
+}
+
+size_t ss_study_nclasses(const ss_study *s) { return s->nclasses; }
+const char *ss_study_class_name(const ss_study *s, size_t i)
+{
+    return i < s->nclasses ? s->classes[i] : NULL;
+}
+
 static ss_rc parse(ss_study *s, const char *base_dir, ss_diag *d)
 {
     ss_doc *doc = s->doc;
@@ -633,7 +671,9 @@ static ss_rc parse(ss_study *s, const char *base_dir, ss_diag *d)
         ss_diag_clear(&pd);
         if ((rc = ss_study_load_point_scenario(s, i, NULL, &sc, &pd)))
             return ss_study_point_error(s, i, &pd, d);
+        rc = collect_classes(s, sc, d);
         ss_scenario_free(sc);
+        if (rc) return rc;
     }
     return SS_OK;
 }

@@ -70,6 +70,12 @@ uint64_t ss_study_seed(const ss_study *s, const ss_scenario *point_scenario);
 const char *ss_study_scenario_ref(const ss_study *s);
 const char *ss_study_scenario_text(const ss_study *s);
 
+/* Request classes of the study's points, over every point whose runs have a per-class
+ * summary (more than one class, or an SLO), in order of first appearance; none for a study
+ * loaded with ss_study_load_lenient. */
+size_t ss_study_nclasses(const ss_study *s);
+const char *ss_study_class_name(const ss_study *s, size_t i);
+
 /* The parsed study file, for sections other commands own. */
 ss_doc *ss_study_doc(const ss_study *s);
 

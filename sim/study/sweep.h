@@ -21,10 +21,13 @@
 /* ------------------------------------------------------------------ metrics of a run */
 
 /* The flat list of per-run metrics a sweep records: every number of the summary
- * ("ttft_s.p99", "throughput.output_tokens_per_s", "slo.attainment", ...; not yet the
- * per-class and MLPerf figures) plus derived ones: "gpus",
- * "throughput.output_tokens_per_s_per_gpu", "throughput.total_tokens_per_s_per_gpu" and
- * "interactivity.tokens_per_s_per_user" (1 / median TPOT). */
+ * ("ttft_s.p99", "throughput.output_tokens_per_s", "slo.attainment", the MLPerf figures
+ * "mlperf.valid" (0/1), "mlperf.completed_samples_per_s", ... NaN outside MLPerf mode) plus
+ * derived ones: "gpus", "throughput.output_tokens_per_s_per_gpu",
+ * "throughput.total_tokens_per_s_per_gpu" and "interactivity.tokens_per_s_per_user"
+ * (1 / median TPOT). These fixed metrics come first; then, for each request class of the
+ * study (ss_study_nclasses), ss_sweep_class_nmetrics() metrics "classes.NAME.ttft_s.p99",
+ * "classes.NAME.slo.attainment", ... (results.db's class_summary rows). */
 size_t ss_sweep_nmetrics(void);
 const char *ss_sweep_metric_name(size_t k);
 const char *ss_sweep_metric_unit(size_t k);
@@ -32,8 +35,17 @@ const char *ss_sweep_metric_unit(size_t k);
 int ss_sweep_metric_better(size_t k);
 /* Index of a metric by name, or -1. */
 int ss_sweep_metric_find(const char *name);
-/* Values of every metric (out[ss_sweep_nmetrics()]); NaN where undefined (no samples). */
+/* Values of every fixed metric (out[ss_sweep_nmetrics()]); NaN where undefined (no samples,
+ * no SLO, not MLPerf). */
 void ss_sweep_metrics(const ss_scenario *sc, const ss_summary *s, double *out);
+/* Per-class metrics of one class. */
+size_t ss_sweep_class_nmetrics(void);
+/* Values of the per-class metrics of every class of the study
+ * (out[ss_study_nclasses(st) * ss_sweep_class_nmetrics()], class-major); NaN for a class
+ * the run does not have. */
+void ss_sweep_class_metrics(const ss_study *st, const ss_summary *s, double *out);
+/* Every metric a job of this study records: fixed ones, then per-class ones. */
+size_t ss_sweep_study_nmetrics(const ss_study *s);
 
 /* ------------------------------------------------------------------ statistics */
 
@@ -51,15 +63,20 @@ ss_ci ss_ci95(const double *x, size_t n);
 typedef struct ss_sweep_results {
     size_t npoints;
     int reps;
-    size_t nmetrics;
+    size_t nmetrics; /* ss_sweep_study_nmetrics */
+    char (*names)[96]; /* names[k] of metric k (fixed, then "classes.NAME.*") */
     double *v;      /* v[(point * reps + rep) * nmetrics + k] */
     uint64_t *seed; /* seed[point] */
 } ss_sweep_results;
 
 ss_rc ss_sweep_results_init(ss_sweep_results *r, const ss_study *s, ss_diag *d);
+/* Name, unit and direction of metric k of these results (fixed or per-class). */
+const char *ss_sweep_results_metric_name(const ss_sweep_results *r, size_t k);
+const char *ss_sweep_results_metric_unit(const ss_sweep_results *r, size_t k);
+int ss_sweep_results_metric_better(const ss_sweep_results *r, size_t k);
 void ss_sweep_results_free(ss_sweep_results *r);
 
-/* Run job `job` in this process: values[nmetrics] and the point's seed. */
+/* Run job `job` in this process: values[ss_sweep_study_nmetrics(s)] and the point's seed. */
 ss_rc ss_sweep_run_job(const ss_study *s, size_t job, double *values, uint64_t *seed,
                        ss_diag *d);
 

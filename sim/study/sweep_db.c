@@ -6,13 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/output/output.h"
 #include "sim/study/sweep.h"
 
 static const char *const schema_sql =
     "CREATE TABLE study(name TEXT, scenario TEXT, points INTEGER, replications INTEGER,"
     " study_text TEXT, scenario_text TEXT);\n"
     "CREATE TABLE points(point INTEGER PRIMARY KEY, family TEXT, overrides TEXT,"
-    " seed INTEGER);\n"
+    " seed INTEGER, calibration TEXT);\n"
     "CREATE TABLE point_params(point INTEGER, key TEXT, value TEXT,"
     " PRIMARY KEY(point, key)) WITHOUT ROWID;\n"
     "CREATE TABLE metrics(metric TEXT PRIMARY KEY, unit TEXT, better INTEGER)"
@@ -74,15 +75,15 @@ static int write_tables(sqlite3 *db, const ss_study *s, const ss_sweep_results *
 
     if (PREP("INSERT INTO metrics VALUES(?,?,?)")) goto fail;
     for (size_t k = 0; k < M && !bad; k++) {
-        sqlite3_bind_text(st, 1, ss_sweep_metric_name(k), -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, ss_sweep_metric_unit(k), -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, ss_sweep_metric_better(k));
+        sqlite3_bind_text(st, 1, ss_sweep_results_metric_name(r, k), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, ss_sweep_results_metric_unit(r, k), -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, ss_sweep_results_metric_better(r, k));
         bad = step(st);
     }
     if (bad) goto fail;
 
     sqlite3_stmt *pp = NULL;
-    if (PREP("INSERT INTO points VALUES(?,?,?,?)") ||
+    if (PREP("INSERT INTO points VALUES(?,?,?,?,?)") ||
         sqlite3_prepare_v2(db, "INSERT INTO point_params VALUES(?,?,?)", -1, &pp, NULL)) {
         sqlite3_finalize(pp);
         goto fail;
@@ -105,6 +106,19 @@ static int write_tables(sqlite3 *db, const ss_study *s, const ss_sweep_results *
         sqlite3_bind_text(st, 2, ss_study_family(s, i), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 4, (sqlite3_int64)r->seed[i]);
+        /* issue 5: whether the cost model is calibrated for this point's GPU (every point
+         * ran, so its scenario loads) */
+        ss_scenario *sc = NULL;
+        ss_diag pd;
+        ss_diag_clear(&pd);
+        char calib[160];
+        if (ss_study_load_point_scenario(s, i, NULL, &sc, &pd)) {
+            bad = 1;
+            break;
+        }
+        ss_calibration_status(sc, calib, sizeof calib);
+        ss_scenario_free(sc);
+        sqlite3_bind_text(st, 5, calib, -1, SQLITE_TRANSIENT);
         bad = bad || step(st);
     }
     sqlite3_finalize(pp);
@@ -117,7 +131,7 @@ static int write_tables(sqlite3 *db, const ss_study *s, const ss_sweep_results *
             for (size_t k = 0; k < M && !bad; k++) {
                 sqlite3_bind_int64(st, 1, (sqlite3_int64)i);
                 sqlite3_bind_int(st, 2, rep);
-                sqlite3_bind_text(st, 3, ss_sweep_metric_name(k), -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 3, ss_sweep_results_metric_name(r, k), -1, SQLITE_STATIC);
                 bind_real(st, 4, v[k]);
                 bad = step(st);
             }
@@ -133,7 +147,7 @@ static int write_tables(sqlite3 *db, const ss_study *s, const ss_sweep_results *
                 x[rep] = r->v[(i * (size_t)r->reps + (size_t)rep) * M + k];
             ss_ci c = ss_ci95(x, (size_t)r->reps);
             sqlite3_bind_int64(st, 1, (sqlite3_int64)i);
-            sqlite3_bind_text(st, 2, ss_sweep_metric_name(k), -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, ss_sweep_results_metric_name(r, k), -1, SQLITE_STATIC);
             sqlite3_bind_int(st, 3, c.n);
             bind_real(st, 4, c.mean);
             bind_real(st, 5, c.lo);

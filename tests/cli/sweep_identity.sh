@@ -29,5 +29,5 @@ if [ -n "$MPIRUN" ]; then
   cmp "$OUT/j1.dump" "$OUT/mpi3.dump"
   echo "serial, 2 workers and 3 MPI ranks: identical ($rows point_runs lines)"
 else
-  echo "serial and 2 workers: identical ($rows point_runs lines); MPI not built"
+  echo "serial and 2 workers: identical ($rows point_runs lines); no MPI run asked for"
 fi

@@ -2,6 +2,7 @@
  * every generator is reproducible by seed, and closed_loop keeps exactly N requests in
  * flight. */
 #include <math.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,12 +183,124 @@ static void test_closed_loop(void **st)
     closed_case(8, "500ms", 300);
 }
 
+/* ---------------------------------------------------------------- determinism by seed */
+
+/* Every generator of a workload, run through the simulator: per request id, its arrival
+ * time and lengths. */
+typedef struct draw {
+    ss_time_ns arrival;
+    uint32_t prompt, output;
+} draw;
+typedef struct draws {
+    draw *d;
+    size_t n, cap;
+} draws;
+
+static int on_draw(void *ctx, const ss_req *q)
+{
+    draws *ds = ctx;
+    if (q->id >= ds->cap) return -1;
+    ds->d[q->id] = (draw){q->arrival, q->prompt_tokens, q->output_tokens};
+    ds->n++;
+    return 0;
+}
+
+/* The requests of `workload` (YAML lines under "workload:") run with `seed`. */
+static draw *run_draws(const char *workload, uint64_t seed, size_t n)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "model: llama-3.1-8b\ncluster: {pools: [{hardware: h100-sxm}]}\n"
+             "replica: {max_num_seqs: 64, max_model_len: 8192}\n"
+             "workload:\n%s  num_requests: %zu\noutput: {kv_sample_interval: 0}\n",
+             workload, n);
+    ss_scenario *sc;
+    ss_diag d;
+    ss_diag_clear(&d);
+    /* relative trace paths resolve against the scenario's directory */
+    if (ss_scenario_load_string("tests/data/good/t.yaml", text, NULL, &sc, &d))
+        fail_msg("%s: %s", workload, d.msg);
+    draws ds = {.d = calloc(n, sizeof(draw)), .cap = n};
+    ss_sim *sim;
+    ss_sim_opts o = {.seed = seed};
+    assert_int_equal(ss_sim_create(sc, &o, &sim, &d), SS_OK);
+    ss_observer obs = {.ctx = &ds, .on_request = on_draw};
+    ss_sim_set_observer(sim, &obs);
+    if (ss_sim_run(sim, &d)) fail_msg("%s: %s", workload, d.msg);
+    if (ds.n != n) fail_msg("%s: %zu of %zu requests", workload, ds.n, n);
+    ss_sim_free(sim);
+    ss_scenario_free(sc);
+    return ds.d;
+}
+
+/* Same seed: identical draws. Different seed: different draws, unless the generator is
+ * deterministic (`seeded` false: a fixed length, a trace replayed as recorded or rescaled,
+ * whose times must not depend on the seed). */
+static void check_seed_n(const char *workload, bool seeded, size_t n)
+{
+    draw *a = run_draws(workload, 11, n), *b = run_draws(workload, 11, n),
+         *c = run_draws(workload, 12, n);
+    if (memcmp(a, b, n * sizeof *a)) fail_msg("%s: same seed, different draws", workload);
+    bool differ = memcmp(a, c, n * sizeof *a) != 0;
+    if (seeded && !differ) fail_msg("%s: seeds 11 and 12 give the same draws", workload);
+    if (!seeded && differ) fail_msg("%s: a deterministic generator depends on the seed", workload);
+    free(a), free(b), free(c);
+}
+static void check_seed(const char *workload, bool seeded) { check_seed_n(workload, seeded, 200); }
+
+#define LEN_FIXED_OUT "  output_tokens: 20\n"
+static void test_seed_every_generator(void **st)
+{
+    (void)st;
+    /* arrival processes (lengths: uniform, so closed-loop times depend on them) */
+    const char *lens = "  prompt_tokens: {dist: uniform, min: 50, max: 2000}\n"
+                       "  output_tokens: {dist: uniform, min: 1, max: 300}\n";
+    const char *arrivals[] = {
+        "  arrival: {process: poisson, rate: 20}\n",
+        "  arrival: {process: gamma, rate: 20, cv: 2}\n",
+        "  arrival: {process: closed_loop, clients: 8, think_time: 0}\n",
+        "  arrival: {process: closed_loop, clients: 4, think_time: 200ms}\n",
+        "  arrival: {process: grouped, group_size: 8, think_time: 100ms}\n",
+    };
+    char w[1024];
+    for (size_t i = 0; i < sizeof arrivals / sizeof arrivals[0]; i++) {
+        snprintf(w, sizeof w, "%s%s", arrivals[i], lens);
+        check_seed(w, true);
+    }
+    /* a trace, rescaled to another rate: its times and lengths are the file's, whatever
+     * the seed */
+    check_seed_n("  arrival: {process: trace, file: ../traces/az2023_small.csv, rate: 50}\n",
+                 false, 6);
+    check_seed_n("  arrival: {process: trace, file: ../traces/az2023_small.csv, speedup: 3}\n",
+                 false, 6);
+    /* every length distribution, under constant arrivals (so only the lengths vary) */
+    const char *dists[] = {
+        "  prompt_tokens: {dist: uniform, min: 10, max: 4000}\n",
+        "  prompt_tokens: {dist: normal, mean: 800, sd: 300, min: 1, max: 4000}\n",
+        "  prompt_tokens: {dist: lognormal, mu: 6, sigma: 0.8, min: 1, max: 4000}\n",
+        "  prompt_tokens: {dist: zipf, s: 1.2, min: 1, max: 4000}\n",
+    };
+    for (size_t i = 0; i < sizeof dists / sizeof dists[0]; i++) {
+        snprintf(w, sizeof w, "  arrival: {process: constant, rate: 10}\n%s" LEN_FIXED_OUT,
+                 dists[i]);
+        check_seed(w, true);
+    }
+    check_seed("  arrival: {process: constant, rate: 10}\n  prompt_tokens: 300\n" LEN_FIXED_OUT,
+               false);
+    check_seed("  arrival: {process: constant, rate: 10}\n"
+               "  prompt_tokens: {dist: fixed, value: 300}\n" LEN_FIXED_OUT, false);
+    /* empirical lengths: (prompt, output) pairs drawn from a file */
+    check_seed("  arrival: {process: constant, rate: 10}\n"
+               "  lengths: {file: ../traces/lengths_small.csv}\n", true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rates_and_cv),
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_closed_loop),
+        cmocka_unit_test(test_seed_every_generator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -128,6 +128,8 @@ static void test_ci_shrinks_with_replications(void **state)
 /* Every sweep metric that is not derived is a number of results.db's summary table, with
  * the same value ("ttft_s.p99" is (ttft_s, p99); "duration_s" is (duration_s, value)), or
  * is undefined where the table has no row (SLO figures of a scenario without SLOs). */
+#define NMLPERF 14 /* the mlperf.* metrics */
+
 static size_t match_summary(const char *study_text, const char *axis, bool with_slo)
 {
     ss_study *s = load_study(study_text);
@@ -139,7 +141,7 @@ static size_t match_summary(const char *study_text, const char *axis, bool with_
     ss_run_args a = {.out_dir = "build-test-out/sweep-summary", .seed = ss_study_seed(s, sc),
                      .replication = 1, .command_line = "test"};
     if (ss_run_scenario(sc, &a, &d)) fail_msg("run failed: %s", d.msg);
-    double *v = malloc(ss_sweep_nmetrics() * sizeof *v);
+    double *v = malloc(ss_sweep_study_nmetrics(s) * sizeof *v);
     uint64_t seed = 0;
     /* job 1 = point 0, replication 1: the same run */
     assert_int_equal(ss_sweep_run_job(s, 1, v, &seed, &d), SS_OK);
@@ -171,12 +173,47 @@ static size_t match_summary(const char *study_text, const char *axis, bool with_
             matched++;
         } else if (!strncmp(name, "slo.", 4)) {
             if (with_slo || !isnan(v[k])) fail_msg("%s: no row in the summary table", name);
+        } else if (!strncmp(name, "mlperf.", 7)) {
+            /* MLPerf figures: undefined outside MLPerf mode (test_mlperf_metrics) */
+            if (!isnan(v[k])) fail_msg("%s: defined outside MLPerf mode", name);
         } else if (strcmp(name, "gpus") && !strstr(name, "per_gpu") &&
                    !strstr(name, "interactivity")) {
             fail_msg("sweep metric %s is not in the summary table", name);
         }
         sqlite3_finalize(st);
     }
+    /* per-class metrics: results.db's class_summary rows, "classes.NAME.metric.stat" */
+    size_t nclass = 0;
+    for (size_t k = ss_sweep_nmetrics(); k < ss_sweep_study_nmetrics(s); k++) {
+        size_t c = (k - ss_sweep_nmetrics()) / ss_sweep_class_nmetrics();
+        const char *cname = ss_study_class_name(s, c);
+        char full[160], metric_[128], stat[64];
+        ss_sweep_results res = {0};
+        assert_int_equal(ss_sweep_results_init(&res, s, &d), SS_OK);
+        snprintf(full, sizeof full, "%s", ss_sweep_results_metric_name(&res, k));
+        ss_sweep_results_free(&res);
+        size_t pre = strlen("classes.") + strlen(cname) + 1;
+        assert_true(!strncmp(full, "classes.", 8) && strlen(full) > pre);
+        const char *rest = full + pre, *dot = strrchr(rest, '.');
+        assert_non_null(dot);
+        snprintf(metric_, sizeof metric_, "%.*s", (int)(dot - rest), rest);
+        snprintf(stat, sizeof stat, "%s", dot + 1);
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM class_summary WHERE class = ?"
+                                                " AND metric = ? AND stat = ?", -1, &st, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_text(st, 1, cname, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, metric_, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, stat, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW) fail_msg("%s: no class_summary row", full);
+        double want = sqlite3_column_double(st, 0);
+        if (!(v[k] == want || (isnan(v[k]) && want == 0)))
+            fail_msg("%s: sweep %.17g, class_summary %.17g", full, v[k], want);
+        sqlite3_finalize(st);
+        nclass++;
+    }
+    if (with_slo) assert_int_equal(nclass, 2 * ss_sweep_class_nmetrics());
+    else assert_int_equal(nclass, 0);
     sqlite3_close(db);
     /* the derived ones */
     assert_float_equal(v[metric("gpus")], 1, 0);
@@ -185,7 +222,7 @@ static size_t match_summary(const char *study_text, const char *axis, bool with_
     assert_float_equal(v[metric("interactivity.tokens_per_s_per_user")],
                        1.0 / a.summary.req[SS_M_TPOT].p50, 1e-9);
     /* another replication is another run */
-    double *v0 = malloc(ss_sweep_nmetrics() * sizeof *v0);
+    double *v0 = malloc(ss_sweep_study_nmetrics(s) * sizeof *v0);
     assert_int_equal(ss_sweep_run_job(s, 0, v0, &seed, &d), SS_OK);
     assert_true(v0[metric("ttft_s.mean")] != v[metric("ttft_s.mean")]);
     free(v0);
@@ -200,11 +237,12 @@ static void test_metrics_match_summary_table(void **state)
     (void)state;
     size_t n = match_summary("study:\n  scenario: small.yaml\n  replications: 2\n  axes:\n"
                              "    workload.arrival.rate: [30]\n", NULL, false);
-    assert_int_equal(n, ss_sweep_nmetrics() - 4 - 5); /* not the derived four, no SLO */
+    /* not the derived four, no SLO, not MLPerf */
+    assert_int_equal(n, ss_sweep_nmetrics() - 4 - 5 - NMLPERF);
     /* two request classes with SLOs: the SLO figures too */
     n = match_summary("study:\n  scenario: chat-and-summarise\n  replications: 2\n  axes:\n"
                       "    workload.duration: [40s]\n", NULL, true);
-    assert_int_equal(n, ss_sweep_nmetrics() - 4);
+    assert_int_equal(n, ss_sweep_nmetrics() - 4 - NMLPERF);
 }
 
 static void test_metric_table(void **state)
