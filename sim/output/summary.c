@@ -30,7 +30,7 @@ static void calibration_status(const ss_scenario *sc, char *buf, size_t n)
     }
     ss_cost_setup cs = {.model = &sc->model, .hw = &sc->pools[0].hw, .par = sc->pools[0].par,
                         .weight_dtype = sc->weight_dtype, .act_dtype = SS_DTYPE_BF16,
-                        .kv_dtype = sc->kv_dtype};
+                        .kv_dtype = sc->kv_dtype, .calib = sc->calib};
     ss_cost_calibration_status(&cs, buf, n);
 }
 
