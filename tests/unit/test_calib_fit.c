@@ -503,6 +503,10 @@ static void test_memo_identical(void **st)
                     b = (ss_batch_shape){.num_seqs = np + nd, .num_prefill_seqs = np,
                                          .num_decode_seqs = nd, .num_sampled = nd + (np > 0)};
                     b.prefill_tokens = np ? 1 + (int64_t)((x >> 24) % 2048) : 0;
+                } else if (x % 4 == 1 && b.num_prefill_seqs) { /* one count only */
+                    b.prefill_tokens = 1 + (int64_t)((x >> 24) % 2048);
+                } else if (x % 4 == 2 && b.num_decode_seqs) {
+                    b.num_sampled = b.num_sampled == b.num_seqs ? b.num_seqs - 1 : b.num_seqs;
                 } else {
                     hits++;
                 }
@@ -530,7 +534,7 @@ static void test_memo_identical(void **st)
                 assert_true(ta == tf);
                 if (memcmp(a, f, sizeof a)) fail_msg("%s tp %d batch %d: breakdown differs", hws[h], tp, i);
             }
-            assert_true(hits > 100);
+            assert_true(hits > 50);
             ss_cost_calibrated.destroy(run);
             ss_cost_calibration_free(cal);
         }
