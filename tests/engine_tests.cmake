@@ -100,7 +100,7 @@ set(CAPS tests/data/good/small.yaml --set workload.num_requests=200 --lo 1 --hi 
 add_test(NAME cli_capacity_small COMMAND servesim capacity-search ${CAPS}
   --slo ttft_p99=2s,tpot_p99=100ms --target-load 50 --out build-test-out/capacity)
 set_tests_properties(cli_capacity_small PROPERTIES PASS_REGULAR_EXPRESSION
-  "capacity +[0-9.]+ req/s \\((converged|straddle); the threshold lies in \\[[0-9.]+, [0-9.]+\\]\\).*binding +(ttft|tpot)_p99.*cost +[0-9]+ instances x 1 h100-sxm.*M output tok")
+  "capacity +[0-9.]+ req/s \\((converged|straddle); the threshold lies in \\[[0-9.]+, [0-9.]+\\]\\).*binding +(ttft|tpot)_p99.*cost +[0-9]+ instances x 1 h100-sxm.*M output tok.*cost model  calibrated: partially calibrated \\(h100-sxm@vllm-0.24.0")
 # Results do not depend on the number of worker processes.
 string(REPLACE ";" " " CAPS_SH "${CAPS}")
 add_test(NAME cli_capacity_jobs_invariant COMMAND sh -c

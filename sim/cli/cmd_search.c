@@ -175,6 +175,17 @@ int ss_cmd_search(int argc, char **argv)
         if (!dup) printf("%s%s", shown++ ? "\n          " : "", r[k].tco.price_source);
     }
     printf("%s\n", ranked ? "" : "(none priced)");
+    /* what each GPU's cost model calibrates (issue 5: uncalibrated GPUs say so) */
+    printf("  Cost models: ");
+    for (size_t k = 0, shown = 0; k < n; k++) {
+        int dup = !r[k].calibration[0];
+        for (size_t j = 0; j < k && !dup; j++)
+            if (!strcmp(r[j].hardware, r[k].hardware) && !strcmp(r[j].calibration, r[k].calibration))
+                dup = 1;
+        if (!dup)
+            printf("%s%s %s", shown++ ? "\n               " : "", r[k].hardware, r[k].calibration);
+    }
+    printf("\n");
     if (out_dir) {
         char cmdline[2048] = "servesim";
         for (int i = 0; i < argc; i++) {

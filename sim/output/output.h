@@ -18,6 +18,10 @@
 char *ss_summary_json(const ss_scenario *sc, uint64_t seed, const ss_summary *s);
 /* Human-readable table; with a per-class section when there is more than one class or an
  * SLO, and the MLPerf log summary in MLPerf mode. */
+/* What the run's cost model calibrates (issue 5), as summary.json's
+ * configuration.calibration: "calibrated (GPU@STACK)", "partially calibrated (GPU@STACK;
+ * roofline: OPS)" or "uncalibrated (...)". */
+void ss_summary_calibration(const ss_scenario *sc, char *buf, size_t n);
 void ss_summary_print(const ss_scenario *sc, uint64_t seed, const ss_summary *s, FILE *out);
 /* Whether the summary has a per-class section (summary.json "classes", the table). */
 bool ss_summary_has_class_section(const ss_summary *s);

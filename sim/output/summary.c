@@ -22,7 +22,7 @@ static cJSON *stat_json(const ss_stat *st)
 
 /* What the cost model calibrates for this run (issue 5): "calibrated (GPU@STACK)",
  * "partially calibrated (...; roofline: OPS)" or "uncalibrated (...)". */
-static void calibration_status(const ss_scenario *sc, char *buf, size_t n)
+void ss_summary_calibration(const ss_scenario *sc, char *buf, size_t n)
 {
     if (strcmp(sc->cost_ops->info.name, "calibrated") != 0) {
         snprintf(buf, n, "uncalibrated (%s cost model)", sc->cost_ops->info.name);
@@ -32,6 +32,11 @@ static void calibration_status(const ss_scenario *sc, char *buf, size_t n)
                         .weight_dtype = sc->weight_dtype, .act_dtype = SS_DTYPE_BF16,
                         .kv_dtype = sc->kv_dtype, .calib = sc->calib};
     ss_cost_calibration_status(&cs, buf, n);
+}
+
+static void calibration_status(const ss_scenario *sc, char *buf, size_t n)
+{
+    ss_summary_calibration(sc, buf, n);
 }
 
 bool ss_summary_has_class_section(const ss_summary *s)

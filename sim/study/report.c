@@ -2,6 +2,8 @@
  * report.h. */
 #include "sim/study/report.h"
 
+#include "sim/output/output.h"
+
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -11,6 +13,9 @@
 void ss_cap_report_config(ss_cap_report *r, const ss_scenario *sc)
 {
     snprintf(r->hardware, sizeof r->hardware, "%s", sc->pools[0].hw.name);
+    char cal[480];
+    ss_summary_calibration(sc, cal, sizeof cal);
+    snprintf(r->calibration, sizeof r->calibration, "%s: %s", sc->cost_ops->info.name, cal);
     r->gpus = 0;
     for (int i = 0; i < sc->npools; i++) {
         const ss_pool *p = &sc->pools[i];
@@ -132,6 +137,7 @@ void ss_cap_report_print(FILE *out, const ss_slo_spec *slo, const ss_cap_report 
     } else if (r->reason[0]) {
         fprintf(out, "  cost        not priced: %s\n", r->reason);
     }
+    if (r->calibration[0]) fprintf(out, "  cost model  %s\n", r->calibration);
 }
 
 static cJSON *step_json(const ss_slo_spec *slo, const ss_cap_step *st)
@@ -160,6 +166,7 @@ static cJSON *report_json(const ss_slo_spec *slo, const ss_cap_report *r)
     if (r->rank) cJSON_AddNumberToObject(o, "rank", r->rank);
     if (r->rank) cJSON_AddBoolToObject(o, "pareto", r->pareto);
     cJSON_AddStringToObject(o, "hardware", r->hardware);
+    cJSON_AddStringToObject(o, "calibration", r->calibration);
     cJSON_AddNumberToObject(o, "gpus_per_instance", r->gpus);
     cJSON_AddBoolToObject(o, "feasible", r->feasible);
     if (r->reason[0]) cJSON_AddStringToObject(o, "reason", r->reason);

@@ -19,6 +19,8 @@
 typedef struct ss_cap_report {
     char label[512];      /* the configuration: its overrides, "key=value key=value" */
     char hardware[64];
+    char calibration[512]; /* cost model and what it calibrates ("calibrated: ...",
+                              "roofline: uncalibrated (...)") */
     int gpus;             /* per instance: count x tp x pp x dp of every pool */
     int feasible;         /* the SLO holds at some load and the configuration loads */
     char reason[1200];    /* why not, when !feasible */
