@@ -396,8 +396,6 @@ static void cal_indep(const calst *s, const ss_batch_shape *b, double *out)
 /* The attention operators (they depend on the context lengths) into out[ATTN_*]. */
 static void cal_attn(const calst *s, const ss_batch_shape *b, double *out)
 {
-    const ss_model *m = s->m;
-    (void)m;
     double layers = 0;
     for (int k = 0; k < s->nkinds; k++) layers += s->kind_layers[k];
     if (s->attn || s->attn_dc || s->attn_mx) {
