@@ -15,6 +15,8 @@
 
 #define SS_COST_ABI 1
 
+struct ss_calib;
+
 /* Everything a cost model may look at when it is created. */
 typedef struct ss_cost_setup {
     const ss_model *model;
@@ -23,6 +25,10 @@ typedef struct ss_cost_setup {
     ss_dtype weight_dtype;
     ss_dtype act_dtype;
     ss_dtype kv_dtype;
+    /* Optional: the calibration the "calibrated" model uses, already loaded by the caller
+     * (ss_cost_calibration_load; not owned, must outlive the state). NULL: the model loads
+     * the profile's own calibration or its GPU's default one itself. */
+    const struct ss_calib *calib;
 } ss_cost_setup;
 
 typedef struct ss_cost_ops {
@@ -49,5 +55,12 @@ const ss_cost_ops *ss_cost_find(const char *name);
  * OPS...)" or "uncalibrated (...)". */
 extern const ss_cost_ops ss_cost_calibrated;
 void ss_cost_calibration_status(const ss_cost_setup *s, char *buf, size_t n);
+/* The calibration "calibrated" uses on `hw`: its own `calibration:` section, else its GPU's
+ * default calibrated profile. *out = NULL (and SS_OK) when the GPU has none; otherwise a new
+ * calibration the caller owns (free with ss_cost_calibration_free). Loading a large profile
+ * is the costly part of a run's start-up: callers that create several cost states (one per
+ * replica, the status line) load it once and pass it in ss_cost_setup.calib. */
+ss_rc ss_cost_calibration_load(const ss_hw *hw, struct ss_calib **out, ss_diag *d);
+void ss_cost_calibration_free(struct ss_calib *c);
 
 #endif

@@ -38,7 +38,8 @@ typedef struct calst {
     int tp;
     ss_dtype wt, act, kv;
     void *roof; /* roofline state for the operators without a fitted model */
-    ss_calib cal;
+    ss_calib own;       /* loaded here when the setup brings none */
+    const ss_calib *cal; /* own, or the setup's */
     int have_cal;
     const ss_cal_grid *grid_pf, *grid_dc, *grid_mx; /* attention tables of this head config */
     const ss_cal_model *gemm, *lm, *attn, *attn_dc, *attn_mx, *norm, *rope, *actf, *add, *embed, *ar, *sampler;
@@ -55,7 +56,19 @@ typedef struct calst {
     unsigned roof_ops; /* bit per ss_op taken from the roofline */
     int roof_overhead; /* CPU overhead from the profile's iteration_overhead */
     double heads, kv_heads, head_dim, kv_bytes;
+    /* Every operator but attention depends only on the batch's token and sequence counts,
+     * not on its context lengths (models/ops.c; the same holds for the fitted models): the
+     * last such result is kept and reused while those counts repeat, as the roofline's
+     * compiled patterns do. Same inputs, same operations: results are bit-identical. */
+    struct {
+        int valid;
+        int32_t num_seqs, num_prefill_seqs, num_decode_seqs, num_sampled;
+        int64_t prefill_tokens;
+        double out[SS_OP_COUNT + 1];
+    } memo;
 } calst;
+
+#define ATTN_OPS ((1u << SS_OP_ATTN_PREFILL) | (1u << SS_OP_ATTN_DECODE))
 
 static const ss_cal_model *find_dt(const ss_calib *c, int fam, const char *tag, int want,
                                    int *used)
@@ -92,13 +105,13 @@ static void setup_shape(calst *s, int i, double n, double k, int dtype)
 {
     gshape *g = &s->g[i];
     g->n = n, g->k = k;
-    g->gm = ss_calib_find_gemm(&s->cal, dtype, n, k);
-    const ss_cal_shape *sh = s->have_cal ? ss_calib_find_shape(&s->cal, s->wt, lround(n), lround(k))
+    g->gm = ss_calib_find_gemm(s->cal, dtype, n, k);
+    const ss_cal_shape *sh = s->have_cal ? ss_calib_find_shape(s->cal, s->wt, lround(n), lround(k))
                                          : NULL;
     /* a shape nobody measured: its curve interpolated over the measured (n, k) lattice */
     ss_cal_shape lat;
     if (!sh && s->have_cal && g->gm &&
-        ss_calib_lattice_shape(&s->cal, g->gm, s->wt, n, k, s->wbytes, &lat))
+        ss_calib_lattice_shape(s->cal, g->gm, s->wt, n, k, s->wbytes, &lat))
         sh = &lat;
     if (!sh || sh->npts < 3) return;
     g->npts = sh->npts;
@@ -168,6 +181,38 @@ static double allreduce(const calst *s, double bytes)
     return ss_cal_eval(s->ar, x, sc);
 }
 
+/* The document holding the calibration `hw` uses, or NULL. */
+static const char *calib_doc_of(const ss_hw *hw)
+{
+    if (hw->calib_doc[0]) return hw->calib_doc;
+    const char *def = ss_hw_default_calibrated(hw->name);
+    const ss_embedded_file *e = def ? ss_hw_calibrated_by_name(def) : NULL;
+    return e ? e->path : NULL;
+}
+
+ss_rc ss_cost_calibration_load(const ss_hw *hw, ss_calib **out, ss_diag *d)
+{
+    *out = NULL;
+    const char *doc = calib_doc_of(hw);
+    if (!doc) return SS_OK;
+    ss_calib *c = malloc(sizeof *c);
+    if (!c) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+    ss_rc rc = ss_calib_load_doc(doc, hw->name, c, d);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    *out = c;
+    return SS_OK;
+}
+
+void ss_cost_calibration_free(ss_calib *c)
+{
+    if (!c) return;
+    ss_calib_free(c);
+    free(c);
+}
+
 static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
 {
     *state = NULL;
@@ -183,24 +228,24 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
     s->m = m, s->hw = hw, s->tp = su->par.tp;
     s->ep = su->par.ep > 1 ? su->par.ep : 1;
     s->wt = su->weight_dtype, s->act = su->act_dtype, s->kv = su->kv_dtype;
-    /* The profile's own calibration, else its GPU's default calibrated profile. */
-    ss_hw chw;
-    const ss_hw *src = hw;
-    if (!hw->calib_doc[0]) {
-        const char *def = ss_hw_default_calibrated(hw->name);
-        ss_diag sub;
-        ss_diag_clear(&sub);
-        if (def && ss_hw_load(def, NULL, &chw, &sub) == SS_OK) src = &chw;
-    }
-    if (src->calib_doc[0]) {
-        if ((rc = ss_calib_load(src, &s->cal, d))) {
-            ss_cost_roofline.destroy(s->roof);
-            free(s);
-            return rc;
-        }
+    /* The setup's calibration, else the profile's own, else its GPU's default one. */
+    ss_calib_init(&s->own);
+    s->cal = &s->own;
+    if (su->calib) {
+        s->cal = su->calib;
         s->have_cal = 1;
+    } else {
+        const char *doc = calib_doc_of(hw);
+        if (doc) {
+            if ((rc = ss_calib_load_doc(doc, hw->name, &s->own, d))) {
+                ss_cost_roofline.destroy(s->roof);
+                free(s);
+                return rc;
+            }
+            s->have_cal = 1;
+        }
     }
-    const ss_calib *c = &s->cal;
+    const ss_calib *c = s->cal;
     int used = s->wt;
     if (s->have_cal) {
         /* any GEMM class of the weight dtype, else of bf16/fp16/fp8 (FLOPs rescaled) */
@@ -306,13 +351,13 @@ static void cal_destroy(void *state)
     for (int i = 0; i < G_COUNT; i++)
         if (s->g[i].it) gsl_interp_free(s->g[i].it);
     ss_cost_roofline.destroy(s->roof);
-    ss_calib_free(&s->cal);
+    ss_calib_free(&s->own);
     free(s);
 }
 
 /* Per-operator seconds of the whole iteration into out[SS_OP_COUNT + 1] (the last is the
  * overhead: CPU and sampler). */
-static void cal_ops(const calst *s, const ss_batch_shape *b, double *out)
+static void cal_indep(const calst *s, const ss_batch_shape *b, double *out)
 {
     memset(out, 0, sizeof(double) * (SS_OP_COUNT + 1));
     const ss_model *m = s->m;
@@ -338,6 +383,44 @@ static void cal_ops(const calst *s, const ss_batch_shape *b, double *out)
         out[SS_OP_MLP_UP] += dense_layers * gemm_time(s, G_UP, T);
         out[SS_OP_MLP_DOWN] = dense_layers * gemm_time(s, G_DOWN, T);
     }
+    if (s->norm) {
+        out[SS_OP_NORM] = (2 * layers + 1) * elem(s->norm, T * H);
+        /* vLLM fuses the residual add into the norm kernel (fused_add_rms_norm); a separate
+         * add is charged only where the stack measured one (Vidur's Sarathi kernels). */
+        out[SS_OP_RESIDUAL] = s->add ? 2 * layers * elem(s->add, T * H) : 0;
+    }
+    if (s->rope) out[SS_OP_ROPE] = layers * elem(s->rope, T * (s->heads + s->kv_heads) * s->head_dim);
+    if (s->actf) out[SS_OP_MLP_ACT] = dense_layers * elem(s->actf, T * I);
+    if (s->embed) out[SS_OP_EMBED] = elem(s->embed, T * H);
+    if (b->num_sampled > 0) {
+        if (s->lm) {
+            double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+            ss_cal_gemm_features(b->num_sampled, (double)m->vocab_size / tp, H, s->wbytes, x, sc);
+            out[SS_OP_LOGITS] = ss_cal_eval(s->lm, x, sc);
+        } else if (s->gemm) {
+            out[SS_OP_LOGITS] = gemm_time(s, G_LM, b->num_sampled);
+        }
+        if (s->sampler) out[SS_OP_COUNT] += count_model(s->sampler, b->num_sampled);
+    }
+    if (s->tp > 1 && s->ar) {
+        double bytes = T * H * ss_dtype_bits(s->act) / 8.0;
+        out[SS_OP_TP_ALLREDUCE] = (2 * layers + 1) * allreduce(s, bytes);
+    }
+    if ((s->roof_ops & ~ATTN_OPS) || s->roof_overhead) {
+        double r[SS_OP_COUNT + 1];
+        ss_cost_roofline.breakdown(s->roof, b, r);
+        for (int op = 0; op < SS_OP_COUNT; op++)
+            if ((s->roof_ops & ~ATTN_OPS) & (1u << op)) out[op] = r[op];
+        if (s->roof_overhead) out[SS_OP_COUNT] += r[SS_OP_COUNT];
+    }
+    for (int i = 0; i < s->ncpu; i++) out[SS_OP_COUNT] += count_model(s->cpu[i], b->num_seqs);
+}
+
+/* The attention operators (they depend on the context lengths) into out[ATTN_*]. */
+static void cal_attn(const calst *s, const ss_batch_shape *b, double *out)
+{
+    double layers = 0;
+    for (int k = 0; k < s->nkinds; k++) layers += s->kind_layers[k];
     if (s->attn || s->attn_dc || s->attn_mx) {
         ss_cal_attn_q q = {.pf_seqs = b->num_prefill_seqs,
                            .pf_tokens = (double)b->prefill_tokens,
@@ -355,7 +438,7 @@ static void cal_ops(const calst *s, const ss_batch_shape *b, double *out)
         /* Skew: the same batch with every decode context at the longest one. A batch of
          * mixed lengths costs alpha of the way from its mean to that (fitted from the skew
          * shots; 0 = as uniform). */
-        double alpha = has_p ? s->cal.skew_alpha_mixed : s->cal.skew_alpha_pure;
+        double alpha = has_p ? s->cal->skew_alpha_mixed : s->cal->skew_alpha_pure;
         int skewed = has_d && alpha > 0 && b->decode_ctx_max > 0 &&
                      (double)b->decode_ctx_max * b->num_decode_seqs > (double)b->decode_ctx_tokens;
         ss_cal_attn_q qm = q, qdm = qd;
@@ -381,37 +464,31 @@ static void cal_ops(const calst *s, const ss_batch_shape *b, double *out)
         out[SS_OP_ATTN_PREFILL] = layers * pf;
         out[SS_OP_ATTN_DECODE] = layers * dc;
     }
-    if (s->norm) {
-        out[SS_OP_NORM] = (2 * layers + 1) * elem(s->norm, T * H);
-        /* vLLM fuses the residual add into the norm kernel (fused_add_rms_norm); a separate
-         * add is charged only where the stack measured one (Vidur's Sarathi kernels). */
-        out[SS_OP_RESIDUAL] = s->add ? 2 * layers * elem(s->add, T * H) : 0;
-    }
-    if (s->rope) out[SS_OP_ROPE] = layers * elem(s->rope, T * (s->heads + s->kv_heads) * s->head_dim);
-    if (s->actf) out[SS_OP_MLP_ACT] = dense_layers * elem(s->actf, T * I);
-    if (s->embed) out[SS_OP_EMBED] = elem(s->embed, T * H);
-    if (b->num_sampled > 0) {
-        if (s->lm) {
-            double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
-            ss_cal_gemm_features(b->num_sampled, (double)m->vocab_size / tp, H, s->wbytes, x, sc);
-            out[SS_OP_LOGITS] = ss_cal_eval(s->lm, x, sc);
-        } else if (s->gemm) {
-            out[SS_OP_LOGITS] = gemm_time(s, G_LM, b->num_sampled);
-        }
-        if (s->sampler) out[SS_OP_COUNT] += count_model(s->sampler, b->num_sampled);
-    }
-    if (s->tp > 1 && s->ar) {
-        double bytes = T * H * ss_dtype_bits(s->act) / 8.0;
-        out[SS_OP_TP_ALLREDUCE] = (2 * layers + 1) * allreduce(s, bytes);
-    }
-    if (s->roof_ops || s->roof_overhead) {
+    if (s->roof_ops & ATTN_OPS) {
         double r[SS_OP_COUNT + 1];
         ss_cost_roofline.breakdown(s->roof, b, r);
         for (int op = 0; op < SS_OP_COUNT; op++)
-            if (s->roof_ops & (1u << op)) out[op] = r[op];
-        if (s->roof_overhead) out[SS_OP_COUNT] += r[SS_OP_COUNT];
+            if ((s->roof_ops & ATTN_OPS) & (1u << op)) out[op] = r[op];
     }
-    for (int i = 0; i < s->ncpu; i++) out[SS_OP_COUNT] += count_model(s->cpu[i], b->num_seqs);
+}
+
+/* Per-operator seconds of the whole iteration into out[SS_OP_COUNT + 1]. */
+static void cal_ops(calst *s, const ss_batch_shape *b, double *out)
+{
+    if (s->memo.valid && s->memo.num_seqs == b->num_seqs &&
+        s->memo.num_prefill_seqs == b->num_prefill_seqs &&
+        s->memo.num_decode_seqs == b->num_decode_seqs &&
+        s->memo.num_sampled == b->num_sampled && s->memo.prefill_tokens == b->prefill_tokens) {
+        memcpy(out, s->memo.out, sizeof s->memo.out);
+    } else {
+        cal_indep(s, b, out);
+        memcpy(s->memo.out, out, sizeof s->memo.out);
+        s->memo.num_seqs = b->num_seqs, s->memo.num_prefill_seqs = b->num_prefill_seqs;
+        s->memo.num_decode_seqs = b->num_decode_seqs, s->memo.num_sampled = b->num_sampled;
+        s->memo.prefill_tokens = b->prefill_tokens;
+        s->memo.valid = 1;
+    }
+    cal_attn(s, b, out);
 }
 
 static ss_time_ns cal_iteration(void *state, const ss_batch_shape *b)
@@ -443,10 +520,10 @@ void ss_cost_calibration_status(const ss_cost_setup *su, char *buf, size_t n)
         snprintf(buf, n, "uncalibrated (no measurements for %s: roofline with datasheet "
                          "efficiencies)", s->hw->name);
     } else if (!s->roof_ops && !s->roof_overhead) {
-        snprintf(buf, n, "calibrated (%s@%s)", s->cal.gpu, s->cal.stack);
+        snprintf(buf, n, "calibrated (%s@%s)", s->cal->gpu, s->cal->stack);
     } else {
         size_t used = (size_t)snprintf(buf, n, "partially calibrated (%s@%s; roofline:",
-                                       s->cal.gpu, s->cal.stack);
+                                       s->cal->gpu, s->cal->stack);
         for (int op = 0; op < SS_OP_COUNT && used < n; op++)
             if (s->roof_ops & (1u << op))
                 used += (size_t)snprintf(buf + used, n - used, " %s", ss_op_name((ss_op)op));

@@ -483,6 +483,64 @@ const ss_embedded_file *ss_hw_embedded_by_path(const char *path)
     return NULL;
 }
 
+const ss_embedded_file *ss_hw_calibrated_by_name(const char *name)
+{
+    for (const ss_embedded_file *e = ss_hw_calibrated_zoo; e->name; e++)
+        if (!strcasecmp(e->name, name)) return e;
+    return NULL;
+}
+
+/* `calibration.default` of a profile's text, read from the YAML event stream up to that key
+ * only: `servesim calibrate` writes it before the fitted models, so finding a GPU's default
+ * reads the datasheet part and the calibration header, not megabytes of measured grids. A
+ * text that cannot be read says "not the default" (loading it reports the error). */
+static int text_calib_default(const char *text, size_t len)
+{
+    enum { MAXD = 8 };
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) return 0;
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    int depth = 0, result = 0, done = 0, in_cal = 0, want_cal = 0, want_def = 0;
+    int is_map[MAXD + 1] = {0}, key_next[MAXD + 1] = {0};
+    while (!done) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev)) break;
+        int node = ev.type == YAML_SCALAR_EVENT || ev.type == YAML_MAPPING_START_EVENT ||
+                   ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_ALIAS_EVENT;
+        int is_key = 0;
+        if (node && depth >= 1 && depth <= MAXD && is_map[depth]) {
+            is_key = key_next[depth];
+            key_next[depth] = !key_next[depth];
+        }
+        const char *v = ev.type == YAML_SCALAR_EVENT ? (const char *)ev.data.scalar.value : NULL;
+        if (is_key) {
+            if (depth == 1) want_cal = v && !strcmp(v, "calibration");
+            if (depth == 2 && in_cal) want_def = v && !strcmp(v, "default");
+        } else if (node && depth == 1 && want_cal) {
+            in_cal = ev.type == YAML_MAPPING_START_EVENT;
+            if (!in_cal) done = 1;
+        } else if (node && depth == 2 && in_cal && want_def) {
+            result = v && !strcmp(v, "true");
+            done = 1;
+        }
+        if (ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_SEQUENCE_START_EVENT) {
+            depth++;
+            if (depth <= MAXD) {
+                is_map[depth] = ev.type == YAML_MAPPING_START_EVENT;
+                key_next[depth] = 1;
+            }
+        } else if (ev.type == YAML_MAPPING_END_EVENT || ev.type == YAML_SEQUENCE_END_EVENT) {
+            if (depth == 2 && in_cal) done = 1; /* calibration without `default` */
+            depth--;
+        } else if (ev.type == YAML_STREAM_END_EVENT || ev.type == YAML_DOCUMENT_END_EVENT) {
+            done = 1;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return result;
+}
+
 const char *ss_hw_default_calibrated(const char *gpu)
 {
     /* The first calibrated profile of the GPU that says `default: true`; the table is sorted
@@ -490,10 +548,7 @@ const char *ss_hw_default_calibrated(const char *gpu)
     size_t n = strlen(gpu);
     for (const ss_embedded_file *e = ss_hw_calibrated_zoo; e->name; e++) {
         if (strncasecmp(e->name, gpu, n) != 0 || e->name[n] != '@') continue;
-        ss_hw hw;
-        ss_diag d;
-        ss_diag_clear(&d);
-        if (ss_hw_load(e->name, NULL, &hw, &d) == SS_OK && hw.calib_default) return e->name;
+        if (text_calib_default(e->text, strlen(e->text))) return e->name;
     }
     return NULL;
 }

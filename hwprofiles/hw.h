@@ -58,6 +58,8 @@ const ss_embedded_file *ss_hw_embedded_by_path(const char *path);
 /* Name of the default calibrated profile of canonical GPU `gpu` ("h100-sxm" ->
  * "h100-sxm@vllm-0.24.0"), or NULL when the GPU has none. */
 const char *ss_hw_default_calibrated(const char *gpu);
+/* The embedded calibrated profile named GPU@STACK (case-insensitive), or NULL. */
+const ss_embedded_file *ss_hw_calibrated_by_name(const char *name);
 
 /* Canonical name for any alias or canonical name (case-insensitive), or NULL. */
 const char *ss_hw_canonical(const char *name);

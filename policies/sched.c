@@ -25,7 +25,10 @@ const ss_key ss_sched_config_keys[] = {
     {"scheduler", SS_KEY_STRING, F(scheduler), sizeof(((ss_sched_config *)0)->scheduler),
      "vllm", 0, 0, 0, NULL, "Replica scheduler (`servesim list schedulers`).", NULL},
     {"cost_model", SS_KEY_STRING, F(cost_model), sizeof(((ss_sched_config *)0)->cost_model),
-     "roofline", 0, 0, 0, NULL, "Iteration cost model (`servesim list cost-models`).", NULL},
+     "auto", 0, 0, 0, NULL,
+     "Iteration cost model (`servesim list cost-models`); `auto` = `calibrated` when the GPU "
+     "has a calibrated profile (hwprofiles/calibrated/, docs/calibration.md), else "
+     "`roofline` (reported as uncalibrated).", NULL},
     {"max_num_seqs", SS_KEY_INT, F(max_num_seqs), 0, "", 1, 1e6, 0, "sequences",
      "Most sequences running at once (vLLM --max-num-seqs); unset = the policy's default "
      "(256; vllm_v1: 1024 on GPUs with >= 70 GiB that are not A100s, as vLLM 0.19).", NULL},

@@ -29,6 +29,35 @@ add_test(NAME cli_calibrated_uncalibrated_gpu
     --set replica.cost_model=calibrated --set "cluster.pools[0].hardware=b200-sxm")
 set_tests_properties(cli_calibrated_uncalibrated_gpu PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
   LABELS cli PASS_REGULAR_EXPRESSION "cost model calibrated: uncalibrated \\(no measurements for b200-sxm")
+# The default cost model (auto): calibrated where the GPU has a calibrated profile, the
+# roofline flagged uncalibrated where it has none; roofline on request.
+add_test(NAME cli_auto_calibrated
+  COMMAND servesim run tests/data/good/small.yaml --out build-test-out/auto-h100
+    --set "cluster.pools[0].hardware=h100-sxm")
+set_tests_properties(cli_auto_calibrated PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  LABELS cli PASS_REGULAR_EXPRESSION "cost model calibrated: partially calibrated \\(h100-sxm@vllm-0.24.0;")
+add_test(NAME cli_auto_uncalibrated
+  COMMAND servesim run tests/data/good/small.yaml --out build-test-out/auto-b200
+    --set "cluster.pools[0].hardware=b200-sxm")
+set_tests_properties(cli_auto_uncalibrated PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  LABELS cli PASS_REGULAR_EXPRESSION "cost model roofline: uncalibrated")
+add_test(NAME cli_auto_roofline_explicit
+  COMMAND sh -c "$<TARGET_FILE:servesim> run tests/data/good/small.yaml --out build-test-out/auto-roof --set cluster.pools[0].hardware=h100-sxm --set replica.cost_model=roofline && grep -q '\"cost_model\":[[:space:]]*\"roofline\"' build-test-out/auto-roof/summary.json && grep -q '\"calibration\":[[:space:]]*\"uncalibrated' build-test-out/auto-roof/summary.json && echo summary-ok")
+set_tests_properties(cli_auto_roofline_explicit PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  LABELS cli PASS_REGULAR_EXPRESSION "cost model roofline: uncalibrated.*summary-ok")
+ss_add_cli_fail_test(cli_auto_unknown_model "unknown cost model 'rooflin' \\(valid: auto, roofline, calibrated" run tests/data/good/small.yaml --out build-test-out --set replica.cost_model=rooflin)
+# GPUs without measurements: the built-in B200 and MI300X profiles carry efficiencies
+# transferred from a calibrated profile; rerunning the transfer reproduces them exactly.
+foreach(pair "b200-sxm;h200-sxm@vllm-0.24.0" "mi300x;h100-sxm@vllm-0.24.0")
+  list(GET pair 0 gpu)
+  list(GET pair 1 from)
+  add_test(NAME cli_transfer_${gpu}
+    COMMAND sh -c "$<TARGET_FILE:servesim> calibrate --transfer-from ${from} --gpu ${gpu} --out build-test-out/transfer-${gpu}.yaml && cmp build-test-out/transfer-${gpu}.yaml hwprofiles/data/${gpu}.yaml && echo transfer-current")
+  set_tests_properties(cli_transfer_${gpu} PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    LABELS cli PASS_REGULAR_EXPRESSION "${gpu} <- ${from}: compute_efficiency.*transfer-current")
+endforeach()
+ss_add_cli_fail_test(cli_transfer_not_calibrated "--transfer-from h100-sxm: not a calibrated profile" calibrate --transfer-from h100-sxm --gpu b200-sxm)
+ss_add_cli_fail_test(cli_transfer_bad_option "with --transfer-from only --gpu NAME and --out FILE" calibrate --transfer-from h100-sxm@vllm-0.24.0 --gpu b200-sxm --default)
 
 # Bad input.
 ss_add_cli_fail_test(cli_calib_bad_profile "bad-calib.yaml:25:42: key 'calibration.models\\[0\\].terms\\[3\\].coef': item 1: expected a finite number >= 0, got '-1e-15'" run tests/data/bad/calib_profile.yaml --out build-test-out)

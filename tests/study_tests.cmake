@@ -24,7 +24,7 @@ if(SS_SANITIZE)
     "ASAN_OPTIONS=fast_unwind_on_malloc=0")
 endif()
 set_tests_properties(cli_sweep_identity PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-  LABELS "cli;sweep" TIMEOUT 120 FIXTURES_SETUP sweepdb
+  LABELS "cli;sweep" TIMEOUT 400 FIXTURES_SETUP sweepdb ENVIRONMENT "${SWEEP_ENV}"
   PASS_REGULAR_EXPRESSION "serial and 2 workers: identical")
 # The MPI comparison: built with MPI, it must run and match ("3 MPI ranks"); without MPI the
 # test is reported as skipped (exit 77), never as a pass.
@@ -45,7 +45,7 @@ else()
   set_tests_properties(cli_sweep_identity_mpi PROPERTIES SKIP_RETURN_CODE 77)
 endif()
 set_tests_properties(cli_sweep_identity_mpi PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-  LABELS "cli;sweep" TIMEOUT 120)
+  LABELS "cli;sweep" TIMEOUT 400)
 
 add_test(NAME cli_run_replication
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/replication.sh $<TARGET_FILE:servesim>

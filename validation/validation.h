@@ -125,7 +125,7 @@ typedef struct ss_val_notes {
 typedef struct ss_val_opts {
     const char *hw;         /* NULL: the run's GPU through the alias table; else a profile
                                name, alias or YAML path */
-    const char *cost_model; /* NULL: the scenario default (roofline) */
+    const char *cost_model; /* NULL: the scenario default (auto) */
     ss_time_ns sample_interval; /* simulated timeline sampling period (0: 10 ms) */
 } ss_val_opts;
 

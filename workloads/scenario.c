@@ -298,13 +298,24 @@ static ss_rc load_replica(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root,
                             "replica.scheduler", "unknown scheduler '%s' (valid: %s)",
                             c->scheduler, names);
     }
+    /* `auto` (the default, issue 5): the calibrated cost model wherever the GPU has a
+     * calibrated profile (its own `calibration:` section or its GPU's default one), the
+     * datasheet roofline otherwise. Resolved here so every output names the model used. */
+    if (!strcmp(c->cost_model, "auto")) {
+        const ss_hw *hw = &sc->pools[0].hw;
+        int cal = hw->calib_doc[0] || ss_hw_default_calibrated(hw->name) != NULL;
+        snprintf(c->cost_model, sizeof c->cost_model, "%s", cal ? "calibrated" : "roofline");
+    }
     sc->cost_ops = ss_cost_find(c->cost_model);
     if (!sc->cost_ops) {
         ss_plugin_names((const void *const *)ss_cost_builtin, names, sizeof names);
         return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, "cost_model"),
-                            "replica.cost_model", "unknown cost model '%s' (valid: %s)",
+                            "replica.cost_model", "unknown cost model '%s' (valid: auto, %s)",
                             c->cost_model, names);
     }
+    if (sc->cost_ops == &ss_cost_calibrated &&
+        (rc = ss_cost_calibration_load(&sc->pools[0].hw, &sc->calib, d)))
+        return rc;
     sc->weight_dtype = c->weight_dtype ? (ss_dtype)(c->weight_dtype - 1) : sc->model.dtype;
     sc->kv_dtype = c->kv_dtype ? (ss_dtype)(c->kv_dtype - 1) : sc->weight_dtype;
     if (c->max_model_len == 0) c->max_model_len = sc->model.max_position;
@@ -886,6 +897,7 @@ void ss_scenario_free(ss_scenario *sc)
         free(c->length_table.output);
     }
     free(sc->workload.classes);
+    ss_cost_calibration_free(sc->calib);
     ss_doc_free(sc->doc);
     free(sc);
 }

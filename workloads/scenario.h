@@ -135,6 +135,9 @@ typedef struct ss_scenario {
     ss_sched_config sched;      /* the `replica:` section, defaults resolved */
     const ss_sched_ops *sched_ops;
     const ss_cost_ops *cost_ops;
+    struct ss_calib *calib;     /* owned: the calibration of pool 0's GPU when cost_ops is
+                                   "calibrated" (loaded once, shared by every replica and
+                                   output; NULL when the GPU has none) */
     ss_dtype weight_dtype, kv_dtype;
     ss_kv_capacity kv;          /* capacity of pool 0's instances */
     ss_workload workload;

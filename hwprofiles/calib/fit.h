@@ -240,5 +240,8 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out);
 ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d);
 /* Load the calibration of a profile (hw->calib_doc: embedded path or file). */
 ss_rc ss_calib_load(const ss_hw *hw, ss_calib *c, ss_diag *d);
+/* The same from the profile document `doc` (an embedded path or a file); `gpu` names it in
+ * messages. */
+ss_rc ss_calib_load_doc(const char *doc, const char *gpu, ss_calib *c, ss_diag *d);
 
 #endif

@@ -15,14 +15,15 @@
 
 static const char *const bench_names[] = {"bench-vidur", "bench-saturation"};
 
-static int bench_child(const char *name, long long requests, const char *dir, double t_start)
+static int bench_child(const char *name, long long requests, const char *dir,
+                       const ss_overrides *ov, double t_start)
 {
     double t0 = ss_cli_now();
     ss_diag d;
     ss_diag_clear(&d);
     const ss_embedded_file *f = ss_embed_find(ss_scenario_zoo, name);
     ss_scenario *sc = NULL;
-    if (!f || ss_scenario_load_string(f->path, f->text, NULL, &sc, &d)) {
+    if (!f || ss_scenario_load_string(f->path, f->text, ov, &sc, &d)) {
         ss_cli_report(&d);
         return 1;
     }
@@ -40,6 +41,7 @@ static int bench_child(const char *name, long long requests, const char *dir, do
     t_setup = wall - a.wall_sim_s;
     const ss_summary *s = &a.summary;
     printf("%s: %s\n", name, sc->description);
+    printf("  cost model        %s on %s\n", sc->cost_ops->info.name, sc->pools[0].hw.name);
     printf("  simulated         %llu requests, %llu iterations, %llu events, %.0f s of "
            "traffic\n",
            (unsigned long long)s->arrived, (unsigned long long)s->iterations,
@@ -64,10 +66,13 @@ int ss_cmd_bench(int argc, char **argv, double t_start)
     static const struct option opts[] = {{"requests", required_argument, 0, 'n'},
                                          {"only", required_argument, 0, 'o'},
                                          {"out", required_argument, 0, 'd'},
+                                         {"set", required_argument, 0, 's'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     long long requests = 0;
     const char *only = NULL, *dir = NULL;
+    const char *sets[16];
+    ss_overrides ov = {.items = sets, .n = 0};
     int c;
     optind = 1;
     opterr = 0;
@@ -81,14 +86,20 @@ int ss_cmd_bench(int argc, char **argv, double t_start)
         }
         case 'o': only = optarg; break;
         case 'd': dir = optarg; break;
+        case 's':
+            if (ov.n == sizeof sets / sizeof *sets) goto usage;
+            sets[ov.n++] = optarg;
+            break;
         case 'h':
-            printf("Usage: servesim bench [--requests N] [--only NAME] [--out DIR]\n\n"
+            printf("Usage: servesim bench [--requests N] [--only NAME] [--out DIR] [--set K=V]\n\n"
                    "Runs the benchmark scenarios (bench-vidur, bench-saturation; see "
                    "`servesim list scenarios`),\nwriting results to DIR/NAME (default: a "
                    "temporary directory, removed afterwards), and prints\nsimulated requests "
                    "per wall second, iterations/s, events/s, start-up time and peak memory.\n"
                    "  --requests N   override each scenario's request count\n"
-                   "  --only NAME    run one scenario\n");
+                   "  --only NAME    run one scenario\n"
+                   "  --set KEY=VALUE  override a scenario key (repeatable), e.g.\n"
+                   "                 --set replica.cost_model=roofline to time the roofline\n");
             return 0;
         default: goto usage;
         }
@@ -113,7 +124,7 @@ int ss_cmd_bench(int argc, char **argv, double t_start)
             perror("servesim bench: fork");
             return 1;
         }
-        if (pid == 0) _exit(bench_child(bench_names[i], requests, out, ss_cli_now()));
+        if (pid == 0) _exit(bench_child(bench_names[i], requests, out, &ov, ss_cli_now()));
         int st;
         struct rusage ru;
         if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
@@ -138,6 +149,6 @@ int ss_cmd_bench(int argc, char **argv, double t_start)
     return status_all;
 usage:
     fprintf(stderr, "Usage: servesim bench [--requests N] [--only bench-vidur|bench-saturation] "
-                    "[--out DIR]\n");
+                    "[--out DIR] [--set KEY=VALUE]\n");
     return 2;
 }

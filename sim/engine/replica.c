@@ -51,7 +51,8 @@ ss_rc ss_replica_init(ss_sim *s, ss_replica *r, int id, ss_diag *d)
                         .par = sc->pools[0].par,
                         .weight_dtype = sc->weight_dtype,
                         .act_dtype = SS_DTYPE_BF16,
-                        .kv_dtype = sc->kv_dtype};
+                        .kv_dtype = sc->kv_dtype,
+                        .calib = sc->calib};
     return r->cost->create(&cs, &r->cost_state, d);
 }
 
