@@ -5,7 +5,7 @@ set -e
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 PKGS="build-essential cmake pkg-config libgsl-dev libyaml-dev libsqlite3-dev libcjson-dev \
-libcmocka-dev zlib1g-dev openmpi-bin libopenmpi-dev gnuplot-nox libssl-dev"
+libcmocka-dev zlib1g-dev openmpi-bin libopenmpi-dev gnuplot-nox sqlite3 libssl-dev"
 missing=
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

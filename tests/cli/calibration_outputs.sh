@@ -35,13 +35,13 @@ if [ -n "$HAVE_SQLITE" ]; then
     grep -q '^uncalibrated (no measurements for b200' || fail "capacity.db: no calibration"
 fi
 "$S" search tests/data/studies/search_small.yaml --out "$OUT/search" >"$OUT/search.txt"
-grep -q 'uncalibrated  model=llama-3.1-8b' "$OUT/search.txt" || fail "search table: no column"
-grep -q 'Calibration: h100-sxm: uncalibrated (roofline cost model)' "$OUT/search.txt" ||
+grep -Eq 'partial +model=llama-3.1-8b cluster.pools\[0\].hardware=h100-sxm' "$OUT/search.txt" || fail "search table: no column"
+grep -q 'Calibration: h100-sxm: partially calibrated (h100-sxm@vllm-0.24.0' "$OUT/search.txt" ||
   fail "search: no caveat line"
-grep -q '"calibration":[[:space:]]*"uncalibrated (roofline cost model)"' "$OUT/search/search.json" ||
+grep -q '"calibration":[[:space:]]*"partially calibrated (h100-sxm@vllm-0.24.0' "$OUT/search/search.json" ||
   fail "search.json: no calibration"
 if [ -n "$HAVE_SQLITE" ]; then
-  [ "$(sqlite3 "$OUT/search/search.db" "SELECT count(*) FROM config WHERE calibration LIKE 'uncalibrated%'")" -ge 2 ] ||
+  [ "$(sqlite3 "$OUT/search/search.db" "SELECT count(*) FROM config WHERE calibration LIKE 'partially calibrated%'")" -ge 2 ] ||
     fail "search.db: no calibration"
   echo "calibration status in every study output (SQLite columns checked)"
 else
