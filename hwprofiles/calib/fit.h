@@ -90,7 +90,8 @@ typedef struct ss_cal_shape {
  * context). Missing cells are filled from the nearest measured cell scaled by the fitted
  * basis, then the table is made non-decreasing along every axis; queries interpolate
  * multilinearly in (log(1 + x), log t), and beyond an axis' range the edge value is scaled
- * by the basis ratio (so 32k tokens follow the fitted slope). */
+ * by the basis ratio (so 32k tokens follow the fitted slope); for decode both basis-ratio
+ * continuations are capped by the ratio of the work, batch x (context + 1) (calib-acc2). */
 #define SS_CAL_GRID_MAXDIM 4
 #define SS_CAL_GRID_MAXAXIS 40
 typedef struct ss_cal_grid {

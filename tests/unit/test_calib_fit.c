@@ -277,6 +277,43 @@ static void test_gemm_m_alignment(void **st)
     synth_free(&s);
 }
 
+/* Added (calib-acc2): beyond a decode grid's batch range, the basis ratio is capped by the
+ * ratio of the work (batch x (context + 1)): a basis whose KV-bytes slope jumps 1000x at
+ * large sizes would otherwise multiply the edge time far beyond proportional growth. */
+static void test_decode_ratio_cap(void **st)
+{
+    (void)st;
+    static const double bs[] = {1, 2, 4, 8}, cs[] = {15, 31, 63, 127};
+    double t[16];
+    ss_cal_grid g;
+    memset(&g, 0, sizeof g);
+    g.family = SS_FAM_ATTN_DECODE, g.dtype = SS_DTYPE_BF16;
+    g.heads = 32, g.kv_heads = 8, g.head_dim = 128, g.ndim = 2, g.len[0] = g.len[1] = 4;
+    for (int i = 0; i < 4; i++) g.axis[0][i] = bs[i], g.axis[1][i] = cs[i];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) t[i * 4 + j] = 2e-6 + 1e-7 * bs[i] * (cs[j] + 1);
+    g.t = t, g.measured = 16;
+    ss_cal_model m;
+    memset(&m, 0, sizeof m);
+    m.family = SS_FAM_ATTN_PREFILL, m.nterms = 9;
+    for (int j = 0; j < 9; j++) m.terms[j].nknots = 1;
+    m.terms[0].coef[0] = 2e-6;
+    /* decode KV bytes: 1 ns per MB up to the grid's largest cell, then 1000x steeper */
+    double kvw = 8 * 128 * 2.0 * 2, edge = 8 * 128 * kvw;
+    m.terms[5].nknots = 2, m.terms[5].knots[1] = 1.01 * edge;
+    m.terms[5].coef[0] = 1e-15, m.terms[5].coef[1] = 1e-12;
+    ss_cal_attn_q q = {.dc_seqs = 64, .dc_ctx = 64 * 128.0, .heads = 32, .kv_heads = 8,
+                       .head_dim = 128, .kv_bytes = 2};
+    double tq = ss_cal_grid_eval(&g, &m, &q), te = t[15];
+    /* 8x the work of the edge cell (8, 127): at most 8x its time, more than the edge */
+    assert_true(tq <= 8 * te * (1 + 1e-9));
+    assert_true(tq > te);
+    /* inside the grid: unchanged interpolation */
+    ss_cal_attn_q qi = {.dc_seqs = 4, .dc_ctx = 4 * 64.0, .heads = 32, .kv_heads = 8,
+                        .head_dim = 128, .kv_bytes = 2};
+    assert_true(fabs(ss_cal_grid_eval(&g, &m, &qi) - t[2 * 4 + 2]) <= 1e-9 * t[10]);
+}
+
 /* A dense (n, k) lattice like aiconfigurator's: n, k in {1024, 2048, 4096, 8192}, m in
  * powers of two up to 8192; `skip_n`, `skip_k` names one shape left out (0: none). */
 static void fill_lattice(synth *s, long skip_n, long skip_k)
@@ -847,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_tp_extrapolation),
         cmocka_unit_test(test_gemm_monotone_and_shapes),
         cmocka_unit_test(test_gemm_m_alignment),
+        cmocka_unit_test(test_decode_ratio_cap),
         cmocka_unit_test(test_gemm_lattice),
         cmocka_unit_test(test_moe),
         cmocka_unit_test(test_attn_lattice),
