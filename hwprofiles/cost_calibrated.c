@@ -23,13 +23,18 @@ extern const ss_cost_ops ss_cost_roofline;
 
 enum { G_QKV, G_O, G_UP, G_DOWN, G_LM, G_COUNT };
 
-typedef struct gshape {
-    double n, k;
-    const ss_cal_model *gm; /* the fitted GEMM basis of this shape's size class */
+typedef struct gcurve {
     int npts;
     double lx[SS_CAL_MAX_SHAPE_PTS], ly[SS_CAL_MAX_SHAPE_PTS];
     double m_lo, m_hi, t_lo, t_hi;
     gsl_interp *it; /* owned; NULL = use the basis */
+} gcurve;
+
+typedef struct gshape {
+    double n, k;
+    const ss_cal_model *gm; /* the fitted GEMM basis of this shape's size class */
+    int split;              /* cv[0]: m % SS_CAL_M_ALIGN == 0, cv[1]: the other m; else cv[0] */
+    gcurve cv[2];
 } gshape;
 
 typedef struct calst {
@@ -101,18 +106,8 @@ static const ss_cal_model *find_any(const ss_calib *c, int fam, const char *pref
     return any;
 }
 
-static void setup_shape(calst *s, int i, double n, double k, int dtype)
+static void setup_curve(gcurve *g, const ss_cal_shape *sh)
 {
-    gshape *g = &s->g[i];
-    g->n = n, g->k = k;
-    g->gm = ss_calib_find_gemm(s->cal, dtype, n, k);
-    const ss_cal_shape *sh = s->have_cal ? ss_calib_find_shape(s->cal, s->wt, lround(n), lround(k))
-                                         : NULL;
-    /* a shape nobody measured: its curve interpolated over the measured (n, k) lattice */
-    ss_cal_shape lat;
-    if (!sh && s->have_cal && g->gm &&
-        ss_calib_lattice_shape(s->cal, g->gm, s->wt, n, k, s->wbytes, &lat))
-        sh = &lat;
     if (!sh || sh->npts < 3) return;
     g->npts = sh->npts;
     for (int j = 0; j < sh->npts; j++) g->lx[j] = log(sh->m[j]), g->ly[j] = log(sh->t[j]);
@@ -123,6 +118,29 @@ static void setup_shape(calst *s, int i, double n, double k, int dtype)
         gsl_interp_free(g->it);
         g->it = NULL;
     }
+}
+
+static void setup_shape(calst *s, int i, double n, double k, int dtype)
+{
+    gshape *g = &s->g[i];
+    g->n = n, g->k = k;
+    g->gm = ss_calib_find_gemm(s->cal, dtype, n, k);
+    if (!s->have_cal) return;
+    /* one curve per m-alignment class where the measured shapes have them (FP8) */
+    const ss_cal_shape *sa = ss_calib_find_shape_m(s->cal, s->wt, lround(n), lround(k), SS_CAL_M_ALIGN);
+    const ss_cal_shape *su = ss_calib_find_shape_m(s->cal, s->wt, lround(n), lround(k), 1);
+    /* a shape nobody measured: its curves interpolated over the measured (n, k) lattice */
+    ss_cal_shape la, lu;
+    if (!sa && g->gm) {
+        if (ss_calib_lattice_shape(s->cal, g->gm, s->wt, 1, n, k, s->wbytes, &la) &&
+            ss_calib_lattice_shape(s->cal, g->gm, s->wt, 2, n, k, s->wbytes, &lu))
+            sa = &la, su = &lu;
+        else if (ss_calib_lattice_shape(s->cal, g->gm, s->wt, 0, n, k, s->wbytes, &la))
+            sa = su = &la;
+    }
+    g->split = sa && su && sa != su;
+    setup_curve(&g->cv[0], sa);
+    if (g->split) setup_curve(&g->cv[1], su);
 }
 
 static double basis(const calst *s, const ss_cal_model *gm, double m, double n, double k)
@@ -136,13 +154,14 @@ static double basis(const calst *s, const ss_cal_model *gm, double m, double n, 
 static double gemm_time(const calst *s, int i, double m)
 {
     if (m <= 0) return 0;
-    const gshape *g = &s->g[i];
+    const gshape *gs = &s->g[i];
+    const gcurve *g = &gs->cv[gs->split && ss_cal_m_class(m) == 2 ? 1 : 0];
     if (g->it) {
         if (m < g->m_lo || m > g->m_hi) {
             double edge = m < g->m_lo ? g->m_lo : g->m_hi, te = m < g->m_lo ? g->t_lo : g->t_hi;
-            double b0 = g->gm ? basis(s, g->gm, edge, g->n, g->k) : 0;
+            double b0 = gs->gm ? basis(s, gs->gm, edge, gs->n, gs->k) : 0;
             if (!(b0 > 0)) return te;
-            double r = basis(s, g->gm, m, g->n, g->k) / b0;
+            double r = basis(s, gs->gm, m, gs->n, gs->k) / b0;
             if (m > g->m_hi && r < 1) r = 1;
             if (m < g->m_lo && r > 1) r = 1;
             return te * r;
@@ -150,7 +169,7 @@ static double gemm_time(const calst *s, int i, double m)
         double v;
         if (gsl_interp_eval_e(g->it, g->lx, g->ly, log(m), NULL, &v) == 0) return exp(v);
     }
-    return basis(s, g->gm, m, g->n, g->k);
+    return basis(s, gs->gm, m, gs->n, gs->k);
 }
 
 static double attn_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_cal_attn_q *q)
@@ -349,7 +368,8 @@ static void cal_destroy(void *state)
     calst *s = state;
     if (!s) return;
     for (int i = 0; i < G_COUNT; i++)
-        if (s->g[i].it) gsl_interp_free(s->g[i].it);
+        for (int j = 0; j < 2; j++)
+            if (s->g[i].cv[j].it) gsl_interp_free(s->g[i].cv[j].it);
     ss_cost_roofline.destroy(s->roof);
     ss_calib_free(&s->own);
     free(s);

@@ -106,8 +106,10 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
     fprintf(out, "  shapes:%s\n", c->nshapes ? "" : " []");
     for (int i = 0; i < c->nshapes; i++) {
         const ss_cal_shape *s = &c->shapes[i];
-        fprintf(out, "    - {dtype: %s, n: %ld, k: %ld,\n       m: ",
-                ss_dtype_name((ss_dtype)s->dtype), s->n, s->k);
+        fprintf(out, "    - {dtype: %s, n: %ld, k: %ld,", ss_dtype_name((ss_dtype)s->dtype), s->n,
+                s->k);
+        if (s->m_class) fprintf(out, " m_class: %d,", s->m_class);
+        fprintf(out, "\n       m: ");
         put_list(out, s->m, s->npts);
         fprintf(out, ",\n       t: ");
         put_times(out, s->t, s->npts);
@@ -226,7 +228,7 @@ static const ss_key cal_term_keys[] = {
 
 typedef struct cal_shp {
     int dtype;
-    int64_t n, k;
+    int64_t n, k, m_class;
     yaml_node_t *m, *t;
 } cal_shp;
 static const ss_key cal_shp_keys[] = {
@@ -236,6 +238,9 @@ static const ss_key cal_shp_keys[] = {
      .max = 1e12},
     {.name = "k", .type = SS_KEY_INT64, .offset = offsetof(cal_shp, k), .def = NULL, .min = 1,
      .max = 1e12},
+    {.name = "m_class", .type = SS_KEY_INT64, .offset = offsetof(cal_shp, m_class), .def = "0",
+     .min = 0, .max = 2,
+     .help = "0: one curve for every m; 1: m a multiple of 16 only; 2: the other m only."},
     {.name = "m", .type = SS_KEY_NODE, .offset = offsetof(cal_shp, m), .def = NULL,
      .flags = SS_KEY_NO_BOUNDS},
     {.name = "t", .type = SS_KEY_NODE, .offset = offsetof(cal_shp, t), .def = NULL,
@@ -492,7 +497,7 @@ ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
         memset(&p, 0, sizeof p);
         if ((rc = ss_cfg_apply(doc, sn, NULL, kp, cal_shp_keys, &p, d))) goto out;
         ss_cal_shape *s = &c->shapes[c->nshapes];
-        s->dtype = p.dtype, s->n = (long)p.n, s->k = (long)p.k;
+        s->dtype = p.dtype, s->n = (long)p.n, s->k = (long)p.k, s->m_class = (int)p.m_class;
         int nt = 0;
         snprintf(lk, sizeof lk, "%s.m", kp);
         if ((rc = num_list(doc, p.m, lk, s->m, SS_CAL_MAX_SHAPE_PTS, &s->npts, d))) goto out;

@@ -68,10 +68,17 @@ typedef struct ss_cal_model {
     double x_max[SS_CAL_MAX_TERMS]; /* largest raw feature fitted (for docs: extrapolation) */
 } ss_cal_model;
 
-/* A densely measured GEMM shape: t(m) for fixed (n, k, dtype), non-decreasing. */
+/* A densely measured GEMM shape: t(m) for fixed (n, k, dtype), non-decreasing.
+ * Added (calib-acc2): FP8 kernels depend on the alignment of m (H100, n = 16384, k = 12288:
+ * 0.091 ms at m = 256, 0.268 ms at m = 257), so a shape whose measured t(m + 1) / t(m) at
+ * aligned m has a median of 1.05 or more keeps one curve per class (m_class 1:
+ * m % SS_CAL_M_ALIGN == 0, 2: not), each non-decreasing in m within its class; queries pick
+ * the class of their m, so t is non-decreasing in m only within a class. */
+#define SS_CAL_M_ALIGN 16
 typedef struct ss_cal_shape {
     int dtype;
     long n, k;
+    int m_class; /* 0: every m; 1: aligned m only; 2: unaligned m only */
     int npts;
     double m[SS_CAL_MAX_SHAPE_PTS];
     double t[SS_CAL_MAX_SHAPE_PTS];
@@ -83,7 +90,8 @@ typedef struct ss_cal_shape {
  * context). Missing cells are filled from the nearest measured cell scaled by the fitted
  * basis, then the table is made non-decreasing along every axis; queries interpolate
  * multilinearly in (log(1 + x), log t), and beyond an axis' range the edge value is scaled
- * by the basis ratio (so 32k tokens follow the fitted slope). */
+ * by the basis ratio (so 32k tokens follow the fitted slope); for decode both basis-ratio
+ * continuations are capped by the ratio of the work, batch x (context + 1) (calib-acc2). */
 #define SS_CAL_GRID_MAXDIM 4
 #define SS_CAL_GRID_MAXAXIS 40
 typedef struct ss_cal_grid {
@@ -184,6 +192,11 @@ const ss_cal_model *ss_calib_find_gemm(const ss_calib *c, int dtype, double n, d
 double ss_cal_gemm(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
                    double k, double wbytes);
 const ss_cal_shape *ss_calib_find_shape(const ss_calib *c, int dtype, long n, long k);
+/* Added (calib-acc2): the curve of shape (n, k) for token count m (its m-alignment class
+ * when the shape has one curve per class), or NULL. */
+const ss_cal_shape *ss_calib_find_shape_m(const ss_calib *c, int dtype, long n, long k, double m);
+/* The m-alignment class (1 aligned, 2 not) of token count m. */
+int ss_cal_m_class(double m);
 /* Added (calib-acc): GEMM time of a shape (n, k) that was NOT measured, interpolated over
  * the measured (n, k) lattice of c's shapes of `dtype` (fit.c: linear in log t over log n
  * and log k between the nearest measured shapes at the same m; positive and non-decreasing
@@ -191,9 +204,10 @@ const ss_cal_shape *ss_calib_find_shape(const ss_calib *c, int dtype, long n, lo
 int ss_cal_gemm_lattice(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
                         double k, double wbytes, double *t);
 /* The curve of an unmeasured shape from ss_cal_gemm_lattice at the m points of the densest
- * measured shape of `dtype`: 1 and *out filled, 0 when the lattice cannot give one. */
-int ss_calib_lattice_shape(const ss_calib *c, const ss_cal_model *gm, int dtype, double n,
-                           double k, double wbytes, ss_cal_shape *out);
+ * measured shape of `dtype` and m class `m_class` (0: any class): 1 and *out filled, 0 when
+ * the lattice cannot give one. */
+int ss_calib_lattice_shape(const ss_calib *c, const ss_cal_model *gm, int dtype, int m_class,
+                           double n, double k, double wbytes, ss_cal_shape *out);
 double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double m, double wbytes);
 
 /* Raw GEMM / attention features (shared by fitting and the cost model). */

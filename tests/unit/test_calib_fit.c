@@ -205,6 +205,115 @@ static void test_gemm_monotone_and_shapes(void **st)
     synth_free(&s);
 }
 
+/* FP8 shapes measured like aiconfigurator's: m = 1..17, then aligned m and m + 1 up to 4096,
+ * and 8192; unaligned m >= 17 take `step` times the aligned truth (CUTLASS FP8 on the
+ * H100: m = 257 dearer than m = 512). */
+static void fill_fp8_steps(synth *s, double step)
+{
+    static const long nk[][2] = {{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336}};
+    for (size_t i = 0; i < 4; i++)
+        for (int j = 0; j < 17 + 2 * 20 + 2 * 16 + 1; j++) {
+            /* 1..17, (32, 33), (48, 49), ... (336, 337), (512, 513), ... (4352, 4353), 8192 */
+            long m = j < 17 ? j + 1 : j < 57 ? 16 * ((j - 17) / 2 + 2) + (j - 17) % 2
+                               : j < 89 ? 256 * ((j - 57) / 2 + 2) + (j - 57) % 2 : 8192;
+            ss_meas *r = push(s);
+            r->family = SS_FAM_GEMM, r->dtype = SS_DTYPE_FP8, r->op = 1;
+            r->m = m, r->n = nk[i][0], r->k = nk[i][1];
+            r->time_s = gemm_truth((double)m, (double)r->n, (double)r->k) / 2 *
+                        (m >= 17 && m % 16 ? step : 1);
+        }
+}
+
+/* Added (calib-acc2): an FP8 shape whose kernels step at m alignment keeps one curve per
+ * class; each is non-decreasing in m, across classes t is not (as measured). Without the
+ * step (BF16-like data) one curve. */
+static void test_gemm_m_alignment(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 2000);
+    fill_fp8_steps(&s, 1.6);
+    ss_calib c;
+    fit_synth(&s, &c);
+    assert_int_equal(c.nshapes, 8);
+    const ss_cal_shape *sa = ss_calib_find_shape_m(&c, SS_DTYPE_FP8, 4096, 4096, 512);
+    const ss_cal_shape *su = ss_calib_find_shape_m(&c, SS_DTYPE_FP8, 4096, 4096, 257);
+    assert_non_null(sa);
+    assert_non_null(su);
+    assert_int_equal(sa->m_class, 1);
+    assert_int_equal(su->m_class, 2);
+    const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_FP8, 4096, 4096);
+    assert_non_null(g);
+    /* the measured points of both classes are reproduced (one curve would average them) */
+    static const double ms[] = {256, 257, 512, 513, 2048, 2049, 4096, 4097};
+    for (size_t i = 0; i < sizeof ms / sizeof *ms; i++) {
+        double want = gemm_truth(ms[i], 4096, 4096) / 2 * ((long)ms[i] % 16 ? 1.6 : 1);
+        double t = ss_cal_gemm(&c, g, SS_DTYPE_FP8, ms[i], 4096, 4096, 1);
+        assert_true(fabs(t - want) / want < 0.01);
+    }
+    assert_true(ss_cal_gemm(&c, g, SS_DTYPE_FP8, 257, 4096, 4096, 1) >
+                ss_cal_gemm(&c, g, SS_DTYPE_FP8, 512, 4096, 4096, 1));
+    /* non-decreasing within each class, measured shape and lattice shape, up to 64k */
+    for (int cls = 0; cls < 2; cls++) {
+        double prev_a = 0, prev_b = 0;
+        for (double m = 16 + cls; m <= 65536 + cls; m += 16 * floor(1 + m / 160)) {
+            double ta = ss_cal_gemm(&c, g, SS_DTYPE_FP8, m, 4096, 4096, 1);
+            double tb = ss_cal_gemm(&c, g, SS_DTYPE_FP8, m, 5120, 4096, 1);
+            assert_true(ta > 0 && tb > 0);
+            assert_true(ta >= prev_a * (1 - 1e-12));
+            assert_true(tb >= prev_b * (1 - 1e-12));
+            prev_a = ta, prev_b = tb;
+        }
+    }
+    ss_calib_free(&c);
+    synth_free(&s);
+    /* no step: one curve per shape */
+    synth_init(&s, 2000);
+    fill_fp8_steps(&s, 1.0);
+    fit_synth(&s, &c);
+    assert_int_equal(c.nshapes, 4);
+    assert_int_equal(c.shapes[0].m_class, 0);
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
+/* Added (calib-acc2): beyond a decode grid's batch range, the basis ratio is capped by the
+ * ratio of the work (batch x (context + 1)): a basis whose KV-bytes slope jumps 1000x at
+ * large sizes would otherwise multiply the edge time far beyond proportional growth. */
+static void test_decode_ratio_cap(void **st)
+{
+    (void)st;
+    static const double bs[] = {1, 2, 4, 8}, cs[] = {15, 31, 63, 127};
+    double t[16];
+    ss_cal_grid g;
+    memset(&g, 0, sizeof g);
+    g.family = SS_FAM_ATTN_DECODE, g.dtype = SS_DTYPE_BF16;
+    g.heads = 32, g.kv_heads = 8, g.head_dim = 128, g.ndim = 2, g.len[0] = g.len[1] = 4;
+    for (int i = 0; i < 4; i++) g.axis[0][i] = bs[i], g.axis[1][i] = cs[i];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) t[i * 4 + j] = 2e-6 + 1e-7 * bs[i] * (cs[j] + 1);
+    g.t = t, g.measured = 16;
+    ss_cal_model m;
+    memset(&m, 0, sizeof m);
+    m.family = SS_FAM_ATTN_PREFILL, m.nterms = 9;
+    for (int j = 0; j < 9; j++) m.terms[j].nknots = 1;
+    m.terms[0].coef[0] = 2e-6;
+    /* decode KV bytes: 1 ns per MB up to the grid's largest cell, then 1000x steeper */
+    double kvw = 8 * 128 * 2.0 * 2, edge = 8 * 128 * kvw;
+    m.terms[5].nknots = 2, m.terms[5].knots[1] = 1.01 * edge;
+    m.terms[5].coef[0] = 1e-15, m.terms[5].coef[1] = 1e-12;
+    ss_cal_attn_q q = {.dc_seqs = 64, .dc_ctx = 64 * 128.0, .heads = 32, .kv_heads = 8,
+                       .head_dim = 128, .kv_bytes = 2};
+    double tq = ss_cal_grid_eval(&g, &m, &q), te = t[15];
+    /* 8x the work of the edge cell (8, 127): at most 8x its time, more than the edge */
+    assert_true(tq <= 8 * te * (1 + 1e-9));
+    assert_true(tq > te);
+    /* inside the grid: unchanged interpolation */
+    ss_cal_attn_q qi = {.dc_seqs = 4, .dc_ctx = 4 * 64.0, .heads = 32, .kv_heads = 8,
+                        .head_dim = 128, .kv_bytes = 2};
+    assert_true(fabs(ss_cal_grid_eval(&g, &m, &qi) - t[2 * 4 + 2]) <= 1e-9 * t[10]);
+}
+
 /* A dense (n, k) lattice like aiconfigurator's: n, k in {1024, 2048, 4096, 8192}, m in
  * powers of two up to 8192; `skip_n`, `skip_k` names one shape left out (0: none). */
 static void fill_lattice(synth *s, long skip_n, long skip_k)
@@ -266,7 +375,7 @@ static void test_gemm_lattice(void **st)
     assert_int_equal(ss_cal_gemm_lattice(&c, g, SS_DTYPE_FP8, 64, 3072, 4096, 2, &t), 0);
     /* the curve the cost model builds for an unmeasured shape: the lattice at measured m */
     ss_cal_shape sh;
-    assert_int_equal(ss_calib_lattice_shape(&c, g, SS_DTYPE_BF16, 3072, 4096, 2, &sh), 1);
+    assert_int_equal(ss_calib_lattice_shape(&c, g, SS_DTYPE_BF16, 0, 3072, 4096, 2, &sh), 1);
     assert_int_equal(sh.npts, 14);
     for (int i = 0; i < sh.npts; i++) {
         double want = ss_cal_gemm(&c, g, SS_DTYPE_BF16, sh.m[i], 3072, 4096, 2);
@@ -412,8 +521,9 @@ static void test_roundtrip_and_cost(void **st)
 {
     (void)st;
     synth s;
-    synth_init(&s, 1000);
+    synth_init(&s, 2000);
     fill(&s);
+    fill_fp8_steps(&s, 1.6);
     ss_calib c;
     fit_synth(&s, &c);
     c.command = strdup("servesim calibrate --source synthetic.csv");
@@ -444,6 +554,8 @@ static void test_roundtrip_and_cost(void **st)
     if (ss_calib_load(&hw, &back, &d)) fail_msg("%s:%d: %s: %s", d.file, d.line, d.key, d.msg);
     assert_int_equal(back.nmodels, c.nmodels);
     assert_int_equal(back.nshapes, c.nshapes);
+    for (int i = 0; i < c.nshapes; i++) assert_int_equal(back.shapes[i].m_class, c.shapes[i].m_class);
+    assert_int_equal(c.shapes[c.nshapes - 1].m_class, 2);
     for (int i = 0; i < c.nmodels; i++)
         for (size_t r = 0; r < s.t.n; r++) {
             const ss_meas *row = &s.t.rows[r];
@@ -514,6 +626,28 @@ static void test_roundtrip_and_cost(void **st)
     /* faster on 8 GPUs, but less than 8x (fixed costs and the all-reduce) */
     assert_true(prefill_at[8] < prefill_at[1] / 2);
     assert_true(prefill_at[8] > prefill_at[1] / 8);
+    /* FP8 weights: the GEMMs take the curve of the batch's m class (257 tokens dearer than
+     * 256 by more than one token's worth, and dearer than 512 in the GEMMs) */
+    {
+        ss_cost_setup su = {.model = &m, .hw = &hw, .par = {.tp = 1, .pp = 1, .ep = 1, .dp = 1},
+                            .weight_dtype = SS_DTYPE_FP8, .act_dtype = SS_DTYPE_FP8,
+                            .kv_dtype = SS_DTYPE_BF16};
+        void *state;
+        assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
+        double gq[3];
+        static const int64_t toks[3] = {256, 257, 512};
+        for (int i = 0; i < 3; i++) {
+            ss_batch_shape b = {.num_seqs = 1, .num_prefill_seqs = 1, .prefill_tokens = toks[i],
+                                .prefill_attn_pairs = (double)toks[i] * (toks[i] + 1) / 2,
+                                .num_sampled = 1};
+            double br[SS_OP_COUNT + 1];
+            ss_cost_calibrated.breakdown(state, &b, br);
+            gq[i] = br[SS_OP_QKV_PROJ];
+        }
+        assert_true(gq[1] > 1.3 * gq[0]);
+        assert_true(gq[1] > gq[2]);
+        ss_cost_calibrated.destroy(state);
+    }
     ss_calib_free(&c);
     synth_free(&s);
     unlink(path);
@@ -749,6 +883,8 @@ int main(void)
         cmocka_unit_test(test_recover_gemm),
         cmocka_unit_test(test_tp_extrapolation),
         cmocka_unit_test(test_gemm_monotone_and_shapes),
+        cmocka_unit_test(test_gemm_m_alignment),
+        cmocka_unit_test(test_decode_ratio_cap),
         cmocka_unit_test(test_gemm_lattice),
         cmocka_unit_test(test_moe),
         cmocka_unit_test(test_attn_lattice),
