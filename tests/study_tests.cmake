@@ -106,7 +106,7 @@ set_tests_properties(cli_sweep_example_check cli_sweep_print_run PROPERTIES
 set_tests_properties(cli_sweep_example_check PROPERTIES
   PASS_REGULAR_EXPRESSION "is valid: 40 points x 3 replications")
 set_tests_properties(cli_sweep_print_run PROPERTIES
-  PASS_REGULAR_EXPRESSION "servesim run '.*small.yaml' --set 'workload.arrival.rate=5' --set 'replica.scheduler=sarathi' --set 'workload.num_requests=150' --seed 7 --replication 1")
+  PASS_REGULAR_EXPRESSION "servesim run '.*small.yaml' --set 'workload.arrival.rate=5' --set 'replica.scheduler=sarathi' --set 'workload.num_requests=150' --set 'cluster.pools\\[0\\].hardware=rtx-4090' --seed 7 --replication 1")
 
 # Issue 5: the calibration status of every configuration in sweep.db, pareto, capacity-search
 # and search outputs (table, JSON, SQLite).
