@@ -846,6 +846,27 @@ static int lat_point(const ss_calib *c, const ss_cal_model *gm, int dtype, long 
     return 1;
 }
 
+/* The lattices over GEMM shapes and attention head configurations both bracket a value p
+ * between the nearest measured coordinates (lo <= p <= hi; -1 while none) and blend the two
+ * estimates linearly in log p. bracket_step() takes one measured coordinate v and returns
+ * 1 when v equals p (lo = hi = v: no blend needed). */
+static int bracket_step(long v, double p, long *lo, long *hi)
+{
+    if ((double)v == p) {
+        *lo = *hi = v;
+        return 1;
+    }
+    if ((double)v < p && v > *lo) *lo = v;
+    if ((double)v > p && (*hi < 0 || v < *hi)) *hi = v;
+    return 0;
+}
+
+static double log_blend(double p, long lo, long hi, double a, double b)
+{
+    double w = (log(p) - log((double)lo)) / (log((double)hi) - log((double)lo));
+    return (1 - w) * a + w * b;
+}
+
 /* Along axis `ax` (0: n varies, k = fixed; 1: k varies, n = fixed) at coordinate q. */
 static int lat_axis(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax, double q,
                     long fixed, double m, double wb, double *lt)
@@ -887,12 +908,7 @@ static int lat_dir(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax,
         const ss_cal_shape *sh = &c->shapes[i];
         if (sh->dtype != dtype) continue;
         long v = ax == 0 ? sh->k : sh->n;
-        if ((double)v == p) {
-            lo = hi = v;
-            break;
-        }
-        if ((double)v < p && v > lo) lo = v;
-        if ((double)v > p && (hi < 0 || v < hi)) hi = v;
+        if (bracket_step(v, p, &lo, &hi)) break;
     }
     if (lo < 0 || hi < 0) return 0;
     double a, b;
@@ -902,8 +918,7 @@ static int lat_dir(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax,
         return 1;
     }
     if (!lat_axis(c, gm, dtype, ax, q, hi, m, wb, &b)) return 0;
-    double w = (log(p) - log((double)lo)) / (log((double)hi) - log((double)lo));
-    *lt = (1 - w) * a + w * b;
+    *lt = log_blend(p, lo, hi, a, b);
     return 1;
 }
 
@@ -1169,12 +1184,7 @@ static int hl_dir(const ss_calib *c, const ss_cal_model *m, int family, int dtyp
         const ss_cal_grid *g = &c->grids[i];
         if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim) continue;
         long v = ax == 0 ? g->kv_heads : g->heads;
-        if ((double)v == p) {
-            lo = hi = v;
-            break;
-        }
-        if ((double)v < p && v > lo) lo = v;
-        if ((double)v > p && (hi < 0 || v < hi)) hi = v;
+        if (bracket_step(v, p, &lo, &hi)) break;
     }
     if (lo < 0 || hi < 0) return 0;
     double a, b;
@@ -1184,8 +1194,7 @@ static int hl_dir(const ss_calib *c, const ss_cal_model *m, int family, int dtyp
         return 1;
     }
     if (!hl_axis(c, m, family, dtype, ax, qv, hi, q, &b)) return 0;
-    double w = (log(p) - log((double)lo)) / (log((double)hi) - log((double)lo));
-    *lt = (1 - w) * a + w * b;
+    *lt = log_blend(p, lo, hi, a, b);
     return 1;
 }
 
