@@ -102,6 +102,7 @@ ss_rc ss_tco_parse_spec(const char *spec, ss_tco_cfg *out, ss_diag *d)
     strcpy(buf, spec);
     char *save = NULL;
     bool seen[sizeof tco_keys / sizeof tco_keys[0]] = {false};
+    bool own = false, rent = false; /* capex / price_per_hour given */
     for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '=');
         if (!eq)
@@ -117,14 +118,11 @@ ss_rc ss_tco_parse_spec(const char *spec, ss_tco_cfg *out, ss_diag *d)
         if (k && seen[ki])
             return ss_diag_set(d, SS_ERR_INVALID, "--cost", 0, 0, item, "given twice");
         if (k) seen[ki] = true;
-        if (k && (!strcmp(item, "capex") || !strcmp(item, "price_per_hour"))) {
-            const char *other = !strcmp(item, "capex") ? "price_per_hour" : "capex";
-            for (size_t i = 0; tco_keys[i].name; i++)
-                if (seen[i] && !strcmp(tco_keys[i].name, other))
-                    return ss_diag_set(d, SS_ERR_INVALID, "--cost", 0, 0, item,
-                                       "give either price_per_hour (rent) or capex (own), "
-                                       "not both");
-        }
+        if (k && !strcmp(item, "capex")) own = true;
+        if (k && !strcmp(item, "price_per_hour")) rent = true;
+        if (own && rent)
+            return ss_diag_set(d, SS_ERR_INVALID, "--cost", 0, 0, item,
+                               "give either price_per_hour (rent) or capex (own), not both");
         char why[256] = "";
         if (!k)
             return ss_diag_set(d, SS_ERR_INVALID, "--cost", 0, 0, item,

@@ -147,7 +147,7 @@ static ss_rc read_table(ss_calib_ctx *c, ss_cf *cf, int kind)
         char op[256];
         int variant = 0, n = snprintf(op, sizeof op, "%s:%s", f[cc[C_OP]], f[cc[C_KS]]);
         int64_t v[9];
-        int dt, kdt, var2, eb;
+        int dt = 0, kdt = 0, var2 = 0, eb = 0; /* set by dtype_field on success; zeroed for -O3 flow analysis */
         switch (kind) {
         case T_GEMM:
             if ((rc = dtype_field(cf, k[0], &dt, &variant, NULL)) ||

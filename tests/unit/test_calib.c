@@ -75,7 +75,7 @@ static void copy_fixture(const char *tag, const char *rel, int gz, int line, con
             w = rb;
         }
         if (zo) gzputs(zo, w);
-        else fputs(w, fo);
+        else if (fo) fputs(w, fo);
     }
     fclose(in);
     if (zo) gzclose(zo);
