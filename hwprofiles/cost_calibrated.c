@@ -524,6 +524,17 @@ static void cal_breakdown(void *state, const ss_batch_shape *b, double out_s[SS_
     cal_ops(state, b, out_s);
 }
 
+/* The name a user can type back: the profile's own name when the scenario named a
+ * calibrated profile (GPU@NAME, which need not be GPU@STACK: the servesim-profile profiles
+ * are named after cuBLASLt, their stack string is longer), else GPU@STACK of the GPU's
+ * default calibration, which is that profile's name. */
+static const char *cal_label(const calst *s, char *buf, size_t n)
+{
+    if (strchr(s->hw->name, '@')) return s->hw->name;
+    snprintf(buf, n, "%s@%s", s->cal->gpu, s->cal->stack);
+    return buf;
+}
+
 void ss_cost_calibration_status(const ss_cost_setup *su, char *buf, size_t n)
 {
     void *st = NULL;
@@ -540,10 +551,12 @@ void ss_cost_calibration_status(const ss_cost_setup *su, char *buf, size_t n)
         snprintf(buf, n, "uncalibrated (no measurements for %s: roofline with datasheet "
                          "efficiencies)", s->hw->name);
     } else if (!s->roof_ops && !s->roof_overhead) {
-        snprintf(buf, n, "calibrated (%s@%s)", s->cal->gpu, s->cal->stack);
+        char lb[160];
+        snprintf(buf, n, "calibrated (%s)", cal_label(s, lb, sizeof lb));
     } else {
-        size_t used = (size_t)snprintf(buf, n, "partially calibrated (%s@%s; roofline:",
-                                       s->cal->gpu, s->cal->stack);
+        char lb[160];
+        size_t used = (size_t)snprintf(buf, n, "partially calibrated (%s; roofline:",
+                                       cal_label(s, lb, sizeof lb));
         for (int op = 0; op < SS_OP_COUNT && used < n; op++)
             if (s->roof_ops & (1u << op))
                 used += (size_t)snprintf(buf + used, n - used, " %s", ss_op_name((ss_op)op));

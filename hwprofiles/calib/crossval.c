@@ -18,11 +18,12 @@
 #include "hwprofiles/calib/fit.h"
 #include "sim/core/rng.h"
 
-static const char *const scheme_names[] = {"kfold", "shapes", "extrapolate"};
+static const char *const scheme_names[] = {"kfold", "shapes", "extrapolate", "profile",
+                                            "profile-unseen"};
 
 const char *ss_cv_scheme_name(int s)
 {
-    return s >= 0 && s < SS_CV_NSCHEMES ? scheme_names[s] : "?";
+    return s >= 0 && s < SS_CV_NALL ? scheme_names[s] : "?";
 }
 
 /* Group of a row for the shapes scheme. */
@@ -280,5 +281,81 @@ ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, int folds, uint
     }
 done:
     free(fold), free(pred), free(rows), free(ape), free(ix), free(res);
+    return rc;
+}
+
+/* Did c measure the shape / head configuration of row r (a curve or grid of its own)? Rows
+ * of the other families count as measured: their models are fitted, not tabulated. */
+static int profile_measured(const ss_calib *c, const ss_meas *r)
+{
+    switch (ss_cal_kind_of(r->family)) {
+    case SS_CAL_GEMM: return ss_calib_find_shape(c, ss_cal_row_dtype(r), r->n, r->k) != NULL;
+    case SS_CAL_ATTN:
+        return ss_calib_find_grid(c, r->family, ss_cal_row_dtype(r), r->heads, r->kv_heads,
+                                  r->head_dim) != NULL;
+    default: return 1;
+    }
+}
+
+ss_rc ss_cal_profile_check(const ss_calib *c, const ss_meas_table *t, ss_cv_result **out,
+                           size_t *nout, long uncovered[SS_FAM_COUNT], ss_diag *d)
+{
+    *out = NULL;
+    *nout = 0;
+    if (uncovered)
+        for (int f = 0; f < SS_FAM_COUNT; f++) uncovered[f] = 0;
+    size_t cap = t->n ? t->n : 1;
+    double *pred = malloc(cap * sizeof *pred), *ape = malloc(cap * sizeof *ape);
+    int *scheme = malloc(cap * sizeof *scheme);
+    size_t *ix = malloc(cap * sizeof *ix);
+    gkey *gk = malloc(cap * sizeof *gk);
+    ss_cv_result *res = calloc(2 * SS_FAM_COUNT, sizeof *res);
+    ss_rc rc = SS_OK;
+    if (!pred || !ape || !scheme || !ix || !gk || !res) {
+        rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        const ss_meas *r = &t->rows[i];
+        double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+        scheme[i] = -1;
+        if (!ss_cal_row_usable(t, r, NULL) || ss_cal_row_features(r, x, sc) <= 0) continue;
+        pred[i] = ss_cal_predict_row(c, t, r);
+        if (!(pred[i] > 0)) {
+            if (uncovered) uncovered[r->family]++;
+            continue;
+        }
+        scheme[i] = profile_measured(c, r) ? SS_CV_PROFILE : SS_CV_PROFILE_UNSEEN;
+    }
+    size_t nres = 0;
+    for (int sc = SS_CV_PROFILE; sc <= SS_CV_PROFILE_UNSEEN; sc++)
+        for (int fam = 0; fam < SS_FAM_COUNT; fam++) {
+            size_t n = 0;
+            for (size_t i = 0; i < t->n; i++) {
+                const ss_meas *r = &t->rows[i];
+                if (scheme[i] != sc || r->family != fam) continue;
+                ape[n] = fabs(pred[i] - r->time_s) / r->time_s;
+                ix[n] = i;
+                gk[n].family = fam;
+                group_key(t, r, gk[n].key, sizeof gk[n].key);
+                gk[n].row = i;
+                n++;
+            }
+            if (n == 0) continue;
+            qsort(gk, n, sizeof *gk, cmp_gkey);
+            long groups = 0;
+            for (size_t g = 0; g < n; g++)
+                if (g == 0 || strcmp(gk[g].key, gk[g - 1].key)) groups++;
+            ss_cv_result *o = &res[nres++];
+            o->scheme = sc, o->family = fam, o->rows = (long)n, o->groups = groups;
+            size_t w;
+            ss_cal_ape_stats(ape, n, &o->median, &o->p90, &o->max, &w);
+            o->worst = ix[w];
+            o->worst_pred = pred[ix[w]];
+        }
+    *out = res, *nout = nres;
+    res = NULL;
+done:
+    free(pred), free(ape), free(scheme), free(ix), free(gk), free(res);
     return rc;
 }

@@ -155,7 +155,13 @@ int ss_cal_fit_family(int family);
 double ss_cal_predict_row(const ss_calib *c, const ss_meas_table *t, const ss_meas *r);
 
 /* Cross-validation (crossval.c): the error on rows NOT used in the fit. */
-typedef enum ss_cv_scheme { SS_CV_KFOLD, SS_CV_SHAPES, SS_CV_EXTRAP, SS_CV_NSCHEMES } ss_cv_scheme;
+typedef enum ss_cv_scheme {
+    SS_CV_KFOLD, SS_CV_SHAPES, SS_CV_EXTRAP, SS_CV_NSCHEMES,
+    /* ss_cal_profile_check: a committed profile against other measurements */
+    SS_CV_PROFILE = SS_CV_NSCHEMES, /* rows of shapes / head configurations it measured */
+    SS_CV_PROFILE_UNSEEN,           /* rows of GEMM shapes / head configurations it did not */
+    SS_CV_NALL
+} ss_cv_scheme;
 const char *ss_cv_scheme_name(int s);
 typedef struct ss_cv_result {
     int scheme, family; /* ss_cv_scheme, ss_fam of the rows (attention split by kind) */
@@ -168,6 +174,16 @@ typedef struct ss_cv_result {
  * family) with rows evaluated, in scheme then family order. */
 ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, int folds, uint64_t seed,
                       ss_cv_result **out, size_t *nout, ss_diag *d);
+
+/* The error of an already fitted calibration c (a committed profile) on every row of t the
+ * fitter would use, of any stack (t usually holds another source's measurements of the same
+ * GPU): scheme SS_CV_PROFILE for rows whose GEMM shape (n, k, dtype) or attention head
+ * configuration has a measured curve / grid in c (and every row of the other families),
+ * SS_CV_PROFILE_UNSEEN for the rest, which c costs from its lattices or fitted basis. Rows
+ * c has no model for are not evaluated: uncovered[family] counts them (may be NULL). *out
+ * as for ss_cal_crossval (groups = distinct shapes / head configurations evaluated). */
+ss_rc ss_cal_profile_check(const ss_calib *c, const ss_meas_table *t, ss_cv_result **out,
+                           size_t *nout, long uncovered[SS_FAM_COUNT], ss_diag *d);
 
 /* Evaluate a model at raw features. */
 double ss_cal_eval(const ss_cal_model *m, const double x[], const double s[]);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Regenerates every committed calibrated profile from the measurement tables in
-# ../shared/data (docs/calibration.md, hwprofiles/calibrated/REGENERATE.md).
+# ../shared/data and hwprofiles/measured (docs/calibration.md,
+# hwprofiles/calibrated/REGENERATE.md). Without ../shared, only the latter.
 # Usage, from the repository root:  hwprofiles/calibrated/regenerate.sh [SERVESIM] [OUTDIR]
 # SERVESIM defaults to build/sim/cli/servesim, OUTDIR to hwprofiles/calibrated. The paths
 # below are recorded in each profile as given, so run it from the repository root.
@@ -9,6 +10,17 @@ B=${1:-build/sim/cli/servesim}
 O=${2:-hwprofiles/calibrated}
 S=../shared/data/kernels
 run() { "$B" calibrate "$@" > /dev/null; }
+# H100 / H200 SXM GEMMs measured with servesim-profile (cuBLASLt 13.1) on lent GPUs; the
+# measurements are committed in hwprofiles/measured (README.md there), so these two need
+# no ../shared
+M=hwprofiles/measured/h100-sxm-2026-11-27
+run --source servesim:$M/llama-3.1-8b-bf16 --source servesim:$M/llama-3.1-70b-bf16 --source servesim:$M/qwen3-32b-bf16 --source servesim:$M/llama-3.1-8b-fp8 --source servesim:$M/llama-3.1-70b-fp8 --gpu h100-sxm --out $O/h100-sxm@cublaslt-13.1.yaml
+M=hwprofiles/measured/h200-sxm-2026-11-27
+run --source servesim:$M/llama-3.1-8b-bf16 --source servesim:$M/llama-3.1-70b-bf16 --source servesim:$M/qwen3-32b-bf16 --source servesim:$M/llama-3.1-8b-fp8 --source servesim:$M/llama-3.1-70b-fp8 --gpu h200-sxm --out $O/h200-sxm@cublaslt-13.1.yaml
+if [ ! -d $S ]; then
+  echo "regenerate.sh: $S not found: wrote only the profiles from hwprofiles/measured" >&2
+  exit 0
+fi
 # RTX 4090: LLMServingSim, vLLM 0.19 eager (the GPU of the end-to-end validation run), with
 # the skewed-batch shots
 run --source $S/llmservingsim/RTX4090 --skew $S/llmservingsim/RTX4090/meta-llama/Llama-3.1-8B/bf16/tp1/skew.csv.gz --gpu rtx-4090 --default --out $O/rtx-4090@vllm-0.19-eager.yaml

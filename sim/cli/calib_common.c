@@ -62,6 +62,9 @@ int ss_calib_parse_args(int argc, char **argv, ss_calib_args *a, int is_calibrat
         } else if (!is_calibrate && !strcmp(o, "--db")) {
             if (!need(i, argc, o)) return 2;
             a->db = argv[++i];
+        } else if (!is_calibrate && !strcmp(o, "--profile")) {
+            if (!need(i, argc, o)) return 2;
+            a->profile = argv[++i];
         } else if (!is_calibrate && !strcmp(o, "--folds")) {
             if (!need(i, argc, o)) return 2;
             char *end;
@@ -88,10 +91,11 @@ int ss_calib_parse_args(int argc, char **argv, ss_calib_args *a, int is_calibrat
             if (a->nasserts == SS_CALIB_MAX_ASSERTS ||
                 sscanf(v, "%31[^:]:%31[^=]=%lf,%lf", fam, sch, &as->median, &as->p90) != 4 ||
                 ss_fam_from_name(fam) == SS_FAM_COUNT ||
-                (strcmp(sch, "kfold") && strcmp(sch, "shapes") && strcmp(sch, "extrapolate"))) {
+                (strcmp(sch, "kfold") && strcmp(sch, "shapes") && strcmp(sch, "extrapolate") &&
+                 strcmp(sch, "profile") && strcmp(sch, "profile-unseen"))) {
                 fprintf(stderr, "servesim: --assert expects FAMILY:SCHEME=MEDIAN,P90 with a "
-                                "family of `servesim measurements` and SCHEME kfold, shapes or "
-                                "extrapolate (got '%s')\n", v);
+                                "family of `servesim measurements` and SCHEME kfold, shapes, "
+                                "extrapolate, profile or profile-unseen (got '%s')\n", v);
                 return 2;
             }
             snprintf(as->family, sizeof as->family, "%s", fam);
@@ -103,10 +107,11 @@ int ss_calib_parse_args(int argc, char **argv, ss_calib_args *a, int is_calibrat
             return 2;
         }
     }
-    if (a->nsources == 0 || !gpu) {
+    if (a->nsources == 0 || (!gpu && !a->profile)) {
         fprintf(stderr, "servesim: --source and --gpu are required (see --help)\n");
         return 2;
     }
+    if (!gpu) return -1; /* --profile: its GPU, once loaded */
     const char *canon = ss_hw_canonical(gpu);
     if (!canon) {
         fprintf(stderr, "servesim: unknown GPU '%s' (`servesim list hardware`)\n", gpu);

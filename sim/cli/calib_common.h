@@ -12,7 +12,7 @@
 
 typedef struct ss_calib_assert {
     char family[32]; /* ss_fam name */
-    char scheme[32]; /* kfold, shapes, extrapolate */
+    char scheme[32]; /* kfold, shapes, extrapolate, profile, profile-unseen */
     double median, p90;
 } ss_calib_assert;
 
@@ -21,8 +21,9 @@ typedef struct ss_calib_args {
     int nsources;
     const char *skew[SS_CALIB_MAX_SOURCES]; /* LLMServingSim skew.csv[.gz] files */
     int nskew;
-    char gpu[64];       /* canonical */
+    char gpu[64];       /* canonical; empty with --profile and no --gpu (the profile's GPU) */
     const char *out, *stack, *json, *db;
+    const char *profile; /* validate calibration --profile: check this profile instead of fitting */
     int is_default, no_shapes, folds, lenient;
     unsigned long long seed;
     int nasserts;

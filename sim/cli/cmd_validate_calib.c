@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hwprofiles/calib/fit.h"
+#include "hwprofiles/hw.h"
 #include "sim/cli/calib_common.h"
 #include "sim/cli/cli.h"
 
@@ -18,7 +19,9 @@ static void usage(FILE *out)
             "Usage: servesim validate calibration --source [FORMAT:]PATH [--source ...]\n"
             "                                     --gpu NAME [--stack STACK] [--folds K]\n"
             "                                     [--seed N] [--json OUT.json] [--db OUT.db]\n"
-            "                                     [--assert FAMILY:SCHEME=MEDIAN,P90 ...] [--lenient]\n\n"
+            "                                     [--assert FAMILY:SCHEME=MEDIAN,P90 ...] [--lenient]\n"
+            "       servesim validate calibration --profile GPU@NAME|FILE --source ... [--gpu NAME]\n"
+            "                                     [--json ...] [--db ...] [--assert ...]\n\n"
             "Fits the operator models as `servesim calibrate` does, but each time without some\n"
             "rows, and reports the absolute percentage error on those held-out rows per\n"
             "operator family: median, P90 and the worst row (file:line). Schemes:\n"
@@ -26,13 +29,22 @@ static void usage(FILE *out)
             "  shapes       whole models (leave one model out) or, without a model column,\n"
             "               whole GEMM shapes / head configurations / GPU counts, K folds\n"
             "  extrapolate  the largest 20 %% of token counts (bytes, batch sizes) per group\n\n"
+            "With --profile nothing is fitted: the committed (or your) calibrated profile\n"
+            "predicts every row of the sources, e.g. your own servesim-profile measurements\n"
+            "of the same GPU. Schemes then: profile (GEMM shapes / attention head\n"
+            "configurations the profile measured, and the other families), profile-unseen\n"
+            "(shapes it costs from its lattice or fitted basis). Families the profile has no\n"
+            "model for are listed, not scored. --gpu defaults to the profile's GPU.\n\n"
             "  --json FILE  the same report as JSON;  --db FILE  appended to the SQLite table\n"
             "               calibration_validation\n"
             "  --assert FAMILY:SCHEME=MEDIAN,P90  fail (exit 1) if that family's held-out\n"
-            "               median or P90 error exceeds the given fractions (0.05 = 5 %%)\n");
+            "               median or P90 error exceeds the given fractions (0.05 = 5 %%)\n"
+            "docs/validation.md explains the schemes and the committed results.\n");
 }
 
-static ss_rc write_db(const char *path, const char *gpu, const char *stack,
+/* Replaces the rows of (gpu, stack) for the schemes of this mode (cross-validation or
+ * profile check), so the two kinds of report can share one table. */
+static ss_rc write_db(const char *path, const char *gpu, const char *stack, int profile_mode,
                       const ss_meas_table *t, const ss_cv_result *r, size_t n, ss_diag *d)
 {
     sqlite3 *db = NULL;
@@ -55,11 +67,14 @@ static ss_rc write_db(const char *path, const char *gpu, const char *stack,
                      " worst_predicted_s REAL, PRIMARY KEY (gpu, stack, scheme, family))",
                      NULL, NULL, &err) != SQLITE_OK)
         goto fail;
-    if (sqlite3_prepare_v2(db, "DELETE FROM calibration_validation WHERE gpu = ? AND stack = ?",
+    if (sqlite3_prepare_v2(db,
+                           "DELETE FROM calibration_validation WHERE gpu = ? AND stack = ? AND "
+                           "(scheme IN ('profile', 'profile-unseen')) = ?",
                            -1, &st, NULL) != SQLITE_OK)
         goto fail;
     sqlite3_bind_text(st, 1, gpu, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, stack, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, profile_mode ? 1 : 0);
     if (sqlite3_step(st) != SQLITE_DONE) goto fail;
     sqlite3_finalize(st);
     st = NULL;
@@ -100,14 +115,22 @@ fail:
 }
 
 static ss_rc write_json(const char *path, const char *gpu, const char *stack,
-                        const ss_meas_table *t, const ss_cv_result *r, size_t n, int folds,
-                        unsigned long long seed, ss_diag *d)
+                        const char *profile, const ss_meas_table *t, const ss_cv_result *r,
+                        size_t n, const long *uncovered, int folds, unsigned long long seed,
+                        ss_diag *d)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "gpu", gpu);
     cJSON_AddStringToObject(root, "stack", stack);
-    cJSON_AddNumberToObject(root, "folds", folds);
-    cJSON_AddNumberToObject(root, "seed", (double)seed);
+    if (profile) {
+        cJSON_AddStringToObject(root, "profile", profile);
+        cJSON *u = cJSON_AddObjectToObject(root, "not_covered_rows");
+        for (int f = 0; f < SS_FAM_COUNT; f++)
+            if (uncovered[f]) cJSON_AddNumberToObject(u, ss_fam_name((ss_fam)f), uncovered[f]);
+    } else {
+        cJSON_AddNumberToObject(root, "folds", folds);
+        cJSON_AddNumberToObject(root, "seed", (double)seed);
+    }
     cJSON *arr = cJSON_AddArrayToObject(root, "results");
     for (size_t i = 0; i < n; i++) {
         const ss_meas *w = &t->rows[r[i].worst];
@@ -153,25 +176,61 @@ int ss_cmd_validate_calibration(int argc, char **argv)
     ss_cv_result *r = NULL;
     size_t n = 0;
     int status = 1;
-    if (ss_calib_read(&a, &t, &d) != SS_OK) goto fail;
-    /* the full fit settles the stack (and refuses ambiguous sources) */
-    if (ss_calib_fit(&a, &t, 0, &c, &d) != SS_OK) goto fail;
-    if (ss_cal_crossval(&t, c.stack[0] ? c.stack : NULL, a.folds, a.seed, &r, &n, &d) != SS_OK)
-        goto fail;
-    printf("Operator-level validation, %s@%s: absolute percentage error on rows not used in "
-           "the fit\n",
-           a.gpu, c.stack);
-    printf("  %-11s %-14s %7s %7s %8s %8s %8s  %s\n", "scheme", "family", "rows", "groups",
+    long uncovered[SS_FAM_COUNT] = {0};
+    ss_hw hw;
+    if (a.profile) {
+        if (ss_hw_load(a.profile, NULL, &hw, &d) != SS_OK) goto fail;
+        if (!hw.calib_doc[0]) {
+            /* a GPU name: its default calibration, as `hardware: GPU` would use */
+            const char *def = ss_hw_default_calibrated(hw.name);
+            if (!def) {
+                ss_diag_fail(&d, SS_ERR_INVALID, "--profile %s: GPU profile '%s' has no "
+                             "calibration (`servesim list hardware` lists GPU@STACK profiles)",
+                             a.profile, hw.name);
+                goto fail;
+            }
+            if (ss_hw_load(def, NULL, &hw, &d) != SS_OK) goto fail;
+        }
+        if (ss_calib_load(&hw, &c, &d) != SS_OK) goto fail;
+        if (!a.gpu[0]) snprintf(a.gpu, sizeof a.gpu, "%s", c.gpu);
+        else if (strcmp(a.gpu, c.gpu) != 0) {
+            ss_diag_fail(&d, SS_ERR_INVALID, "--gpu %s, but profile %s is of GPU %s", a.gpu,
+                         a.profile, c.gpu);
+            goto fail;
+        }
+        if (ss_calib_read(&a, &t, &d) != SS_OK) goto fail;
+        if (ss_cal_profile_check(&c, &t, &r, &n, uncovered, &d) != SS_OK) goto fail;
+        printf("Profile check, %s (%s@%s): absolute percentage error of its predictions on "
+               "the sources' rows (nothing fitted)\n",
+               hw.name, c.gpu, c.stack);
+    } else {
+        if (ss_calib_read(&a, &t, &d) != SS_OK) goto fail;
+        /* the full fit settles the stack (and refuses ambiguous sources) */
+        if (ss_calib_fit(&a, &t, 0, &c, &d) != SS_OK) goto fail;
+        if (ss_cal_crossval(&t, c.stack[0] ? c.stack : NULL, a.folds, a.seed, &r, &n, &d) !=
+            SS_OK)
+            goto fail;
+        printf("Operator-level validation, %s@%s: absolute percentage error on rows not used "
+               "in the fit\n",
+               a.gpu, c.stack);
+    }
+    printf("  %-14s %-14s %7s %7s %8s %8s %8s  %s\n", "scheme", "family", "rows", "groups",
            "median", "p90", "max", "worst row (measured -> predicted)");
     for (size_t i = 0; i < n; i++) {
         const ss_meas *w = &t.rows[r[i].worst];
-        printf("  %-11s %-14s %7ld %7ld %7.2f%% %7.2f%% %7.1f%%  %s:%u (%.3g s -> %.3g s)\n",
+        printf("  %-14s %-14s %7ld %7ld %7.2f%% %7.2f%% %7.1f%%  %s:%u (%.3g s -> %.3g s)\n",
                ss_cv_scheme_name(r[i].scheme), ss_fam_name((ss_fam)r[i].family), r[i].rows,
                r[i].groups, 100 * r[i].median, 100 * r[i].p90, 100 * r[i].max,
                t.sources[w->src].path, w->line, w->time_s, r[i].worst_pred);
     }
-    if (a.json && write_json(a.json, a.gpu, c.stack, &t, r, n, a.folds, a.seed, &d)) goto fail;
-    if (a.db && write_db(a.db, a.gpu, c.stack, &t, r, n, &d)) goto fail;
+    for (int f = 0; f < SS_FAM_COUNT; f++)
+        if (uncovered[f])
+            printf("  not scored: %ld %s rows (the profile has no model for them)\n",
+                   uncovered[f], ss_fam_name((ss_fam)f));
+    if (a.json && write_json(a.json, a.gpu, c.stack, a.profile ? hw.name : NULL, &t, r, n,
+                             uncovered, a.folds, a.seed, &d))
+        goto fail;
+    if (a.db && write_db(a.db, a.gpu, c.stack, a.profile != NULL, &t, r, n, &d)) goto fail;
     status = 0;
     for (int k = 0; k < a.nasserts; k++) {
         const ss_calib_assert *as = &a.asserts[k];

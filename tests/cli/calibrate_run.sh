@@ -22,7 +22,7 @@ grep -q '^name: rtx-4090@fixture$' "$O/a/rtx-4090@fixture.yaml"
 "$B" run tests/data/good/small.yaml --quiet --out "$O/run" \
   --set replica.cost_model=calibrated \
   --set "cluster.pools[0].hardware=$(pwd)/$O/a/rtx-4090@fixture.yaml"
-grep -q '"calibration":[[:space:]]*"partially calibrated (rtx-4090@vllm-0.19-eager; roofline: cpu_overhead=profile)"' \
+grep -q '"calibration":[[:space:]]*"partially calibrated (rtx-4090@fixture; roofline: cpu_overhead=profile)"' \
   "$O/run/summary.json"
 grep -q '"cost_model":[[:space:]]*"calibrated"' "$O/run/summary.json"
 echo "calibrate_run: ok"

@@ -386,6 +386,67 @@ static void test_gemm_lattice(void **st)
     synth_free(&s);
 }
 
+/* ss_cal_profile_check: a calibration fitted on one table predicting another. Rows of shapes
+ * the calibration measured are scheme "profile" and, measured without noise, predicted
+ * almost exactly; a held-out lattice shape is "profile-unseen"; a family without a model is
+ * counted, not scored; a table 10 % slower is 10 % off everywhere. */
+static void test_profile_check(void **st)
+{
+    (void)st;
+    synth fit_t, chk;
+    synth_init(&fit_t, 2000);
+    fill_lattice(&fit_t, 2048, 4096);
+    ss_calib c;
+    fit_synth(&fit_t, &c);
+    synth_init(&chk, 2000);
+    fill_lattice(&chk, 0, 0); /* every shape, the held-out one included */
+    for (int b = 1; b <= 4; b *= 2) { /* no attention model in c */
+        ss_meas *r = push(&chk);
+        r->family = SS_FAM_ATTN_DECODE, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+        r->batch = b, r->kv = 1024, r->heads = 32, r->kv_heads = 8, r->head_dim = 128;
+        r->time_s = attn_truth(b, 1, 1024, 1);
+    }
+    ss_meas *ap = push(&chk); /* approximate kernels are never scored */
+    *ap = chk.t.rows[0];
+    ap->flags |= SS_MEAS_APPROX;
+    ss_diag d;
+    ss_diag_clear(&d);
+    ss_cv_result *r = NULL;
+    size_t n = 0;
+    long unc[SS_FAM_COUNT];
+    for (int slow = 0; slow < 2; slow++) {
+        if (slow)
+            for (size_t i = 0; i < chk.t.n; i++) chk.t.rows[i].time_s *= 1.1;
+        assert_int_equal(ss_cal_profile_check(&c, &chk.t, &r, &n, unc, &d), SS_OK);
+        assert_int_equal(n, 2);
+        assert_int_equal(r[0].scheme, SS_CV_PROFILE);
+        assert_int_equal(r[0].family, SS_FAM_GEMM);
+        assert_int_equal(r[0].groups, 15);
+        assert_int_equal(r[0].rows, 15 * 14);
+        assert_int_equal(r[1].scheme, SS_CV_PROFILE_UNSEEN);
+        assert_int_equal(r[1].groups, 1);
+        assert_int_equal(r[1].rows, 14);
+        assert_int_equal(chk.t.rows[r[1].worst].n, 2048);
+        assert_int_equal(chk.t.rows[r[1].worst].k, 4096);
+        assert_int_equal(unc[SS_FAM_ATTN_DECODE], 3);
+        assert_int_equal(unc[SS_FAM_GEMM], 0);
+        if (!slow) {
+            assert_true(r[0].max < 1e-3);
+            assert_true(r[1].max < 0.06 && r[1].max > 0); /* the lattice's own error */
+        } else {
+            /* |t/1.1 - t| / t = 1/11 on the measured shapes */
+            assert_true(fabs(r[0].median - 1.0 / 11) < 1e-3);
+            assert_true(fabs(r[0].max - 1.0 / 11) < 2e-3);
+        }
+        assert_string_equal(ss_cv_scheme_name(r[0].scheme), "profile");
+        assert_string_equal(ss_cv_scheme_name(r[1].scheme), "profile-unseen");
+        free(r);
+    }
+    ss_calib_free(&c);
+    synth_free(&fit_t);
+    synth_free(&chk);
+}
+
 /* MoE expert layer: 5 us + weights of the experts that get tokens / 2.5e12 B/s + FLOPs of
  * the routed pairs / 500e12 + routed pairs x 4h bytes / 1e12 B/s (balanced routing). */
 static double moe_truth(double tok, double e, double topk, double h, double i)
@@ -886,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_gemm_m_alignment),
         cmocka_unit_test(test_decode_ratio_cap),
         cmocka_unit_test(test_gemm_lattice),
+        cmocka_unit_test(test_profile_check),
         cmocka_unit_test(test_moe),
         cmocka_unit_test(test_attn_lattice),
         cmocka_unit_test(test_roundtrip_and_cost),

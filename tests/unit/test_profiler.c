@@ -361,6 +361,32 @@ static void test_median(void **state)
 
 /* Hand-computed cases: a softmax of two scores, the causal mask, GQA head mapping, and the
  * decode convention (q = 1, prefix = kv - 1). head_dim 4, scale 1/2. */
+/* /proc/driver/nvidia/version as two module flavours write it (the open module's line,
+ * seen on the H200 this profiler first ran on, has "for x86_64" where the parser used to
+ * look for the number). */
+static void test_find_version(void **state)
+{
+    (void)state;
+    static const struct { const char *text, *want; } cases[] = {
+        {"NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build "
+         "(dvs-builder@U16)  Thu Oct 30 2025\n", "580.159.04"},
+        {"NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC "
+         "2023\n", "535.104.05"},
+        {"NVRM version: NVIDIA UNIX Kernel Module 12.0\n", "12.0"},
+        {"no number here, nor x86_64 nor v1.2\n", ""},
+        {"trailing dot 580. then 7.5.\n", "7.5"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[32] = "junk";
+        ss_prof_find_version(cases[i].text, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].want);
+    }
+    char small[5];
+    ss_prof_find_version("module 580.159.04", small, sizeof small);
+    assert_string_equal(small, "580.");
+}
+
 static void test_attn_reference(void **state)
 {
     (void)state;
@@ -567,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_plan_print),
         cmocka_unit_test(test_opts),
         cmocka_unit_test(test_median),
+        cmocka_unit_test(test_find_version),
         cmocka_unit_test(test_attn_reference),
         cmocka_unit_test(test_gemm_reference),
         cmocka_unit_test(test_max_abs_diff),

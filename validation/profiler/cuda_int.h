@@ -21,7 +21,7 @@ struct ss_prof_dev {
     cublasLtHandle_t lt = nullptr;
     void *workspace = nullptr;
     size_t workspace_bytes = 0;
-    void *flush = nullptr;       /* L2 flush buffer (2 x L2), or null */
+    void *flush = nullptr;       /* L2 flush buffer (2 x L2, then the sink word), or null */
     size_t flush_bytes = 0;
 };
 
@@ -61,6 +61,10 @@ struct ss_dbuf {
  * GPU run cooler and faster than on real activations). */
 int ss_prof_fill(void *p, ss_prof_elem e, size_t n, uint32_t seed, cudaStream_t s, char *err);
 
+/* Before a timed repetition with --flush-l2: read 2 x L2 bytes (device.cu says why a read,
+ * not a memset). No-op without the flush buffer. */
+int ss_prof_flush_l2(ss_prof_dev *dev, char *err);
+
 /* Run launch() warmup times, then reps times each between two events on dev->stream (the
  * L2 flush, when on, goes before the first event of each repetition). Every call is queued
  * before the first synchronisation, so the GPU does not idle between repetitions; the
@@ -81,8 +85,7 @@ int ss_prof_time(ss_prof_dev *dev, int warmup, int reps, float *times_us, char *
         if (launch()) return -1;
     SS_CK(cudaGetLastError());
     for (int r = 0; r < reps; r++) {
-        if (dev->flush)
-            SS_CK(cudaMemsetAsync(dev->flush, r & 0xff, dev->flush_bytes, dev->stream));
+        if (ss_prof_flush_l2(dev, err)) return -1;
         SS_CK(cudaEventRecord(evs.ev[2 * r], dev->stream));
         if (launch()) return -1;
         SS_CK(cudaEventRecord(evs.ev[2 * r + 1], dev->stream));

@@ -44,25 +44,17 @@ static ss_rc cuda_fail(ss_diag *d, const char *what, const char *err)
     return ss_diag_fail(d, SS_ERR_INTERNAL, "%s: %s", what, err);
 }
 
-/* "NVRM version: NVIDIA UNIX ... Kernel Module  580.95.05  ..." -> "580.95.05"; empty when
- * /proc/driver/nvidia/version is absent (not Linux, or no NVIDIA kernel module). */
+/* The first word of /proc/driver/nvidia/version's first line that looks like a version
+ * (digits, a dot, digits): "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64
+ * 580.159.04  Release Build ..." -> "580.159.04" (the wording before the number differs
+ * between the proprietary and open modules). Empty when the file is absent or has none. */
 static void kernel_driver_version(char *buf, size_t n)
 {
     buf[0] = '\0';
     FILE *f = fopen("/proc/driver/nvidia/version", "r");
     if (!f) return;
     char line[512];
-    if (fgets(line, sizeof line, f)) {
-        const char *p = strstr(line, "Kernel Module");
-        if (p) {
-            p += strlen("Kernel Module");
-            while (*p == ' ' || *p == '\t') p++;
-            size_t k = strcspn(p, " \t\n");
-            if (k >= n) k = n - 1;
-            memcpy(buf, p, k);
-            buf[k] = '\0';
-        }
-    }
+    if (fgets(line, sizeof line, f)) ss_prof_find_version(line, buf, n);
     fclose(f);
 }
 
@@ -75,8 +67,12 @@ static void fill_meta(const run *r, const ss_prof_devinfo *info, ss_prof_meta *m
                   ss_prof_nccl_built();
     char nccl[32] = "";
     if (with_ar) ss_prof_nccl_version(nccl, sizeof nccl);
-    snprintf(m->stack, sizeof m->stack, "cublaslt-%zu+servesim-fa-approx%s%s",
-             info->cublaslt_version, with_ar ? "+nccl-" : "", with_ar ? nccl : "");
+    /* Name only the libraries/kernels whose times are in this directory: a GEMM-only run
+     * is "cublaslt-130100", not "...+servesim-fa-approx". */
+    int with_attn = (r->plan->parts & SS_PROF_PART_ATTN) && r->plan->nattn;
+    snprintf(m->stack, sizeof m->stack, "cublaslt-%zu%s%s%s", info->cublaslt_version,
+             with_attn ? "+servesim-fa-approx" : "", with_ar ? "+nccl-" : "",
+             with_ar ? nccl : "");
     snprintf(m->cuda_version, sizeof m->cuda_version, "%d.%d", info->runtime_version / 1000,
              (info->runtime_version % 1000) / 10);
     char kmod[64];
@@ -158,8 +154,6 @@ static ss_rc measure_gemm(run *r, ss_diag *d)
             ss_prof_csv_gemm_algo(&r->csv[SS_PROF_T_GEMM_ALGO], p->tokens.v[j], g->n, g->k,
                                   p->dtype, r->algo[j].cfg, (double)r->algo[j].waves);
         }
-        fflush(r->csv[SS_PROF_T_GEMM].f);
-        fflush(r->csv[SS_PROF_T_GEMM_ALGO].f);
     }
     if ((rc = ss_prof_csv_close(&r->csv[SS_PROF_T_GEMM], d))) return rc;
     return ss_prof_csv_close(&r->csv[SS_PROF_T_GEMM_ALGO], d);
@@ -252,8 +246,6 @@ static ss_rc measure_attn(run *r, ss_diag *d)
             ss_prof_csv_decode(dc, pt, a, p->attn_dtype, p->attn_dtype,
                                ss_prof_median(r->times, (size_t)reps), 1);
         }
-        fflush(pc->f);
-        fflush(dc->f);
     }
     if ((rc = ss_prof_csv_close(pc, d))) return rc;
     return ss_prof_csv_close(dc, d);
@@ -276,7 +268,6 @@ static ss_rc measure_allreduce(run *r, ss_diag *d)
         for (size_t i = 0; i < p->nar_bytes; i++)
             ss_prof_csv_allreduce(c, p->ar_gpus[g], p->ar_bytes[i], p->attn_dtype,
                                   ss_prof_median(r->times + i * (size_t)reps, (size_t)reps));
-        fflush(c->f);
     }
     return ss_prof_csv_close(c, d);
 }

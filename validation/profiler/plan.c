@@ -7,6 +7,7 @@
  * vocab-parallel. tests/unit/test_profiler.c checks that 2*m*n*k of each shape equals the
  * FLOPs ss_model_layer_work gives the operator, so the profiler measures exactly what the
  * simulator charges for. */
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -276,6 +277,25 @@ static int cmp_f(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;
     return (x > y) - (x < y);
+}
+
+void ss_prof_find_version(const char *text, char *buf, size_t n)
+{
+    if (n == 0) return;
+    buf[0] = '\0';
+    for (const char *p = text; *p; p++) {
+        if (!isdigit((unsigned char)*p) || (p > text && !isspace((unsigned char)p[-1])))
+            continue;
+        const char *e = p;
+        while (isdigit((unsigned char)*e)) e++;
+        if (*e != '.' || !isdigit((unsigned char)e[1])) continue;
+        while (isdigit((unsigned char)*e) || (*e == '.' && isdigit((unsigned char)e[1]))) e++;
+        size_t k = (size_t)(e - p);
+        if (k >= n) k = n - 1;
+        memcpy(buf, p, k);
+        buf[k] = '\0';
+        return;
+    }
 }
 
 double ss_prof_median(float *v, size_t n)

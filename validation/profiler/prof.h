@@ -158,6 +158,11 @@ double ss_prof_max_abs_diff(const float *a, const float *b, size_t n);
  * 0 for n = 0. */
 double ss_prof_median(float *v, size_t n);
 
+/* Copies into buf (size n, truncated, always terminated) the first word of text that looks
+ * like a version number: digits, '.', digits, then more digits and dots ("580.159.04").
+ * buf is empty when there is none. Used on /proc/driver/nvidia/version. */
+void ss_prof_find_version(const char *text, char *buf, size_t n);
+
 /* The provenance block of meta.yaml. Strings may be empty; they are quoted on output. */
 typedef struct ss_prof_meta {
     char gpu[256];           /* cudaDeviceProp.name */

@@ -145,6 +145,9 @@ ss_rc ss_prof_csv_open(ss_prof_csv *c, const char *dir, ss_prof_table t, ss_diag
     c->f = fopen(c->path, "w");
     if (!c->f)
         return ss_diag_fail(d, SS_ERR_IO, "cannot write %s: %s", c->path, strerror(errno));
+    /* Line-buffered: every row reaches the file as it is measured, so a run stopped (by a
+     * time limit, say) leaves a readable partial table. */
+    setvbuf(c->f, NULL, _IOLBF, 0);
     fprintf(c->f, "%s\n", tables[t].header);
     return SS_OK;
 }
