@@ -63,4 +63,17 @@ void ss_cost_calibration_status(const ss_cost_setup *s, char *buf, size_t n);
 ss_rc ss_cost_calibration_load(const ss_hw *hw, struct ss_calib **out, ss_diag *d);
 void ss_cost_calibration_free(struct ss_calib *c);
 
+/* Calibrations loaded once for many scenarios (a sweep's points, their forked workers): keyed
+ * by the profile document they come from, owned by the cache. Parsing the H100 profile takes
+ * ~0.14 s, as long as a 10,000-request run; a study that loads each point's scenario three
+ * times (validation, metadata, the run) pays it once per GPU instead. Not thread-safe (one
+ * per process; a forked child inherits the parent's entries). */
+typedef struct ss_calib_cache ss_calib_cache;
+ss_calib_cache *ss_calib_cache_new(void);
+void ss_calib_cache_free(ss_calib_cache *c);
+/* ss_cost_calibration_load through the cache: *out is borrowed (valid until the cache is
+ * freed), NULL when the GPU has no calibration. */
+ss_rc ss_calib_cache_get(ss_calib_cache *c, const ss_hw *hw, const struct ss_calib **out,
+                         ss_diag *d);
+
 #endif

@@ -284,7 +284,8 @@ static ss_rc load_pools(ss_scenario *sc, yaml_node_t *cluster, yaml_node_t *root
     return SS_OK;
 }
 
-static ss_rc load_replica(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root, ss_diag *d)
+static ss_rc load_replica(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root,
+                          ss_calib_cache *cache, ss_diag *d)
 {
     ss_doc *doc = sc->doc;
     ss_sched_config *c = &sc->sched;
@@ -313,9 +314,15 @@ static ss_rc load_replica(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root,
                             "replica.cost_model", "unknown cost model '%s' (valid: auto, %s)",
                             c->cost_model, names);
     }
-    if (sc->cost_ops == &ss_cost_calibrated &&
-        (rc = ss_cost_calibration_load(&sc->pools[0].hw, &sc->calib, d)))
-        return rc;
+    if (sc->cost_ops == &ss_cost_calibrated) {
+        if (cache) {
+            if ((rc = ss_calib_cache_get(cache, &sc->pools[0].hw, &sc->calib, d))) return rc;
+        } else {
+            if ((rc = ss_cost_calibration_load(&sc->pools[0].hw, &sc->calib_owned, d)))
+                return rc;
+            sc->calib = sc->calib_owned;
+        }
+    }
     sc->weight_dtype = c->weight_dtype ? (ss_dtype)(c->weight_dtype - 1) : sc->model.dtype;
     sc->kv_dtype = c->kv_dtype ? (ss_dtype)(c->kv_dtype - 1) : sc->weight_dtype;
     if (c->max_model_len == 0) c->max_model_len = sc->model.max_position;
@@ -773,7 +780,7 @@ static ss_rc load_output(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root, 
     return SS_OK;
 }
 
-static ss_rc load(ss_scenario *sc, ss_diag *d)
+static ss_rc load(ss_scenario *sc, ss_calib_cache *cache, ss_diag *d)
 {
     ss_doc *doc = sc->doc;
     yaml_node_t *root = ss_doc_root(doc);
@@ -803,7 +810,7 @@ static ss_rc load(ss_scenario *sc, ss_diag *d)
     if ((rc = ss_model_check_supported(&sc->model, &sub)))
         return ss_cfg_error(d, rc, doc, ss_node_get(doc, root, "model"), "model", "%s", sub.msg);
     if ((rc = load_pools(sc, rc_.cluster, root, d))) return rc;
-    if ((rc = load_replica(sc, rc_.replica, root, d))) return rc;
+    if ((rc = load_replica(sc, rc_.replica, root, cache, d))) return rc;
     if ((rc = load_workload(sc, rc_.workload, root, d))) return rc;
     if ((rc = load_output(sc, rc_.output, root, d))) return rc;
     return SS_OK;
@@ -833,8 +840,8 @@ static ss_rc apply_overrides(ss_scenario *sc, const ss_overrides *ov, ss_diag *d
     return SS_OK;
 }
 
-static ss_rc finish_load(ss_doc *doc, ss_rc rc, const ss_overrides *ov, ss_scenario **out,
-                         ss_diag *d)
+static ss_rc finish_load(ss_doc *doc, ss_rc rc, const ss_overrides *ov, ss_calib_cache *cache,
+                         ss_scenario **out, ss_diag *d)
 {
     *out = NULL;
     if (rc) return rc;
@@ -848,7 +855,7 @@ static ss_rc finish_load(ss_doc *doc, ss_rc rc, const ss_overrides *ov, ss_scena
         ss_scenario_free(sc);
         return rc;
     }
-    if ((rc = load(sc, d))) {
+    if ((rc = load(sc, cache, d))) {
         ss_scenario_free(sc);
         return rc;
     }
@@ -861,15 +868,21 @@ ss_rc ss_scenario_load_file(const char *path, const ss_overrides *ov, ss_scenari
 {
     ss_doc *doc = NULL;
     ss_rc rc = ss_doc_load_file(path, &doc, d);
-    return finish_load(doc, rc, ov, out, d);
+    return finish_load(doc, rc, ov, NULL, out, d);
 }
 
 ss_rc ss_scenario_load_string(const char *name, const char *text, const ss_overrides *ov,
                               ss_scenario **out, ss_diag *d)
 {
+    return ss_scenario_load_string_cached(name, text, ov, NULL, out, d);
+}
+
+ss_rc ss_scenario_load_string_cached(const char *name, const char *text, const ss_overrides *ov,
+                                     ss_calib_cache *cache, ss_scenario **out, ss_diag *d)
+{
     ss_doc *doc = NULL;
     ss_rc rc = ss_doc_load_string(name, text, strlen(text), &doc, d);
-    return finish_load(doc, rc, ov, out, d);
+    return finish_load(doc, rc, ov, cache, out, d);
 }
 
 const char *ss_workload_arrival_name(const ss_workload *w)
@@ -897,7 +910,7 @@ void ss_scenario_free(ss_scenario *sc)
         free(c->length_table.output);
     }
     free(sc->workload.classes);
-    ss_cost_calibration_free(sc->calib);
+    ss_cost_calibration_free(sc->calib_owned);
     ss_doc_free(sc->doc);
     free(sc);
 }

@@ -135,9 +135,11 @@ typedef struct ss_scenario {
     ss_sched_config sched;      /* the `replica:` section, defaults resolved */
     const ss_sched_ops *sched_ops;
     const ss_cost_ops *cost_ops;
-    struct ss_calib *calib;     /* owned: the calibration of pool 0's GPU when cost_ops is
+    const struct ss_calib *calib; /* the calibration of pool 0's GPU when cost_ops is
                                    "calibrated" (loaded once, shared by every replica and
-                                   output; NULL when the GPU has none) */
+                                   output; NULL when the GPU has none): calib_owned, or
+                                   borrowed from the load's ss_calib_cache */
+    struct ss_calib *calib_owned;
     ss_dtype weight_dtype, kv_dtype;
     ss_kv_capacity kv;          /* capacity of pool 0's instances */
     ss_workload workload;
@@ -160,6 +162,10 @@ ss_rc ss_scenario_load_file(const char *path, const ss_overrides *ov, ss_scenari
 /* Load from text (`name` is used in messages); `ov` may be NULL. */
 ss_rc ss_scenario_load_string(const char *name, const char *text, const ss_overrides *ov,
                               ss_scenario **out, ss_diag *d);
+/* The same, taking the calibration from `cache` (NULL: load it, as above); the scenario
+ * then borrows it, so the cache must outlive the scenario. */
+ss_rc ss_scenario_load_string_cached(const char *name, const char *text, const ss_overrides *ov,
+                                     ss_calib_cache *cache, ss_scenario **out, ss_diag *d);
 /* Built-in scenarios (the YAML files in workloads/scenarios/): "default" (Llama-3.1-8B on one H100,
  * Poisson traffic) and the benchmark scenarios. */
 extern const ss_embedded_file ss_scenario_zoo[];

@@ -46,6 +46,9 @@ struct ss_study {
      * class, or an SLO), in order of first appearance; not collected for lenient studies */
     char (*classes)[32];
     size_t nclasses;
+    /* owned: calibrations shared by every point's scenario (parsed once per GPU profile in
+     * the parent, inherited by forked workers) */
+    ss_calib_cache *calib_cache;
 };
 
 /* Top-level sections of a study file. Other commands that read their own section of the
@@ -139,6 +142,7 @@ void ss_study_free(ss_study *s)
     free(s->pcol);
     free(s->scen_name);
     free(s->scen_text);
+    ss_calib_cache_free(s->calib_cache);
     ss_doc_free(s->doc);
     free(s);
 }
@@ -554,7 +558,8 @@ ss_rc ss_study_load_point_scenario(const ss_study *s, size_t i, const ss_overrid
     memcpy(items, s->ov + s->start[i], n * sizeof *items);
     for (size_t k = 0; k < ne; k++) items[n + k] = extra->items[k];
     ss_overrides ov = {.items = items, .n = n + ne};
-    ss_rc rc = ss_scenario_load_string(s->scen_name, s->scen_text, &ov, out, d);
+    ss_rc rc = ss_scenario_load_string_cached(s->scen_name, s->scen_text, &ov, s->calib_cache,
+                                              out, d);
     free(items);
     return rc;
 }
@@ -664,7 +669,9 @@ static ss_rc parse(ss_study *s, const char *base_dir, ss_diag *d)
         return rc;
     /* The base scenario alone first: its own errors are reported as they are. */
     ss_scenario *sc = NULL;
-    if ((rc = ss_scenario_load_string(s->scen_name, s->scen_text, NULL, &sc, d))) return rc;
+    if ((rc = ss_scenario_load_string_cached(s->scen_name, s->scen_text, NULL, s->calib_cache,
+                                             &sc, d)))
+        return rc;
     ss_scenario_free(sc);
     for (size_t i = 0; !s->lenient && i < s->npoints; i++) {
         ss_diag pd;
@@ -690,6 +697,10 @@ static ss_rc finish(ss_doc *doc, ss_rc rc, const char *base_dir, int lenient, ss
     }
     s->doc = doc;
     s->lenient = lenient;
+    if (!(s->calib_cache = ss_calib_cache_new())) {
+        ss_study_free(s);
+        return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+    }
     if ((rc = parse(s, base_dir ? base_dir : ss_doc_dir(doc), d))) {
         ss_study_free(s);
         return rc;

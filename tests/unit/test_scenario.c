@@ -33,6 +33,44 @@ static void test_builtins_load(void **st)
     ss_scenario_free(sc);
 }
 
+/* Scenarios loaded through one ss_calib_cache borrow one calibration per profile document
+ * (a sweep parses the H100 profile once, not once per point); without a cache each owns its
+ * own; a GPU without calibration gets none either way. */
+static void test_calib_cache(void **st)
+{
+    (void)st;
+    ss_calib_cache *cache = ss_calib_cache_new();
+    assert_non_null(cache);
+    const char *t = ss_scenario_default_text();
+    const char *h200[] = {"cluster.pools[0].hardware=h200-sxm"};
+    const char *b200[] = {"cluster.pools[0].hardware=b200-sxm"};
+    ss_overrides o200 = {h200, 1}, ob200 = {b200, 1};
+    ss_scenario *a, *b, *c, *e, *own;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_scenario_load_string_cached("d", t, NULL, cache, &a, &d), SS_OK);
+    assert_int_equal(ss_scenario_load_string_cached("d", t, NULL, cache, &b, &d), SS_OK);
+    assert_int_equal(ss_scenario_load_string_cached("d", t, &o200, cache, &c, &d), SS_OK);
+    assert_int_equal(ss_scenario_load_string_cached("d", t, &ob200, cache, &e, &d), SS_OK);
+    assert_int_equal(ss_scenario_load_string("d", t, NULL, &own, &d), SS_OK);
+    assert_non_null(a->calib);
+    assert_ptr_equal(a->calib, b->calib);
+    assert_null(a->calib_owned);
+    assert_non_null(c->calib);
+    assert_ptr_not_equal(a->calib, c->calib);
+    assert_null(e->calib); /* b200: datasheet roofline */
+    assert_non_null(own->calib);
+    assert_ptr_equal(own->calib, own->calib_owned);
+    assert_ptr_not_equal(own->calib, a->calib);
+    /* scenarios go first (they borrow), then the cache */
+    ss_scenario_free(a);
+    ss_scenario_free(b);
+    ss_scenario_free(c);
+    ss_scenario_free(e);
+    ss_scenario_free(own);
+    ss_calib_cache_free(cache);
+}
+
 static void test_defaults_resolved(void **st)
 {
     (void)st;
@@ -139,7 +177,8 @@ static void test_zipf(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_builtins_load), cmocka_unit_test(test_defaults_resolved),
+        cmocka_unit_test(test_builtins_load), cmocka_unit_test(test_calib_cache),
+        cmocka_unit_test(test_defaults_resolved),
         cmocka_unit_test(test_unsupported), cmocka_unit_test(test_lengths),
         cmocka_unit_test(test_zipf),
     };
