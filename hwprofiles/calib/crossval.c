@@ -211,8 +211,26 @@ static int assign(const ss_meas_table *t, const char *stack, int scheme, int fol
     return 1; /* only fold 0 is tested */
 }
 
+void ss_cv_rows_free(ss_cv_rows *r)
+{
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+static int rows_push(ss_cv_rows *r, int scheme, size_t row, double pred)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 1024;
+        ss_cv_row *v = realloc(r->v, cap * sizeof *v);
+        if (!v) return -1;
+        r->v = v, r->cap = cap;
+    }
+    r->v[r->n++] = (ss_cv_row){scheme, row, pred};
+    return 0;
+}
+
 ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, int folds, uint64_t seed,
-                      ss_cv_result **out, size_t *nout, ss_diag *d)
+                      ss_cv_result **out, size_t *nout, ss_cv_rows *log, ss_diag *d)
 {
     *out = NULL;
     *nout = 0;
@@ -254,6 +272,14 @@ ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, int folds, uint
             for (size_t i = 0; rc == SS_OK && i < t->n; i++)
                 if (fold[i] == f) pred[i] = ss_cal_predict_row(&c, t, &t->rows[i]);
             ss_calib_free(&c);
+        }
+        if (rc) break;
+        for (size_t i = 0; log && i < t->n; i++) {
+            if (isnan(pred[i]) || fold[i] < 0 || (sc == SS_CV_EXTRAP && fold[i] != 0)) continue;
+            if (rows_push(log, sc, i, pred[i])) {
+                rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+                break;
+            }
         }
         if (rc) break;
         for (int fam = 0; fam < SS_FAM_COUNT; fam++) {
@@ -298,7 +324,8 @@ static int profile_measured(const ss_calib *c, const ss_meas *r)
 }
 
 ss_rc ss_cal_profile_check(const ss_calib *c, const ss_meas_table *t, ss_cv_result **out,
-                           size_t *nout, long uncovered[SS_FAM_COUNT], ss_diag *d)
+                           size_t *nout, long uncovered[SS_FAM_COUNT], ss_cv_rows *rows,
+                           ss_diag *d)
 {
     *out = NULL;
     *nout = 0;
@@ -327,6 +354,12 @@ ss_rc ss_cal_profile_check(const ss_calib *c, const ss_meas_table *t, ss_cv_resu
         }
         scheme[i] = profile_measured(c, r) ? SS_CV_PROFILE : SS_CV_PROFILE_UNSEEN;
     }
+    for (int sc = SS_CV_PROFILE; rows && sc <= SS_CV_PROFILE_UNSEEN; sc++)
+        for (size_t i = 0; i < t->n; i++)
+            if (scheme[i] == sc && rows_push(rows, sc, i, pred[i])) {
+                rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+                goto done;
+            }
     size_t nres = 0;
     for (int sc = SS_CV_PROFILE; sc <= SS_CV_PROFILE_UNSEEN; sc++)
         for (int fam = 0; fam < SS_FAM_COUNT; fam++) {

@@ -170,10 +170,24 @@ typedef struct ss_cv_result {
     size_t worst;       /* row index in the table */
     double worst_pred;
 } ss_cv_result;
+/* Optional record of every row a validation evaluated, with its prediction (`servesim
+ * validate calibration --rows`): in scheme order, then table order. Zero-initialise; free
+ * with ss_cv_rows_free. */
+typedef struct ss_cv_row {
+    int scheme;
+    size_t row;  /* index in the table */
+    double pred; /* seconds */
+} ss_cv_row;
+typedef struct ss_cv_rows {
+    size_t n, cap;
+    ss_cv_row *v;
+} ss_cv_rows;
+void ss_cv_rows_free(ss_cv_rows *r);
 /* Runs the three schemes; *out (owned by the caller, free()) gets one entry per (scheme,
- * family) with rows evaluated, in scheme then family order. */
+ * family) with rows evaluated, in scheme then family order; `rows` (may be NULL) every
+ * evaluated row. */
 ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, int folds, uint64_t seed,
-                      ss_cv_result **out, size_t *nout, ss_diag *d);
+                      ss_cv_result **out, size_t *nout, ss_cv_rows *rows, ss_diag *d);
 
 /* The error of an already fitted calibration c (a committed profile) on every row of t the
  * fitter would use, of any stack (t usually holds another source's measurements of the same
@@ -183,7 +197,8 @@ ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, int folds, uint
  * c has no model for are not evaluated: uncovered[family] counts them (may be NULL). *out
  * as for ss_cal_crossval (groups = distinct shapes / head configurations evaluated). */
 ss_rc ss_cal_profile_check(const ss_calib *c, const ss_meas_table *t, ss_cv_result **out,
-                           size_t *nout, long uncovered[SS_FAM_COUNT], ss_diag *d);
+                           size_t *nout, long uncovered[SS_FAM_COUNT], ss_cv_rows *rows,
+                           ss_diag *d);
 
 /* Evaluate a model at raw features. */
 double ss_cal_eval(const ss_cal_model *m, const double x[], const double s[]);

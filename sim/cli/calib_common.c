@@ -62,6 +62,9 @@ int ss_calib_parse_args(int argc, char **argv, ss_calib_args *a, int is_calibrat
         } else if (!is_calibrate && !strcmp(o, "--db")) {
             if (!need(i, argc, o)) return 2;
             a->db = argv[++i];
+        } else if (!is_calibrate && !strcmp(o, "--rows")) {
+            if (!need(i, argc, o)) return 2;
+            a->rows = argv[++i];
         } else if (!is_calibrate && !strcmp(o, "--profile")) {
             if (!need(i, argc, o)) return 2;
             a->profile = argv[++i];

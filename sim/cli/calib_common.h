@@ -23,6 +23,7 @@ typedef struct ss_calib_args {
     int nskew;
     char gpu[64];       /* canonical; empty with --profile and no --gpu (the profile's GPU) */
     const char *out, *stack, *json, *db;
+    const char *rows;    /* validate calibration --rows: every evaluated row as CSV */
     const char *profile; /* validate calibration --profile: check this profile instead of fitting */
     int is_default, no_shapes, folds, lenient;
     unsigned long long seed;

@@ -19,9 +19,10 @@ static void usage(FILE *out)
             "Usage: servesim validate calibration --source [FORMAT:]PATH [--source ...]\n"
             "                                     --gpu NAME [--stack STACK] [--folds K]\n"
             "                                     [--seed N] [--json OUT.json] [--db OUT.db]\n"
-            "                                     [--assert FAMILY:SCHEME=MEDIAN,P90 ...] [--lenient]\n"
+            "                                     [--rows OUT.csv] [--assert FAMILY:SCHEME=MEDIAN,P90 ...]\n"
+            "                                     [--lenient]\n"
             "       servesim validate calibration --profile GPU@NAME|FILE --source ... [--gpu NAME]\n"
-            "                                     [--json ...] [--db ...] [--assert ...]\n\n"
+            "                                     [--json ...] [--db ...] [--rows ...] [--assert ...]\n\n"
             "Fits the operator models as `servesim calibrate` does, but each time without some\n"
             "rows, and reports the absolute percentage error on those held-out rows per\n"
             "operator family: median, P90 and the worst row (file:line). Schemes:\n"
@@ -37,6 +38,9 @@ static void usage(FILE *out)
             "model for are listed, not scored. --gpu defaults to the profile's GPU.\n\n"
             "  --json FILE  the same report as JSON;  --db FILE  appended to the SQLite table\n"
             "               calibration_validation\n"
+            "  --rows FILE  every evaluated row as CSV: scheme, family, file, line, shape\n"
+            "               (m, n, k, batch, q, kv, heads, kv_heads, head_dim, gpus, bytes),\n"
+            "               measured and predicted seconds, APE\n"
             "  --assert FAMILY:SCHEME=MEDIAN,P90  fail (exit 1) if that family's held-out\n"
             "               median or P90 error exceeds the given fractions (0.05 = 5 %%)\n"
             "docs/validation.md explains the schemes and the committed results.\n");
@@ -163,6 +167,27 @@ static ss_rc write_json(const char *path, const char *gpu, const char *stack,
     return rc;
 }
 
+static ss_rc write_rows(const char *path, const ss_meas_table *t, const ss_cv_rows *rows,
+                        ss_diag *d)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return ss_diag_set(d, SS_ERR_IO, path, 0, 0, NULL, "cannot create file");
+    fputs("scheme,family,file,line,m,n,k,batch,q,kv,heads,kv_heads,head_dim,gpus,bytes,"
+          "measured_s,predicted_s,ape\n", f);
+    for (size_t i = 0; i < rows->n; i++) {
+        const ss_cv_row *w = &rows->v[i];
+        const ss_meas *r = &t->rows[w->row];
+        fprintf(f, "%s,%s,%s,%u,%lld,%lld,%lld,%d,%lld,%lld,%d,%d,%d,%d,%lld,%.6g,%.6g,%.6f\n",
+                ss_cv_scheme_name(w->scheme), ss_fam_name((ss_fam)r->family),
+                t->sources[r->src].path, r->line, (long long)r->m, (long long)r->n,
+                (long long)r->k, r->batch, (long long)r->q, (long long)r->kv, r->heads,
+                r->kv_heads, r->head_dim, r->gpus, (long long)r->bytes, r->time_s, w->pred,
+                fabs(w->pred - r->time_s) / r->time_s);
+    }
+    if (fclose(f)) return ss_diag_set(d, SS_ERR_IO, path, 0, 0, NULL, "write failed");
+    return SS_OK;
+}
+
 int ss_cmd_validate_calibration(int argc, char **argv)
 {
     ss_calib_args a;
@@ -177,6 +202,7 @@ int ss_cmd_validate_calibration(int argc, char **argv)
     size_t n = 0;
     int status = 1;
     long uncovered[SS_FAM_COUNT] = {0};
+    ss_cv_rows rows = {0};
     ss_hw hw;
     if (a.profile) {
         if (ss_hw_load(a.profile, NULL, &hw, &d) != SS_OK) goto fail;
@@ -199,7 +225,8 @@ int ss_cmd_validate_calibration(int argc, char **argv)
             goto fail;
         }
         if (ss_calib_read(&a, &t, &d) != SS_OK) goto fail;
-        if (ss_cal_profile_check(&c, &t, &r, &n, uncovered, &d) != SS_OK) goto fail;
+        if (ss_cal_profile_check(&c, &t, &r, &n, uncovered, a.rows ? &rows : NULL, &d) != SS_OK)
+            goto fail;
         printf("Profile check, %s (%s@%s): absolute percentage error of its predictions on "
                "the sources' rows (nothing fitted)\n",
                hw.name, c.gpu, c.stack);
@@ -207,8 +234,8 @@ int ss_cmd_validate_calibration(int argc, char **argv)
         if (ss_calib_read(&a, &t, &d) != SS_OK) goto fail;
         /* the full fit settles the stack (and refuses ambiguous sources) */
         if (ss_calib_fit(&a, &t, 0, &c, &d) != SS_OK) goto fail;
-        if (ss_cal_crossval(&t, c.stack[0] ? c.stack : NULL, a.folds, a.seed, &r, &n, &d) !=
-            SS_OK)
+        if (ss_cal_crossval(&t, c.stack[0] ? c.stack : NULL, a.folds, a.seed, &r, &n,
+                            a.rows ? &rows : NULL, &d) != SS_OK)
             goto fail;
         printf("Operator-level validation, %s@%s: absolute percentage error on rows not used "
                "in the fit\n",
@@ -231,6 +258,7 @@ int ss_cmd_validate_calibration(int argc, char **argv)
                              uncovered, a.folds, a.seed, &d))
         goto fail;
     if (a.db && write_db(a.db, a.gpu, c.stack, a.profile != NULL, &t, r, n, &d)) goto fail;
+    if (a.rows && write_rows(a.rows, &t, &rows, &d)) goto fail;
     status = 0;
     for (int k = 0; k < a.nasserts; k++) {
         const ss_calib_assert *as = &a.asserts[k];
@@ -260,6 +288,7 @@ int ss_cmd_validate_calibration(int argc, char **argv)
 fail:
     ss_cli_report(&d);
 out:
+    ss_cv_rows_free(&rows);
     free(r);
     ss_calib_free(&c);
     ss_meas_table_free(&t);

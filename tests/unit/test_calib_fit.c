@@ -417,7 +417,7 @@ static void test_profile_check(void **st)
     for (int slow = 0; slow < 2; slow++) {
         if (slow)
             for (size_t i = 0; i < chk.t.n; i++) chk.t.rows[i].time_s *= 1.1;
-        assert_int_equal(ss_cal_profile_check(&c, &chk.t, &r, &n, unc, &d), SS_OK);
+        assert_int_equal(ss_cal_profile_check(&c, &chk.t, &r, &n, unc, NULL, &d), SS_OK);
         assert_int_equal(n, 2);
         assert_int_equal(r[0].scheme, SS_CV_PROFILE);
         assert_int_equal(r[0].family, SS_FAM_GEMM);
@@ -505,15 +505,30 @@ static void test_moe(void **st)
     size_t nres = 0;
     ss_diag d;
     ss_diag_clear(&d);
-    assert_int_equal(ss_cal_crossval(&s.t, NULL, 4, 1, &res, &nres, &d), SS_OK);
+    ss_cv_rows rows = {0};
+    assert_int_equal(ss_cal_crossval(&s.t, NULL, 4, 1, &res, &nres, &rows, &d), SS_OK);
     int seen = 0;
     for (size_t i = 0; i < nres; i++)
         if (res[i].family == SS_FAM_MOE && res[i].scheme == SS_CV_SHAPES) {
             seen = 1;
             assert_int_equal(res[i].groups, 4);
             assert_true(res[i].p90 < 0.05);
+            /* the row log holds the same rows, and the worst one's prediction */
+            long logged = 0;
+            int worst_found = 0;
+            for (size_t k = 0; k < rows.n; k++) {
+                const ss_cv_row *w = &rows.v[k];
+                if (w->scheme != SS_CV_SHAPES || s.t.rows[w->row].family != SS_FAM_MOE) continue;
+                logged++;
+                if (w->row == res[i].worst && w->pred == res[i].worst_pred) worst_found = 1;
+            }
+            assert_int_equal(logged, res[i].rows);
+            assert_true(worst_found);
         }
     assert_true(seen);
+    for (size_t k = 1; k < rows.n; k++) /* scheme order */
+        assert_true(rows.v[k].scheme >= rows.v[k - 1].scheme);
+    ss_cv_rows_free(&rows);
     free(res);
     ss_calib_free(&c);
     synth_free(&s);
