@@ -92,6 +92,26 @@ add_test(NAME cli_validate_profile_cross
     --assert gemm:profile=0.13,0.32 --assert gemm:profile-unseen=0.12,0.23)
 set_tests_properties(cli_validate_profile_cross PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
   LABELS cli PASS_REGULAR_EXPRESSION "Profile check, h200-sxm@vllm-0.24.0 .*profile-unseen +gemm +1920 +20 .*all 2 limits met")
+# PyTorch SDPA attention measured on the H200 (hwprofiles/measured/.../torch-sdpa-*): the
+# fitter on a fourth kind of attention source, and the vLLM 0.24.0 profile against it (a
+# stack difference, docs/validation.md); limits as achieved plus a margin where above target.
+# (Two stacks, FlashAttention prefill and cuDNN decode: one validation each.)
+add_test(NAME cli_validate_torch_decode
+  COMMAND servesim validate calibration --gpu h200-sxm --source servesim:${_m}/torch-sdpa-decode
+    --assert attn_decode:kfold=0.05,0.17 --assert attn_decode:shapes=0.05,0.15
+    --assert attn_decode:extrapolate=0.05,0.15)
+add_test(NAME cli_validate_torch_prefill
+  COMMAND servesim validate calibration --gpu h200-sxm --source servesim:${_m}/torch-sdpa-prefill
+    --assert attn_prefill:kfold=0.057,0.17 --assert attn_prefill:shapes=0.05,0.222
+    --assert attn_prefill:extrapolate=0.083,0.169)
+set_tests_properties(cli_validate_torch_decode cli_validate_torch_prefill PROPERTIES
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli PASS_REGULAR_EXPRESSION "all 3 limits met")
+add_test(NAME cli_validate_profile_torch_attention
+  COMMAND servesim validate calibration --profile h200-sxm
+    --source servesim:${_m}/torch-sdpa-prefill --source servesim:${_m}/torch-sdpa-decode
+    --assert attn_prefill:profile=0.40,0.68 --assert attn_decode:profile=0.39,0.95)
+set_tests_properties(cli_validate_profile_torch_attention PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  LABELS cli PASS_REGULAR_EXPRESSION "profile +attn_prefill +330 +6 .*profile +attn_decode +450 +6 .*all 2 limits met")
 # --rows: every scored row as CSV (the 2400 + 1920 rows of the check above, and the header).
 add_test(NAME cli_validate_rows
   COMMAND sh -c "$<TARGET_FILE:servesim> validate calibration --profile h200-sxm --source servesim:${_m}/llama-3.1-8b-bf16 --source servesim:${_m}/llama-3.1-70b-bf16 --source servesim:${_m}/qwen3-32b-bf16 --rows build-test-out/profile-rows.csv > /dev/null && head -1 build-test-out/profile-rows.csv && wc -l < build-test-out/profile-rows.csv && grep -c '^profile-unseen,gemm,' build-test-out/profile-rows.csv")
