@@ -229,7 +229,7 @@ const ss_cal_shape *ss_calib_find_shape_m(const ss_calib *c, int dtype, long n, 
 /* The m-alignment class (1 aligned, 2 not) of token count m. */
 int ss_cal_m_class(double m);
 /* Added (calib-acc): GEMM time of a shape (n, k) that was NOT measured, interpolated over
- * the measured (n, k) lattice of c's shapes of `dtype` (fit.c: linear in log t over log n
+ * the measured (n, k) lattice of c's shapes of `dtype` (fit_gemm.c: linear in log t over log n
  * and log k between the nearest measured shapes at the same m; positive and non-decreasing
  * in m). 1 and *t on success, 0 outside the lattice's hull (use the basis). */
 int ss_cal_gemm_lattice(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
@@ -265,7 +265,7 @@ const ss_cal_grid *ss_calib_find_grid(const ss_calib *c, int family, int dtype, 
                                       int kv_heads, int head_dim);
 /* Added (calib-acc): attention time of a head configuration with no grid of its own,
  * interpolated over the grids of the same family, KV dtype and head dimension in (log heads,
- * log kv_heads) (fit.c); beyond the measured head counts on a line, the nearest grid
+ * log kv_heads) (fit_attn.c); beyond the measured head counts on a line, the nearest grid
  * continued by the basis ratio (needs m). 1 and *t, or 0 when no grid of that family, dtype
  * and head dim lies on q's heads or kv_heads lines. */
 int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, int dtype,

@@ -1,0 +1,499 @@
+/* The attention grids: the measured time of each head configuration on a grid of its
+ * family's coordinates, missing cells filled from the basis, made non-decreasing along
+ * every axis, and the (heads, kv_heads) lattice that interpolates configurations never
+ * measured between grids. fit.h describes the model. */
+#include "hwprofiles/calib/fit.h"
+#include "hwprofiles/calib/fit_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ================================================================== attention grids */
+
+static int grid_ndim(int family)
+{
+    return family == SS_FAM_ATTN_DECODE ? 2 : family == SS_FAM_ATTN_MIXED ? 4 : 3;
+}
+
+static void grid_coords(int family, const ss_cal_attn_q *q, double x[SS_CAL_GRID_MAXDIM])
+{
+    if (family == SS_FAM_ATTN_PREFILL) {
+        double b = q->pf_seqs > 0 ? q->pf_seqs : 1;
+        x[0] = q->pf_seqs, x[1] = q->pf_tokens / b, x[2] = q->pf_ctx / b;
+    } else if (family == SS_FAM_ATTN_DECODE) {
+        double b = q->dc_seqs > 0 ? q->dc_seqs : 1;
+        x[0] = q->dc_seqs, x[1] = q->dc_seqs > 0 ? q->dc_ctx / b - 1 : 0;
+    } else {
+        x[0] = q->pf_tokens;
+        x[1] = q->pf_seqs > 0 ? q->pf_ctx / q->pf_seqs : 0;
+        x[2] = q->dc_seqs;
+        x[3] = q->dc_seqs > 0 ? q->dc_ctx / q->dc_seqs - 1 : 0;
+    }
+}
+
+static void grid_query(int family, const double x[], const ss_cal_attn_q *like, ss_cal_attn_q *q)
+{
+    memset(q, 0, sizeof *q);
+    q->heads = like->heads, q->kv_heads = like->kv_heads, q->head_dim = like->head_dim;
+    q->kv_bytes = like->kv_bytes;
+    if (family == SS_FAM_ATTN_PREFILL) {
+        q->pf_seqs = x[0], q->pf_tokens = x[0] * x[1], q->pf_ctx = x[0] * x[2];
+        q->pf_pairs = x[0] * (x[1] * x[2] + x[1] * (x[1] + 1) / 2);
+    } else if (family == SS_FAM_ATTN_DECODE) {
+        q->dc_seqs = x[0], q->dc_ctx = x[0] * (x[1] + 1);
+    } else {
+        if (x[0] > 0) {
+            q->pf_seqs = 1, q->pf_tokens = x[0], q->pf_ctx = x[1];
+            q->pf_pairs = x[0] * x[1] + x[0] * (x[0] + 1) / 2;
+        }
+        q->dc_seqs = x[2], q->dc_ctx = x[2] * (x[3] + 1);
+    }
+}
+
+static double attn_basis(const ss_cal_model *m, const ss_cal_attn_q *q)
+{
+    double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
+    ss_cal_attn_features(q, x, s);
+    return ss_cal_eval(m, x, s);
+}
+
+const ss_cal_grid *ss_calib_find_grid(const ss_calib *c, int family, int dtype, int heads,
+                                      int kv_heads, int head_dim)
+{
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family == family && g->dtype == dtype && g->heads == heads &&
+            g->kv_heads == kv_heads && g->head_dim == head_dim)
+            return g;
+    }
+    return NULL;
+}
+
+/* Added (calib-acc2): a decode call at grid coordinates x (batch, context) continued from
+ * the measured cell xm by the basis ratio r: the ratio is capped by the ratio of the work
+ * (batch x (context + 1) KV reads), which bounds the time ratio of a fixed cost plus work
+ * terms. The fitted basis, shared by every head configuration, can overshoot it (InferSim
+ * H20 decode held out above the 80th size percentile: 9.0 / 20.5 % -> 1.9 / 13.6 % median /
+ * P90 with the cap). Other families: r. */
+static double decode_ratio_cap(int family, const double *x, const double *xm, double r)
+{
+    if (family != SS_FAM_ATTN_DECODE) return r;
+    double w1 = x[0] * (x[1] + 1), w0 = xm[0] * (xm[1] + 1);
+    if (!(w0 > 0) || w1 < w0 || r <= w1 / w0) return r;
+    return w1 / w0;
+}
+
+double ss_cal_grid_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_cal_attn_q *q)
+{
+    double x[SS_CAL_GRID_MAXDIM], xc[SS_CAL_GRID_MAXDIM], w[SS_CAL_GRID_MAXDIM];
+    int lo[SS_CAL_GRID_MAXDIM];
+    grid_coords(g->family, q, x);
+    int clamped = 0;
+    for (int d = 0; d < g->ndim; d++) {
+        const double *a = g->axis[d];
+        int n = g->len[d];
+        xc[d] = x[d] < a[0] ? a[0] : x[d] > a[n - 1] ? a[n - 1] : x[d];
+        if (xc[d] != x[d]) clamped = 1;
+        if (n == 1) {
+            lo[d] = 0, w[d] = 0;
+            continue;
+        }
+        int i = 0;
+        while (i + 2 < n && a[i + 1] <= xc[d]) i++;
+        lo[d] = i;
+        double l0 = log1p(a[i]), l1 = log1p(a[i + 1]);
+        w[d] = (log1p(xc[d]) - l0) / (l1 - l0);
+    }
+    double v = 0;
+    for (int corner = 0; corner < (1 << g->ndim); corner++) {
+        double wt = 1;
+        size_t idx = 0;
+        for (int d = 0; d < g->ndim; d++) {
+            int up = (corner >> d) & 1;
+            if (g->len[d] == 1 && up) {
+                wt = 0;
+                break;
+            }
+            wt *= up ? w[d] : 1 - w[d];
+            idx = idx * (size_t)g->len[d] + (size_t)(lo[d] + up);
+        }
+        if (wt != 0) v += wt * log(g->t[idx]);
+    }
+    double t = exp(v);
+    if (clamped && m) {
+        ss_cal_attn_q qc;
+        grid_query(g->family, xc, q, &qc);
+        double b0 = attn_basis(m, &qc), b1 = attn_basis(m, q);
+        if (b0 > 0 && b1 > 0) t *= decode_ratio_cap(g->family, x, xc, b1 / b0);
+    }
+    return t;
+}
+
+/* ---- head configurations never measured: interpolation over the measured (heads,
+ * kv_heads) lattice of grids of the same family, KV dtype and head dimension ----
+ *
+ * The same scheme as the GEMM lattice: log t linear in log heads (kv_heads fixed) and in
+ * log kv_heads (heads fixed) between the nearest measured grids, each evaluated at the
+ * query's coordinates with its own head configuration; the two directions averaged in log t.
+ * Non-negative weights independent of the query's sizes keep the result positive and
+ * non-decreasing along every grid axis. On a line with measured grids on one side only
+ * (e.g. more heads than any measured configuration with that kv_heads), the nearest grid is
+ * continued by the basis ratio between the two head configurations. */
+static int hl_point(const ss_calib *c, const ss_cal_model *m, int family, int dtype, long h,
+                    long kvh, const ss_cal_attn_q *q, double *lt)
+{
+    const ss_cal_grid *g = ss_calib_find_grid(c, family, dtype, (int)h, (int)kvh, (int)q->head_dim);
+    if (!g) return 0;
+    ss_cal_attn_q qq = *q;
+    qq.heads = (double)h, qq.kv_heads = (double)kvh;
+    double t = ss_cal_grid_eval(g, m, &qq);
+    if (!(t > 0) || !isfinite(t)) return 0;
+    *lt = log(t);
+    return 1;
+}
+
+/* Along axis ax (0: heads vary, kv_heads = fixed; 1: kv_heads vary, heads = fixed). */
+static int hl_axis(const ss_calib *c, const ss_cal_model *m, int family, int dtype, int ax,
+                   double qv, long fixed, const ss_cal_attn_q *q, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim ||
+            (ax == 0 ? g->kv_heads : g->heads) != fixed)
+            continue;
+        long v = ax == 0 ? g->heads : g->kv_heads;
+        if ((double)v == qv) {
+            lo = hi = v;
+            break;
+        }
+        if ((double)v < qv && v > lo) lo = v;
+        if ((double)v > qv && (hi < 0 || v < hi)) hi = v;
+    }
+    if (lo < 0 && hi < 0) return 0;
+    double a, b;
+    if (lo < 0 || hi < 0) {
+        /* beyond the measured head counts on this line: the nearest grid, continued by the
+         * basis ratio between the two head configurations (ratio continuation) */
+        long v = lo < 0 ? hi : lo;
+        if (!m || !hl_point(c, m, family, dtype, ax == 0 ? v : fixed, ax == 0 ? fixed : v, q, &a))
+            return 0;
+        ss_cal_attn_q qn = *q;
+        if (ax == 0) qn.heads = (double)v, qn.kv_heads = (double)fixed;
+        else qn.heads = (double)fixed, qn.kv_heads = (double)v;
+        double b0 = attn_basis(m, &qn), b1 = attn_basis(m, q);
+        if (!(b0 > 0) || !(b1 > 0)) return 0;
+        *lt = a + log(b1 / b0);
+        return 1;
+    }
+    if (!hl_point(c, m, family, dtype, ax == 0 ? lo : fixed, ax == 0 ? fixed : lo, q, &a)) return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!hl_point(c, m, family, dtype, ax == 0 ? hi : fixed, ax == 0 ? fixed : hi, q, &b)) return 0;
+    double w = (log(qv) - log((double)lo)) / (log((double)hi) - log((double)lo));
+    *lt = (1 - w) * a + w * b;
+    return 1;
+}
+
+static int hl_dir(const ss_calib *c, const ss_cal_model *m, int family, int dtype, int ax,
+                  double qv, double p, const ss_cal_attn_q *q, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim) continue;
+        long v = ax == 0 ? g->kv_heads : g->heads;
+        if (ss_calf_bracket_step(v, p, &lo, &hi)) break;
+    }
+    if (lo < 0 || hi < 0) return 0;
+    double a, b;
+    if (!hl_axis(c, m, family, dtype, ax, qv, lo, q, &a)) return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!hl_axis(c, m, family, dtype, ax, qv, hi, q, &b)) return 0;
+    *lt = ss_calf_log_blend(p, lo, hi, a, b);
+    return 1;
+}
+
+int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                        const ss_cal_attn_q *q, double *t)
+{
+    double kvh = q->kv_heads > 0 ? q->kv_heads : q->heads;
+    if (!(q->heads > 0) || !(kvh > 0)) return 0;
+    ss_cal_attn_q qq = *q;
+    qq.kv_heads = kvh;
+    double e[2];
+    int ne = 0;
+    if (hl_dir(c, m, family, dtype, 0, q->heads, kvh, &qq, &e[ne])) ne++;
+    if (hl_dir(c, m, family, dtype, 1, kvh, q->heads, &qq, &e[ne])) ne++;
+    if (ne == 0) return 0;
+    *t = exp(ne == 2 ? 0.5 * (e[0] + e[1]) : e[0]);
+    return 1;
+}
+
+double ss_cal_attn(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                   const ss_cal_attn_q *q)
+{
+    const ss_cal_grid *g = ss_calib_find_grid(c, family, dtype, (int)q->heads, (int)q->kv_heads,
+                                              (int)q->head_dim);
+    if (g) return ss_cal_grid_eval(g, m, q);
+    double t;
+    if (ss_cal_attn_lattice(c, m, family, dtype, q, &t)) return t;
+    return m ? attn_basis(m, q) : NAN;
+}
+
+typedef struct akey {
+    int family, dtype, heads, kv_heads, head_dim;
+    size_t row;
+} akey;
+
+static int cmp_akey(const void *a, const void *b)
+{
+    const akey *x = a, *y = b;
+    if (x->family != y->family) return x->family - y->family;
+    if (x->dtype != y->dtype) return x->dtype - y->dtype;
+    if (x->heads != y->heads) return x->heads - y->heads;
+    if (x->kv_heads != y->kv_heads) return x->kv_heads - y->kv_heads;
+    if (x->head_dim != y->head_dim) return x->head_dim - y->head_dim;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+static int axis_index(const double *a, int n, double v)
+{
+    for (int i = 0; i < n; i++)
+        if (a[i] == v) return i;
+    return -1;
+}
+
+/* Build one grid from rows k[a..b) (one family/dtype/head configuration); 0 = skipped. */
+static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t b, ss_calib *c,
+                        ss_diag *d)
+{
+    const ss_meas *r0 = &t->rows[k[a].row];
+    int fam = r0->family, nd = grid_ndim(fam);
+    const ss_cal_model *m = ss_calib_find(c, fam, "", r0->kv_dtype);
+    if (!m) return SS_OK;
+    ss_cal_grid g;
+    memset(&g, 0, sizeof g);
+    g.family = fam, g.dtype = r0->kv_dtype;
+    g.heads = r0->heads, g.kv_heads = r0->kv_heads > 0 ? r0->kv_heads : r0->heads;
+    g.head_dim = r0->head_dim, g.ndim = nd;
+    /* axes: distinct coordinates */
+    ss_cal_attn_q like;
+    ss_calf_row_attn_q(r0, &like);
+    for (size_t i = a; i < b; i++) {
+        ss_cal_attn_q q;
+        double x[SS_CAL_GRID_MAXDIM];
+        ss_calf_row_attn_q(&t->rows[k[i].row], &q);
+        grid_coords(fam, &q, x);
+        for (int dd = 0; dd < nd; dd++) {
+            if (axis_index(g.axis[dd], g.len[dd], x[dd]) >= 0) continue;
+            if (g.len[dd] == SS_CAL_GRID_MAXAXIS) return SS_OK; /* not a grid */
+            g.axis[dd][g.len[dd]++] = x[dd];
+        }
+    }
+    size_t cells = 1;
+    for (int dd = 0; dd < nd; dd++) {
+        qsort(g.axis[dd], (size_t)g.len[dd], sizeof(double), ss_calf_cmp_double);
+        cells *= (size_t)g.len[dd];
+    }
+    if (cells < 4 || cells > 100000) return SS_OK;
+    double *sum = calloc(cells, sizeof *sum);
+    int *cnt = calloc(cells, sizeof *cnt);
+    g.t = calloc(cells, sizeof *g.t);
+    if (!sum || !cnt || !g.t) {
+        free(sum), free(cnt), free(g.t);
+        return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    }
+    for (size_t i = a; i < b; i++) {
+        ss_cal_attn_q q;
+        double x[SS_CAL_GRID_MAXDIM];
+        ss_calf_row_attn_q(&t->rows[k[i].row], &q);
+        grid_coords(fam, &q, x);
+        size_t idx = 0;
+        for (int dd = 0; dd < nd; dd++)
+            idx = idx * (size_t)g.len[dd] + (size_t)axis_index(g.axis[dd], g.len[dd], x[dd]);
+        sum[idx] += log(t->rows[k[i].row].time_s);
+        cnt[idx]++;
+    }
+    size_t present = 0;
+    for (size_t i = 0; i < cells; i++) present += cnt[i] > 0;
+    if (present * 2 < cells) {
+        free(sum), free(cnt), free(g.t);
+        return SS_OK;
+    }
+    /* Measured cells; a missing cell gets the basis at the cell times the measured/basis
+     * ratio interpolated (log over log(1 + x)) between the nearest measured cells on both
+     * sides along the axis where they are closest, or, with
+     * no bracket on any axis (beyond the measured corner), taken from the nearest measured
+     * cell times the basis ratio. */
+    int idx_of[SS_CAL_GRID_MAXDIM], jdx[SS_CAL_GRID_MAXDIM];
+    size_t stride[SS_CAL_GRID_MAXDIM];
+    for (int dd = nd - 1; dd >= 0; dd--)
+        stride[dd] = dd == nd - 1 ? 1 : stride[dd + 1] * (size_t)g.len[dd + 1];
+    for (size_t i = 0; i < cells; i++)
+        if (cnt[i]) g.t[i] = exp(sum[i] / cnt[i]);
+    for (size_t i = 0; i < cells; i++) {
+        if (cnt[i]) continue;
+        size_t r = i;
+        for (int dd = nd - 1; dd >= 0; dd--) idx_of[dd] = (int)(r % (size_t)g.len[dd]), r /= (size_t)g.len[dd];
+        int best_span = -1;
+        double best_v = 0;
+        for (int dd = 0; dd < nd; dd++) {
+            int lo = idx_of[dd] - 1, hi = idx_of[dd] + 1;
+            while (lo >= 0 && !cnt[i - (size_t)(idx_of[dd] - lo) * stride[dd]]) lo--;
+            while (hi < g.len[dd] && !cnt[i + (size_t)(hi - idx_of[dd]) * stride[dd]]) hi++;
+            if (lo < 0 || hi >= g.len[dd]) continue;
+            if (best_span >= 0 && hi - lo >= best_span) continue;
+            /* interpolate the measured/basis ratio, then apply the basis at the cell: exact
+             * where the basis is, and a smooth correction where it is not */
+            double tl = g.t[i - (size_t)(idx_of[dd] - lo) * stride[dd]];
+            double th = g.t[i + (size_t)(hi - idx_of[dd]) * stride[dd]];
+            double xc[SS_CAL_GRID_MAXDIM];
+            for (int e = 0; e < nd; e++) xc[e] = g.axis[e][idx_of[e]];
+            ss_cal_attn_q qc;
+            grid_query(fam, xc, &like, &qc);
+            double bc = attn_basis(m, &qc);
+            xc[dd] = g.axis[dd][lo];
+            grid_query(fam, xc, &like, &qc);
+            double bl = attn_basis(m, &qc);
+            xc[dd] = g.axis[dd][hi];
+            grid_query(fam, xc, &like, &qc);
+            double bh = attn_basis(m, &qc);
+            double xl = log1p(g.axis[dd][lo]), xh = log1p(g.axis[dd][hi]);
+            double w = (log1p(g.axis[dd][idx_of[dd]]) - xl) / (xh - xl);
+            if (bc > 0 && bl > 0 && bh > 0)
+                best_v = bc * exp((1 - w) * log(tl / bl) + w * log(th / bh));
+            else
+                best_v = exp((1 - w) * log(tl) + w * log(th));
+            best_span = hi - lo;
+        }
+        if (best_span >= 0) {
+            g.t[i] = best_v;
+            continue;
+        }
+        /* Beyond the measured corner of a mixed grid: along every axis line with a measured
+         * cell below this one, that cell continued by the basis ratio (ratio continuation
+         * from the grid's edge on the same line, not from a diagonal neighbour), and the
+         * largest of the lines: a mixed call costs about the larger of its prefill and
+         * decode parts (one kernel), and each line continues one part. RTX 4090 mixed,
+         * held out above the 80th size percentile: 15.1 / 57.0 % -> 6.4 / 48.1 % (median /
+         * P90). Prefill and decode grids keep the nearest cell: the mean of the lines was
+         * better for prefill on the H100, H200, A100 and RTX 4090 (by 1-2 points of median)
+         * but worse on both RTX PRO 6000 stacks (2.5 / 7.8 % -> 11.2 / 26.2 %), and worse
+         * for decode on the H100 (9.3 / 28.3 % -> 11.7 / 36.2 %). */
+        if (fam == SS_FAM_ATTN_MIXED) {
+            double acc = 0;
+            int nacc = 0;
+            for (int dd = 0; dd < nd; dd++) {
+                int l2 = idx_of[dd] - 1;
+                while (l2 >= 0 && !cnt[i - (size_t)(idx_of[dd] - l2) * stride[dd]]) l2--;
+                if (l2 < 0) continue;
+                double t2 = g.t[i - (size_t)(idx_of[dd] - l2) * stride[dd]];
+                double xc[SS_CAL_GRID_MAXDIM];
+                for (int e = 0; e < nd; e++) xc[e] = g.axis[e][idx_of[e]];
+                ss_cal_attn_q qc;
+                grid_query(fam, xc, &like, &qc);
+                double bc = attn_basis(m, &qc);
+                xc[dd] = g.axis[dd][l2];
+                grid_query(fam, xc, &like, &qc);
+                double bl = attn_basis(m, &qc);
+                if (!(bc > 0) || !(bl > 0)) continue;
+                double lv = log(t2 * bc / bl);
+                acc = nacc && acc > lv ? acc : lv;
+                nacc++;
+            }
+            if (nacc) {
+                g.t[i] = exp(acc);
+                continue;
+            }
+        }
+        size_t best = 0;
+        long bestd = -1;
+        for (size_t j = 0; j < cells; j++) {
+            if (!cnt[j]) continue;
+            size_t rr = j;
+            long dist = 0;
+            for (int dd = nd - 1; dd >= 0; dd--) {
+                jdx[dd] = (int)(rr % (size_t)g.len[dd]), rr /= (size_t)g.len[dd];
+                dist += labs((long)jdx[dd] - idx_of[dd]);
+            }
+            if (bestd < 0 || dist < bestd) bestd = dist, best = j;
+        }
+        double xi[SS_CAL_GRID_MAXDIM], xj[SS_CAL_GRID_MAXDIM];
+        size_t rr = best;
+        for (int dd = nd - 1; dd >= 0; dd--) {
+            xi[dd] = g.axis[dd][idx_of[dd]];
+            xj[dd] = g.axis[dd][rr % (size_t)g.len[dd]], rr /= (size_t)g.len[dd];
+        }
+        ss_cal_attn_q qi, qj;
+        grid_query(fam, xi, &like, &qi);
+        grid_query(fam, xj, &like, &qj);
+        double bi = attn_basis(m, &qi), bj = attn_basis(m, &qj);
+        g.t[i] = g.t[best] * (bi > 0 && bj > 0 ? decode_ratio_cap(fam, xi, xj, bi / bj) : 1);
+    }
+    /* Non-decreasing along every axis: two rounds of isotonic regression along every axis
+     * line (spikes cut, pool-adjacent-violators in log t), which averages a violation away
+     * instead of carrying one high value along its line, then a running maximum along each
+     * axis in turn, which guarantees the property (and keeps earlier axes monotone). */
+    for (int round = 0; round < 2; round++)
+        for (int dd = 0; dd < nd; dd++) {
+            double line[SS_CAL_GRID_MAXAXIS];
+            for (size_t i = 0; i < cells; i++) {
+                if ((i / stride[dd]) % (size_t)g.len[dd] != 0) continue; /* line starts */
+                for (int k2 = 0; k2 < g.len[dd]; k2++) line[k2] = g.t[i + (size_t)k2 * stride[dd]];
+                ss_calf_make_monotone(line, g.len[dd]);
+                for (int k2 = 0; k2 < g.len[dd]; k2++) g.t[i + (size_t)k2 * stride[dd]] = line[k2];
+            }
+        }
+    for (int dd = 0; dd < nd; dd++) {
+        for (size_t i = 0; i < cells; i++) {
+            size_t pos = (i / stride[dd]) % (size_t)g.len[dd];
+            if (pos > 0 && g.t[i] < g.t[i - stride[dd]]) g.t[i] = g.t[i - stride[dd]];
+        }
+    }
+    g.measured = (long)present;
+    free(sum), free(cnt);
+    if (c->ngrids == c->cap_grids) {
+        int cap = c->cap_grids ? 2 * c->cap_grids : 16;
+        ss_cal_grid *ng = realloc(c->grids, (size_t)cap * sizeof *ng);
+        if (!ng) {
+            free(g.t);
+            return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+        }
+        c->grids = ng, c->cap_grids = cap;
+    }
+    c->grids[c->ngrids++] = g;
+    return SS_OK;
+}
+
+ss_rc ss_calf_fit_grids(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                        ss_diag *d)
+{
+    akey *k = malloc((nk ? nk : 1) * sizeof *k);
+    if (!k) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < nk; i++) {
+        if (ss_cal_kind_of(keys[i].family) != SS_CAL_ATTN) continue;
+        const ss_meas *r = &t->rows[keys[i].idx];
+        k[n++] = (akey){r->family, r->kv_dtype, r->heads, r->kv_heads > 0 ? r->kv_heads : r->heads,
+                        r->head_dim, keys[i].idx};
+    }
+    qsort(k, n, sizeof *k, cmp_akey);
+    ss_rc rc = SS_OK;
+    for (size_t a = 0; a < n && rc == SS_OK;) {
+        size_t b = a;
+        while (b < n && !cmp_akey(&(akey){k[a].family, k[a].dtype, k[a].heads, k[a].kv_heads,
+                                          k[a].head_dim, k[b].row}, &k[b]))
+            b++;
+        rc = build_grid(t, k, a, b, c, d);
+        a = b;
+    }
+    free(k);
+    return rc;
+}

@@ -1,0 +1,348 @@
+/* The measured GEMM curves: t(m) of every densely measured shape (n, k), made
+ * non-decreasing and evaluated by a Steffen spline in (log m, log t), and the (n, k) lattice
+ * that interpolates shapes never measured between them. fit.h describes the model. */
+#include "hwprofiles/calib/fit.h"
+#include "hwprofiles/calib/fit_int.h"
+
+#include <gsl/gsl_interp.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ================================================================== GEMM shapes */
+
+typedef struct gpt {
+    int dtype;
+    long n, k, m;
+    double t;
+} gpt;
+
+static int cmp_gpt(const void *a, const void *b)
+{
+    const gpt *x = a, *y = b;
+    if (x->dtype != y->dtype) return x->dtype - y->dtype;
+    if (x->n != y->n) return (x->n > y->n) - (x->n < y->n);
+    if (x->k != y->k) return (x->k > y->k) - (x->k < y->k);
+    if (x->m != y->m) return (x->m > y->m) - (x->m < y->m);
+    return (x->t > y->t) - (x->t < y->t);
+}
+
+/* A measured curve t(m) made non-decreasing: an isolated spike (above 1.5x both
+ * neighbours: a timing outlier, e.g. one slow launch) is cut to its larger neighbour, then
+ * the pool-adjacent-violators algorithm gives the least-squares non-decreasing fit in
+ * log t (a running maximum would carry one outlier over every larger m). */
+void ss_calf_make_monotone(double *t, int n)
+{
+    for (int i = 1; i + 1 < n; i++) {
+        double nb = t[i - 1] > t[i + 1] ? t[i - 1] : t[i + 1];
+        if (t[i] > 1.5 * nb) t[i] = nb;
+    }
+    if (n > 1 && t[0] > 1.5 * t[1]) t[0] = t[1];
+    double val[4096], wt[4096];
+    int len[4096], nb = 0;
+    for (int i = 0; i < n; i++) {
+        val[nb] = log(t[i]), wt[nb] = 1, len[nb] = 1;
+        nb++;
+        while (nb > 1 && val[nb - 2] > val[nb - 1]) {
+            double w = wt[nb - 2] + wt[nb - 1];
+            val[nb - 2] = (val[nb - 2] * wt[nb - 2] + val[nb - 1] * wt[nb - 1]) / w;
+            wt[nb - 2] = w, len[nb - 2] += len[nb - 1];
+            nb--;
+        }
+    }
+    for (int b = 0, i = 0; b < nb; b++)
+        for (int j = 0; j < len[b]; j++) t[i++] = exp(val[b]);
+}
+
+int ss_cal_m_class(double m)
+{
+    return lround(m) % SS_CAL_M_ALIGN == 0 ? 1 : 2;
+}
+
+/* Appends the curve (mm, tt)[0..nm) of shape (dtype, n, k, m_class), made non-decreasing;
+ * fewer than 6 points: nothing. */
+static ss_rc add_shape(ss_calib *c, int dtype, long n, long k, int cls, const double *mm,
+                       double *tt, int nm, ss_diag *d)
+{
+    if (nm < 6) return SS_OK;
+    ss_calf_make_monotone(tt, nm);
+    if (c->nshapes == c->cap_shapes) {
+        int cap = c->cap_shapes ? 2 * c->cap_shapes : 64;
+        ss_cal_shape *ns = realloc(c->shapes, (size_t)cap * sizeof *ns);
+        if (!ns) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+        c->shapes = ns, c->cap_shapes = cap;
+    }
+    ss_cal_shape *sh = &c->shapes[c->nshapes++];
+    memset(sh, 0, sizeof *sh);
+    sh->dtype = dtype, sh->n = n, sh->k = k, sh->m_class = cls;
+    int keep = nm < SS_CAL_MAX_SHAPE_PTS ? nm : SS_CAL_MAX_SHAPE_PTS;
+    for (int i = 0; i < keep; i++) {
+        int src = keep == nm ? i : (int)lround((double)i * (nm - 1) / (keep - 1));
+        sh->m[i] = mm[src], sh->t[i] = tt[src];
+    }
+    sh->npts = keep;
+    return SS_OK;
+}
+
+ss_rc ss_calf_fit_shapes(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                         ss_diag *d)
+{
+    gpt *p = malloc((nk ? nk : 1) * sizeof *p);
+    if (!p) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    size_t np = 0;
+    for (size_t i = 0; i < nk; i++) {
+        if (keys[i].family != SS_FAM_GEMM) continue;
+        const ss_meas *r = &t->rows[keys[i].idx];
+        p[np++] = (gpt){r->dtype, (long)r->n, (long)r->k, (long)r->m, r->time_s};
+    }
+    qsort(p, np, sizeof *p, cmp_gpt);
+    ss_rc rc = SS_OK;
+    double mm[4096], tt[4096];
+    for (size_t a = 0; a < np && rc == SS_OK;) {
+        size_t b = a;
+        while (b < np && p[b].dtype == p[a].dtype && p[b].n == p[a].n && p[b].k == p[a].k) b++;
+        /* median time per distinct m */
+        int nm = 0;
+        for (size_t i = a; i < b && nm < 4096;) {
+            size_t j = i;
+            while (j < b && p[j].m == p[i].m) j++;
+            mm[nm] = (double)p[i].m;
+            tt[nm] = p[i + (j - i) / 2].t; /* sorted by t within m */
+            nm++;
+            i = j;
+        }
+        /* One curve per m-alignment class where the measured kernels step at the alignment
+         * (aiconfigurator's FP8 CUTLASS kernels on the H100/H200: m = 257 dearer than
+         * m = 512): both classes have 6 points or more and the median of t(m + 1) / t(m)
+         * over aligned m >= 32 with m + 1 measured is at least 1.05. */
+        int na = 0, nr = 0;
+        double ratio[4096];
+        for (int i = 0; i < nm; i++) {
+            na += ss_cal_m_class(mm[i]) == 1;
+            if (ss_cal_m_class(mm[i]) == 1 && mm[i] >= 32 && i + 1 < nm && mm[i + 1] == mm[i] + 1)
+                ratio[nr++] = tt[i + 1] / tt[i];
+        }
+        double med_ratio = 1;
+        if (nr >= 3) {
+            gsl_sort(ratio, 1, (size_t)nr);
+            med_ratio = gsl_stats_median_from_sorted_data(ratio, 1, (size_t)nr);
+        }
+        int split = na >= 6 && nm - na >= 6 && med_ratio >= 1.05;
+        for (int cls = split ? 1 : 0; cls <= (split ? 2 : 0) && rc == SS_OK; cls++) {
+            double cm[4096], ct[4096];
+            int nc = 0;
+            for (int i = 0; i < nm; i++)
+                if (!cls || ss_cal_m_class(mm[i]) == cls) cm[nc] = mm[i], ct[nc] = tt[i], nc++;
+            rc = add_shape(c, p[a].dtype, p[a].n, p[a].k, cls, cm, ct, nc, d);
+        }
+        a = b;
+    }
+    free(p);
+    return rc;
+}
+
+/* ================================================================== lookups */
+
+const ss_cal_shape *ss_calib_find_shape(const ss_calib *c, int dtype, long n, long k)
+{
+    for (int i = 0; i < c->nshapes; i++)
+        if (c->shapes[i].dtype == dtype && c->shapes[i].n == n && c->shapes[i].k == k)
+            return &c->shapes[i];
+    return NULL;
+}
+
+const ss_cal_shape *ss_calib_find_shape_m(const ss_calib *c, int dtype, long n, long k, double m)
+{
+    int cls = ss_cal_m_class(m);
+    for (int i = 0; i < c->nshapes; i++) {
+        const ss_cal_shape *sh = &c->shapes[i];
+        if (sh->dtype == dtype && sh->n == n && sh->k == k && (!sh->m_class || sh->m_class == cls))
+            return sh;
+    }
+    return NULL;
+}
+
+static double gemm_basis(const ss_cal_model *gm, double m, double n, double k, double wb)
+{
+    double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
+    ss_cal_gemm_features(m, n, k, wb, x, s);
+    return ss_cal_eval(gm, x, s);
+}
+
+double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double m, double wb)
+{
+    int np = sh->npts;
+    double lo = sh->m[0], hi = sh->m[np - 1];
+    if (m < lo || m > hi) {
+        double edge = m < lo ? lo : hi, te = m < lo ? sh->t[0] : sh->t[np - 1];
+        if (!gm) return te;
+        double b0 = gemm_basis(gm, edge, (double)sh->n, (double)sh->k, wb);
+        double b1 = gemm_basis(gm, m, (double)sh->n, (double)sh->k, wb);
+        if (!(b0 > 0)) return te;
+        double r = b1 / b0;
+        if (m > hi && r < 1) r = 1;
+        if (m < lo && r > 1) r = 1;
+        return te * r;
+    }
+    double lx[SS_CAL_MAX_SHAPE_PTS], ly[SS_CAL_MAX_SHAPE_PTS];
+    for (int i = 0; i < np; i++) lx[i] = log(sh->m[i]), ly[i] = log(sh->t[i]);
+    /* A Steffen spline needs 3 points; interpolation objects are small and short-lived
+     * (no cache: the cost model builds its own per model shape at create time). */
+    gsl_interp *it = gsl_interp_alloc(gsl_interp_steffen, (size_t)np);
+    if (!it || gsl_interp_init(it, lx, ly, (size_t)np)) {
+        if (it) gsl_interp_free(it);
+        return sh->t[0];
+    }
+    double v;
+    if (gsl_interp_eval_e(it, lx, ly, log(m), NULL, &v)) v = ly[0];
+    gsl_interp_free(it);
+    return exp(v);
+}
+
+/* ---- GEMM shapes never measured: interpolation over the measured (n, k) lattice ----
+ *
+ * log t is interpolated linearly in (log n, log k) between measured shapes at the same m,
+ * each shape's own curve evaluated at m (ss_cal_shape_eval: its measured points, the basis
+ * ratio beyond them). Along one axis (n with k fixed, or k with n fixed) the nearest measured
+ * shapes below and above the query are used; a query off the lattice in the fixed coordinate
+ * too is interpolated between the two bracketing rows. The estimates along n and along k
+ * (those that exist) are averaged in log t. Every weight is non-negative and independent of
+ * m, and every shape curve is non-decreasing and positive, so the result is positive and
+ * non-decreasing in m. Outside the lattice's hull there is no estimate (the caller uses the
+ * fitted basis). */
+
+/* One shape's log time at m; 0 when (n, k) is not measured. */
+static int lat_point(const ss_calib *c, const ss_cal_model *gm, int dtype, long n, long k,
+                     double m, double wb, double *lt)
+{
+    const ss_cal_shape *sh = ss_calib_find_shape_m(c, dtype, n, k, m);
+    if (!sh || sh->npts < 1) return 0;
+    double t = ss_cal_shape_eval(sh, gm, m, wb);
+    if (!(t > 0) || !isfinite(t)) return 0;
+    *lt = log(t);
+    return 1;
+}
+
+/* The lattices over GEMM shapes and attention head configurations both bracket a value p
+ * between the nearest measured coordinates (lo <= p <= hi; -1 while none) and blend the two
+ * estimates linearly in log p. ss_calf_bracket_step() takes one measured coordinate v and
+ * returns 1 when v equals p (lo = hi = v: no blend needed). */
+int ss_calf_bracket_step(long v, double p, long *lo, long *hi)
+{
+    if ((double)v == p) {
+        *lo = *hi = v;
+        return 1;
+    }
+    if ((double)v < p && v > *lo) *lo = v;
+    if ((double)v > p && (*hi < 0 || v < *hi)) *hi = v;
+    return 0;
+}
+
+double ss_calf_log_blend(double p, long lo, long hi, double a, double b)
+{
+    double w = (log(p) - log((double)lo)) / (log((double)hi) - log((double)lo));
+    return (1 - w) * a + w * b;
+}
+
+/* Along axis `ax` (0: n varies, k = fixed; 1: k varies, n = fixed) at coordinate q. */
+static int lat_axis(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax, double q,
+                    long fixed, double m, double wb, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->nshapes; i++) {
+        const ss_cal_shape *sh = &c->shapes[i];
+        if (sh->dtype != dtype || (ax == 0 ? sh->k : sh->n) != fixed) continue;
+        long v = ax == 0 ? sh->n : sh->k;
+        if ((double)v == q) {
+            lo = hi = v;
+            break;
+        }
+        if ((double)v < q && v > lo) lo = v;
+        if ((double)v > q && (hi < 0 || v < hi)) hi = v;
+    }
+    if (lo < 0 || hi < 0) return 0;
+    double a, b;
+    if (!lat_point(c, gm, dtype, ax == 0 ? lo : fixed, ax == 0 ? fixed : lo, m, wb, &a))
+        return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!lat_point(c, gm, dtype, ax == 0 ? hi : fixed, ax == 0 ? fixed : hi, m, wb, &b))
+        return 0;
+    double w = (log(q) - log((double)lo)) / (log((double)hi) - log((double)lo));
+    *lt = (1 - w) * a + w * b;
+    return 1;
+}
+
+/* Estimate varying axis `ax` at q, the other coordinate p: on p's row if measured shapes
+ * have it, else between the bracketing rows. */
+static int lat_dir(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax, double q,
+                   double p, double m, double wb, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->nshapes; i++) {
+        const ss_cal_shape *sh = &c->shapes[i];
+        if (sh->dtype != dtype) continue;
+        long v = ax == 0 ? sh->k : sh->n;
+        if (ss_calf_bracket_step(v, p, &lo, &hi)) break;
+    }
+    if (lo < 0 || hi < 0) return 0;
+    double a, b;
+    if (!lat_axis(c, gm, dtype, ax, q, lo, m, wb, &a)) return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!lat_axis(c, gm, dtype, ax, q, hi, m, wb, &b)) return 0;
+    *lt = ss_calf_log_blend(p, lo, hi, a, b);
+    return 1;
+}
+
+int ss_cal_gemm_lattice(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
+                        double k, double wbytes, double *t)
+{
+    if (!(m > 0) || !(n > 0) || !(k > 0)) return 0;
+    double e[2];
+    int ne = 0;
+    if (lat_dir(c, gm, dtype, 0, n, k, m, wbytes, &e[ne])) ne++;
+    if (lat_dir(c, gm, dtype, 1, k, n, m, wbytes, &e[ne])) ne++;
+    if (ne == 0) return 0;
+    *t = exp(ne == 2 ? 0.5 * (e[0] + e[1]) : e[0]);
+    return 1;
+}
+
+int ss_calib_lattice_shape(const ss_calib *c, const ss_cal_model *gm, int dtype, int m_class,
+                           double n, double k, double wbytes, ss_cal_shape *out)
+{
+    /* the m points of the most densely measured shape of this dtype and m class */
+    const ss_cal_shape *ref = NULL;
+    for (int i = 0; i < c->nshapes; i++)
+        if (c->shapes[i].dtype == dtype && (!m_class || c->shapes[i].m_class == m_class) &&
+            (!ref || c->shapes[i].npts > ref->npts))
+            ref = &c->shapes[i];
+    if (!ref || ref->npts < 3) return 0;
+    memset(out, 0, sizeof *out);
+    out->dtype = dtype, out->n = lround(n), out->k = lround(k), out->m_class = ref->m_class;
+    for (int i = 0; i < ref->npts; i++) {
+        double t;
+        if (!ss_cal_gemm_lattice(c, gm, dtype, ref->m[i], n, k, wbytes, &t)) return 0;
+        out->m[i] = ref->m[i];
+        /* non-decreasing by construction; guard rounding */
+        out->t[i] = i > 0 && t < out->t[i - 1] ? out->t[i - 1] : t;
+    }
+    out->npts = ref->npts;
+    return 1;
+}
+
+double ss_cal_gemm(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
+                   double k, double wbytes)
+{
+    const ss_cal_shape *sh = ss_calib_find_shape_m(c, dtype, lround(n), lround(k), m);
+    if (sh) return ss_cal_shape_eval(sh, gm, m, wbytes);
+    double t;
+    if (ss_cal_gemm_lattice(c, gm, dtype, m, n, k, wbytes, &t)) return t;
+    return gm ? gemm_basis(gm, m, n, k, wbytes) : NAN;
+}
