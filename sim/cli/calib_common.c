@@ -111,7 +111,8 @@ int ss_calib_parse_args(int argc, char **argv, ss_calib_args *a, int is_calibrat
         }
     }
     if (a->nsources == 0 || (!gpu && !a->profile)) {
-        fprintf(stderr, "servesim: --source and --gpu are required (see --help)\n");
+        fprintf(stderr, "servesim: --source and --gpu are required%s (see --help)\n",
+                is_calibrate ? "" : " (--gpu may be left out with --profile)");
         return 2;
     }
     if (!gpu) return -1; /* --profile: its GPU, once loaded */
