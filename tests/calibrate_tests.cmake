@@ -117,6 +117,12 @@ add_test(NAME cli_validate_rows
   COMMAND sh -c "$<TARGET_FILE:servesim> validate calibration --profile h200-sxm --source servesim:${_m}/llama-3.1-8b-bf16 --source servesim:${_m}/llama-3.1-70b-bf16 --source servesim:${_m}/qwen3-32b-bf16 --rows build-test-out/profile-rows.csv > /dev/null && head -1 build-test-out/profile-rows.csv && wc -l < build-test-out/profile-rows.csv && grep -c '^profile-unseen,gemm,' build-test-out/profile-rows.csv")
 set_tests_properties(cli_validate_rows PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
   LABELS cli PASS_REGULAR_EXPRESSION "^scheme,family,file,line,m,n,k,batch,q,kv,heads,kv_heads,head_dim,gpus,bytes,measured_s,predicted_s,ape\n4321\n1920\n$")
+# A profile check and a cross-validation of one GPU and stack in one database: neither
+# deletes the other's rows.
+add_test(NAME cli_validate_db_modes
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/validate_db_modes.sh $<TARGET_FILE:servesim> build-test-out/validate-db-modes)
+set_tests_properties(cli_validate_db_modes PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli
+  PASS_REGULAR_EXPRESSION "^extrapolate\\|gemm\\|380\nkfold\\|gemm\\|1920\nprofile\\|gemm\\|1920\nshapes\\|gemm\\|1920\n$")
 ss_add_cli_fail_test(cli_validate_profile_no_source "--source and --gpu are required \\(--gpu may be left out with --profile\\)" validate calibration --profile h200-sxm)
 ss_add_cli_fail_test(cli_validate_profile_gpu_mismatch "--gpu h100-sxm, but profile h200-sxm@vllm-0.24.0 is of GPU h200-sxm" validate calibration --profile h200-sxm@vllm-0.24.0 --gpu h100 --source servesim:${_m}/llama-3.1-8b-bf16-noflush)
 ss_add_cli_fail_test(cli_validate_profile_uncalibrated "--profile mi300x: GPU profile 'mi300x' has no calibration" validate calibration --profile mi300x --source servesim:${_m}/llama-3.1-8b-bf16-noflush)
