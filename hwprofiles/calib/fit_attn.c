@@ -197,13 +197,7 @@ static int hl_axis(const ss_calib *c, const ss_cal_model *m, int family, int dty
         if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim ||
             (ax == 0 ? g->kv_heads : g->heads) != fixed)
             continue;
-        long v = ax == 0 ? g->heads : g->kv_heads;
-        if ((double)v == qv) {
-            lo = hi = v;
-            break;
-        }
-        if ((double)v < qv && v > lo) lo = v;
-        if ((double)v > qv && (hi < 0 || v < hi)) hi = v;
+        if (ss_calf_bracket_step(ax == 0 ? g->heads : g->kv_heads, qv, &lo, &hi)) break;
     }
     if (lo < 0 && hi < 0) return 0;
     double a, b;
@@ -227,8 +221,7 @@ static int hl_axis(const ss_calib *c, const ss_cal_model *m, int family, int dty
         return 1;
     }
     if (!hl_point(c, m, family, dtype, ax == 0 ? hi : fixed, ax == 0 ? fixed : hi, q, &b)) return 0;
-    double w = (log(qv) - log((double)lo)) / (log((double)hi) - log((double)lo));
-    *lt = (1 - w) * a + w * b;
+    *lt = ss_calf_log_blend(qv, lo, hi, a, b);
     return 1;
 }
 

@@ -254,13 +254,7 @@ static int lat_axis(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax
     for (int i = 0; i < c->nshapes; i++) {
         const ss_cal_shape *sh = &c->shapes[i];
         if (sh->dtype != dtype || (ax == 0 ? sh->k : sh->n) != fixed) continue;
-        long v = ax == 0 ? sh->n : sh->k;
-        if ((double)v == q) {
-            lo = hi = v;
-            break;
-        }
-        if ((double)v < q && v > lo) lo = v;
-        if ((double)v > q && (hi < 0 || v < hi)) hi = v;
+        if (ss_calf_bracket_step(ax == 0 ? sh->n : sh->k, q, &lo, &hi)) break;
     }
     if (lo < 0 || hi < 0) return 0;
     double a, b;
@@ -272,8 +266,7 @@ static int lat_axis(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax
     }
     if (!lat_point(c, gm, dtype, ax == 0 ? hi : fixed, ax == 0 ? fixed : hi, m, wb, &b))
         return 0;
-    double w = (log(q) - log((double)lo)) / (log((double)hi) - log((double)lo));
-    *lt = (1 - w) * a + w * b;
+    *lt = ss_calf_log_blend(q, lo, hi, a, b);
     return 1;
 }
 
