@@ -150,4 +150,9 @@ set_tests_properties(calibrated_profiles_current PROPERTIES WORKING_DIRECTORY ${
   LABELS shared_data PASS_REGULAR_EXPRESSION "calibrated profiles: current")
 if(EXISTS ${SS_SHARED_KERNELS})
   include(${CMAKE_CURRENT_SOURCE_DIR}/calibrate_targets.cmake)
+  # No committed table (test fixtures, hwprofiles/measured) holds a row of ../shared/data.
+  add_test(NAME fixtures_not_copied
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures_not_copied.sh ${PROJECT_SOURCE_DIR}/../shared/data)
+  set_tests_properties(fixtures_not_copied PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    LABELS shared_data PASS_REGULAR_EXPRESSION "none found in")
 endif()

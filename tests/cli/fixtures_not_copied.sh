@@ -1,0 +1,36 @@
+#!/bin/sh
+# fixtures_not_copied.sh SHARED_DATA_DIR
+# The brief forbids committing the raw files of ../shared/data: the test fixtures in
+# tests/data mirror those sources' folder layouts and columns (the readers learn GPU, model
+# and TP degree from the paths) but hold hand-written or generated rows, and
+# hwprofiles/measured holds servesim's own measurements. This checks that claim: no data
+# line of a committed table (CSV, JSONL, plain or gzip; header lines and lines under 12
+# characters left out) occurs verbatim in any file of ../shared/data.
+set -eu
+S=$1
+T=${TMPDIR:-/tmp}/ss-fixture-lines.$$
+trap 'rm -f "$T" "$T.hits"' EXIT
+: > "$T"
+n=0
+for f in $(find tests/data hwprofiles/measured -type f \( -name '*.csv' -o -name '*.csv.gz' \
+           -o -name '*.jsonl' -o -name '*.jsonl.gz' \) | sort); do
+  # (tests/data/traces holds deliberately corrupt .gz files: their readable part counts)
+  gzip -cdf "$f" 2> /dev/null | tail -n +2 | awk 'length($0) >= 12' >> "$T" || true
+  n=$((n + 1))
+done
+sort -u -o "$T" "$T"
+lines=$(wc -l < "$T")
+files=$(find "$S" -type f \( -name '*.csv' -o -name '*.gz' -o -name '*.jsonl' -o -name '*.txt' \) | sort)
+# one grep over everything; only on a hit, a second pass names the files
+: > "$T.hits"
+if for g in $files; do gzip -cdf "$g"; done | grep -qFxf "$T"; then
+  for g in $files; do
+    gzip -cdf "$g" | grep -Fxf "$T" | sed "s|^|$g: |" >> "$T.hits" || true
+  done
+fi
+if [ -s "$T.hits" ]; then
+  echo "rows of ../shared/data found in committed files:" >&2
+  head -20 "$T.hits" >&2
+  exit 1
+fi
+echo "fixtures: $n files, $lines distinct data lines, none found in $S"
