@@ -247,3 +247,7 @@ ss_add_cli_fail_test(cli_run_lenient_no_trace "--lenient: the scenario reads no 
   run tests/data/good/small.yaml --lenient --out build-test-out/lenient-none)
 ss_add_cli_fail_test(cli_run_lenient_short_form "--lenient: workload.trace is the short form"
   run tests/data/bad/trace_bad_row.yaml --lenient --out build-test-out/lenient-short)
+# --lenient on more classes than the loader takes: the loader's located error, no overrun of
+# --lenient's own list (it adds two overrides per class).
+ss_add_cli_fail_test(cli_run_lenient_too_many_classes "too_many_classes_lengths.yaml:75:7: key 'workload.classes': at most 16 classes"
+  run tests/data/bad/too_many_classes_lengths.yaml --lenient --out build-test-out/lenient-classes)

@@ -364,6 +364,17 @@ const char *ss_scenario_default_text(void)
     return ss_embed_find(ss_scenario_zoo, "default")->text;
 }
 
+void ss_scenario_cost_setup(const ss_scenario *sc, ss_cost_setup *out)
+{
+    *out = (ss_cost_setup){.model = &sc->model,
+                           .hw = &sc->pools[0].hw,
+                           .par = sc->pools[0].par,
+                           .weight_dtype = sc->weight_dtype,
+                           .act_dtype = SS_DTYPE_BF16,
+                           .kv_dtype = sc->kv_dtype,
+                           .calib = sc->calib};
+}
+
 void ss_scenario_free(ss_scenario *sc)
 {
     if (!sc) return;

@@ -173,6 +173,9 @@ extern const ss_embedded_file ss_scenario_zoo[];
 const char *ss_scenario_default_text(void);
 #define SS_SCENARIO_DEFAULT_NAME "<built-in default scenario>"
 void ss_scenario_free(ss_scenario *sc);
+/* The cost-model setup of pool 0's instances (model, GPU, parallelism, dtypes and the loaded
+ * calibration): what every replica's cost model and every calibration-status line use. */
+void ss_scenario_cost_setup(const ss_scenario *sc, ss_cost_setup *out);
 
 /* Write the reference of every scenario key as Markdown (docs/scenario-reference.md). */
 void ss_scenario_doc_markdown(FILE *out);

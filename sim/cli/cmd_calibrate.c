@@ -260,6 +260,7 @@ int ss_cmd_calibrate(int argc, char **argv)
     snprintf(name, sizeof name, "%.*s", (int)(bl - 5), base);
 
     ss_meas_table t;
+    ss_meas_table_init(&t); /* freed on every path, also before the sources are read */
     ss_calib c;
     ss_calib_init(&c);
     int status = 1;

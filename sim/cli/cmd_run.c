@@ -38,6 +38,10 @@ static void run_help(FILE *out)
             "Exit status: 0 success, 1 invalid scenario or failed run, 2 bad command line.\n");
 }
 
+/* --set options, and the "PATH.lenient=true" items --lenient adds: at most two per source
+ * (arrival and lengths) for the single source and each of at most SS_MAX_CLASSES classes. */
+enum { MAX_SETS = 64, LENIENT_ITEMS = 2 * (SS_MAX_CLASSES + 1) };
+
 /* Whether node `n` is the scalar `s`. */
 static bool scalar_is(const yaml_node_t *n, const char *s)
 {
@@ -75,6 +79,9 @@ static int lenient_overrides(const char *path, const char *name, const char *tex
     yaml_node_t *w = ss_node_get(doc, ss_doc_root(doc), "workload");
     yaml_node_t *classes = w ? ss_node_get(doc, w, "classes") : NULL;
     size_t nc = classes ? ss_node_seq_len(classes) : 0;
+    /* more classes than the loader takes: it reports that, located, once the scenario is
+     * loaded; the overrides stop at its limit (and items[] is sized for it) */
+    if (nc > SS_MAX_CLASSES) nc = SS_MAX_CLASSES;
     for (size_t c = 0; c < (classes ? nc : 1) && !status; c++) {
         yaml_node_t *src = classes ? ss_node_seq_at(doc, classes, c) : w;
         char prefix[64];
@@ -124,7 +131,7 @@ int ss_cmd_run(int argc, char **argv, double t_start)
                                          {0, 0, 0, 0}};
     const char *out_dir = "servesim-out", *builtin = NULL;
     int have_seed = 0, quiet = 0, no_ff = 0, lenient = 0, c;
-    const char *sets[64 + 2 * 16 + 2]; /* --set items, then --lenient's */
+    const char *sets[MAX_SETS + LENIENT_ITEMS]; /* --set items, then --lenient's */
     ss_overrides ov = {.items = sets, .n = 0};
     unsigned long long seed = 0, replication = 0;
     optind = 1;
@@ -164,8 +171,8 @@ int ss_cmd_run(int argc, char **argv, double t_start)
         case 'L': lenient = 1; break;
         case 'f': no_ff = 1; break;
         case 'S':
-            if (ov.n == 64) {
-                fprintf(stderr, "servesim run: at most 64 --set options\n");
+            if (ov.n == MAX_SETS) {
+                fprintf(stderr, "servesim run: at most %d --set options\n", MAX_SETS);
                 return 2;
             }
             sets[ov.n++] = optarg;
@@ -190,7 +197,7 @@ int ss_cmd_run(int argc, char **argv, double t_start)
     const ss_embedded_file *bf = NULL;
     if (builtin && (bf = ss_embed_find(ss_scenario_zoo, builtin)))
         snprintf(builtin_name, sizeof builtin_name, "%s/%s", SS_SOURCE_DIR, bf->path);
-    char len_items[2 * 16 + 2][96];
+    char len_items[LENIENT_ITEMS][96];
     if (lenient) {
         int r = lenient_overrides(bf ? NULL : optind < argc ? argv[optind] : NULL,
                                   bf ? builtin_name : SS_SCENARIO_DEFAULT_NAME,

@@ -196,6 +196,7 @@ int ss_cmd_validate_calibration(int argc, char **argv)
     ss_diag d;
     ss_diag_clear(&d);
     ss_meas_table t;
+    ss_meas_table_init(&t); /* freed on every path, also before the sources are read */
     ss_calib c;
     ss_calib_init(&c);
     ss_cv_result *r = NULL;

@@ -46,13 +46,8 @@ ss_rc ss_replica_init(ss_sim *s, ss_replica *r, int id, ss_diag *d)
                         .host_link_bandwidth = sc->pools[0].hw.host_link_bandwidth};
     ss_rc rc = r->sched->create(&env, &r->sched_state, d);
     if (rc) return rc;
-    ss_cost_setup cs = {.model = &sc->model,
-                        .hw = &sc->pools[0].hw,
-                        .par = sc->pools[0].par,
-                        .weight_dtype = sc->weight_dtype,
-                        .act_dtype = SS_DTYPE_BF16,
-                        .kv_dtype = sc->kv_dtype,
-                        .calib = sc->calib};
+    ss_cost_setup cs;
+    ss_scenario_cost_setup(sc, &cs);
     return r->cost->create(&cs, &r->cost_state, d);
 }
 
