@@ -54,7 +54,7 @@ typedef struct calst {
                                   model's dtype differs from the weights' */
     gshape g[G_COUNT];
     int moe; /* the model has MoE layers: FFN operators use the roofline unless moe_m */
-    const ss_cal_model *moe_m; /* Added (calib-acc): fitted MoE expert layer, or NULL */
+    const ss_cal_model *moe_m; /* fitted MoE expert layer, or NULL */
     double ep; /* expert-parallel degree */
     int nkinds, kind_group[SS_MODEL_MAX_GROUPS];
     double kind_layers[SS_MODEL_MAX_GROUPS];

@@ -375,9 +375,7 @@ ss_rc ss_hw_load(const char *name_or_path, const char *base_dir, ss_hw *out, ss_
                                 name_or_path);
         rc = ss_doc_load_file(path, &doc, d);
     } else if (strchr(name_or_path, '@')) {
-        const ss_embedded_file *e = NULL;
-        for (const ss_embedded_file *c = ss_hw_calibrated_zoo; c->name; c++)
-            if (strcasecmp(c->name, name_or_path) == 0) e = c;
+        const ss_embedded_file *e = ss_hw_calibrated_by_name(name_or_path);
         if (!e) {
             char list[2048];
             size_t used = 0;

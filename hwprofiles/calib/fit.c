@@ -514,10 +514,6 @@ done:
 
 /* ================================================================== grouping */
 
-typedef struct grp_ctx {
-    const ss_meas_table *t;
-} grp_ctx;
-
 static int cmp_key(const void *a, const void *b)
 {
     const rowkey *x = a, *y = b;
@@ -535,9 +531,7 @@ int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stac
 {
     if (!(r->time_s > 0) || (r->flags & SS_MEAS_APPROX) || (r->flags & SS_MEAS_CROSS_NODE))
         return 0;
-#ifdef SS_MEAS_VARIANT
     if (r->flags & SS_MEAS_VARIANT) return 0; /* skewed MoE routing, sliding window, ... */
-#endif
     if (r->family == SS_FAM_CPU_OVERHEAD || is_comm(r->family)) return 1;
     return !stack || strcmp(t->sources[r->src].stack, stack) == 0;
 }
@@ -585,8 +579,8 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
         while (b < nk && keys[b].family == keys[a].family && keys[b].dtype == keys[a].dtype &&
                !strcmp(keys[b].tag, keys[a].tag))
             b++;
-        /* all-reduce and the like: the same NCCL op may come with several dtypes; the fit
-         * is in bytes, so they are one group per op (dtype of the first). */
+        /* one model per (family, tag, dtype): a collective measured in several dtypes gets
+         * one per dtype (its fit is in bytes; the cost model takes any of them) */
         for (size_t i = a; i < b; i++) idx[i - a] = keys[i].idx;
         if (b - a >= 4) {
             if (c->nmodels >= SS_CAL_MAX_MODELS) {

@@ -44,7 +44,7 @@ typedef enum ss_cal_kind {
     SS_CAL_ELEM,  /* const, ramp(elements)                                         */
     SS_CAL_COLL,  /* const, (p - 1), ring factor x ramp(bytes)                     */
     SS_CAL_COUNT, /* const, ramp(count): sampler, CPU overhead                     */
-    SS_CAL_MOE    /* Added (calib-acc): const, expert weight bytes (experts that receive
+    SS_CAL_MOE    /* const, expert weight bytes (experts that receive
                      tokens), 6 h i x ramp(routed pairs on this GPU), 4 h x ramp(all
                      routed pairs), 6 h i x ramp(all routed pairs)                 */
 } ss_cal_kind;
@@ -69,7 +69,7 @@ typedef struct ss_cal_model {
 } ss_cal_model;
 
 /* A densely measured GEMM shape: t(m) for fixed (n, k, dtype), non-decreasing.
- * Added (calib-acc2): FP8 kernels depend on the alignment of m (H100, n = 16384, k = 12288:
+ * FP8 kernels depend on the alignment of m (H100, n = 16384, k = 12288:
  * 0.091 ms at m = 256, 0.268 ms at m = 257), so a shape whose measured t(m + 1) / t(m) at
  * aligned m has a median of 1.05 or more keeps one curve per class (m_class 1:
  * m % SS_CAL_M_ALIGN == 0, 2: not), each non-decreasing in m within its class; queries pick
@@ -91,7 +91,7 @@ typedef struct ss_cal_shape {
  * basis, then the table is made non-decreasing along every axis; queries interpolate
  * multilinearly in (log(1 + x), log t), and beyond an axis' range the edge value is scaled
  * by the basis ratio (so 32k tokens follow the fitted slope); for decode both basis-ratio
- * continuations are capped by the ratio of the work, batch x (context + 1) (calib-acc2). */
+ * continuations are capped by the ratio of the work, batch x (context + 1). */
 #define SS_CAL_GRID_MAXDIM 4
 #define SS_CAL_GRID_MAXAXIS 40
 typedef struct ss_cal_grid {
@@ -214,8 +214,8 @@ ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_c
  * gpu/stack are filled). Rows of collective families may come from any stack (NCCL). */
 ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, ss_diag *d);
 
-/* The model for (family, tag, dtype), or NULL. A missing dtype falls back to bf16 when
- * allow_other_dtype is set. */
+/* The model for (family, tag, dtype), or NULL (no fallback to another dtype: callers that
+ * want one ask again). */
 const ss_cal_model *ss_calib_find(const ss_calib *c, int family, const char *tag, int dtype);
 /* The GEMM model for shape (n, k): its n x k size class, else the nearest fitted class. */
 const ss_cal_model *ss_calib_find_gemm(const ss_calib *c, int dtype, double n, double k);
@@ -223,12 +223,12 @@ const ss_cal_model *ss_calib_find_gemm(const ss_calib *c, int dtype, double n, d
 double ss_cal_gemm(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
                    double k, double wbytes);
 const ss_cal_shape *ss_calib_find_shape(const ss_calib *c, int dtype, long n, long k);
-/* Added (calib-acc2): the curve of shape (n, k) for token count m (its m-alignment class
+/* the curve of shape (n, k) for token count m (its m-alignment class
  * when the shape has one curve per class), or NULL. */
 const ss_cal_shape *ss_calib_find_shape_m(const ss_calib *c, int dtype, long n, long k, double m);
 /* The m-alignment class (1 aligned, 2 not) of token count m. */
 int ss_cal_m_class(double m);
-/* Added (calib-acc): GEMM time of a shape (n, k) that was NOT measured, interpolated over
+/* GEMM time of a shape (n, k) that was NOT measured, interpolated over
  * the measured (n, k) lattice of c's shapes of `dtype` (fit_gemm.c: linear in log t over log n
  * and log k between the nearest measured shapes at the same m; positive and non-decreasing
  * in m). 1 and *t on success, 0 outside the lattice's hull (use the basis). */
@@ -250,7 +250,7 @@ typedef struct ss_cal_attn_q {
     double heads, kv_heads, head_dim, kv_bytes;  /* per GPU; bytes per KV element */
 } ss_cal_attn_q;
 int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[]);
-/* Added (calib-acc): raw features of one MoE expert layer (fused grouped GEMMs, balanced
+/* raw features of one MoE expert layer (fused grouped GEMMs, balanced
  * routing) on one GPU: `tokens` in the batch, `experts` on this GPU (all / ep), top-k, ep,
  * hidden size, expert FFN width per TP shard, weight bytes per element; `active` = experts
  * that receive tokens when known, else 0 (balanced: min(experts, tokens * topk / ep)). */
@@ -263,7 +263,7 @@ double ss_cal_attn(const ss_calib *c, const ss_cal_model *m, int family, int dty
                    const ss_cal_attn_q *q);
 const ss_cal_grid *ss_calib_find_grid(const ss_calib *c, int family, int dtype, int heads,
                                       int kv_heads, int head_dim);
-/* Added (calib-acc): attention time of a head configuration with no grid of its own,
+/* attention time of a head configuration with no grid of its own,
  * interpolated over the grids of the same family, KV dtype and head dimension in (log heads,
  * log kv_heads) (fit_attn.c); beyond the measured head counts on a line, the nearest grid
  * continued by the basis ratio (needs m). 1 and *t, or 0 when no grid of that family, dtype

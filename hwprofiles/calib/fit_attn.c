@@ -75,7 +75,7 @@ const ss_cal_grid *ss_calib_find_grid(const ss_calib *c, int family, int dtype, 
  * beyond the grid's axes (ss_cal_grid_eval), the grid's measured growth when filling a cell
  * that was not measured (build_grid).
  *
- * Decode (calib-acc2): r capped by the ratio of the work (batch x (context + 1) KV reads),
+ * Decode: r capped by the ratio of the work (batch x (context + 1) KV reads),
  * which bounds the time ratio of a fixed cost plus work terms. The fitted basis, shared by
  * every head configuration, can overshoot it (InferSim H20 decode held out above the 80th
  * size percentile: 9.0 / 20.5 % -> 1.9 / 13.6 % median / P90 with the cap).

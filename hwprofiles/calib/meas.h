@@ -64,9 +64,9 @@ typedef struct ss_meas {
     int32_t heads, kv_heads, head_dim; /* attention: per GPU */
     int64_t bytes;      /* collectives: message size in bytes (per GPU buffer) */
     int32_t experts, topk;             /* MoE: experts (per EP shard), routed per token */
-    int32_t active_experts; /* Added (calib-readers): MoE, distinct experts that received
+    int32_t active_experts; /* MoE, distinct experts that received
                                tokens when the source fixes it (LLMServingSim), else 0 */
-    int32_t ep;             /* Added (calib-acc): MoE expert-parallel degree of the profiled
+    int32_t ep;             /* MoE expert-parallel degree of the profiled
                                layer (experts = all experts / ep); 0 = 1 */
     int64_t hidden, inter;             /* MoE: hidden size, expert FFN width (per TP shard) */
     double time_s;      /* measured time of one call, seconds (median where given) */
@@ -80,7 +80,7 @@ typedef struct ss_meas {
 #define SS_MEAS_CUDA_GRAPH 0x01  /* timed under CUDA graph replay (no launch overhead) */
 #define SS_MEAS_APPROX 0x02      /* approximate kernel (e.g. servesim's fallback attention) */
 #define SS_MEAS_CROSS_NODE 0x04  /* collective crosses nodes */
-/* Added (calib-readers): not the default kernel of its family -- non-balanced MoE routing,
+/* not the default kernel of its family -- non-balanced MoE routing,
  * sliding-window attention, block-scaled or weight-only quantisation. `op` says which
  * (docs/calibration-data.md); a fitter of the plain cost model leaves these rows out. */
 #define SS_MEAS_VARIANT 0x08
@@ -95,7 +95,7 @@ typedef struct ss_meas_source {
                            "vidur-sarathi", "nccl-2.29.2" */
     char sha256[65];    /* of the file's bytes as stored (compressed if .gz) */
     uint64_t rows;      /* rows kept */
-    /* Added (calib-readers): why a file found under a directory was not read, or a caveat
+    /* why a file found under a directory was not read, or a caveat
      * about one that was ("GPU 'v100' has no servesim profile"); "" when none. A source
      * with rows == 0 is such a file that was not read; it carries no rows. */
     char note[192];
@@ -130,7 +130,7 @@ static inline const char *ss_meas_str(const ss_meas_table *t, uint32_t off)
  * defect is an error naming file, line and column/field. */
 ss_rc ss_meas_read_source(ss_meas_table *t, const char *spec, const char *gpu, ss_diag *d);
 
-/* ---- Added by calib-readers (beside the original contract) ---- */
+/* ---- Reading sources: options, skew shots ---- */
 
 /* Options of ss_meas_read_source_opts (all 0 = the defaults of ss_meas_read_source). */
 typedef struct ss_meas_opts {
