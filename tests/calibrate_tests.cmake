@@ -18,36 +18,37 @@ add_test(NAME cli_validate_calibration_fixture
     --assert attn_decode:extrapolate=0.01,0.01 --assert lm_head:extrapolate=0.01,0.01)
 set_tests_properties(cli_validate_calibration_fixture PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
   LABELS cli PASS_REGULAR_EXPRESSION "kfold +attn_mixed +192 .*all 5 limits met")
-# The built-in calibrated profiles load and say which stack they come from.
+# The built-in calibrated profiles load and say which stack they come from (each regex ends
+# at the results line, so a run that fails after its header does not pass).
 add_test(NAME cli_calibrated_builtin
   COMMAND servesim run tests/data/good/small.yaml --out build-test-out/calib-builtin
     --set replica.cost_model=calibrated --set "cluster.pools[0].hardware=h100-sxm@vllm-0.24.0")
 set_tests_properties(cli_calibrated_builtin PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-  LABELS cli PASS_REGULAR_EXPRESSION "cost model calibrated: partially calibrated \\(h100-sxm@vllm-0.24.0; roofline: embed norm rope mlp_act residual_add cpu_overhead=profile\\)")
+  LABELS cli PASS_REGULAR_EXPRESSION "cost model calibrated: partially calibrated \\(h100-sxm@vllm-0.24.0; roofline: embed norm rope mlp_act residual_add cpu_overhead=profile\\).*\n  results: build-test-out/")
 # A profile fitted to servesim-profile's GEMMs: named by its profile name, attention on the
 # roofline (servesim-fa's rows are approximate and never fitted).
 add_test(NAME cli_calibrated_measured_profile
   COMMAND servesim run tests/data/good/small.yaml --out build-test-out/calib-measured
     --set "cluster.pools[0].hardware=h200-sxm@cublaslt-13.1")
 set_tests_properties(cli_calibrated_measured_profile PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-  LABELS cli PASS_REGULAR_EXPRESSION "cost model calibrated: partially calibrated \\(h200-sxm@cublaslt-13.1; roofline: embed norm rope attn_prefill attn_decode mlp_act residual_add cpu_overhead=profile\\)")
+  LABELS cli PASS_REGULAR_EXPRESSION "cost model calibrated: partially calibrated \\(h200-sxm@cublaslt-13.1; roofline: embed norm rope attn_prefill attn_decode mlp_act residual_add cpu_overhead=profile\\).*\n  results: build-test-out/")
 add_test(NAME cli_calibrated_uncalibrated_gpu
   COMMAND servesim run tests/data/good/small.yaml --out build-test-out/calib-b200
     --set replica.cost_model=calibrated --set "cluster.pools[0].hardware=b200-sxm")
 set_tests_properties(cli_calibrated_uncalibrated_gpu PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-  LABELS cli PASS_REGULAR_EXPRESSION "cost model calibrated: uncalibrated \\(no measurements for b200-sxm")
+  LABELS cli PASS_REGULAR_EXPRESSION "cost model calibrated: uncalibrated \\(no measurements for b200-sxm.*\n  results: build-test-out/")
 # The default cost model (auto): calibrated where the GPU has a calibrated profile, the
 # roofline flagged uncalibrated where it has none; roofline on request.
 add_test(NAME cli_auto_calibrated
   COMMAND servesim run tests/data/good/small.yaml --out build-test-out/auto-h100
     --set "cluster.pools[0].hardware=h100-sxm")
 set_tests_properties(cli_auto_calibrated PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-  LABELS cli PASS_REGULAR_EXPRESSION "cost model calibrated: partially calibrated \\(h100-sxm@vllm-0.24.0;")
+  LABELS cli PASS_REGULAR_EXPRESSION "cost model calibrated: partially calibrated \\(h100-sxm@vllm-0.24.0;.*\n  results: build-test-out/")
 add_test(NAME cli_auto_uncalibrated
   COMMAND servesim run tests/data/good/small.yaml --out build-test-out/auto-b200
     --set "cluster.pools[0].hardware=b200-sxm")
 set_tests_properties(cli_auto_uncalibrated PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-  LABELS cli PASS_REGULAR_EXPRESSION "cost model roofline: uncalibrated")
+  LABELS cli PASS_REGULAR_EXPRESSION "cost model roofline: uncalibrated.*\n  results: build-test-out/")
 add_test(NAME cli_auto_roofline_explicit
   COMMAND sh -c "$<TARGET_FILE:servesim> run tests/data/good/small.yaml --out build-test-out/auto-roof --set cluster.pools[0].hardware=h100-sxm --set replica.cost_model=roofline && grep -q '\"cost_model\":[[:space:]]*\"roofline\"' build-test-out/auto-roof/summary.json && grep -q '\"calibration\":[[:space:]]*\"uncalibrated' build-test-out/auto-roof/summary.json && echo summary-ok")
 set_tests_properties(cli_auto_roofline_explicit PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}

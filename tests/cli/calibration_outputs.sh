@@ -28,22 +28,16 @@ grep -q '^  calibration uncalibrated (no measurements for b200' "$OUT/cap.txt" |
   fail "capacity-search table: no calibration line"
 grep -q '"calibration":[[:space:]]*"uncalibrated (no measurements for b200' "$OUT/cap/capacity.json" ||
   fail "capacity.json: no calibration"
-# the SQLite column, where the sqlite3 shell is installed (CI installs only the library)
-HAVE_SQLITE=$(command -v sqlite3 || true)
-if [ -n "$HAVE_SQLITE" ]; then
-  sqlite3 "$OUT/cap/capacity.db" "SELECT calibration FROM config" |
-    grep -q '^uncalibrated (no measurements for b200' || fail "capacity.db: no calibration"
-fi
+# the SQLite column (the sqlite3 shell is one of .ci/install-deps.sh's packages)
+command -v sqlite3 > /dev/null || fail "no sqlite3 shell (.ci/install-deps.sh installs it)"
+sqlite3 "$OUT/cap/capacity.db" "SELECT calibration FROM config" |
+  grep -q '^uncalibrated (no measurements for b200' || fail "capacity.db: no calibration"
 "$S" search tests/data/studies/search_small.yaml --out "$OUT/search" >"$OUT/search.txt"
 grep -Eq 'partial +model=llama-3.1-8b cluster.pools\[0\].hardware=h100-sxm' "$OUT/search.txt" || fail "search table: no column"
 grep -q 'Calibration: h100-sxm: partially calibrated (h100-sxm@vllm-0.24.0' "$OUT/search.txt" ||
   fail "search: no caveat line"
 grep -q '"calibration":[[:space:]]*"partially calibrated (h100-sxm@vllm-0.24.0' "$OUT/search/search.json" ||
   fail "search.json: no calibration"
-if [ -n "$HAVE_SQLITE" ]; then
-  [ "$(sqlite3 "$OUT/search/search.db" "SELECT count(*) FROM config WHERE calibration LIKE 'partially calibrated%'")" -ge 2 ] ||
-    fail "search.db: no calibration"
-  echo "calibration status in every study output (SQLite columns checked)"
-else
-  echo "calibration status in every study output (SQLite columns not checked: no sqlite3 shell)"
-fi
+[ "$(sqlite3 "$OUT/search/search.db" "SELECT count(*) FROM config WHERE calibration LIKE 'partially calibrated%'")" -ge 2 ] ||
+  fail "search.db: no calibration"
+echo "calibration status in every study output (SQLite columns checked)"
