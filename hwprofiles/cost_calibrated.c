@@ -47,6 +47,7 @@ typedef struct calst {
     const ss_calib *cal; /* own, or the setup's */
     int have_cal;
     const ss_cal_grid *grid_pf, *grid_dc, *grid_mx; /* attention tables of this head config */
+    ss_cal_grid lat[3]; /* owned (t): grids built from the head-configuration lattice */
     const ss_cal_model *gemm, *lm, *attn, *attn_dc, *attn_mx, *norm, *rope, *actf, *add, *embed, *ar, *sampler;
     const ss_cal_model *cpu[8];
     int ncpu;
@@ -381,9 +382,19 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
         int h = (int)s->heads, dt = s->kv;
         const ss_cal_model *am = s->attn ? s->attn : s->attn_dc ? s->attn_dc : s->attn_mx;
         if (am && ss_dtype_bits((ss_dtype)am->dtype) == ss_dtype_bits(s->kv)) dt = am->dtype;
-        if (s->attn) s->grid_pf = ss_calib_find_grid(c, SS_FAM_ATTN_PREFILL, dt, h, kvh, (int)hd);
-        if (s->attn_dc) s->grid_dc = ss_calib_find_grid(c, SS_FAM_ATTN_DECODE, dt, h, kvh, (int)hd);
-        if (s->attn_mx) s->grid_mx = ss_calib_find_grid(c, SS_FAM_ATTN_MIXED, dt, h, kvh, (int)hd);
+        /* a head configuration without its own table: one from the lattice of the measured
+         * ones (as validation's held-out head configurations are costed), else the basis */
+        ss_cal_attn_q like = {.heads = h, .kv_heads = kvh, .head_dim = hd,
+                              .kv_bytes = s->kv_bytes};
+        const ss_cal_model *fm[3] = {s->attn, s->attn_dc, s->attn_mx};
+        const ss_cal_grid **fg[3] = {&s->grid_pf, &s->grid_dc, &s->grid_mx};
+        static const int fam[3] = {SS_FAM_ATTN_PREFILL, SS_FAM_ATTN_DECODE, SS_FAM_ATTN_MIXED};
+        for (int f = 0; f < 3; f++) {
+            if (!fm[f]) continue;
+            *fg[f] = ss_calib_find_grid(c, fam[f], dt, h, kvh, (int)hd);
+            if (!*fg[f] && ss_calib_lattice_grid(c, fm[f], fam[f], dt, &like, &s->lat[f]))
+                *fg[f] = &s->lat[f];
+        }
     }
     double I = m->intermediate_size / tp, mats = m->mlp == SS_MLP_GATED_SILU ? 2 : 1;
     if (s->gemm) {
@@ -423,6 +434,7 @@ static void cal_destroy(void *state)
     for (int i = 0; i < G_COUNT; i++)
         for (int j = 0; j < 2; j++)
             if (s->g[i].cv[j].it) gsl_interp_free(s->g[i].cv[j].it);
+    for (int f = 0; f < 3; f++) free(s->lat[f].t);
     ss_cost_roofline.destroy(s->roof);
     ss_calib_free(&s->own);
     free(s);

@@ -271,6 +271,14 @@ const ss_cal_grid *ss_calib_find_grid(const ss_calib *c, int family, int dtype, 
 int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
                         const ss_cal_attn_q *q, double *t);
 double ss_cal_grid_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_cal_attn_q *q);
+/* The grid of a head configuration (like's heads, kv_heads, head_dim, kv_bytes) that has no
+ * measured one: the axes of the measured grid of the same family, dtype and head dim whose
+ * heads are nearest, each cell from ss_cal_attn_lattice. What the cost model uses for such a
+ * configuration, built once when it is created, so that its iterations cost what the
+ * held-out validation of head configurations measures. 1 and *out (its t owned by the
+ * caller: free(out->t)), or 0 when there is no such grid or the lattice misses a cell. */
+int ss_calib_lattice_grid(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                          const ss_cal_attn_q *like, ss_cal_grid *out);
 
 /* Absolute-percentage-error statistics of n values (sorted copy; GSL quantiles). */
 void ss_cal_ape_stats(const double *ape, size_t n, double *median, double *p90, double *max,

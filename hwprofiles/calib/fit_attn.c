@@ -274,6 +274,40 @@ double ss_cal_attn(const ss_calib *c, const ss_cal_model *m, int family, int dty
     return m ? attn_basis(m, q) : NAN;
 }
 
+int ss_calib_lattice_grid(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                          const ss_cal_attn_q *like, ss_cal_grid *out)
+{
+    const ss_cal_grid *ref = NULL;
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family != family || g->dtype != dtype || g->head_dim != (int)like->head_dim)
+            continue;
+        if (!ref || fabs(log(g->heads / like->heads)) < fabs(log(ref->heads / like->heads)))
+            ref = g;
+    }
+    if (!ref) return 0;
+    size_t cells = 1;
+    for (int d = 0; d < ref->ndim; d++) cells *= (size_t)ref->len[d];
+    *out = *ref;
+    out->heads = (int)like->heads, out->kv_heads = (int)like->kv_heads, out->measured = 0;
+    out->t = malloc(cells * sizeof *out->t);
+    if (!out->t) return 0;
+    for (size_t i = 0; i < cells; i++) {
+        double x[SS_CAL_GRID_MAXDIM];
+        size_t r = i;
+        for (int d = ref->ndim - 1; d >= 0; d--)
+            x[d] = ref->axis[d][r % (size_t)ref->len[d]], r /= (size_t)ref->len[d];
+        ss_cal_attn_q q;
+        grid_query(family, x, like, &q);
+        if (!ss_cal_attn_lattice(c, m, family, dtype, &q, &out->t[i]) || !(out->t[i] > 0)) {
+            free(out->t);
+            out->t = NULL;
+            return 0;
+        }
+    }
+    return 1;
+}
+
 typedef struct akey {
     int family, dtype, heads, kv_heads, head_dim;
     size_t row;

@@ -589,6 +589,32 @@ static void test_attn_lattice(void **st)
                        .head_dim = 64, .kv_bytes = 2};
     double t;
     assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t), 0);
+    /* the cost model costs the unmeasured 24-head configuration as validation does: from
+     * the lattice (a grid built at create time), exactly at the measured grid points */
+    ss_model mod;
+    ss_hw hw;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_model_load("llama-3.1-8b", NULL, &mod, &d), SS_OK);
+    assert_int_equal(ss_hw_load("h100-sxm", NULL, &hw, &d), SS_OK);
+    mod.num_heads = 24; /* 24 query heads on 8 KV heads of 128: per GPU at tp 1 */
+    ss_cost_setup su = {.model = &mod, .hw = &hw, .par = {.tp = 1, .pp = 1, .ep = 1, .dp = 1},
+                        .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
+                        .kv_dtype = SS_DTYPE_BF16, .calib = &c};
+    void *state;
+    assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
+    for (long kv = 64; kv <= 16384; kv *= 4) {
+        ss_batch_shape b = {.num_seqs = 32, .num_decode_seqs = 32,
+                            .decode_ctx_tokens = 32 * (kv + 1), .num_sampled = 32};
+        double br[SS_OP_COUNT + 1];
+        ss_cost_calibrated.breakdown(state, &b, br);
+        ss_cal_attn_q ql = {.dc_seqs = 32, .dc_ctx = 32.0 * (kv + 1), .heads = 24,
+                            .kv_heads = 8, .head_dim = 128, .kv_bytes = 2};
+        assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &ql, &t), 1);
+        double per_layer = br[SS_OP_ATTN_DECODE] / mod.num_layers;
+        assert_true(fabs(per_layer - t) <= 1e-9 * t);
+    }
+    ss_cost_calibrated.destroy(state);
     ss_calib_free(&c);
     synth_free(&s);
 }
