@@ -61,6 +61,9 @@ void ss_cost_calibration_status(const ss_cost_setup *s, char *buf, size_t n);
  * is the costly part of a run's start-up: callers that create several cost states (one per
  * replica, the status line) load it once and pass it in ss_cost_setup.calib. */
 ss_rc ss_cost_calibration_load(const ss_hw *hw, struct ss_calib **out, ss_diag *d);
+/* The document (embedded path or file) holding the calibration `hw` uses: its own
+ * `calibration:` section, else its GPU's default calibrated profile; NULL when none. */
+const char *ss_cost_calibration_doc(const ss_hw *hw);
 void ss_cost_calibration_free(struct ss_calib *c);
 
 /* Calibrations loaded once for many scenarios (a sweep's points, their forked workers): keyed

@@ -201,8 +201,7 @@ static double allreduce(const calst *s, double bytes)
     return ss_cal_eval(s->ar, x, sc);
 }
 
-/* The document holding the calibration `hw` uses, or NULL. */
-static const char *calib_doc_of(const ss_hw *hw)
+const char *ss_cost_calibration_doc(const ss_hw *hw)
 {
     if (hw->calib_doc[0]) return hw->calib_doc;
     const char *def = ss_hw_default_calibrated(hw->name);
@@ -213,7 +212,7 @@ static const char *calib_doc_of(const ss_hw *hw)
 ss_rc ss_cost_calibration_load(const ss_hw *hw, ss_calib **out, ss_diag *d)
 {
     *out = NULL;
-    const char *doc = calib_doc_of(hw);
+    const char *doc = ss_cost_calibration_doc(hw);
     if (!doc) return SS_OK;
     ss_calib *c = malloc(sizeof *c);
     if (!c) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
@@ -257,7 +256,7 @@ void ss_calib_cache_free(ss_calib_cache *c)
 ss_rc ss_calib_cache_get(ss_calib_cache *c, const ss_hw *hw, const ss_calib **out, ss_diag *d)
 {
     *out = NULL;
-    const char *doc = calib_doc_of(hw);
+    const char *doc = ss_cost_calibration_doc(hw);
     if (!doc) return SS_OK;
     for (size_t i = 0; i < c->n; i++)
         if (!strcmp(c->e[i].doc, doc)) {
@@ -308,7 +307,7 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
         s->cal = su->calib;
         s->have_cal = 1;
     } else {
-        const char *doc = calib_doc_of(hw);
+        const char *doc = ss_cost_calibration_doc(hw);
         if (doc) {
             if ((rc = ss_calib_load_doc(doc, hw->name, &s->own, d))) {
                 ss_cost_roofline.destroy(s->roof);

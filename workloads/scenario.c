@@ -191,7 +191,7 @@ static ss_rc load_replica(ss_scenario *sc, yaml_node_t *node, yaml_node_t *root,
      * datasheet roofline otherwise. Resolved here so every output names the model used. */
     if (!strcmp(c->cost_model, "auto")) {
         const ss_hw *hw = &sc->pools[0].hw;
-        int cal = hw->calib_doc[0] || ss_hw_default_calibrated(hw->name) != NULL;
+        int cal = ss_cost_calibration_doc(hw) != NULL;
         snprintf(c->cost_model, sizeof c->cost_model, "%s", cal ? "calibrated" : "roofline");
     }
     sc->cost_ops = ss_cost_find(c->cost_model);
