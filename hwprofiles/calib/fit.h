@@ -91,7 +91,10 @@ typedef struct ss_cal_shape {
  * basis, then the table is made non-decreasing along every axis; queries interpolate
  * multilinearly in (log(1 + x), log t), and beyond an axis' range the edge value is scaled
  * by the basis ratio (so 32k tokens follow the fitted slope); for decode both basis-ratio
- * continuations are capped by the ratio of the work, batch x (context + 1). */
+ * continuations are capped by the ratio of the work, batch x (context + 1), and a decode
+ * cell past the measured corner is at most its line continuation: the last measured cell
+ * on an axis line plus the KV bytes at the dtype's asymptotic bandwidth and the requests
+ * at their asymptotic cost (fit_attn.c). */
 #define SS_CAL_GRID_MAXDIM 4
 #define SS_CAL_GRID_MAXAXIS 40
 typedef struct ss_cal_grid {

@@ -314,6 +314,51 @@ static void test_decode_ratio_cap(void **st)
     assert_true(fabs(ss_cal_grid_eval(&g, &m, &qi) - t[2 * 4 + 2]) <= 1e-9 * t[10]);
 }
 
+/* Decode beyond the measured corner. Both grids stream their KV at 2.8 TB/s; the one of a
+ * single 128-wide KV head, measured only up to 2^17 tokens of work (batch x (context + 1)),
+ * pays 12 us more above 2^15 tokens (a split-KV combine kernel, like the aiconfigurator
+ * H100 tables' step between 2^15 and 2^17), so its largest measured calls are mostly fixed
+ * cost. The ratio continuation from those edge cells carries the fixed cost along with the
+ * work (up to 1.4x at the corner); the line continuation adds the bytes at the streaming
+ * bandwidth that the grid of 8 KV heads, measured everywhere, shows. */
+static double knee_truth(double b, double c1, int kvh)
+{
+    double w = b * c1, bytes = w * kvh * 128 * 2.0 * 2;
+    return (kvh == 1 && w > 32768 ? 24e-6 : 12e-6) + bytes / 2.8e12;
+}
+
+static void test_decode_line_continuation(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 200);
+    for (int kvh = 1; kvh <= 8; kvh += 7)
+        for (int b = 1; b <= 256; b *= 2)
+            for (long c1 = 64; c1 <= 16384; c1 *= 4) {
+                if (kvh == 1 && b * c1 > 131072) continue;
+                ss_meas *r = push(&s);
+                r->family = SS_FAM_ATTN_DECODE, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+                r->batch = b, r->kv = c1 - 1, r->heads = 32, r->kv_heads = kvh, r->head_dim = 128;
+                r->time_s = knee_truth(b, (double)c1, kvh);
+            }
+    ss_calib c;
+    fit_synth(&s, &c);
+    assert_int_equal(c.ngrids, 2);
+    const ss_cal_model *m = ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    assert_non_null(m);
+    static const double cells[][2] = {{256, 16384}, {64, 16384}, {256, 1024}, {16, 16384}};
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        double b = cells[i][0], c1 = cells[i][1];
+        ss_cal_attn_q q = {.dc_seqs = b, .dc_ctx = b * c1, .heads = 32, .kv_heads = 1,
+                           .head_dim = 128, .kv_bytes = 2};
+        double t = ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q);
+        double want = knee_truth(b, c1, 1);
+        assert_true(fabs(t - want) / want < 0.05);
+    }
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
 /* A dense (n, k) lattice like aiconfigurator's: n, k in {1024, 2048, 4096, 8192}, m in
  * powers of two up to 8192; `skip_n`, `skip_k` names one shape left out (0: none). */
 static void fill_lattice(synth *s, long skip_n, long skip_k)
@@ -987,6 +1032,7 @@ int main(void)
         cmocka_unit_test(test_gemm_monotone_and_shapes),
         cmocka_unit_test(test_gemm_m_alignment),
         cmocka_unit_test(test_decode_ratio_cap),
+        cmocka_unit_test(test_decode_line_continuation),
         cmocka_unit_test(test_gemm_lattice),
         cmocka_unit_test(test_profile_check),
         cmocka_unit_test(test_moe),
