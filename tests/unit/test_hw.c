@@ -15,6 +15,7 @@
 
 #include "hwprofiles/cost.h"
 #include "hwprofiles/hw.h"
+#include "tests/unit/hw_testutil.h"
 
 /* ================================================================== helpers */
 
@@ -23,25 +24,6 @@ static const char *const builtin_names[] = {"a100-80gb-sxm", "b200-sxm",     "h1
                                             "rtx-pro-6000",  "a40",          "a800",
                                             "h20",           "h800",         NULL};
 
-static ss_hw load_ok(const char *name)
-{
-    ss_hw hw;
-    ss_diag d;
-    ss_diag_clear(&d);
-    ss_rc rc = ss_hw_load(name, NULL, &hw, &d);
-    if (rc != SS_OK) {
-        char msg[2048];
-        ss_diag_format(&d, msg, sizeof msg);
-        fail_msg("loading '%s': %s", name, msg);
-    }
-    return hw;
-}
-
-static int rel_close(double a, double b, double tol)
-{
-    double scale = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
-    return fabs(a - b) <= tol * scale;
-}
 
 /* ================================================================== built-in profiles */
 
