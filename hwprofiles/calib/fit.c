@@ -1,7 +1,8 @@
 /* The calibration fitter: raw features per operator family, ramp bases, non-negative least
  * squares in relative error (GSL), grouping of rows into operator models, and the skew fit.
  * The measured GEMM curves and their (n, k) lattice are in fit_gemm.c, the attention grids
- * and their head-configuration lattice in fit_attn.c; fit_int.h is what the three share.
+ * and their head-configuration lattice in fit_attn.c, the decode grids' continuation beyond
+ * their measured corner in fit_decode.c; fit_int.h is what they share.
  * fit.h describes the model; docs/cost-model.md derives it. */
 #include "hwprofiles/calib/fit.h"
 #include "hwprofiles/calib/fit_int.h"
@@ -156,7 +157,7 @@ int ss_cal_moe_features(double tokens, double experts, double topk, double ep, d
 
 int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[])
 {
-    double kvw = q->kv_heads * q->head_dim * 2.0 * q->kv_bytes; /* K+V bytes per token */
+    double kvw = ss_calf_kv_bytes_per_token(q);
     for (int j = 0; j < 9; j++) s[j] = 1;
     x[0] = 1;
     x[1] = q->pf_seqs;
@@ -171,6 +172,11 @@ int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[])
     x[7] = q->pf_seqs > 0 ? (q->pf_ctx + q->pf_tokens) / q->pf_seqs : 0;
     x[8] = q->dc_seqs > 0 ? q->dc_ctx / q->dc_seqs : 0;
     return 9;
+}
+
+double ss_calf_kv_bytes_per_token(const ss_cal_attn_q *q)
+{
+    return 2.0 * q->kv_heads * q->head_dim * q->kv_bytes; /* K and V */
 }
 
 void ss_calf_row_attn_q(const ss_meas *r, ss_cal_attn_q *q)

@@ -3,8 +3,9 @@
  *
  * Layout: fit.c owns the features, the ramp basis, the NNLS fit, grouping (ss_cal_fit_all)
  * and the skew fit; fit_gemm.c the measured GEMM curves and their (n, k) lattice; fit_attn.c
- * the attention grids and their head-configuration lattice. What more than one of them uses
- * is declared here, with the prefix ss_calf_. */
+ * the attention grids and their head-configuration lattice; fit_decode.c the decode grids'
+ * continuation beyond their measured corner. What more than one of them uses is declared
+ * here, with the prefix ss_calf_. */
 #ifndef SS_HWPROFILES_CALIB_FIT_INT_H
 #define SS_HWPROFILES_CALIB_FIT_INT_H
 
@@ -32,6 +33,28 @@ void ss_calf_make_monotone(double *t, int n);
  * attention (heads, kv_heads)); the comment at the definition says how. */
 int ss_calf_bracket_step(long v, double p, long *lo, long *hi);
 double ss_calf_log_blend(double p, long lo, long hi, double a, double b);
+
+/* Sort key of an attention row for its grid: family, KV dtype, head configuration. */
+typedef struct akey {
+    int family, dtype, heads, kv_heads, head_dim;
+    size_t row;
+} akey;
+
+/* fit.c: K and V bytes per token of context of a query's head configuration. */
+double ss_calf_kv_bytes_per_token(const ss_cal_attn_q *q);
+/* fit_decode.c: the asymptotic costs of a KV dtype's decode grids (seconds per KV byte read
+ * and per request), from the keys k[0..n) sorted by family, dtype and head configuration;
+ * 0 when there is no positive per-byte slope. */
+typedef struct ss_calf_dec_asym {
+    double per_byte, per_req;
+} ss_calf_dec_asym;
+int ss_calf_decode_asymptote(const ss_meas_table *t, const akey *k, size_t n, int dtype,
+                             ss_calf_dec_asym *out);
+/* fit_decode.c: the line continuation of decode grid cell i (grid indices idx), from the
+ * measured cells (cnt[j] != 0) of g; s_asym per token of work, per_req per request. 0 when
+ * no axis line has a measured cell below the cell. */
+double ss_calf_decode_line(const ss_cal_grid *g, const int *cnt, const size_t *stride,
+                           const int *idx, size_t i, double s_asym, double per_req);
 
 /* The passes ss_cal_fit_all makes after the operator models, over its grouped keys[0..nk):
  * the measured GEMM curves (fit_gemm.c) and the attention grids (fit_attn.c). */
