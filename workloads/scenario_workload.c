@@ -127,22 +127,36 @@ static const ss_key explicit_keys[] = {
 
 /* ================================================================== loading */
 
+/* The first key of the workload's generated or traced source that is set, for the modes that
+ * exclude them: an explicit `requests` list (also excludes `duration` and `classes`) and
+ * `classes` (each class has its own); NULL when none is set. */
+static const char *other_source_key(const workload_cfg *wc, bool explicit_list)
+{
+    const source_cfg *c = &wc->s;
+    return c->arrival ? "arrival" : c->trace[0] ? "trace"
+         : c->lengths ? "lengths" : c->prompt ? "prompt_tokens"
+         : c->output ? "output_tokens" : c->num_requests ? "num_requests"
+         : explicit_list && c->duration ? "duration" : c->priority ? "priority"
+         : explicit_list && wc->classes ? "classes" : wc->mlperf ? "mlperf" : NULL;
+}
+
+/* workload.KEY cannot be given together with the mode being loaded (`why`). */
+static ss_rc combined_error(ss_doc *doc, yaml_node_t *node, const char *key, const char *why,
+                            ss_diag *d)
+{
+    char kp[64];
+    snprintf(kp, sizeof kp, "workload.%s", key);
+    return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, key), kp, why);
+}
+
 static ss_rc load_explicit(ss_scenario *sc, const workload_cfg *wc, yaml_node_t *node, ss_diag *d)
 {
     ss_doc *doc = sc->doc;
     ss_workload *w = &sc->workload;
-    const source_cfg *c = &wc->s;
-    const char *other = c->arrival ? "arrival" : c->trace[0] ? "trace"
-                      : c->lengths ? "lengths" : c->prompt ? "prompt_tokens"
-                      : c->output ? "output_tokens" : c->num_requests ? "num_requests"
-                      : c->duration ? "duration" : c->priority ? "priority"
-                      : wc->classes ? "classes" : wc->mlperf ? "mlperf" : NULL;
-    if (other) {
-        char kp[64];
-        snprintf(kp, sizeof kp, "workload.%s", other);
-        return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, other), kp,
-                            "cannot be combined with an explicit `requests` list");
-    }
+    const char *other = other_source_key(wc, true);
+    if (other)
+        return combined_error(doc, node, other,
+                              "cannot be combined with an explicit `requests` list", d);
     if (wc->requests->type != YAML_SEQUENCE_NODE || !ss_node_seq_len(wc->requests))
         return ss_cfg_error(d, SS_ERR_INVALID, doc, wc->requests, "workload.requests",
                             "expected a non-empty list of {at, prompt_tokens, output_tokens}");
@@ -357,17 +371,10 @@ static ss_rc load_classes(ss_scenario *sc, const workload_cfg *wc, yaml_node_t *
 {
     ss_doc *doc = sc->doc;
     ss_workload *w = &sc->workload;
-    const source_cfg *c = &wc->s;
-    const char *other = c->arrival ? "arrival" : c->trace[0] ? "trace"
-                      : c->lengths ? "lengths" : c->prompt ? "prompt_tokens"
-                      : c->output ? "output_tokens" : c->num_requests ? "num_requests"
-                      : c->priority ? "priority" : wc->mlperf ? "mlperf" : NULL;
-    if (other) {
-        char kp[64];
-        snprintf(kp, sizeof kp, "workload.%s", other);
-        return ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, other), kp,
-                            "cannot be combined with `classes` (give it inside each class)");
-    }
+    const char *other = other_source_key(wc, false);
+    if (other)
+        return combined_error(doc, node, other,
+                              "cannot be combined with `classes` (give it inside each class)", d);
     size_t n = ss_node_seq_len(wc->classes);
     if (wc->classes->type != YAML_SEQUENCE_NODE || !n)
         return ss_cfg_error(d, SS_ERR_INVALID, doc, wc->classes, "workload.classes",
@@ -400,7 +407,7 @@ static ss_rc load_classes(ss_scenario *sc, const workload_cfg *wc, yaml_node_t *
         ss_wclass *cl = &w->classes[i];
         snprintf(cl->name, sizeof cl->name, "%s", cc.name);
         cl->slo = w->slo;
-        cl->duration = c->duration; /* workload.duration: for classes without their own */
+        cl->duration = wc->s.duration; /* workload.duration: for classes without their own */
         if ((rc = load_source(sc, &cc.s, it, path, cl, d))) return rc;
     }
     return SS_OK;

@@ -31,6 +31,39 @@ typedef struct metric_def {
         {base ".p99", unit, better, K_STAT, SO(field) + offsetof(ss_stat, p99), SO(field)},   \
         {base ".max", unit, better, K_STAT, SO(field) + offsetof(ss_stat, max), SO(field)}
 
+/* The value of a stored field of a summary (ss_summary or ss_class_summary at base): NAN
+ * for a statistic without samples (undefined, not 0) and for an SLO figure without SLOs. */
+static double field_value(const char *base, const metric_def *m, bool has_slo)
+{
+    double v = NAN;
+    uint64_t u;
+    int64_t i;
+    switch (m->kind) {
+    case K_SLO_U64:
+        if (!has_slo) break;
+        /* fall through */
+    case K_U64:
+    case K_STAT_N:
+        memcpy(&u, base + m->off, sizeof u);
+        v = (double)u;
+        break;
+    case K_I64:
+        memcpy(&i, base + m->off, sizeof i);
+        v = (double)i;
+        break;
+    case K_SLO_DBL:
+        if (!has_slo) break;
+        /* fall through */
+    case K_DBL: memcpy(&v, base + m->off, sizeof v); break;
+    case K_STAT: {
+        const ss_stat *st = (const ss_stat *)(base + m->stat_off);
+        if (st->n) memcpy(&v, base + m->off, sizeof v);
+        break;
+    }
+    }
+    return v;
+}
+
 /* Derived metrics, computed in ss_sweep_metrics. */
 enum { D_GPUS, D_OUT_PER_GPU, D_TOTAL_PER_GPU, D_INTERACTIVITY };
 /* MLPerf figures (results.db's summary rows "mlperf", plus the p99 of TTFT and TPOT);
@@ -145,77 +178,41 @@ static double mlperf_value(const ss_summary *s, int which)
 
 /* "classes.NAME.<suffix>" for each class a study's points have (ss_study_nclasses), after
  * the fixed metrics: the rows of results.db's class_summary. */
-enum { C_U64, C_DBL, C_STAT_N, C_STAT, C_SLO_U64, C_SLO_DBL };
-typedef struct class_def {
-    const char *suffix, *unit;
-    int better, kind;
-    size_t off, stat_off;
-} class_def;
 #define CO(f) offsetof(ss_class_summary, f)
 #define CSTAT_ROWS(base, field, unit, better)                                                 \
-    {base ".count", "samples", 0, C_STAT_N, CO(field) + offsetof(ss_stat, n), CO(field)},      \
-        {base ".mean", unit, better, C_STAT, CO(field) + offsetof(ss_stat, mean), CO(field)}, \
-        {base ".p50", unit, better, C_STAT, CO(field) + offsetof(ss_stat, p50), CO(field)},   \
-        {base ".p90", unit, better, C_STAT, CO(field) + offsetof(ss_stat, p90), CO(field)},   \
-        {base ".p95", unit, better, C_STAT, CO(field) + offsetof(ss_stat, p95), CO(field)},   \
-        {base ".p99", unit, better, C_STAT, CO(field) + offsetof(ss_stat, p99), CO(field)},   \
-        {base ".max", unit, better, C_STAT, CO(field) + offsetof(ss_stat, max), CO(field)}
-static const class_def class_defs[] = {
-    {"requests.arrived", "requests", 0, C_U64, CO(arrived), 0},
-    {"requests.finished", "requests", 1, C_U64, CO(finished), 0},
-    {"requests.rejected", "requests", -1, C_U64, CO(rejected), 0},
-    {"requests.excluded", "requests", 0, C_U64, CO(excluded), 0},
-    {"requests.measured", "requests", 0, C_U64, CO(measured), 0},
-    {"tokens.input", "tokens", 0, C_U64, CO(input_tokens), 0},
-    {"tokens.output", "tokens", 0, C_U64, CO(output_tokens), 0},
-    {"throughput.requests_per_s", "req/s", 1, C_DBL, CO(request_throughput), 0},
-    {"throughput.input_tokens_per_s", "tok/s", 1, C_DBL, CO(input_throughput), 0},
-    {"throughput.output_tokens_per_s", "tok/s", 1, C_DBL, CO(output_throughput), 0},
+    {base ".count", "samples", 0, K_STAT_N, CO(field) + offsetof(ss_stat, n), CO(field)},      \
+        {base ".mean", unit, better, K_STAT, CO(field) + offsetof(ss_stat, mean), CO(field)}, \
+        {base ".p50", unit, better, K_STAT, CO(field) + offsetof(ss_stat, p50), CO(field)},   \
+        {base ".p90", unit, better, K_STAT, CO(field) + offsetof(ss_stat, p90), CO(field)},   \
+        {base ".p95", unit, better, K_STAT, CO(field) + offsetof(ss_stat, p95), CO(field)},   \
+        {base ".p99", unit, better, K_STAT, CO(field) + offsetof(ss_stat, p99), CO(field)},   \
+        {base ".max", unit, better, K_STAT, CO(field) + offsetof(ss_stat, max), CO(field)}
+static const metric_def class_defs[] = { /* name: the suffix */
+    {"requests.arrived", "requests", 0, K_U64, CO(arrived), 0},
+    {"requests.finished", "requests", 1, K_U64, CO(finished), 0},
+    {"requests.rejected", "requests", -1, K_U64, CO(rejected), 0},
+    {"requests.excluded", "requests", 0, K_U64, CO(excluded), 0},
+    {"requests.measured", "requests", 0, K_U64, CO(measured), 0},
+    {"tokens.input", "tokens", 0, K_U64, CO(input_tokens), 0},
+    {"tokens.output", "tokens", 0, K_U64, CO(output_tokens), 0},
+    {"throughput.requests_per_s", "req/s", 1, K_DBL, CO(request_throughput), 0},
+    {"throughput.input_tokens_per_s", "tok/s", 1, K_DBL, CO(input_throughput), 0},
+    {"throughput.output_tokens_per_s", "tok/s", 1, K_DBL, CO(output_throughput), 0},
     CSTAT_ROWS("queue_s", req[SS_M_QUEUE], "s", -1),
     CSTAT_ROWS("ttft_s", req[SS_M_TTFT], "s", -1),
     CSTAT_ROWS("tpot_s", req[SS_M_TPOT], "s", -1),
     CSTAT_ROWS("e2e_s", req[SS_M_E2E], "s", -1),
     CSTAT_ROWS("normalized_latency_s_per_token", req[SS_M_NORM], "s/token", -1),
-    {"slo.met", "requests", 1, C_SLO_U64, CO(slo_met), 0},
-    {"slo.attainment", "fraction", 1, C_SLO_DBL, CO(slo_attainment), 0},
-    {"slo.goodput_rps", "req/s", 1, C_SLO_DBL, CO(goodput_rps), 0},
-    {"slo.goodput_tokens_per_s", "tok/s", 1, C_SLO_DBL, CO(goodput_tokens_per_s), 0},
+    {"slo.met", "requests", 1, K_SLO_U64, CO(slo_met), 0},
+    {"slo.attainment", "fraction", 1, K_SLO_DBL, CO(slo_attainment), 0},
+    {"slo.goodput_rps", "req/s", 1, K_SLO_DBL, CO(goodput_rps), 0},
+    {"slo.goodput_tokens_per_s", "tok/s", 1, K_SLO_DBL, CO(goodput_tokens_per_s), 0},
 };
 #undef CO
 #undef CSTAT_ROWS
 #define NCLASSMETRICS (sizeof class_defs / sizeof class_defs[0])
 
 size_t ss_sweep_class_nmetrics(void) { return NCLASSMETRICS; }
-
-static double class_value(const ss_class_summary *c, const class_def *m)
-{
-    const char *base = (const char *)c;
-    double v = NAN;
-    uint64_t u;
-    switch (m->kind) {
-    case C_U64:
-    case C_STAT_N:
-        memcpy(&u, base + m->off, sizeof u);
-        v = (double)u;
-        break;
-    case C_DBL: memcpy(&v, base + m->off, sizeof v); break;
-    case C_STAT: {
-        const ss_stat *st = (const ss_stat *)(base + m->stat_off);
-        if (st->n) memcpy(&v, base + m->off, sizeof v);
-        break;
-    }
-    case C_SLO_U64:
-        if (c->has_slo) {
-            memcpy(&u, base + m->off, sizeof u);
-            v = (double)u;
-        }
-        break;
-    case C_SLO_DBL:
-        if (c->has_slo) memcpy(&v, base + m->off, sizeof v);
-        break;
-    }
-    return v;
-}
 
 void ss_sweep_class_metrics(const ss_study *st, const ss_summary *s, double *out)
 {
@@ -225,7 +222,8 @@ void ss_sweep_class_metrics(const ss_study *st, const ss_summary *s, double *out
         for (size_t k = 0; k < nc; k++) {
             if (strcmp(ss_study_class_name(st, k), s->classes[c].name)) continue;
             for (size_t j = 0; j < NCLASSMETRICS; j++)
-                out[k * NCLASSMETRICS + j] = class_value(&s->classes[c], &class_defs[j]);
+                out[k * NCLASSMETRICS + j] = field_value((const char *)&s->classes[c], &class_defs[j],
+                                                          s->classes[c].has_slo);
         }
 }
 
@@ -254,38 +252,7 @@ void ss_sweep_metrics(const ss_scenario *sc, const ss_summary *s, double *out)
     for (size_t k = 0; k < NMETRICS; k++) {
         const metric_def *m = &metric_defs[k];
         double v = NAN;
-        uint64_t u;
         switch (m->kind) {
-        case K_U64:
-            memcpy(&u, base + m->off, sizeof u);
-            v = (double)u;
-            break;
-        case K_I64: {
-            int64_t i;
-            memcpy(&i, base + m->off, sizeof i);
-            v = (double)i;
-            break;
-        }
-        case K_DBL: memcpy(&v, base + m->off, sizeof v); break;
-        case K_STAT_N:
-            memcpy(&u, base + m->off, sizeof u);
-            v = (double)u;
-            break;
-        case K_STAT: {
-            /* a statistic without samples is undefined, not 0 */
-            const ss_stat *st = (const ss_stat *)(base + m->stat_off);
-            if (st->n) memcpy(&v, base + m->off, sizeof v);
-            break;
-        }
-        case K_SLO_U64:
-            if (s->has_slo) {
-                memcpy(&u, base + m->off, sizeof u);
-                v = (double)u;
-            }
-            break;
-        case K_SLO_DBL:
-            if (s->has_slo) memcpy(&v, base + m->off, sizeof v);
-            break;
         case K_MLPERF:
             if (s->has_mlperf) v = mlperf_value(s, (int)m->off);
             break;
@@ -301,6 +268,7 @@ void ss_sweep_metrics(const ss_scenario *sc, const ss_summary *s, double *out)
             }
             }
             break;
+        default: v = field_value(base, m, s->has_slo); break;
         }
         out[k] = v;
     }
@@ -357,7 +325,7 @@ ss_rc ss_sweep_results_init(ss_sweep_results *r, const ss_study *s, ss_diag *d)
         }
         size_t c = (k - NMETRICS) / NCLASSMETRICS, j = (k - NMETRICS) % NCLASSMETRICS;
         snprintf(r->names[k], sizeof r->names[k], "classes.%s.%s", ss_study_class_name(s, c),
-                 class_defs[j].suffix);
+                 class_defs[j].name);
     }
     for (size_t i = 0; i < njobs * r->nmetrics; i++) r->v[i] = NAN;
     return SS_OK;
