@@ -1,16 +1,18 @@
 #!/bin/sh
-# calibrate_run.sh SERVESIM OUTDIR
-# calibrate -> run on the synthetic fixture (tests/data/calib-fit): the profile is written,
+# calibrate_run.sh SERVESIM OUTDIR FIXTURE
+# calibrate -> run on the synthetic fixture FIXTURE (the llmservingsim folder that
+# tests/data/calib-fit/generate.sh writes): the profile is written,
 # written identically a second time (deterministic), loads, and a scenario on it runs with the
 # calibrated cost model and says so in summary.json.
 set -eu
 B=$1
 O=$2
+F=$3
 rm -rf "$O"
 mkdir -p "$O/a" "$O/b"
-"$B" calibrate --source tests/data/calib-fit/llmservingsim --gpu rtx-4090 \
+"$B" calibrate --source "$F" --gpu rtx-4090 \
   --out "$O/a/rtx-4090@fixture.yaml"
-"$B" calibrate --source tests/data/calib-fit/llmservingsim --gpu rtx-4090 \
+"$B" calibrate --source "$F" --gpu rtx-4090 \
   --out "$O/b/rtx-4090@fixture.yaml" > /dev/null
 # identical apart from the --out path recorded in the command line
 sed 's|--out [^ "]*/|--out |' "$O/a/rtx-4090@fixture.yaml" > "$O/a.yaml"
