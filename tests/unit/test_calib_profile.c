@@ -1,0 +1,392 @@
+#define _GNU_SOURCE /* mkstemps */
+/* A calibrated profile as a file (write, read back, malformed files, number strings) and the
+ * "calibrated" cost model built from it (costs, monotonicity, memoisation), on synthetic
+ * measurement tables (calib_synth.h; no ../shared data needed). The fitter itself is tested
+ * in test_calib_fit.c. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "hwprofiles/calib/fit.h"
+#include "hwprofiles/cost.h"
+
+#include "tests/unit/calib_synth.h"
+
+static void test_roundtrip_and_cost(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 2000);
+    fill(&s);
+    fill_fp8_steps(&s, 1.6);
+    ss_calib c;
+    fit_synth(&s, &c);
+    c.command = strdup("servesim calibrate --source synthetic.csv");
+    c.skew_alpha_pure = 0.25; /* a skewed decode batch costs a quarter of the way to its max */
+    char path[] = "/tmp/ss_calib_XXXXXX.yaml";
+    int fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    close(fd);
+    /* name must match the file stem */
+    char stem[64];
+    const char *base = strrchr(path, '/') + 1;
+    snprintf(stem, sizeof stem, "%.*s", (int)(strlen(base) - 5), base);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "schema_version: 1\nname: %s\ndisplay_name: Synthetic\nvendor: Test\n"
+               "peak_flops_bf16: 989e12\npeak_flops_fp8: 1979e12\npeak_flops_fp32: 67e12\n"
+               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
+               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n", stem);
+    ss_calib_write_yaml(&c, f);
+    fclose(f);
+
+    ss_hw hw;
+    ss_diag d;
+    ss_diag_clear(&d);
+    ss_rc rc = ss_hw_load(path, NULL, &hw, &d);
+    if (rc) fail_msg("%s:%d: %s", d.file, d.line, d.msg);
+    assert_string_equal(hw.calib_stack, "synthetic-1");
+    ss_calib back;
+    if (ss_calib_load(&hw, &back, &d)) fail_msg("%s:%d: %s: %s", d.file, d.line, d.key, d.msg);
+    assert_int_equal(back.nmodels, c.nmodels);
+    assert_int_equal(back.nshapes, c.nshapes);
+    for (int i = 0; i < c.nshapes; i++) assert_int_equal(back.shapes[i].m_class, c.shapes[i].m_class);
+    assert_int_equal(c.shapes[c.nshapes - 1].m_class, 2);
+    for (int i = 0; i < c.nmodels; i++)
+        for (size_t r = 0; r < s.t.n; r++) {
+            const ss_meas *row = &s.t.rows[r];
+            double a = ss_cal_eval_row(&c.models[i], row), b = ss_cal_eval_row(&back.models[i], row);
+            if (isnan(a)) continue;
+            assert_true(fabs(a - b) <= 1e-8 * fabs(a));
+        }
+    ss_calib_free(&back);
+
+    /* the cost model on it: Llama-3.1-8B, TP 1 and 8 */
+    ss_model m;
+    assert_int_equal(ss_model_load("llama-3.1-8b", NULL, &m, &d), SS_OK);
+    double prefill_at[9] = {0};
+    for (int tp = 1; tp <= 8; tp *= 8) {
+        ss_cost_setup su = {.model = &m, .hw = &hw, .par = {.tp = tp, .pp = 1, .ep = 1, .dp = 1},
+                            .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
+                            .kv_dtype = SS_DTYPE_BF16};
+        void *state;
+        assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
+        /* prefill: monotone in tokens up to 32k */
+        double prev = 0;
+        for (int64_t q = 1; q <= 32768; q *= 2) {
+            ss_batch_shape b = {.num_seqs = 1, .num_prefill_seqs = 1, .prefill_tokens = q,
+                                .prefill_attn_pairs = (double)q * (q + 1) / 2, .num_sampled = 1};
+            double t = ss_time_to_s(ss_cost_calibrated.iteration(state, &b));
+            assert_true(t > 0 && t >= prev);
+            prev = t;
+        }
+        /* decode: monotone in KV length up to 32k */
+        prev = 0;
+        for (int64_t kv = 16; kv <= 32768; kv *= 2) {
+            ss_batch_shape b = {.num_seqs = 64, .num_decode_seqs = 64,
+                                .decode_ctx_tokens = 64 * kv, .num_sampled = 64};
+            double t = ss_time_to_s(ss_cost_calibrated.iteration(state, &b));
+            assert_true(t > 0 && t >= prev);
+            prev = t;
+        }
+        /* skew: same number of requests and total context, longer longest one -> dearer,
+         * by alpha of the way to the uniform batch at the max; unknown max = uniform */
+        ss_batch_shape uni = {.num_seqs = 64, .num_decode_seqs = 64, .decode_ctx_tokens = 64 * 1000,
+                              .num_sampled = 64, .decode_ctx_max = 1000};
+        ss_batch_shape unk = uni, skw = uni, top = uni;
+        unk.decode_ctx_max = 0;
+        skw.decode_ctx_max = 8000;
+        top.decode_ctx_tokens = 64 * 8000, top.decode_ctx_max = 8000;
+        double br[4][SS_OP_COUNT + 1];
+        ss_cost_calibrated.breakdown(state, &uni, br[0]);
+        ss_cost_calibrated.breakdown(state, &unk, br[1]);
+        ss_cost_calibrated.breakdown(state, &skw, br[2]);
+        ss_cost_calibrated.breakdown(state, &top, br[3]);
+        double a_uni = br[0][SS_OP_ATTN_DECODE], a_skw = br[2][SS_OP_ATTN_DECODE];
+        assert_true(a_uni > 0);
+        assert_true(br[1][SS_OP_ATTN_DECODE] == a_uni);
+        assert_true(a_skw > a_uni * 1.05);
+        assert_true(fabs(a_skw - (a_uni + 0.25 * (br[3][SS_OP_ATTN_DECODE] - a_uni))) <= 1e-9 * a_skw);
+        /* TP scaling: a 4096-token prefill, GEMMs split over tp GPUs plus all-reduces
+         * extrapolated from p <= 4 to p = 8 */
+        ss_batch_shape big = {.num_seqs = 1, .num_prefill_seqs = 1, .prefill_tokens = 4096,
+                              .prefill_attn_pairs = 4096.0 * 4097 / 2, .num_sampled = 1};
+        prefill_at[tp] = ss_time_to_s(ss_cost_calibrated.iteration(state, &big));
+        ss_cost_calibrated.destroy(state);
+        char status[512];
+        ss_cost_calibration_status(&su, status, sizeof status);
+        /* MoE and embed never measured; CPU overhead from the profile */
+        assert_non_null(strstr(status, "partially calibrated"));
+        assert_non_null(strstr(status, "embed"));
+    }
+    /* faster on 8 GPUs, but less than 8x (fixed costs and the all-reduce) */
+    assert_true(prefill_at[8] < prefill_at[1] / 2);
+    assert_true(prefill_at[8] > prefill_at[1] / 8);
+    /* FP8 weights: the GEMMs take the curve of the batch's m class (257 tokens dearer than
+     * 256 by more than one token's worth, and dearer than 512 in the GEMMs) */
+    {
+        ss_cost_setup su = {.model = &m, .hw = &hw, .par = {.tp = 1, .pp = 1, .ep = 1, .dp = 1},
+                            .weight_dtype = SS_DTYPE_FP8, .act_dtype = SS_DTYPE_FP8,
+                            .kv_dtype = SS_DTYPE_BF16};
+        void *state;
+        assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
+        double gq[3];
+        static const int64_t toks[3] = {256, 257, 512};
+        for (int i = 0; i < 3; i++) {
+            ss_batch_shape b = {.num_seqs = 1, .num_prefill_seqs = 1, .prefill_tokens = toks[i],
+                                .prefill_attn_pairs = (double)toks[i] * (toks[i] + 1) / 2,
+                                .num_sampled = 1};
+            double br[SS_OP_COUNT + 1];
+            ss_cost_calibrated.breakdown(state, &b, br);
+            gq[i] = br[SS_OP_QKV_PROJ];
+        }
+        assert_true(gq[1] > 1.3 * gq[0]);
+        assert_true(gq[1] > gq[2]);
+        ss_cost_calibrated.destroy(state);
+    }
+    ss_calib_free(&c);
+    synth_free(&s);
+    unlink(path);
+}
+
+/* a damaged calibration section is reported with its file, line and key */
+static void test_parse_errors(void **st)
+{
+    (void)st;
+    char path[] = "/tmp/ss_calbad_XXXXXX.yaml";
+    int fd = mkstemps(path, 5);
+    close(fd);
+    const char *base = strrchr(path, '/') + 1;
+    FILE *f = fopen(path, "w");
+    fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
+               "peak_flops_bf16: 989e12\npeak_flops_fp32: 67e12\n"
+               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
+               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n"
+               "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
+               "    - family: elementwise\n      dtype: bf16\n      terms:\n"
+               "        - {knots: [0], coef: [1e-6]}\n"
+               "        - {knots: [0, 10], coef: [1e-9, -2]}\n",
+            (int)(strlen(base) - 5), base);
+    fclose(f);
+    ss_hw hw;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+    ss_calib c;
+    assert_int_equal(ss_calib_load(&hw, &c, &d), SS_ERR_INVALID);
+    char msg[2048];
+    ss_diag_format(&d, msg, sizeof msg);
+    if (!strstr(msg, ":22:")) fail_msg("%s", msg);
+    assert_non_null(strstr(msg, "calibration.models[0].terms[1].coef"));
+    /* unknown family */
+    f = fopen(path, "w");
+    fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
+               "peak_flops_bf16: 989e12\npeak_flops_fp32: 67e12\n"
+               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
+               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n"
+               "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
+               "    - family: gemv\n      dtype: bf16\n      terms: []\n",
+            (int)(strlen(base) - 5), base);
+    fclose(f);
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+    assert_int_equal(ss_calib_load(&hw, &c, &d), SS_ERR_INVALID);
+    ss_diag_format(&d, msg, sizeof msg);
+    assert_non_null(strstr(msg, ":18:"));
+    assert_non_null(strstr(msg, "gemv"));
+    /* number lists written as one string ("0 10"): a bad item is named with its position */
+    f = fopen(path, "w");
+    fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
+               "peak_flops_bf16: 989e12\npeak_flops_fp32: 67e12\n"
+               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
+               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n"
+               "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
+               "    - family: elementwise\n      dtype: bf16\n      terms:\n"
+               "        - {knots: \"0\", coef: \"1e-6\"}\n"
+               "        - {knots: \"0 10\", coef: \"1e-9 2x\"}\n",
+            (int)(strlen(base) - 5), base);
+    fclose(f);
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+    assert_int_equal(ss_calib_load(&hw, &c, &d), SS_ERR_INVALID);
+    ss_diag_format(&d, msg, sizeof msg);
+    if (!strstr(msg, ":22:") || !strstr(msg, "terms[1].coef") || !strstr(msg, "item 1") ||
+        !strstr(msg, "'2x'"))
+        fail_msg("%s", msg);
+    unlink(path);
+}
+
+/* Number lists as strings are read with a fast path for plain decimals: it must give the
+ * very double strtod gives, for the formats the writer uses and for the edge cases. */
+static void test_number_strings(void **st)
+{
+    (void)st;
+    char path[] = "/tmp/ss_calnum_XXXXXX.yaml";
+    int fd = mkstemps(path, 5);
+    close(fd);
+    const char *base = strrchr(path, '/') + 1;
+    enum { N = 40 }; /* a grid axis holds at most 40 values */
+    static const char *const fmts[] = {"%.9g", "%.6g", "%.17g", "%.3f", "%.0f"};
+    uint64_t x = 88172645463325252ull;
+    for (size_t fi = 0; fi < sizeof fmts / sizeof *fmts; fi++) {
+        double want[N];
+        char list[N * 32] = "", item[64];
+        for (int i = 0; i < N; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+            double v = (double)(x >> 11) / 9007199254740992.0;
+            v = ldexp(v, (int)(x % 90) - 60); /* 1e-18 .. 1e9 */
+            if (i == 0) v = 0;
+            if (i == 1) v = 9007199254740993.0;
+            if (i == 2) v = 1e22;
+            if (i == 3) v = 1.5e-23;
+            snprintf(item, sizeof item, fmts[fi], v);
+            want[i] = strtod(item, NULL);
+            if (i) strcat(list, " ");
+            strcat(list, item);
+        }
+        ss_hw hw;
+        ss_diag d;
+        ss_rc rc;
+        char msg[2048];
+        FILE *f;
+        double sorted[N];
+        memcpy(sorted, want, sizeof sorted);
+        for (int i = 1; i < N; i++) /* insertion sort, then keep strictly increasing */
+            for (int j = i; j > 0 && sorted[j] < sorted[j - 1]; j--) {
+                double t = sorted[j];
+                sorted[j] = sorted[j - 1], sorted[j - 1] = t;
+            }
+        /* exact values: a grid of 1 x N cells with positive times */
+        char plist[N * 32] = "", items[N][40];
+        for (int i = 1; i < N; i++) {
+            snprintf(items[i], sizeof items[i], fmts[fi], sorted[i]);
+            if (!(strtod(items[i], NULL) > 0)) strcpy(items[i], "1"); /* %.3f of tiny values */
+            if (i > 1) strcat(plist, " ");
+            strcat(plist, items[i]);
+        }
+        char axis[N * 8] = "";
+        for (int i = 1; i < N; i++) {
+            snprintf(item, sizeof item, i > 1 ? " %d" : "%d", i);
+            strcat(axis, item);
+        }
+        f = fopen(path, "w");
+        fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
+                   "peak_flops_bf16: 989e12\npeak_flops_fp32: 67e12\n"
+                   "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
+                   "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n"
+                   "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models: []\n"
+                   "  grids:\n    - {family: attn_decode, dtype: bf16, heads: 1, kv_heads: 1, "
+                   "head_dim: 1, axes: [\"1\", \"%s\"], t: \"%s\"}\n",
+                (int)(strlen(base) - 5), base, axis, plist);
+        fclose(f);
+        ss_diag_clear(&d);
+        assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+        ss_calib c;
+        rc = ss_calib_load(&hw, &c, &d);
+        if (rc != SS_OK) {
+            ss_diag_format(&d, msg, sizeof msg);
+            fail_msg("%s", msg);
+        }
+        assert_int_equal(c.ngrids, 1);
+        int k = 0;
+        for (int i = 1; i < N; i++) {
+            double w = strtod(items[i], NULL);
+            if (memcmp(&w, &c.grids[0].t[k], sizeof w))
+                fail_msg("%s: %.17g vs %.17g", items[i], w, c.grids[0].t[k]);
+            k++;
+        }
+        ss_calib_free(&c);
+    }
+    unlink(path);
+}
+
+/* The calibrated cost model keeps the context-independent operators of the last batch
+ * counts: a long sequence through one state gives bit-identical iteration times and
+ * breakdowns to a fresh state per batch, on profiles with grids, mixed attention, CPU
+ * models and TP all-reduce. */
+static void test_memo_identical(void **st)
+{
+    (void)st;
+    static const char *const hws[] = {"h100-sxm", "rtx-4090", "a100-80gb-sxm@vidur-sarathi",
+                                      "b200-sxm"};
+    ss_model m;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_model_load("llama-3.1-8b", NULL, &m, &d), SS_OK);
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (size_t h = 0; h < sizeof hws / sizeof *hws; h++)
+        for (int tp = 1; tp <= 2; tp++) {
+            ss_hw hw;
+            assert_int_equal(ss_hw_load(hws[h], NULL, &hw, &d), SS_OK);
+            ss_calib *cal = NULL;
+            assert_int_equal(ss_cost_calibration_load(&hw, &cal, &d), SS_OK);
+            ss_cost_setup su = {.model = &m, .hw = &hw, .par = {.tp = tp, .pp = 1, .ep = 1, .dp = 1},
+                                .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
+                                .kv_dtype = SS_DTYPE_BF16, .calib = cal};
+            void *run;
+            assert_int_equal(ss_cost_calibrated.create(&su, &run, &d), SS_OK);
+            int hits = 0;
+            ss_batch_shape prev = {0};
+            for (int i = 0; i < 300; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                ss_batch_shape b = prev;
+                if (i == 0 || x % 4 == 0) { /* new counts */
+                    int np = (int)(x >> 8) % 3, nd = (int)(x >> 16) % 200;
+                    if (np + nd == 0) nd = 1;
+                    b = (ss_batch_shape){.num_seqs = np + nd, .num_prefill_seqs = np,
+                                         .num_decode_seqs = nd, .num_sampled = nd + (np > 0)};
+                    b.prefill_tokens = np ? 1 + (int64_t)((x >> 24) % 2048) : 0;
+                } else if (x % 4 == 1 && b.num_prefill_seqs) { /* one count only */
+                    b.prefill_tokens = 1 + (int64_t)((x >> 24) % 2048);
+                } else if (x % 4 == 2 && b.num_decode_seqs) {
+                    b.num_sampled = b.num_sampled == b.num_seqs ? b.num_seqs - 1 : b.num_seqs;
+                } else {
+                    hits++;
+                }
+                /* contexts change every iteration */
+                b.prefill_ctx_tokens = b.num_prefill_seqs ? (int64_t)((x >> 32) % 4000) : 0;
+                b.prefill_attn_pairs = b.num_prefill_seqs
+                    ? (double)b.prefill_tokens * (double)b.prefill_ctx_tokens +
+                          (double)b.prefill_tokens * (b.prefill_tokens + 1) / 2
+                    : 0;
+                b.decode_ctx_tokens = b.num_decode_seqs * (int64_t)(16 + (x >> 40) % 3000);
+                b.decode_ctx_max = b.num_decode_seqs ? b.decode_ctx_tokens / b.num_decode_seqs +
+                                                           (int64_t)((x >> 50) % 500)
+                                                     : 0;
+                prev = b;
+                void *fresh;
+                assert_int_equal(ss_cost_calibrated.create(&su, &fresh, &d), SS_OK);
+                double a[SS_OP_COUNT + 1], f[SS_OP_COUNT + 1];
+                ss_time_ns ta = ss_cost_calibrated.iteration(run, &b);
+                ss_cost_calibrated.breakdown(run, &b, a);
+                ss_time_ns tf = ss_cost_calibrated.iteration(fresh, &b);
+                ss_cost_calibrated.destroy(fresh);
+                assert_int_equal(ss_cost_calibrated.create(&su, &fresh, &d), SS_OK);
+                ss_cost_calibrated.breakdown(fresh, &b, f);
+                ss_cost_calibrated.destroy(fresh);
+                assert_true(ta == tf);
+                if (memcmp(a, f, sizeof a)) fail_msg("%s tp %d batch %d: breakdown differs", hws[h], tp, i);
+            }
+            assert_true(hits > 50);
+            ss_cost_calibrated.destroy(run);
+            ss_cost_calibration_free(cal);
+        }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip_and_cost),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_number_strings),
+        cmocka_unit_test(test_memo_identical),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
