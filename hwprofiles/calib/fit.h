@@ -94,7 +94,7 @@ typedef struct ss_cal_shape {
  * continuations are capped by the ratio of the work, batch x (context + 1), and a decode
  * cell past the measured corner is at most its line continuation: the last measured cell
  * on an axis line plus the KV bytes at the dtype's asymptotic bandwidth and the requests
- * at their asymptotic cost (fit_attn.c). */
+ * at their asymptotic cost (fit_decode.c). */
 #define SS_CAL_GRID_MAXDIM 4
 #define SS_CAL_GRID_MAXAXIS 40
 typedef struct ss_cal_grid {

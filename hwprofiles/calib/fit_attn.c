@@ -570,7 +570,7 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
          * per-request term the line continuation under-predicted large batches (H100
          * 4.8 / 18.0); on its own, without the ratio, it missed the H20's compute-bound
          * grids (5.9 / 11.5). */
-        if (fam == SS_FAM_ATTN_DECODE && dec && dec->per_byte > 0) {
+        if (fam == SS_FAM_ATTN_DECODE && dec) {
             double e = ss_calf_decode_line(&g, cnt, stride, idx_of, i,
                                            ss_calf_kv_bytes_per_token(&like) * dec->per_byte,
                                            dec->per_req);
@@ -630,9 +630,7 @@ ss_rc ss_calf_fit_grids(const ss_meas_table *t, const rowkey *keys, size_t nk, s
     int has_dec = 0;
     for (size_t a = 0; a < n && rc == SS_OK;) {
         size_t b = a;
-        while (b < n && !cmp_akey(&(akey){k[a].family, k[a].dtype, k[a].heads, k[a].kv_heads,
-                                          k[a].head_dim, k[b].row}, &k[b]))
-            b++;
+        while (b < n && ss_calf_same_grid(&k[a], &k[b])) b++;
         if (k[a].family == SS_FAM_ATTN_DECODE && (a == 0 || k[a - 1].family != k[a].family ||
                                                   k[a - 1].dtype != k[a].dtype))
             has_dec = ss_calf_decode_asymptote(t, k, n, k[a].dtype, &dec); /* k: by family, dtype */

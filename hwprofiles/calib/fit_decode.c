@@ -46,10 +46,7 @@ int ss_calf_decode_asymptote(const ss_meas_table *t, const akey *k, size_t n, in
     double maxb = 0;
     for (size_t a = 0; a < n;) {
         size_t b = a + 1;
-        while (b < n && k[b].family == k[a].family && k[b].dtype == k[a].dtype &&
-               k[b].heads == k[a].heads && k[b].kv_heads == k[a].kv_heads &&
-               k[b].head_dim == k[a].head_dim)
-            b++;
+        while (b < n && ss_calf_same_grid(&k[a], &k[b])) b++;
         if (k[a].family == SS_FAM_ATTN_DECODE && k[a].dtype == dtype) {
             ss_cal_attn_q q;
             ss_calf_row_attn_q(&t->rows[k[a].row], &q);

@@ -39,6 +39,12 @@ typedef struct akey {
     int family, dtype, heads, kv_heads, head_dim;
     size_t row;
 } akey;
+/* a and b are rows of the same grid (family, KV dtype and head configuration). */
+static inline int ss_calf_same_grid(const akey *a, const akey *b)
+{
+    return a->family == b->family && a->dtype == b->dtype && a->heads == b->heads &&
+           a->kv_heads == b->kv_heads && a->head_dim == b->head_dim;
+}
 
 /* fit.c: K and V bytes per token of context of a query's head configuration. */
 double ss_calf_kv_bytes_per_token(const ss_cal_attn_q *q);
