@@ -18,6 +18,11 @@ static const char *const fam_names[] = {
 #undef SS_FAM_NAME
     NULL};
 
+const char *ss_cal_family_name(int family)
+{
+    return family >= 0 && family < SS_FAM_COUNT ? fam_names[family] : "?";
+}
+
 /* ================================================================== writing */
 
 static void put_str(FILE *out, const char *s)

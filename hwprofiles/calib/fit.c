@@ -544,22 +544,36 @@ int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stac
 
 ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, ss_diag *d)
 {
-    /* the compute stack */
+    /* The compute stack: --stack, or the sources' own. Two stacks may not both measure one
+     * operator family (the user says which wins, with --stack); stacks of different
+     * families combine, named in family order ("cublaslt-130100+cudnn-91900": GEMMs from
+     * one profiler run, attention from another). */
     const char *stack = o && o->stack && o->stack[0] ? o->stack : NULL;
-    if (!stack) {
+    if (stack) snprintf(c->stack, sizeof c->stack, "%s", stack);
+    else {
+        const char *fam_stack[SS_FAM_COUNT] = {0};
         for (size_t i = 0; i < t->n; i++) {
             const ss_meas *r = &t->rows[i];
             if (is_comm(r->family) || r->family == SS_FAM_CPU_OVERHEAD) continue;
             const char *s = t->sources[r->src].stack;
-            if (!stack) stack = s;
-            else if (strcmp(stack, s) != 0)
+            const char **f = &fam_stack[ss_cal_fit_family(r->family)];
+            if (!*f) *f = s;
+            else if (strcmp(*f, s) != 0)
                 return ss_diag_fail(d, SS_ERR_INVALID,
-                                    "calibrate: the sources hold kernels of two software "
+                                    "calibrate: the sources hold %s kernels of two software "
                                     "stacks ('%s' and '%s'); choose one with --stack",
-                                    stack, s);
+                                    ss_cal_family_name(r->family), *f, s);
+        }
+        for (int f = 0; f < SS_FAM_COUNT; f++) {
+            if (!fam_stack[f]) continue;
+            int seen = 0;
+            for (int g = 0; g < f && !seen; g++) seen = fam_stack[g] && !strcmp(fam_stack[g], fam_stack[f]);
+            if (seen) continue;
+            size_t used = strlen(c->stack);
+            snprintf(c->stack + used, sizeof c->stack - used, "%s%s", used ? "+" : "", fam_stack[f]);
         }
     }
-    if (stack) snprintf(c->stack, sizeof c->stack, "%s", stack);
+    const char *row_stack = stack; /* NULL: every source's rows (their stacks were checked) */
     rowkey *keys = malloc((t->n ? t->n : 1) * sizeof *keys);
     size_t *idx = malloc((t->n ? t->n : 1) * sizeof *idx);
     if (!keys || !idx) {
@@ -569,7 +583,7 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
     size_t nk = 0;
     for (size_t i = 0; i < t->n; i++) {
         const ss_meas *r = &t->rows[i];
-        if (!ss_cal_row_usable(t, r, stack)) continue;
+        if (!ss_cal_row_usable(t, r, row_stack)) continue;
         double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
         if (ss_cal_row_features(r, x, s) <= 0) continue;
         keys[nk].family = ss_cal_fit_family(r->family);

@@ -153,6 +153,9 @@ int ss_cal_row_dtype(const ss_meas *r);
 int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stack);
 /* The family a row is fitted under (all attention rows: SS_FAM_ATTN_PREFILL). */
 int ss_cal_fit_family(int family);
+/* The family's name in profiles and reports ("gemm", "attn_prefill", ...); "?" if unknown.
+ * (ss_fam_name is the readers' and the cost model does not link them.) */
+const char *ss_cal_family_name(int family);
 /* Model prediction for a measured row through c (GEMM rows use measured shape curves). NAN
  * when c has no model for the row. */
 double ss_cal_predict_row(const ss_calib *c, const ss_meas_table *t, const ss_meas *r);

@@ -9,8 +9,14 @@
  *   <dir>/gemm_algo.csv     the cuBLASLt algorithm of each GEMM: metadata, listed, not read
  *
  * time_us is the median in microseconds; dtypes are servesim's names. GPU = gpu_canonical
- * when set, else `gpu` via the alias table; stack = meta `stack`. Columns are found by name
- * (extra columns are allowed, for later versions of the same major version). */
+ * when set, else `gpu` via the alias table. Stack: the component of meta `stack` (parts
+ * joined by '+', one per library the run used) that names this table's kernels, cublaslt-*
+ * for gemm.csv, cudnn-* or servesim-fa-approx for attention, nccl-* for allreduce.csv; the
+ * whole string when none does. So a GEMM table and an attention table from two runs of the
+ * profiler fit into one profile (fit.c: one stack per operator family), and a GEMM-only run
+ * of the profiler before 2026-11-27, which named servesim-fa in its stack regardless, reads
+ * as what it measured. Columns are found by name (extra columns are allowed, for later
+ * versions of the same major version). */
 #include "hwprofiles/calib/calib_int.h"
 
 #include <stdio.h>
@@ -36,7 +42,26 @@ static int detect(const char *p, const char *first)
     return k >= 0 && !strncmp(first, first_cols[k], strlen(first_cols[k]));
 }
 
-static ss_rc load_meta(ss_calib_ctx *c, char *model, size_t model_n)
+/* The '+'-separated component of `stack` that names the kernels of table kind k (see the
+ * file comment), or all of `stack`. */
+static void part_stack(const char *stack, int k, char *out, size_t n)
+{
+    static const char *const lib[S_COUNT][3] = {
+        {"cublaslt-", NULL}, {"cudnn-", "servesim-fa", NULL}, {"cudnn-", "servesim-fa", NULL},
+        {"nccl-", NULL}, {NULL}};
+    snprintf(out, n, "%s", stack);
+    for (const char *p = stack; *p;) {
+        size_t len = strcspn(p, "+");
+        for (int j = 0; lib[k][j]; j++)
+            if (!strncmp(p, lib[k][j], strlen(lib[k][j]))) {
+                snprintf(out, n, "%.*s", (int)len, p);
+                return;
+            }
+        p += len + (p[len] == '+');
+    }
+}
+
+static ss_rc load_meta(ss_calib_ctx *c, int k, char *model, size_t model_n)
 {
     char dir[600], path[700];
     ss_path_dir(c->s->path, dir, sizeof dir);
@@ -64,7 +89,7 @@ static ss_rc load_meta(ss_calib_ctx *c, char *model, size_t model_n)
         yaml_node_t *gc = ss_node_get(doc, root, "gpu_canonical");
         const char *canon = gc ? ss_node_scalar(gc) : NULL;
         ss_calib_set_gpu(c, canon && canon[0] ? canon : v[2]);
-        snprintf(c->s->stack, sizeof c->s->stack, "%s", v[3]);
+        part_stack(v[3], k, c->s->stack, sizeof c->s->stack);
         yaml_node_t *mn = ss_node_get(doc, root, "model");
         const char *m = mn ? ss_node_scalar(mn) : NULL;
         snprintf(model, model_n, "%s", m ? m : "");
@@ -167,7 +192,7 @@ static ss_rc read_file(ss_calib_ctx *c)
                            "not a servesim-profile table (gemm.csv, attn_prefill.csv, "
                            "attn_decode.csv, allreduce.csv)");
     char model[160];
-    ss_rc rc = load_meta(c, model, sizeof model);
+    ss_rc rc = load_meta(c, k, model, sizeof model);
     if (rc || c->skipped_gpu) return rc;
     if (k == S_ALGO) {
         ss_calib_note(c, "not read: the GEMM algorithm chosen per shape (metadata, no times)");

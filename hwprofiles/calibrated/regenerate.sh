@@ -10,13 +10,13 @@ B=${1:-build/sim/cli/servesim}
 O=${2:-hwprofiles/calibrated}
 S=../shared/data/kernels
 run() { "$B" calibrate "$@" > /dev/null; }
-# H100 / H200 SXM GEMMs measured with servesim-profile (cuBLASLt 13.1) on lent GPUs; the
-# measurements are committed in hwprofiles/measured (README.md there), so these two need
-# no ../shared
+# H100 / H200 SXM measured with servesim-profile on lent GPUs, GEMMs through cuBLASLt 13.1
+# and attention through cuDNN 9.19; the measurements are committed in hwprofiles/measured
+# (README.md there), so these two need no ../shared
 M=hwprofiles/measured/h100-sxm-2026-11-27
-run --source servesim:$M/llama-3.1-8b-bf16 --source servesim:$M/llama-3.1-70b-bf16 --source servesim:$M/qwen3-32b-bf16 --source servesim:$M/llama-3.1-8b-fp8 --source servesim:$M/llama-3.1-70b-fp8 --gpu h100-sxm --out $O/h100-sxm@cublaslt-13.1.yaml
+run --source servesim:$M/llama-3.1-8b-bf16 --source servesim:$M/llama-3.1-70b-bf16 --source servesim:$M/qwen3-32b-bf16 --source servesim:$M/llama-3.1-8b-fp8 --source servesim:$M/llama-3.1-70b-fp8 --source servesim:$M/cudnn-attention-llama-3.1-8b --source servesim:$M/cudnn-attention-qwen3-32b --source servesim:$M/cudnn-attention-llama-3.1-70b --source servesim:$M/cudnn-attention-llama-2-7b --gpu h100-sxm --out $O/h100-sxm@cublaslt-13.1-cudnn-9.19.yaml
 M=hwprofiles/measured/h200-sxm-2026-11-27
-run --source servesim:$M/llama-3.1-8b-bf16 --source servesim:$M/llama-3.1-70b-bf16 --source servesim:$M/qwen3-32b-bf16 --source servesim:$M/llama-3.1-8b-fp8 --source servesim:$M/llama-3.1-70b-fp8 --gpu h200-sxm --out $O/h200-sxm@cublaslt-13.1.yaml
+run --source servesim:$M/llama-3.1-8b-bf16 --source servesim:$M/llama-3.1-70b-bf16 --source servesim:$M/qwen3-32b-bf16 --source servesim:$M/llama-3.1-8b-fp8 --source servesim:$M/llama-3.1-70b-fp8 --source servesim:$M/cudnn-attention-llama-3.1-8b --source servesim:$M/cudnn-attention-qwen3-32b --source servesim:$M/cudnn-attention-llama-3.1-70b --source servesim:$M/cudnn-attention-llama-2-7b --gpu h200-sxm --out $O/h200-sxm@cublaslt-13.1-cudnn-9.19.yaml
 if [ ! -d $S ]; then
   echo "regenerate.sh: $S not found: wrote only the profiles from hwprofiles/measured" >&2
   exit 0

@@ -186,7 +186,6 @@ static int cmp_src(const void *x, const void *y)
 ss_rc ss_calib_provenance(const ss_calib_args *a, int argc, char **argv, const ss_meas_table *t,
                           ss_calib *c, ss_diag *d)
 {
-    (void)a;
     size_t len = strlen("servesim calibrate") + 1;
     for (int i = 1; i < argc; i++) len += strlen(argv[i]) + 1;
     c->command = malloc(len + 1);
@@ -194,8 +193,8 @@ ss_rc ss_calib_provenance(const ss_calib_args *a, int argc, char **argv, const s
     if (!c->command || !c->sources) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
     strcpy(c->command, "servesim calibrate");
     for (int i = 1; i < argc; i++) strcat(c->command, " "), strcat(c->command, argv[i]);
-    /* sources that contributed rows to a fitted family: the chosen stack, or collectives /
-     * CPU overhead from any stack */
+    /* sources that contributed rows to a fitted family: every source, or with --stack that
+     * stack's, and collectives / CPU overhead from any stack */
     for (size_t s = 0; s < t->nsources; s++) {
         const ss_meas_source *src = &t->sources[s];
         if (src->rows == 0) continue;
@@ -204,7 +203,7 @@ ss_rc ss_calib_provenance(const ss_calib_args *a, int argc, char **argv, const s
             const ss_meas *r = &t->rows[i];
             if (r->src != s) continue;
             int any = r->family == SS_FAM_CPU_OVERHEAD || ss_cal_kind_of(r->family) == SS_CAL_COLL;
-            used = any || !c->stack[0] || !strcmp(src->stack, c->stack);
+            used = any || !a->stack || !a->stack[0] || !strcmp(src->stack, a->stack);
         }
         if (used) c->sources[c->nsources++] = *src;
     }

@@ -11,7 +11,7 @@ rm -rf "$O"
 mkdir -p "$O"
 DB=$O/v.db
 "$B" validate calibration --gpu h200-sxm --source servesim:$M/llama-3.1-8b-bf16 --db "$DB" > /dev/null
-"$B" validate calibration --profile h200-sxm@cublaslt-13.1 --source servesim:$M/llama-3.1-8b-bf16 --db "$DB" > /dev/null
+"$B" validate calibration --profile h200-sxm@cublaslt-13.1-cudnn-9.19 --source servesim:$M/llama-3.1-8b-bf16 --db "$DB" > /dev/null
 "$B" validate calibration --gpu h200-sxm --source servesim:$M/llama-3.1-8b-bf16 --db "$DB" > /dev/null
 if command -v sqlite3 > /dev/null; then
   sqlite3 "$DB" "SELECT scheme, family, rows FROM calibration_validation ORDER BY scheme"

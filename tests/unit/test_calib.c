@@ -493,6 +493,42 @@ static void test_servesim_profile(void **state)
     ss_meas_table_free(&t);
 }
 
+/* A profiler run's stack names one library per part ("cublaslt-130100+cudnn-91900+nccl-..."):
+ * each table takes the part that measured it, so GEMMs and attention of two runs can be fitted
+ * together (fit.c); a stack without such parts stays whole (test above). */
+static void test_servesim_stack_parts(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"gemm.csv", "attn_prefill.csv", "attn_decode.csv",
+                                        "allreduce.csv"};
+    char path[1024], meta[1024];
+    for (size_t i = 0; i < 4; i++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "servesim/toy-h100/%s", files[i]);
+        copy_fixture("stackparts", rel, 0, 0, NULL, path, sizeof path);
+    }
+    copy_fixture("stackparts", "servesim/toy-h100/meta.yaml", 0, 6,
+                 "stack: \"cublaslt-130100+cudnn-91900+nccl-2.28.9\"", meta, sizeof meta);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/stackparts/servesim/toy-h100", tmp_dir());
+    ss_meas_table t;
+    read_ok(&t, dir, 0);
+    assert_int_equal(t.n, 4);
+    assert_string_equal(src_of(&t, find(&t, SS_FAM_GEMM, "gemm", 0))->stack, "cublaslt-130100");
+    assert_string_equal(src_of(&t, find(&t, SS_FAM_ATTN_PREFILL, NULL, 0))->stack, "cudnn-91900");
+    assert_string_equal(src_of(&t, find(&t, SS_FAM_ATTN_DECODE, NULL, 0))->stack, "cudnn-91900");
+    assert_string_equal(src_of(&t, find(&t, SS_FAM_ALLREDUCE, NULL, 0))->stack, "nccl-2.28.9");
+    ss_meas_table_free(&t);
+    /* a GEMM-only run that named servesim-fa regardless (before 2026-11-27) */
+    copy_fixture("stackparts", "servesim/toy-h100/meta.yaml", 0, 6,
+                 "stack: \"cublaslt-130100+servesim-fa-approx\"", meta, sizeof meta);
+    read_ok(&t, dir, 0);
+    assert_string_equal(src_of(&t, find(&t, SS_FAM_GEMM, "gemm", 0))->stack, "cublaslt-130100");
+    assert_string_equal(src_of(&t, find(&t, SS_FAM_ATTN_DECODE, NULL, 0))->stack,
+                        "servesim-fa-approx");
+    ss_meas_table_free(&t);
+}
+
 /*============================================================ gzip = plain */
 
 static void same_rows(const ss_meas_table *a, const ss_meas_table *b)
@@ -788,6 +824,7 @@ int main(void)
         cmocka_unit_test(test_apex_plus),
         cmocka_unit_test(test_llmcompass),
         cmocka_unit_test(test_servesim_profile),
+        cmocka_unit_test(test_servesim_stack_parts),
         cmocka_unit_test(test_gzip_equals_plain),
         cmocka_unit_test(test_malformed_row_names_file_line_column),
         cmocka_unit_test(test_damaged_files),

@@ -234,6 +234,51 @@ static void test_decode_line_continuation(void **st)
     synth_free(&s);
 }
 
+/* A flash-attention prefill kernel whose query tiles (128 rows) each walk the whole prefix:
+ * at a fixed query length the time is a fixed part plus one proportional to the keys, times
+ * the waves of tiles over 132 SMs; `wave` = 0 gives a plain roofline-like grid instead. */
+static double tile_truth(double q, double kv, int wave)
+{
+    if (!wave) return 6e-6 + 4 * (q * kv + q * (q + 1) / 2) * 32 * 128 / 400e12;
+    double tiles = ceil(q / 128) * 32, waves = ceil(tiles / 132);
+    return 8e-6 + 1.2e-8 * (kv + q) * waves;
+}
+
+/* The prefill cells beyond the measured corner along the prefix (q >= 64 on a 16k prefix
+ * here) follow the grid's own line in the prefix, not the basis fitted over both grids. */
+static void test_prefill_prefix_line(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 200);
+    for (int wave = 0; wave <= 1; wave++)
+        for (long q = 16; q <= 4096; q *= 4)
+            for (long kv = 0; kv <= 16384; kv = kv ? kv * 4 : 1024) {
+                if (wave && kv == 16384 && q >= 64) continue;
+                ss_meas *r = push(&s);
+                r->family = SS_FAM_ATTN_PREFILL, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+                r->batch = 1, r->q = q, r->kv = kv, r->heads = 32, r->kv_heads = wave ? 8 : 4;
+                r->head_dim = 128;
+                r->time_s = tile_truth((double)q, (double)kv, wave);
+            }
+    ss_calib c;
+    fit_synth(&s, &c);
+    assert_int_equal(c.ngrids, 2);
+    const ss_cal_model *m = ss_calib_find(&c, SS_FAM_ATTN_PREFILL, "", SS_DTYPE_BF16);
+    assert_non_null(m);
+    for (double q = 64; q <= 1024; q *= 4) {
+        const double kv = 16384;
+        ss_cal_attn_q a = {.pf_seqs = 1, .pf_tokens = q, .pf_ctx = kv,
+                           .pf_pairs = q * kv + q * (q + 1) / 2, .heads = 32, .kv_heads = 8,
+                           .head_dim = 128, .kv_bytes = 2};
+        double t = ss_cal_attn(&c, m, SS_FAM_ATTN_PREFILL, SS_DTYPE_BF16, &a);
+        double want = tile_truth(q, kv, 1);
+        assert_true(fabs(t - want) / want < 0.05);
+    }
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
 /* A dense (n, k) lattice like aiconfigurator's: n, k in {1024, 2048, 4096, 8192}, m in
  * powers of two up to 8192; `skip_n`, `skip_k` names one shape left out (0: none). */
 static void fill_lattice(synth *s, long skip_n, long skip_k)
@@ -547,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_gemm_m_alignment),
         cmocka_unit_test(test_decode_ratio_cap),
         cmocka_unit_test(test_decode_line_continuation),
+        cmocka_unit_test(test_prefill_prefix_line),
         cmocka_unit_test(test_gemm_lattice),
         cmocka_unit_test(test_profile_check),
         cmocka_unit_test(test_moe),

@@ -300,7 +300,48 @@ static void test_plan_print(void **state)
     assert_non_null(strstr(text, "allreduce: not measured (built without NCCL)"));
     assert_non_null(strstr(text, "total: 10 gemm, 0 attention, 0 allreduce"));
     free(text);
+    /* the attention line names the kernel --attn-kernel resolved to, and its approx flag */
+    for (int built = 0; built <= 1; built++) {
+        assert_int_equal(parse("p --only attn --prefill-q 16 --decode-batch 1", &o, &d), SS_OK);
+        assert_int_equal(ss_prof_attn_resolve(&o, built, &d), SS_OK);
+        assert_int_equal(ss_prof_plan_build(&o, &m, p, &d), SS_OK);
+        f = open_memstream(&text, &len);
+        assert_non_null(f);
+        ss_prof_plan_print(p, &o, 0, f);
+        fclose(f);
+        assert_non_null(strstr(text, built ? "kernel cudnn (approx=0)"
+                                           : "kernel servesim-fa (approx=1)"));
+        free(text);
+    }
     free(p);
+}
+
+/* --attn-kernel: auto takes cuDNN where the build has it; asking for cuDNN without it is an
+ * error that says so; servesim-fa is always there. */
+static void test_attn_kernel(void **state)
+{
+    (void)state;
+    ss_prof_opts o;
+    ss_diag d;
+    assert_int_equal(parse("p", &o, &d), SS_OK);
+    assert_int_equal(o.attn_kernel, SS_PROF_ATTN_AUTO);
+    assert_int_equal(ss_prof_attn_resolve(&o, 1, &d), SS_OK);
+    assert_int_equal(o.attn_kernel, SS_PROF_ATTN_CUDNN);
+    assert_int_equal(parse("p --attn-kernel auto", &o, &d), SS_OK);
+    assert_int_equal(ss_prof_attn_resolve(&o, 0, &d), SS_OK);
+    assert_int_equal(o.attn_kernel, SS_PROF_ATTN_SERVESIM_FA);
+    assert_int_equal(parse("p --attn-kernel servesim-fa", &o, &d), SS_OK);
+    assert_int_equal(ss_prof_attn_resolve(&o, 1, &d), SS_OK);
+    assert_int_equal(o.attn_kernel, SS_PROF_ATTN_SERVESIM_FA);
+    assert_string_equal(ss_prof_attn_kernel_name(o.attn_kernel), "servesim-fa");
+    assert_int_equal(parse("p --attn-kernel cudnn", &o, &d), SS_OK);
+    assert_int_equal(ss_prof_attn_resolve(&o, 1, &d), SS_OK);
+    assert_int_equal(o.attn_kernel, SS_PROF_ATTN_CUDNN);
+    assert_int_equal(parse("p --attn-kernel cudnn", &o, &d), SS_OK);
+    assert_int_equal(ss_prof_attn_resolve(&o, 0, &d), SS_ERR_INVALID);
+    assert_non_null(strstr(d.msg, "--attn-kernel cudnn: this servesim-profile was built without cuDNN 9"));
+    assert_int_equal(parse("p --attn-kernel flash", &o, &d), SS_ERR_INVALID);
+    assert_non_null(strstr(d.msg, "--attn-kernel: 'flash' is not one of auto, cudnn, servesim-fa"));
 }
 
 /* ================================================================== options */
@@ -592,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_token_grid),
         cmocka_unit_test(test_plan_default),
         cmocka_unit_test(test_plan_print),
+        cmocka_unit_test(test_attn_kernel),
         cmocka_unit_test(test_opts),
         cmocka_unit_test(test_median),
         cmocka_unit_test(test_find_version),

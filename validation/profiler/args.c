@@ -8,7 +8,8 @@
 #include "validation/profiler/prof.h"
 
 typedef enum opt_kind {
-    OPT_STR, OPT_INT, OPT_INT0, OPT_I64, OPT_LIST, OPT_LIST0, OPT_TP, OPT_DTYPE, OPT_PARTS, OPT_FLAG
+    OPT_STR, OPT_INT, OPT_INT0, OPT_I64, OPT_LIST, OPT_LIST0, OPT_TP, OPT_DTYPE, OPT_PARTS, OPT_ATTN,
+    OPT_FLAG
 } opt_kind;
 
 typedef struct opt_spec {
@@ -49,6 +50,9 @@ static const opt_spec opt_table[] = {
     {"--warmup", OPT_INT0, OFF(warmup), 0, "N", "untimed repetitions before them [5]"},
     {"--flush-l2", OPT_FLAG, OFF(flush_l2), 0, NULL,
      "overwrite 2 x L2 bytes before every repetition"},
+    {"--attn-kernel", OPT_ATTN, OFF(attn_kernel), 0, "auto|cudnn|servesim-fa",
+     "attention kernel: cuDNN fused attention, or servesim's approximate one [auto: cudnn "
+     "if built with it]"},
     {"--gpus", OPT_INT, OFF(gpus), 0, "N",
      "GPUs for the NCCL all-reduce (needs NCCL at build) [1]"},
     {"--device", OPT_INT0, OFF(device), 0, "N", "CUDA device for GEMM and attention [0]"},
@@ -148,6 +152,28 @@ static ss_rc parse_parts(const char *s, unsigned *parts, ss_diag *d)
     return SS_OK;
 }
 
+const char *ss_prof_attn_kernel_name(ss_prof_attn_kernel k)
+{
+    switch (k) {
+    case SS_PROF_ATTN_CUDNN: return "cudnn";
+    case SS_PROF_ATTN_SERVESIM_FA: return "servesim-fa";
+    case SS_PROF_ATTN_AUTO: break;
+    }
+    return "auto";
+}
+
+ss_rc ss_prof_attn_resolve(ss_prof_opts *o, int cudnn_built, ss_diag *d)
+{
+    if (o->attn_kernel == SS_PROF_ATTN_AUTO)
+        o->attn_kernel = cudnn_built ? SS_PROF_ATTN_CUDNN : SS_PROF_ATTN_SERVESIM_FA;
+    else if (o->attn_kernel == SS_PROF_ATTN_CUDNN && !cudnn_built)
+        return ss_diag_fail(d, SS_ERR_INVALID,
+                            "--attn-kernel cudnn: this servesim-profile was built without cuDNN 9 "
+                            "(use --attn-kernel servesim-fa, or rebuild where CMake finds "
+                            "cudnn_graph.h and libcudnn)");
+    return SS_OK;
+}
+
 /* The command line as one string, arguments with spaces or quotes single-quoted. */
 static void join_command(int argc, char **argv, char *out, size_t n)
 {
@@ -232,6 +258,15 @@ ss_rc ss_prof_opts_parse(int argc, char **argv, ss_prof_opts *o, ss_diag *d)
             break;
         case OPT_PARTS:
             rc = parse_parts(v, &o->parts, d);
+            break;
+        case OPT_ATTN:
+            if (!strcmp(v, "auto")) o->attn_kernel = SS_PROF_ATTN_AUTO;
+            else if (!strcmp(v, "cudnn")) o->attn_kernel = SS_PROF_ATTN_CUDNN;
+            else if (!strcmp(v, "servesim-fa")) o->attn_kernel = SS_PROF_ATTN_SERVESIM_FA;
+            else
+                return ss_diag_fail(d, SS_ERR_INVALID,
+                                    "--attn-kernel: '%s' is not one of auto, cudnn, servesim-fa",
+                                    v);
             break;
         case OPT_FLAG:
             break;

@@ -1,12 +1,10 @@
 /* servesim-fa: the profiler's own FlashAttention-style attention kernels. APPROXIMATE.
  *
- * Why not cuDNN: cuDNN 9's fused flash attention is reached through its graph API; the
- * plain-C backend API has no SDPA operation, so the graph (two matmuls, scale, causal
- * mask, softmax with statistics, each tensor with UIDs, strides and alignment, then engine
- * heuristics and a variant pack) must be built node by node, which the cudnn-frontend C++
- * library normally does. Without a GPU to test it in this session, an unverifiable
- * hand-built graph was judged worse than a simple kernel that is documented as
- * approximate. docs/profiler.md lists how these kernels differ from production ones.
+ * The production kernel is cuDNN's fused flash attention (attn_cudnn.cu), which
+ * --attn-kernel auto picks wherever the build found cuDNN 9. These kernels remain for builds
+ * without it (their rows are approx=1 and never fitted) and as a second, independent
+ * implementation the self-check reference has to agree with. docs/profiler.md lists how they
+ * differ from production kernels and how much slower they are.
  *
  * Prefill (attn_prefill_kernel): one block of 4 warps per (64-query tile, query head,
  * request). K/V tiles of 64 keys are staged in shared memory; S = Q K^T and O += P V run on
@@ -368,24 +366,6 @@ void prefill_launch(ss_prof_dev *dev, size_t smem, const void *Q, const void *K,
 
 /* Buffers of one attention call: Q and O [batch][heads][q][D], K and V
  * [batch][kv_heads][keys][D]. */
-struct attn_bufs {
-    ss_dbuf Q, K, V, O;
-    size_t nq = 0, nk = 0;
-    int alloc(ss_prof_dev *dev, ss_prof_elem e, size_t elem, int batch, int64_t q, int64_t keys,
-              int heads, int kv_heads, int D, char *err)
-    {
-        nq = (size_t)batch * heads * q * D;
-        nk = (size_t)batch * kv_heads * keys * D;
-        if (Q.alloc(nq * elem, err) || K.alloc(nk * elem, err) || V.alloc(nk * elem, err) ||
-            O.alloc(nq * elem, err))
-            return -1;
-        if (ss_prof_fill(Q.p, e, nq, 11, dev->stream, err) ||
-            ss_prof_fill(K.p, e, nk, 12, dev->stream, err) ||
-            ss_prof_fill(V.p, e, nk, 13, dev->stream, err))
-            return -1;
-        return 0;
-    }
-};
 
 template <class T, int D>
 int prefill_t(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t q, int64_t kv, int heads,
@@ -473,16 +453,6 @@ int decode_t(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv, int heads,
         return 0;
     };
     return ss_prof_time(dev, warmup, reps, times_us, err, launch);
-}
-
-/* Host copies of a device buffer of n elements as float. */
-template <class T>
-int to_host_float(const void *d, size_t n, float *out, char *err)
-{
-    std::vector<T> tmp(n);
-    SS_CK(cudaMemcpy(tmp.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
-    for (size_t i = 0; i < n; i++) out[i] = (float)tmp[i];
-    return 0;
 }
 
 /* One call on the fill pattern; inputs and output copied back for the reference check. */

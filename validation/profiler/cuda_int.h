@@ -23,7 +23,17 @@ struct ss_prof_dev {
     size_t workspace_bytes = 0;
     void *flush = nullptr;       /* L2 flush buffer (2 x L2, then the sink word), or null */
     size_t flush_bytes = 0;
+    void *dnn = nullptr;         /* cuDNN handle (attn_cudnn.cu), created on first use */
 };
+
+/* Destroys dev->dnn if it was created (ss_prof_dev_close calls it; a no-op in builds
+ * without cuDNN). */
+void ss_prof_dnn_release(ss_prof_dev *dev);
+
+/* Queue a kernel that keeps the GPU busy for about us microseconds, so that the host can
+ * enqueue a whole timing loop before the GPU reaches it: the events then time the kernels
+ * back to back, not the host's launch rate (which a serving engine hides with CUDA graphs). */
+int ss_prof_gpu_sleep(ss_prof_dev *dev, int us, char *err);
 
 /* Write "file:line: what: message" into err; returns -1. */
 int ss_prof_fail(char *err, const char *file, int line, const char *what, const char *msg);
@@ -97,6 +107,39 @@ int ss_prof_time(ss_prof_dev *dev, int warmup, int reps, float *times_us, char *
         SS_CK(cudaEventElapsedTime(&ms, evs.ev[2 * r], evs.ev[2 * r + 1]));
         times_us[r] = ms * 1000.0f;
     }
+    return 0;
+}
+
+/* The attention operands of one measurement, in the layouts both attention
+ * implementations (servesim-fa, attn.cu; cuDNN, attn_cudnn.cu) take: Q and O
+ * [batch][heads][q][D], K and V [batch][kv_heads][keys][D], contiguous; Q, K, V filled with
+ * the reproducible pattern (same seeds for both, so the same inputs are timed). */
+struct attn_bufs {
+    ss_dbuf Q, K, V, O;
+    size_t nq = 0, nk = 0;
+    int alloc(ss_prof_dev *dev, ss_prof_elem e, size_t elem, int batch, int64_t q, int64_t keys,
+              int heads, int kv_heads, int D, char *err)
+    {
+        nq = (size_t)batch * heads * q * D;
+        nk = (size_t)batch * kv_heads * keys * D;
+        if (Q.alloc(nq * elem, err) || K.alloc(nk * elem, err) || V.alloc(nk * elem, err) ||
+            O.alloc(nq * elem, err))
+            return -1;
+        if (ss_prof_fill(Q.p, e, nq, 11, dev->stream, err) ||
+            ss_prof_fill(K.p, e, nk, 12, dev->stream, err) ||
+            ss_prof_fill(V.p, e, nk, 13, dev->stream, err))
+            return -1;
+        return 0;
+    }
+};
+
+/* Host copies of a device buffer of n elements as float. */
+template <class T>
+int to_host_float(const void *d, size_t n, float *out, char *err)
+{
+    std::vector<T> tmp(n);
+    SS_CK(cudaMemcpy(tmp.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < n; i++) out[i] = (float)tmp[i];
     return 0;
 }
 

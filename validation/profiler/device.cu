@@ -85,6 +85,24 @@ int ss_prof_flush_l2(ss_prof_dev *dev, char *err)
     return 0;
 }
 
+/* One thread spinning on the GPU's nanosecond timer (globaltimer) for `ns`. */
+__global__ void sleep_kernel(unsigned long long ns)
+{
+    unsigned long long t0, t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
+    do {
+        __nanosleep(1000);
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    } while (t - t0 < ns);
+}
+
+int ss_prof_gpu_sleep(ss_prof_dev *dev, int us, char *err)
+{
+    sleep_kernel<<<1, 1, 0, dev->stream>>>((unsigned long long)us * 1000ULL);
+    SS_CK(cudaGetLastError());
+    return 0;
+}
+
 /* ================================================================== device */
 
 int ss_prof_dev_open(int device, int flush_l2, ss_prof_dev **out, ss_prof_devinfo *info,
@@ -141,6 +159,7 @@ void ss_prof_dev_close(ss_prof_dev *d)
     if (d->stream) cudaStreamSynchronize(d->stream);
     if (d->flush) cudaFree(d->flush);
     if (d->workspace) cudaFree(d->workspace);
+    ss_prof_dnn_release(d);
     if (d->lt) cublasLtDestroy(d->lt);
     if (d->stream) cudaStreamDestroy(d->stream);
     delete d;

@@ -17,6 +17,8 @@ for line in 'qkv_proj +tp=1 n=6144 k=4096' 'o_proj +tp=1 n=4096 k=4096' \
             'tp=2 heads=16 kv_heads=4 head_dim=128' '55 prefill points, 75 decode points'; do
   printf '%s\n' "$out" | grep -q -E -- "$line" || fail "missing /$line/"
 done
+printf '%s\n' "$out" | grep -q -E 'kernel (cudnn \(approx=0\)|servesim-fa \(approx=1\))' ||
+  fail "attention kernel line"
 if [ "$nccl" = 1 ]; then
   printf '%s\n' "$out" | grep -q 'total: 960 gemm, 260 attention, 19 allreduce' || fail "totals"
 else

@@ -125,15 +125,6 @@ int gemm_launch(ss_prof_dev *dev, const gemm_call &g, const gemm_shape &s, const
     return 0;
 }
 
-template <class T>
-int to_host_float(const void *d, size_t n, float *out, char *err)
-{
-    std::vector<T> tmp(n);
-    SS_CK(cudaMemcpy(tmp.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
-    for (size_t i = 0; i < n; i++) out[i] = (float)tmp[i];
-    return 0;
-}
-
 } // namespace
 
 int ss_prof_gemm_sweep(ss_prof_dev *dev, ss_prof_elem e, int64_t n, int64_t k,

@@ -15,9 +15,28 @@
 #include "validation/profiler/prof.h"
 #include "validation/profiler/prof_cuda.h"
 
+/* One attention implementation, chosen once by --attn-kernel: the profiler's kernel or
+ * cuDNN's, behind the same three calls (prof_cuda.h). */
+typedef struct attn_impl {
+    const char *name;
+    int approx; /* the rows' approx column */
+    int (*prefill)(ss_prof_dev *, ss_prof_elem, int, int64_t, int64_t, int, int, int, int, int,
+                   float *, char *);
+    int (*decode)(ss_prof_dev *, ss_prof_elem, int, int64_t, int, int, int, int, int, float *,
+                  char *);
+    int (*sample)(ss_prof_dev *, ss_prof_elem, int, int, int64_t, int64_t, int, int, int,
+                  float *, float *, float *, float *, char *);
+} attn_impl;
+
+static const attn_impl ATTN_FA = {"servesim-fa", 1, ss_prof_attn_prefill, ss_prof_attn_decode,
+                                  ss_prof_attn_sample};
+static const attn_impl ATTN_CUDNN = {"cuDNN", 0, ss_prof_cudnn_prefill, ss_prof_cudnn_decode,
+                                     ss_prof_cudnn_sample};
+
 /* Everything main owns, released by run_free. */
 typedef struct run {
     ss_prof_opts opts;
+    const attn_impl *attn;
     ss_prof_plan *plan;
     ss_prof_dev *dev;
     float *times;   /* scratch: reps x largest grid */
@@ -67,12 +86,25 @@ static void fill_meta(const run *r, const ss_prof_devinfo *info, ss_prof_meta *m
                   ss_prof_nccl_built();
     char nccl[32] = "";
     if (with_ar) ss_prof_nccl_version(nccl, sizeof nccl);
-    /* Name only the libraries/kernels whose times are in this directory: a GEMM-only run
-     * is "cublaslt-130100", not "...+servesim-fa-approx". */
+    /* Name only the libraries/kernels whose times are in this directory, one '+'-joined
+     * part each (the calibration reader takes each table's part): a GEMM-only run is
+     * "cublaslt-130100", an attention-only one "cudnn-91900". (hwprofiles/measured holds runs
+     * of earlier versions, which named cuBLASLt always and, before cuDNN, servesim-fa.) */
+    int with_gemm = (r->plan->parts & SS_PROF_PART_GEMM) && r->plan->ngemm;
     int with_attn = (r->plan->parts & SS_PROF_PART_ATTN) && r->plan->nattn;
-    snprintf(m->stack, sizeof m->stack, "cublaslt-%zu%s%s%s", info->cublaslt_version,
-             with_attn ? "+servesim-fa-approx" : "", with_ar ? "+nccl-" : "",
-             with_ar ? nccl : "");
+    char part[3][48] = {"", "", ""};
+    if (with_gemm) snprintf(part[0], sizeof part[0], "cublaslt-%zu", info->cublaslt_version);
+    if (with_attn && r->attn == &ATTN_CUDNN)
+        snprintf(part[1], sizeof part[1], "cudnn-%zu", ss_prof_cudnn_version());
+    else if (with_attn)
+        snprintf(part[1], sizeof part[1], "servesim-fa-approx");
+    if (with_ar) snprintf(part[2], sizeof part[2], "nccl-%s", nccl);
+    m->stack[0] = '\0';
+    for (int i = 0; i < 3; i++) {
+        size_t used = strlen(m->stack);
+        if (part[i][0])
+            snprintf(m->stack + used, sizeof m->stack - used, "%s%s", used ? "+" : "", part[i]);
+    }
     snprintf(m->cuda_version, sizeof m->cuda_version, "%d.%d", info->runtime_version / 1000,
              (info->runtime_version % 1000) / 10);
     char kmod[64];
@@ -186,7 +218,7 @@ static ss_rc check_attn(run *r, const ss_prof_attn_shape *a, ss_diag *d)
     for (int decode = 0; decode <= 1 && rc == SS_OK; decode++) {
         const int batch = decode ? B : 2;
         const int64_t q = decode ? 1 : PQ, kv = decode ? DKV : PKV;
-        if (ss_prof_attn_sample(r->dev, e, decode, batch, q, kv, a->heads, a->kv_heads,
+        if (r->attn->sample(r->dev, e, decode, batch, q, kv, a->heads, a->kv_heads,
                                 a->head_dim, Q, K, V, O, err)) {
             rc = cuda_fail(d, "attention check", err);
             break;
@@ -194,14 +226,15 @@ static ss_rc check_attn(run *r, const ss_prof_attn_shape *a, ss_diag *d)
         ss_prof_attn_reference(Q, K, V, R, batch, q, decode ? kv - 1 : kv, a->heads,
                                a->kv_heads, a->head_dim);
         double diff = ss_prof_max_abs_diff(O, R, (size_t)batch * a->heads * q * D);
-        fprintf(stderr, "attention check (%s, heads %d, kv_heads %d, head_dim %d): max |error| "
+        fprintf(stderr, "attention check (%s %s, heads %d, kv_heads %d, head_dim %d): max |error| "
                         "%.2e vs the fp64 reference\n",
-                decode ? "decode" : "prefill", a->heads, a->kv_heads, a->head_dim, diff);
+                r->attn->name, decode ? "decode" : "prefill", a->heads, a->kv_heads, a->head_dim,
+                diff);
         if (!(diff <= ATTN_CHECK_TOL))
             rc = ss_diag_fail(d, SS_ERR_INTERNAL,
-                              "servesim-fa %s kernel disagrees with the reference on this GPU "
+                              "%s %s attention disagrees with the reference on this GPU "
                               "(max |error| %.3g > %.0e); no attention times written",
-                              decode ? "decode" : "prefill", diff, ATTN_CHECK_TOL);
+                              r->attn->name, decode ? "decode" : "prefill", diff, ATTN_CHECK_TOL);
     }
 done:
     free(Q);
@@ -232,19 +265,19 @@ static ss_rc measure_attn(run *r, ss_diag *d)
                 s + 1, p->nattn, a->heads, a->kv_heads, a->head_dim, p->nprefill, p->ndecode);
         for (size_t i = 0; i < p->nprefill; i++) {
             const ss_prof_prefill_pt *pt = &p->prefill[i];
-            if (ss_prof_attn_prefill(r->dev, e, pt->batch, pt->q, pt->kv, a->heads, a->kv_heads,
-                                     a->head_dim, warm, reps, r->times, err))
+            if (r->attn->prefill(r->dev, e, pt->batch, pt->q, pt->kv, a->heads, a->kv_heads,
+                                 a->head_dim, warm, reps, r->times, err))
                 return cuda_fail(d, "attention prefill", err);
             ss_prof_csv_prefill(pc, pt, a, p->attn_dtype, p->attn_dtype,
-                                ss_prof_median(r->times, (size_t)reps), 1);
+                                ss_prof_median(r->times, (size_t)reps), r->attn->approx);
         }
         for (size_t i = 0; i < p->ndecode; i++) {
             const ss_prof_decode_pt *pt = &p->decode[i];
-            if (ss_prof_attn_decode(r->dev, e, pt->batch, pt->kv, a->heads, a->kv_heads,
-                                    a->head_dim, warm, reps, r->times, err))
+            if (r->attn->decode(r->dev, e, pt->batch, pt->kv, a->heads, a->kv_heads,
+                                a->head_dim, warm, reps, r->times, err))
                 return cuda_fail(d, "attention decode", err);
             ss_prof_csv_decode(dc, pt, a, p->attn_dtype, p->attn_dtype,
-                               ss_prof_median(r->times, (size_t)reps), 1);
+                               ss_prof_median(r->times, (size_t)reps), r->attn->approx);
         }
     }
     if ((rc = ss_prof_csv_close(pc, d))) return rc;
@@ -281,6 +314,8 @@ static ss_rc run_main(run *r, int argc, char **argv, ss_diag *d)
         ss_prof_usage(stdout);
         return SS_OK;
     }
+    if ((rc = ss_prof_attn_resolve(&r->opts, ss_prof_cudnn_built(), d))) return rc;
+    r->attn = r->opts.attn_kernel == SS_PROF_ATTN_CUDNN ? &ATTN_CUDNN : &ATTN_FA;
     ss_model model;
     if ((rc = ss_model_load(r->opts.model, ".", &model, d))) return rc;
     r->plan = calloc(1, sizeof *r->plan);

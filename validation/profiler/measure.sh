@@ -12,25 +12,8 @@ set -u
 B=$1
 O=$2
 G=${3:-}
-mkdir -p "$O"
-LOG=$O/log.txt
-if [ -z "$G" ]; then
-  case "$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)" in
-    *H200*) G=h200-sxm ;;
-    *H100*) G=h100-sxm ;;
-  esac
-fi
-{ date -u; nvidia-smi; nvcc --version; ldd "$B"; } > "$O/env.txt" 2>&1
-step() { # NAME SECONDS ARGS...
-  local n=$1 t=$2
-  shift 2
-  echo "=== $n: $(date -u +%T) $*" >> "$LOG"
-  local s=$SECONDS
-  timeout "$t" "$B" ${G:+--gpu $G} --out "$O/$n" "$@" >> "$LOG" 2>&1
-  local rc=$?
-  echo "=== $n rc=$rc in $((SECONDS - s)) s" >> "$LOG"
-  return $rc
-}
+STEP_ARGS=""
+. "$(dirname "$0")/measure_lib.sh"
 step smoke 60 --model llama-3.1-8b --tokens 1,64,4096 --prefill-q 64,1024 --prefill-kv 0,256 \
   --decode-batch 1,8 --decode-kv 128,4096 --reps 5 --warmup 2 --flush-l2 ||
   { echo "smoke failed" >> "$LOG"; exit 1; }

@@ -236,9 +236,10 @@ void ss_prof_plan_print(const ss_prof_plan *p, const ss_prof_opts *o, int nccl_b
         fprintf(f, "gemm: skipped (--only)\n");
     }
     if (p->parts & SS_PROF_PART_ATTN) {
+        const int fa = o->attn_kernel == SS_PROF_ATTN_SERVESIM_FA;
         fprintf(f, "attention: %zu head shapes, %zu prefill points, %zu decode points, "
-                   "kernel servesim-fa (approx=1)\n",
-                p->nattn, p->nprefill, p->ndecode);
+                   "kernel %s (approx=%d)\n",
+                p->nattn, p->nprefill, p->ndecode, ss_prof_attn_kernel_name(o->attn_kernel), fa);
         for (size_t i = 0; i < p->nattn; i++)
             fprintf(f, "  tp=%d heads=%d kv_heads=%d head_dim=%d\n", p->attn[i].tp,
                     p->attn[i].heads, p->attn[i].kv_heads, p->attn[i].head_dim);

@@ -34,6 +34,13 @@ typedef struct ss_prof_list {
     size_t n;
 } ss_prof_list;
 
+/* The attention kernel (--attn-kernel). */
+typedef enum ss_prof_attn_kernel {
+    SS_PROF_ATTN_AUTO,        /* cuDNN where the build has it, else servesim-fa */
+    SS_PROF_ATTN_CUDNN,       /* cuDNN's fused flash attention: production, rows approx=0 */
+    SS_PROF_ATTN_SERVESIM_FA  /* the profiler's own kernel: approximate, rows approx=1 */
+} ss_prof_attn_kernel;
+
 /* Command-line options. Lists left empty (n = 0) take their defaults in
  * ss_prof_plan_build. */
 typedef struct ss_prof_opts {
@@ -48,6 +55,7 @@ typedef struct ss_prof_opts {
     int64_t max_kv_tokens;  /* decode points keep batch * kv <= max_kv_tokens */
     int reps, warmup;
     int flush_l2;         /* 1: overwrite a buffer twice the L2 size between repetitions */
+    ss_prof_attn_kernel attn_kernel; /* --attn-kernel; AUTO until ss_prof_attn_resolve */
     int gpus;             /* GPUs for the NCCL all-reduce (1 = none) */
     int device;           /* CUDA device of the single-GPU parts */
     unsigned parts;       /* SS_PROF_PART_* */
@@ -102,6 +110,11 @@ typedef struct ss_prof_plan {
 /* Defaults: llama-3.1-8b, tp 1, bf16, reps 20, warmup 5, max_tokens 16384, max_ctx 32768,
  * max_kv_tokens 1048576, gpus 1, all parts, out "profile-out". */
 void ss_prof_opts_default(ss_prof_opts *o);
+/* "auto", "cudnn" or "servesim-fa". */
+const char *ss_prof_attn_kernel_name(ss_prof_attn_kernel k);
+/* Replace AUTO in o->attn_kernel by cuDNN when cudnn_built, else servesim-fa; asking for
+ * cuDNN from a build without it is an error. Called before the plan is printed or run. */
+ss_rc ss_prof_attn_resolve(ss_prof_opts *o, int cudnn_built, ss_diag *d);
 /* Parse argv (argv[0] is the program). Every bad value is an error naming the option. */
 ss_rc ss_prof_opts_parse(int argc, char **argv, ss_prof_opts *o, ss_diag *d);
 /* The option summary printed by --help. */
@@ -167,7 +180,7 @@ void ss_prof_find_version(const char *text, char *buf, size_t n);
 typedef struct ss_prof_meta {
     char gpu[256];           /* cudaDeviceProp.name */
     char gpu_canonical[64];
-    char stack[128];         /* "cublaslt-130000+servesim-fa-approx" */
+    char stack[128];         /* "cublaslt-130100+cudnn-91900" */
     char cuda_version[32];   /* runtime, "13.0" */
     char driver_version[32]; /* highest CUDA version the driver supports, "13.0" */
     char date[32];           /* ISO 8601 UTC, "2026-11-27T10:15:00Z" */

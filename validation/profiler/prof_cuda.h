@@ -1,5 +1,6 @@
 /* servesim-profile, the CUDA half: device set-up, and the timed GEMM, attention and
- * all-reduce loops. Implemented in device.cu, gemm.cu, attn.cu and allreduce.cu (compiled by
+ * all-reduce loops. Implemented in device.cu, gemm.cu, attn.cu, attn_cudnn.cu and
+ * allreduce.cu (compiled by
  * nvcc as CUDA C++), called from main.c (C) through this C interface.
  *
  * The header includes no project or CUDA header so that both compilers read it. Functions
@@ -85,6 +86,23 @@ int ss_prof_attn_decode(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv,
 int ss_prof_attn_sample(ss_prof_dev *dev, ss_prof_elem e, int decode, int batch, int64_t q,
                         int64_t kv, int heads, int kv_heads, int head_dim, float *Qh, float *Kh,
                         float *Vh, float *Oh, char *err);
+
+/* The same three calls through cuDNN's fused flash attention (attn_cudnn.cu; production
+ * kernel, rows approx=0), same layouts and semantics; head_dim a multiple of 8 up to 256.
+ * Built only where CMake found cuDNN 9: otherwise ss_prof_cudnn_built() is 0 and the calls
+ * fail with that reason. ss_prof_cudnn_version() is cudnnGetVersion() (91900 = 9.19.0), 0
+ * without cuDNN. */
+int ss_prof_cudnn_built(void);
+size_t ss_prof_cudnn_version(void);
+int ss_prof_cudnn_prefill(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t q, int64_t kv,
+                          int heads, int kv_heads, int head_dim, int warmup, int reps,
+                          float *times_us, char *err);
+int ss_prof_cudnn_decode(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv, int heads,
+                         int kv_heads, int head_dim, int warmup, int reps, float *times_us,
+                         char *err);
+int ss_prof_cudnn_sample(ss_prof_dev *dev, ss_prof_elem e, int decode, int batch, int64_t q,
+                         int64_t kv, int heads, int kv_heads, int head_dim, float *Qh,
+                         float *Kh, float *Vh, float *Oh, char *err);
 
 /* 1 if NCCL was found at configure time and the all-reduce is compiled in. */
 int ss_prof_nccl_built(void);
