@@ -72,29 +72,6 @@ static ss_rc load_cfg(void *ctx, const ss_overrides *extra, ss_scenario **out, s
                    : ss_scenario_load_string(f->name, f->text, &ov, out, d);
 }
 
-/* The node at a scenario key path ("replica.scheduler", "cluster.pools[0].hardware"), or
- * NULL when the document does not set it. */
-static yaml_node_t *node_at(ss_doc *doc, const char *path)
-{
-    yaml_node_t *n = ss_doc_root(doc);
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    char *save = NULL;
-    for (char *part = strtok_r(buf, ".", &save); part && n; part = strtok_r(NULL, ".", &save)) {
-        char *br = strchr(part, '[');
-        if (br) *br = '\0';
-        n = ss_node_get(doc, n, part);
-        while (br && n) {
-            char *end;
-            unsigned long i = strtoul(br + 1, &end, 10);
-            if (*end != ']') return NULL;
-            n = ss_node_seq_at(doc, n, i);
-            br = end[1] == '[' ? end + 1 : NULL;
-        }
-    }
-    return n;
-}
-
 /* --key must name a numeric scenario key: its value (from --set, else the scenario file)
  * must be a number. 0 when it is, or when neither sets it (loading at the lowest load then
  * checks the key). */
@@ -111,7 +88,7 @@ static int key_not_numeric(const file_cfg *f, const char *key, ss_diag *d)
         ss_rc rc = f->path ? ss_doc_load_file(f->path, &doc, &ld)
                            : ss_doc_load_string(f->name, f->text, strlen(f->text), &doc, &ld);
         if (rc) return 0; /* the scenario's own error comes when it is loaded */
-        yaml_node_t *n = node_at(doc, key);
+        yaml_node_t *n = ss_doc_get(doc, key);
         value = n ? ss_node_scalar(n) : NULL;
     }
     int bad = 0;

@@ -265,6 +265,35 @@ ss_rc ss_doc_set(ss_doc *doc, const char *path, const char *value, ss_diag *d)
     return SS_OK;
 }
 
+yaml_node_t *ss_doc_get(ss_doc *doc, const char *path)
+{
+    yaml_node_t *n = ss_doc_root(doc);
+    const char *p = path;
+    while (n && *p) {
+        size_t klen = strcspn(p, ".[");
+        if (!klen || klen >= 256) return NULL;
+        char key[256];
+        memcpy(key, p, klen);
+        key[klen] = '\0';
+        n = ss_node_get(doc, n, key);
+        p += klen;
+        while (n && *p == '[') {
+            char *end;
+            unsigned long i = strtoul(p + 1, &end, 10);
+            if (*end != ']') return NULL;
+            n = ss_node_seq_at(doc, n, i);
+            p = end + 1;
+        }
+        if (*p == '.') {
+            p++;
+            if (!*p) return NULL;
+        } else if (*p) {
+            return NULL;
+        }
+    }
+    return n;
+}
+
 /* ================================================================== node helpers */
 
 void ss_node_mark(const yaml_node_t *node, int *line, int *col)

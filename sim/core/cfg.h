@@ -45,6 +45,10 @@ yaml_node_t *ss_doc_root(ss_doc *doc);
  * file position, so later errors about them name only the key. Invalidates node pointers
  * obtained earlier. Used by `--set KEY=VALUE` and by sweeps. */
 ss_rc ss_doc_set(ss_doc *doc, const char *path, const char *value, ss_diag *d);
+/* The node at a key path of the same form (the empty path: the root), or NULL when the
+ * document does not have it (a missing key, an index past a list's end, a key under a
+ * scalar, a malformed path). */
+yaml_node_t *ss_doc_get(ss_doc *doc, const char *path);
 
 /* ------------------------------------------------------------------ node helpers */
 

@@ -61,6 +61,28 @@ static void expect_error(const char *text, int line, const char *key, const char
     assert_string_equal(d.file, "t.yaml");
 }
 
+/* Key paths read back what ss_doc_set writes; anything not in the document is NULL. */
+static void test_doc_get(void **st)
+{
+    (void)st;
+    static const char text[] = "a:\n  b: 1\n  l:\n    - x: 2\n    - [3, 4]\nc: z\n";
+    ss_doc *doc;
+    ss_diag d;
+    assert_int_equal(ss_doc_load_string("t.yaml", text, strlen(text), &doc, &d), SS_OK);
+    assert_string_equal(ss_node_scalar(ss_doc_get(doc, "a.b")), "1");
+    assert_string_equal(ss_node_scalar(ss_doc_get(doc, "a.l[0].x")), "2");
+    assert_string_equal(ss_node_scalar(ss_doc_get(doc, "a.l[1][1]")), "4");
+    assert_string_equal(ss_node_scalar(ss_doc_get(doc, "c")), "z");
+    assert_non_null(ss_doc_get(doc, "a.l"));
+    static const char *const absent[] = {"a.q", "a.l[2].x", "a.b.c", "c[0]", "a..b", "a.",
+                                         "a.l[x]", "a.l[0]x", ""};
+    for (size_t i = 0; i < sizeof absent / sizeof *absent; i++)
+        if (ss_doc_get(doc, absent[i]) && absent[i][0]) fail_msg("found '%s'", absent[i]);
+    assert_int_equal(ss_doc_set(doc, "a.l[0].x", "5", &d), SS_OK);
+    assert_string_equal(ss_node_scalar(ss_doc_get(doc, "a.l[0].x")), "5");
+    ss_doc_free(doc);
+}
+
 static void test_defaults_and_units(void **st)
 {
     (void)st;
@@ -120,6 +142,7 @@ int main(void)
         cmocka_unit_test(test_defaults_and_units),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_doc_get),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
