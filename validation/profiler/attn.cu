@@ -2,8 +2,7 @@
  *
  * The production kernel is cuDNN's fused flash attention (attn_cudnn.cu), which
  * --attn-kernel auto picks wherever the build found cuDNN 9. These kernels remain for builds
- * without it (their rows are approx=1 and never fitted) and as a second, independent
- * implementation the self-check reference has to agree with. docs/profiler.md lists how they
+ * without it (their rows are approx=1 and never fitted). docs/profiler.md lists how they
  * differ from production kernels and how much slower they are.
  *
  * Prefill (attn_prefill_kernel): one block of 4 warps per (64-query tile, query head,
