@@ -110,6 +110,20 @@ endforeach()
 # stacks of different families (cuBLASLt GEMMs, cuDNN attention) combine into one profile.
 set(_m hwprofiles/measured/h200-sxm-2026-11-27)
 ss_add_cli_fail_test(cli_calibrate_two_stacks_one_family "the sources hold attn_prefill kernels of two software stacks \\('cudnn-91900' and 'torch-2.11.0" calibrate --gpu h200-sxm --source servesim:${_m}/cudnn-attention-llama-3.1-8b --source servesim:${_m}/torch-sdpa-prefill --out build-test-out/two-stacks.yaml)
+# Approximate rows (servesim-fa) are never fitted, so their stack does not conflict; --stack
+# takes the '+'-joined name a combined profile records; a --stack that selects nothing fails.
+add_test(NAME cli_calibrate_stack_ignores_approx
+  COMMAND servesim calibrate --gpu h200-sxm --source servesim:${_m}/cudnn-attention-llama-3.1-8b
+    --source servesim:${_m}/servesim-fa-attention --out build-test-out/no-approx.yaml)
+add_test(NAME cli_calibrate_stack_parts
+  COMMAND servesim calibrate --gpu h200-sxm --source servesim:${_m}/llama-3.1-8b-bf16
+    --source servesim:${_m}/cudnn-attention-llama-3.1-8b --stack cublaslt-130100+cudnn-91900
+    --out build-test-out/stack-parts.yaml)
+set_tests_properties(cli_calibrate_stack_ignores_approx PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  LABELS cli PASS_REGULAR_EXPRESSION "wrote build-test-out/no-approx.yaml \\(h200-sxm@cudnn-91900, 2 operator models")
+set_tests_properties(cli_calibrate_stack_parts PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  LABELS cli PASS_REGULAR_EXPRESSION "\\(h200-sxm@cublaslt-130100\\+cudnn-91900, [0-9]+ operator models, 20 measured GEMM shapes\\)")
+ss_add_cli_fail_test(cli_calibrate_stack_none "--stack cublas: no source holds kernels of that stack" calibrate --gpu h200-sxm --source servesim:${_m}/llama-3.1-8b-bf16 --stack cublas --out build-test-out/none.yaml)
 add_test(NAME cli_calibrate_stacks_by_family
   COMMAND servesim calibrate --gpu h200-sxm --source servesim:${_m}/llama-3.1-8b-bf16
     --source servesim:${_m}/cudnn-attention-llama-3.1-8b --out build-test-out/by-family.yaml)

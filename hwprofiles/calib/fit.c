@@ -532,6 +532,18 @@ static int cmp_key(const void *a, const void *b)
 
 static int is_comm(int family) { return ss_cal_kind_of(family) == SS_CAL_COLL; }
 
+int ss_cal_stack_has(const char *stack, const char *s)
+{
+    if (!strcmp(stack, s)) return 1;
+    size_t n = strlen(s);
+    for (const char *p = stack; *p;) {
+        size_t len = strcspn(p, "+");
+        if (len == n && !strncmp(p, s, n)) return 1;
+        p += len + (p[len] == '+');
+    }
+    return 0;
+}
+
 /* Is row r usable for the fit with the chosen stack? */
 int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stack)
 {
@@ -539,7 +551,7 @@ int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stac
         return 0;
     if (r->flags & SS_MEAS_VARIANT) return 0; /* skewed MoE routing, sliding window, ... */
     if (r->family == SS_FAM_CPU_OVERHEAD || is_comm(r->family)) return 1;
-    return !stack || strcmp(t->sources[r->src].stack, stack) == 0;
+    return !stack || ss_cal_stack_has(stack, t->sources[r->src].stack);
 }
 
 ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, ss_diag *d)
@@ -549,12 +561,17 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
      * families combine, named in family order ("cublaslt-130100+cudnn-91900": GEMMs from
      * one profiler run, attention from another). */
     const char *stack = o && o->stack && o->stack[0] ? o->stack : NULL;
-    if (stack) snprintf(c->stack, sizeof c->stack, "%s", stack);
-    else {
+    c->stack[0] = '\0';
+    if (stack) {
+        if (snprintf(c->stack, sizeof c->stack, "%s", stack) >= (int)sizeof c->stack)
+            return ss_diag_fail(d, SS_ERR_INVALID, "calibrate: --stack longer than %zu characters",
+                                sizeof c->stack - 1);
+    } else {
         const char *fam_stack[SS_FAM_COUNT] = {0};
         for (size_t i = 0; i < t->n; i++) {
             const ss_meas *r = &t->rows[i];
             if (is_comm(r->family) || r->family == SS_FAM_CPU_OVERHEAD) continue;
+            if (!ss_cal_row_usable(t, r, NULL)) continue; /* approximate, variant: never fitted */
             const char *s = t->sources[r->src].stack;
             const char **f = &fam_stack[ss_cal_fit_family(r->family)];
             if (!*f) *f = s;
@@ -570,7 +587,12 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
             for (int g = 0; g < f && !seen; g++) seen = fam_stack[g] && !strcmp(fam_stack[g], fam_stack[f]);
             if (seen) continue;
             size_t used = strlen(c->stack);
-            snprintf(c->stack + used, sizeof c->stack - used, "%s%s", used ? "+" : "", fam_stack[f]);
+            if (snprintf(c->stack + used, sizeof c->stack - used, "%s%s", used ? "+" : "",
+                         fam_stack[f]) >= (int)(sizeof c->stack - used))
+                return ss_diag_fail(d, SS_ERR_INVALID,
+                                    "calibrate: the sources' stacks, joined, are longer than %zu "
+                                    "characters (%s+%s...); choose with --stack",
+                                    sizeof c->stack - 1, c->stack, fam_stack[f]);
         }
     }
     const char *row_stack = stack; /* NULL: every source's rows (their stacks were checked) */
@@ -591,6 +613,21 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
         ss_cal_row_tag(t, r, keys[nk].tag);
         keys[nk].idx = i;
         nk++;
+    }
+    if (stack) { /* a --stack that selects no kernel is a typo, not an empty profile */
+        int compute = 0, any = 0;
+        for (size_t i = 0; i < nk && !compute; i++) compute = !is_comm(keys[i].family) &&
+                                                             keys[i].family != SS_FAM_CPU_OVERHEAD;
+        for (size_t i = 0; i < t->n && !any; i++)
+            any = !is_comm(t->rows[i].family) && t->rows[i].family != SS_FAM_CPU_OVERHEAD &&
+                  ss_cal_row_usable(t, &t->rows[i], NULL);
+        if (any && !compute) {
+            free(keys), free(idx);
+            return ss_diag_fail(d, SS_ERR_INVALID,
+                                "calibrate: --stack %s: no source holds kernels of that stack "
+                                "(`servesim measurements --source ...` lists each source's)",
+                                stack);
+        }
     }
     qsort(keys, nk, sizeof *keys, cmp_key);
     ss_rc rc = SS_OK;

@@ -151,6 +151,10 @@ int ss_cal_row_dtype(const ss_meas *r);
 /* Rows the fitter uses: positive time, not approximate / cross-node / variant (MoE: only
  * balanced routing), of the compute stack `stack` (NULL = any) unless collective or CPU overhead. */
 int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stack);
+/* Does `stack` name the source stack s: equal to it, or one of its '+'-joined parts? So
+ * `--stack cublaslt-130100+cudnn-91900`, the name a combined profile records, selects both
+ * parts' sources. */
+int ss_cal_stack_has(const char *stack, const char *s);
 /* The family a row is fitted under (all attention rows: SS_FAM_ATTN_PREFILL). */
 int ss_cal_fit_family(int family);
 /* The family's name in profiles and reports ("gemm", "attn_prefill", ...); "?" if unknown.

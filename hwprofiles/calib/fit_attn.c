@@ -559,17 +559,6 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
         grid_query(fam, xj, &like, &qj);
         double bi = attn_basis(m, &qi), bj = attn_basis(m, &qj);
         g.t[i] = g.t[best] * (bi > 0 && bj > 0 ? continuation_ratio(fam, xi, xj, bi / bj, alpha) : 1);
-        /* Decode: the smaller of that and the line continuation. Each overstates in its own
-         * regime: the ratio carries the edge cell's fixed and per-request costs along as if
-         * they grew with the work, the line continuation an edge cell's inefficiency. Held
-         * out above the 80th size percentile, median / P90 %, ratio alone -> both:
-         * aiconfigurator H100 9.3 / 28.3 -> 4.2 / 14.1, H200 7.4 / 27.1 -> 4.0 / 13.4,
-         * A100 7.5 / 78.4 -> 3.3 / 12.3, RTX PRO 6000 35.7 / 71.2 -> 29.4 / 65.0;
-         * LLMServingSim RTX 4090 5.3 / 10.0 -> 0.8 / 1.6; InferSim H20 1.9 / 13.6 ->
-         * 1.4 / 7.0, H800 1.0 / 3.1 -> 0.5 / 2.1; Frontier A800 unchanged. Without the
-         * per-request term the line continuation under-predicted large batches (H100
-         * 4.8 / 18.0); on its own, without the ratio, it missed the H20's compute-bound
-         * grids (5.9 / 11.5). */
         /* Prefill, continued from a cell on the same query line with a shorter cached
          * prefix: also the line through that cell and the next measured one below it,
          * affine in the prefix, and the smaller of the two. A flash-attention kernel
@@ -595,6 +584,17 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
                 if (slope > 0 && e < g.t[i]) g.t[i] = e;
             }
         }
+        /* Decode: the smaller of that and the line continuation. Each overstates in its own
+         * regime: the ratio carries the edge cell's fixed and per-request costs along as if
+         * they grew with the work, the line continuation an edge cell's inefficiency. Held
+         * out above the 80th size percentile, median / P90 %, ratio alone -> both:
+         * aiconfigurator H100 9.3 / 28.3 -> 4.2 / 14.1, H200 7.4 / 27.1 -> 4.0 / 13.4,
+         * A100 7.5 / 78.4 -> 3.3 / 12.3, RTX PRO 6000 35.7 / 71.2 -> 29.4 / 65.0;
+         * LLMServingSim RTX 4090 5.3 / 10.0 -> 0.8 / 1.6; InferSim H20 1.9 / 13.6 ->
+         * 1.4 / 7.0, H800 1.0 / 3.1 -> 0.5 / 2.1; Frontier A800 unchanged. Without the
+         * per-request term the line continuation under-predicted large batches (H100
+         * 4.8 / 18.0); on its own, without the ratio, it missed the H20's compute-bound
+         * grids (5.9 / 11.5). */
         if (fam == SS_FAM_ATTN_DECODE && dec) {
             double e = ss_calf_decode_line(&g, cnt, stride, idx_of, i,
                                            ss_calf_kv_bytes_per_token(&like) * dec->per_byte,

@@ -203,7 +203,7 @@ ss_rc ss_calib_provenance(const ss_calib_args *a, int argc, char **argv, const s
             const ss_meas *r = &t->rows[i];
             if (r->src != s) continue;
             int any = r->family == SS_FAM_CPU_OVERHEAD || ss_cal_kind_of(r->family) == SS_CAL_COLL;
-            used = any || !a->stack || !a->stack[0] || !strcmp(src->stack, a->stack);
+            used = any || !a->stack || !a->stack[0] || ss_cal_stack_has(a->stack, src->stack);
         }
         if (used) c->sources[c->nsources++] = *src;
     }

@@ -540,8 +540,9 @@ int ss_prof_attn_decode(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv,
 
 int ss_prof_attn_sample(ss_prof_dev *dev, ss_prof_elem e, int decode, int batch, int64_t q,
                         int64_t kv, int heads, int kv_heads, int head_dim, float *Qh, float *Kh,
-                        float *Vh, float *Oh, char *err)
+                        float *Vh, float *Oh, ss_prof_attn_info *info, char *err)
 {
+    info->engine = -1, info->fallback = 0;
     if (check_heads(heads, kv_heads, head_dim, err)) return -1;
     SS_CK(cudaSetDevice(dev->device));
     const bool half = e == SS_PROF_E_FP16;

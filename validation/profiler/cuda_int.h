@@ -1,4 +1,4 @@
-/* Private to the CUDA half of servesim-profile (device.cu, gemm.cu, attn.cu,
+/* Private to the CUDA half of servesim-profile (device.cu, gemm.cu, attn.cu, attn_cudnn.cu,
  * allreduce.cu): the device context, error macros, owning device buffers, buffer fill and
  * the timing loop. C++ (nvcc) only. */
 #ifndef SS_VALIDATION_PROFILER_CUDA_INT_H
@@ -30,9 +30,8 @@ struct ss_prof_dev {
  * without cuDNN). */
 void ss_prof_dnn_release(ss_prof_dev *dev);
 
-/* Queue a kernel that keeps the GPU busy for about us microseconds, so that the host can
- * enqueue a whole timing loop before the GPU reaches it: the events then time the kernels
- * back to back, not the host's launch rate (which a serving engine hides with CUDA graphs). */
+/* Queue a kernel that keeps the GPU busy for about us microseconds (ss_prof_time's
+ * ahead_us). */
 int ss_prof_gpu_sleep(ss_prof_dev *dev, int us, char *err);
 
 /* Write "file:line: what: message" into err; returns -1. */
@@ -78,30 +77,58 @@ int ss_prof_flush_l2(ss_prof_dev *dev, char *err);
 /* Run launch() warmup times, then reps times each between two events on dev->stream (the
  * L2 flush, when on, goes before the first event of each repetition). Every call is queued
  * before the first synchronisation, so the GPU does not idle between repetitions; the
- * events are read at the end. launch() returns 0 or -1 (with err written). */
+ * events are read at the end. launch() returns 0 or -1 (with err written).
+ *
+ * ahead_us > 0: first queue a GPU sleep of that many microseconds, so that the host queues
+ * the whole loop before the GPU reaches it and the events time the calls back to back, not
+ * the host's launch rate (a serving engine hides that with CUDA graphs). If the sleep has
+ * already ended when the loop is queued, the loop is timed again behind a sleep twice as
+ * long, up to three times; then it is an error. */
 template <class F>
-int ss_prof_time(ss_prof_dev *dev, int warmup, int reps, float *times_us, char *err, F &&launch)
+int ss_prof_time(ss_prof_dev *dev, int warmup, int reps, float *times_us, char *err, F &&launch,
+                 int ahead_us = 0)
 {
     struct events {
         std::vector<cudaEvent_t> ev;
         ~events() { for (cudaEvent_t e : ev) cudaEventDestroy(e); }
     } evs;
-    for (int i = 0; i < 2 * reps; i++) {
+    for (int i = 0; i < 2 * reps + 1; i++) {
         cudaEvent_t e;
         SS_CK(cudaEventCreate(&e));
         evs.ev.push_back(e);
     }
-    for (int i = 0; i < warmup; i++)
-        if (launch()) return -1;
-    SS_CK(cudaGetLastError());
-    for (int r = 0; r < reps; r++) {
-        if (ss_prof_flush_l2(dev, err)) return -1;
-        SS_CK(cudaEventRecord(evs.ev[2 * r], dev->stream));
-        if (launch()) return -1;
-        SS_CK(cudaEventRecord(evs.ev[2 * r + 1], dev->stream));
+    cudaEvent_t slept = evs.ev[2 * (size_t)reps];
+    for (int attempt = 0;; attempt++) {
+        if (ahead_us > 0) {
+            if (ss_prof_gpu_sleep(dev, ahead_us << attempt, err)) return -1;
+            SS_CK(cudaEventRecord(slept, dev->stream));
+        }
+        for (int i = 0; i < warmup; i++)
+            if (launch()) return -1;
+        SS_CK(cudaGetLastError());
+        for (int r = 0; r < reps; r++) {
+            if (ss_prof_flush_l2(dev, err)) return -1;
+            SS_CK(cudaEventRecord(evs.ev[2 * r], dev->stream));
+            if (launch()) return -1;
+            SS_CK(cudaEventRecord(evs.ev[2 * r + 1], dev->stream));
+        }
+        SS_CK(cudaGetLastError());
+        int behind = 0;
+        if (ahead_us > 0) {
+            cudaError_t q = cudaEventQuery(slept);
+            if (q == cudaErrorNotReady) (void)cudaGetLastError(); /* not an error: still asleep */
+            else SS_CK(q);
+            behind = q == cudaSuccess;
+        }
+        SS_CK(cudaStreamSynchronize(dev->stream));
+        if (!behind) break;
+        if (attempt == 2) {
+            std::snprintf(err, SS_PROF_ERR_LEN,
+                          "timing: the host could not queue %d calls within a %d us GPU sleep",
+                          warmup + reps, ahead_us << attempt);
+            return -1;
+        }
     }
-    SS_CK(cudaGetLastError());
-    SS_CK(cudaStreamSynchronize(dev->stream));
     for (int r = 0; r < reps; r++) {
         float ms = 0;
         SS_CK(cudaEventElapsedTime(&ms, evs.ev[2 * r], evs.ev[2 * r + 1]));

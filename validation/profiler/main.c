@@ -25,7 +25,7 @@ typedef struct attn_impl {
     int (*decode)(ss_prof_dev *, ss_prof_elem, int, int64_t, int, int, int, int, int, float *,
                   char *);
     int (*sample)(ss_prof_dev *, ss_prof_elem, int, int, int64_t, int64_t, int, int, int,
-                  float *, float *, float *, float *, char *);
+                  float *, float *, float *, float *, ss_prof_attn_info *, char *);
 } attn_impl;
 
 static const attn_impl ATTN_FA = {"servesim-fa", 1, ss_prof_attn_prefill, ss_prof_attn_decode,
@@ -105,6 +105,7 @@ static void fill_meta(const run *r, const ss_prof_devinfo *info, ss_prof_meta *m
         if (part[i][0])
             snprintf(m->stack + used, sizeof m->stack - used, "%s%s", used ? "+" : "", part[i]);
     }
+    if (!m->stack[0]) snprintf(m->stack, sizeof m->stack, "none"); /* a run that measured nothing */
     snprintf(m->cuda_version, sizeof m->cuda_version, "%d.%d", info->runtime_version / 1000,
              (info->runtime_version % 1000) / 10);
     char kmod[64];
@@ -192,21 +193,24 @@ static ss_rc measure_gemm(run *r, ss_diag *d)
 }
 
 /* Before any attention timing, each head shape's kernels are run once on small inputs and
- * compared with the double-precision reference (ss_prof_attn_reference): the prefill
- * kernel on 2 requests x 100 new tokens over a 37-token prefix (two query tiles, a partial
- * one, a prefix not aligned to a key tile), the decode kernels on 3 requests x 700 keys
- * (several splits). A kernel that disagrees stops the run: no attention time is written for
- * a kernel that computes the wrong thing. The tolerance covers bf16/fp16 rounding of the
- * probabilities and of the output. */
+ * compared with the double-precision reference (ss_prof_attn_reference): prefill on 2
+ * requests x 100 new tokens over a 37-token prefix (two query tiles, a partial one, a prefix
+ * not aligned to a key tile) and over none (cuDNN builds another mask for it), decode on 3
+ * requests x 700 keys (several splits). A kernel that disagrees stops the run: no attention
+ * time is written for a kernel that computes the wrong thing. The tolerance covers
+ * bf16/fp16 rounding of the probabilities and of the output. */
 #define ATTN_CHECK_TOL 5e-3
 
 static ss_rc check_attn(run *r, const ss_prof_attn_shape *a, ss_diag *d)
 {
     const ss_prof_elem e = elem_of(r->plan->attn_dtype);
-    const int B = 3;
-    const int64_t PQ = 100, PKV = 37, DKV = 700, D = a->head_dim;
-    const size_t nq = (size_t)B * a->heads * PQ * D;
-    const size_t nk = (size_t)B * a->kv_heads * DKV * D; /* >= prefill's (PKV + PQ) keys */
+    static const struct {
+        int decode, batch;
+        int64_t q, kv; /* decode: kv keys, q unused */
+    } cases[] = {{0, 2, 100, 37}, {0, 2, 100, 0}, {1, 3, 1, 700}};
+    const int64_t D = a->head_dim;
+    const size_t nq = (size_t)3 * a->heads * 100 * D;
+    const size_t nk = (size_t)3 * a->kv_heads * 700 * D; /* >= prefill's 137 keys x 2 */
     float *Q = malloc(nq * sizeof *Q), *K = malloc(nk * sizeof *K), *V = malloc(nk * sizeof *V);
     float *O = malloc(nq * sizeof *O), *R = malloc(nq * sizeof *R);
     char err[SS_PROF_ERR_LEN];
@@ -215,26 +219,34 @@ static ss_rc check_attn(run *r, const ss_prof_attn_shape *a, ss_diag *d)
         rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory (attention check)");
         goto done;
     }
-    for (int decode = 0; decode <= 1 && rc == SS_OK; decode++) {
-        const int batch = decode ? B : 2;
-        const int64_t q = decode ? 1 : PQ, kv = decode ? DKV : PKV;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0] && rc == SS_OK; c++) {
+        const int decode = cases[c].decode, batch = cases[c].batch;
+        const int64_t q = cases[c].q, kv = cases[c].kv;
+        const char *kind = decode ? "decode" : kv ? "prefill on a prefix" : "prefill";
+        ss_prof_attn_info info;
         if (r->attn->sample(r->dev, e, decode, batch, q, kv, a->heads, a->kv_heads,
-                                a->head_dim, Q, K, V, O, err)) {
+                            a->head_dim, Q, K, V, O, &info, err)) {
             rc = cuda_fail(d, "attention check", err);
             break;
         }
         ss_prof_attn_reference(Q, K, V, R, batch, q, decode ? kv - 1 : kv, a->heads,
                                a->kv_heads, a->head_dim);
         double diff = ss_prof_max_abs_diff(O, R, (size_t)batch * a->heads * q * D);
-        fprintf(stderr, "attention check (%s %s, heads %d, kv_heads %d, head_dim %d): max |error| "
-                        "%.2e vs the fp64 reference\n",
-                r->attn->name, decode ? "decode" : "prefill", a->heads, a->kv_heads, a->head_dim,
-                diff);
+        char engine[48] = "";
+        if (info.engine >= 0) snprintf(engine, sizeof engine, ", cuDNN engine %d", info.engine);
+        fprintf(stderr, "attention check (%s %s, heads %d, kv_heads %d, head_dim %d%s): max "
+                        "|error| %.2e vs the fp64 reference\n",
+                r->attn->name, kind, a->heads, a->kv_heads, a->head_dim, engine, diff);
+        if (info.fallback)
+            fprintf(stderr, "warning: cuDNN's heuristics offered no engine for this %s graph; "
+                            "engine %d is from its fallback list and may not be the fused "
+                            "kernel (its times may overstate production attention)\n",
+                    kind, info.engine);
         if (!(diff <= ATTN_CHECK_TOL))
             rc = ss_diag_fail(d, SS_ERR_INTERNAL,
                               "%s %s attention disagrees with the reference on this GPU "
                               "(max |error| %.3g > %.0e); no attention times written",
-                              r->attn->name, decode ? "decode" : "prefill", diff, ATTN_CHECK_TOL);
+                              r->attn->name, kind, diff, ATTN_CHECK_TOL);
     }
 done:
     free(Q);

@@ -182,7 +182,8 @@ typedef struct ss_prof_meta {
     char gpu_canonical[64];
     char stack[128];         /* "cublaslt-130100+cudnn-91900" */
     char cuda_version[32];   /* runtime, "13.0" */
-    char driver_version[32]; /* highest CUDA version the driver supports, "13.0" */
+    char driver_version[96]; /* kernel module, then the CUDA version the driver supports:
+                              * "580.159.04 (CUDA 13.0)" */
     char date[32];           /* ISO 8601 UTC, "2026-11-27T10:15:00Z" */
     char host[256];
     char command[4096];

@@ -77,6 +77,14 @@ int ss_prof_attn_decode(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv,
                         int kv_heads, int head_dim, int warmup, int reps, float *times_us,
                         char *err);
 
+/* What an attention sample ran: cuDNN's global engine index (-1: not cuDNN, or unknown), and
+ * 1 when that engine came from cuDNN's fallback list rather than its heuristics' choice (it
+ * may not be the fused kernel). */
+typedef struct ss_prof_attn_info {
+    int engine;
+    int fallback;
+} ss_prof_attn_info;
+
 /* Correctness sample: one call of the prefill kernel (decode = 0: q new tokens on a kv
  * prefix) or of the decode kernels (decode = 1: one token per request, kv keys, q unused)
  * on the fill pattern; the inputs and output are copied back as float in the layouts
@@ -85,7 +93,7 @@ int ss_prof_attn_decode(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv,
  * batch*kv_heads*keys*head_dim. */
 int ss_prof_attn_sample(ss_prof_dev *dev, ss_prof_elem e, int decode, int batch, int64_t q,
                         int64_t kv, int heads, int kv_heads, int head_dim, float *Qh, float *Kh,
-                        float *Vh, float *Oh, char *err);
+                        float *Vh, float *Oh, ss_prof_attn_info *info, char *err);
 
 /* The same three calls through cuDNN's fused flash attention (attn_cudnn.cu; production
  * kernel, rows approx=0), same layouts and semantics; head_dim a multiple of 8 up to 256.
@@ -102,7 +110,7 @@ int ss_prof_cudnn_decode(ss_prof_dev *dev, ss_prof_elem e, int batch, int64_t kv
                          char *err);
 int ss_prof_cudnn_sample(ss_prof_dev *dev, ss_prof_elem e, int decode, int batch, int64_t q,
                          int64_t kv, int heads, int kv_heads, int head_dim, float *Qh,
-                         float *Kh, float *Vh, float *Oh, char *err);
+                         float *Kh, float *Vh, float *Oh, ss_prof_attn_info *info, char *err);
 
 /* 1 if NCCL was found at configure time and the all-reduce is compiled in. */
 int ss_prof_nccl_built(void);
