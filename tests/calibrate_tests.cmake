@@ -214,5 +214,6 @@ if(EXISTS ${SS_SHARED_KERNELS})
   add_test(NAME fixtures_not_copied
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/fixtures_not_copied.sh ${PROJECT_SOURCE_DIR}/../shared/data)
   set_tests_properties(fixtures_not_copied PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    LABELS shared_data PASS_REGULAR_EXPRESSION "none found in")
+    LABELS shared_data PASS_REGULAR_EXPRESSION "none found in"
+    FIXTURES_REQUIRED "calib_readers;calib_fit")
 endif()

@@ -4,15 +4,16 @@
 # tests/data mirror those sources' folder layouts and columns (the readers learn GPU, model
 # and TP degree from the paths) but hold hand-written or generated rows, and
 # hwprofiles/measured holds servesim's own measurements. This checks that claim: no data
-# line of a committed table (CSV, JSONL, plain or gzip; header lines and lines under 12
-# characters left out) occurs verbatim in any file of ../shared/data.
+# line of a committed table, or of the tables the test fixtures generate into
+# build-test-out (calib-readers, calib-fit) (CSV, JSONL, plain or gzip; header lines and
+# lines under 12 characters left out), occurs verbatim in any file of ../shared/data.
 set -eu
 S=$1
 T=${TMPDIR:-/tmp}/ss-fixture-lines.$$
 trap 'rm -f "$T" "$T.hits" "$T.one"' EXIT
 : > "$T"
 n=0
-for f in $(find tests/data hwprofiles/measured -type f \( -name '*.csv' -o -name '*.csv.gz' \
+for f in $(find tests/data hwprofiles/measured build-test-out/calib-readers build-test-out/calib-fit -type f \( -name '*.csv' -o -name '*.csv.gz' \
            -o -name '*.jsonl' -o -name '*.jsonl.gz' \) | sort); do
   case "$f" in
   # deliberately corrupt gzip files: their readable part counts, the error is expected

@@ -1,6 +1,7 @@
 /* Calibration readers (hwprofiles/calib/meas.h): the table and family names; every format on
- * hand-written fixtures (tests/data/calib/), with the unit conversions and derived shapes
- * checked value by value; the same files gzip-compressed (made here, in the build directory)
+ * hand-written fixtures (written into build-test-out by tests/data/calib/generate.sh, the
+ * CTest fixture calib_readers), with the unit conversions and derived shapes checked value by
+ * value; the same files gzip-compressed (made here, in the build directory)
  * give the same rows; one malformed row per reader names file, line and column; the
  * header-less InferSim file; the malformed APEX+ rows; detection; the deterministic
  * directory walk; the GPU filter; SHA-256 against a published test vector.
@@ -21,7 +22,7 @@
 
 #include "hwprofiles/calib/meas.h"
 
-#define FIX "tests/data/calib/"
+#define FIX "build-test-out/calib-readers/calib/"
 
 /*============================================================ helpers */
 
@@ -197,7 +198,7 @@ static void test_sha256_vector(void **state)
     assert_int_equal(ss_meas_sha256(path, hex, &d), SS_OK);
     /* FIPS 180-2, appendix B.1 */
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    assert_int_equal(ss_meas_sha256("tests/data/calib/none.csv", hex, &d), SS_ERR_IO);
+    assert_int_equal(ss_meas_sha256(FIX "none.csv", hex, &d), SS_ERR_IO);
 }
 
 /*============================================================ readers, value by value */
@@ -434,11 +435,11 @@ static void test_apex_plus(void **state)
     ss_meas_table_free(&t);
     /* malformed rows: the first named with the count and range of all */
     char msg[2048];
-    read_fails("tests/data/calib_bad/apex_plus", 0, SS_ERR_INVALID, msg, sizeof msg);
+    read_fails("build-test-out/calib-readers/calib_bad/apex_plus", 0, SS_ERR_INVALID, msg, sizeof msg);
     assert_contains(msg, "V100-PCIE-16GB/reduce_scatter.csv:5: column 'num_gpus_per_node': "
                          "malformed row");
     assert_contains(msg, "3 malformed rows in this file (lines 5-7)");
-    read_ok(&t, "tests/data/calib_bad/apex_plus", 1);
+    read_ok(&t, "build-test-out/calib-readers/calib_bad/apex_plus", 1);
     assert_int_equal(t.n, 3);
     assert_contains(t.sources[0].note, "lenient: 3 malformed rows left out (lines 5-7)");
     assert_string_equal(t.sources[0].gpu, "V100-PCIE-16GB"); /* no profile: kept as given */
@@ -740,7 +741,6 @@ static void test_detection(void **state)
         {"apex_plus/comm/H100-SXM-80GB/all_reduce.csv", "apex_plus"},
         {"llmcompass/matmul_A100.csv", "llmcompass"},
         {"servesim/toy-h100/allreduce.csv", "servesim"},
-        {"README.md", NULL},
         {"llmservingsim/RTXPRO6000/meta-llama/Llama-3.1-8B/bf16/meta.yaml", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -756,8 +756,14 @@ static void test_detection(void **state)
             fail_msg("%s detected as %s, expected %s", path, f ? f : "nothing", cases[i].format);
         }
     }
+    /* a file that is no table: the fixtures' README, beside their generator */
+    const char *readme = "tests/data/calib/README.md", *f = "unset";
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_meas_detect(readme, &f, &d), SS_OK);
+    assert_null(f);
     char msg[2048];
-    read_fails(FIX "README.md", 0, SS_ERR_INVALID, msg, sizeof msg);
+    read_fails(readme, 0, SS_ERR_INVALID, msg, sizeof msg);
     assert_contains(msg, "no calibration format recognises this file");
     assert_contains(msg, "aiconfigurator");
     read_fails("vidurx:" FIX "vidur", 0, SS_ERR_INVALID, msg, sizeof msg);
