@@ -1,5 +1,7 @@
-/* The calibration fitter: raw features per operator family, ramp bases, non-negative least
- * squares in relative error (GSL), grouping of rows into operator models, and the skew fit.
+/* The calibration fitter: ramp bases, non-negative least squares in relative error (GSL),
+ * grouping of rows into operator models by stack, and the skew fit. The raw features per
+ * operator family and the evaluation of a fitted model (what the cost model runs) are in
+ * basis.c.
  * The measured GEMM curves and their (n, k) lattice are in fit_gemm.c, the attention grids
  * and their head-configuration lattice in fit_attn.c, the decode grids' continuation beyond
  * their measured corner in fit_decode.c; fit_int.h is what they share.
@@ -46,12 +48,6 @@ ss_cal_kind ss_cal_kind_of(int family)
     case SS_FAM_MOE: return SS_CAL_MOE;
     default: return SS_CAL_COUNT;
     }
-}
-
-static double dtype_bytes(int t)
-{
-    if (t < 0 || t >= SS_DTYPE_COUNT) return 2;
-    return ss_dtype_bits((ss_dtype)t) / 8.0;
 }
 
 /* Prefill, decode and mixed attention share one feature set but are fitted apart: engines
@@ -126,181 +122,6 @@ void ss_cal_row_tag(const ss_meas_table *t, const ss_meas *r, char tag[SS_CAL_TA
     }
 }
 
-/* ================================================================== features */
-
-int ss_cal_gemm_features(double m, double n, double k, double wbytes, double x[], double s[])
-{
-    x[0] = 1, s[0] = 1;                  /* fixed time per call */
-    x[1] = 1, s[1] = n * k * wbytes;     /* weight bytes (read once) */
-    x[2] = m, s[2] = (n + k) * 2.0;      /* activation bytes in and out (16-bit) */
-    x[3] = m, s[3] = 2.0 * n * k;        /* FLOPs, ramped in m: efficiency per m regime */
-    return 4;
-}
-
-int ss_cal_moe_features(double tokens, double experts, double topk, double ep, double hidden,
-                        double inter, double wbytes, double active, double x[], double s[])
-{
-    double pairs = tokens * topk / (ep > 1 ? ep : 1); /* routed token-expert pairs here */
-    if (!(active > 0)) active = pairs < experts ? pairs : experts;
-    x[0] = 1, s[0] = 1;                                  /* fixed time per call */
-    x[1] = active, s[1] = 3.0 * hidden * inter * wbytes; /* gate, up, down weights read */
-    x[2] = pairs, s[2] = 6.0 * hidden * inter;           /* FLOPs, ramped in pairs */
-    /* routing, permutation and the masked blocks of other GPUs' experts scale with every
-     * routed pair of the batch (aiconfigurator, 512 experts at EP 256: 7.6 ms for 1408 local
-     * pairs, 2 % of it FLOPs) */
-    x[3] = tokens * topk, s[3] = hidden * 2.0 * 2.0;
-    /* ... and some EP kernels do the FLOPs of every routed pair (a 8-expert layer at EP 2:
-     * 36 ms for 16384 tokens, top-2 -- twice the FLOPs of the local pairs at 55 % of peak) */
-    x[4] = tokens * topk, s[4] = 6.0 * hidden * inter;
-    return 5;
-}
-
-int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[])
-{
-    double kvw = ss_calf_kv_bytes_per_token(q);
-    for (int j = 0; j < 9; j++) s[j] = 1;
-    x[0] = 1;
-    x[1] = q->pf_seqs;
-    x[2] = 4.0 * q->pf_pairs * q->heads * q->head_dim;  /* QK^T and PV FLOPs */
-    x[3] = (q->pf_ctx + q->pf_tokens) * kvw;            /* K/V bytes read */
-    x[4] = q->dc_seqs * q->heads;
-    x[5] = q->dc_ctx * kvw;
-    x[6] = 4.0 * q->dc_ctx * q->heads * q->head_dim;
-    /* Latency terms: with few sequences the kernel time follows ONE sequence's length (a
-     * thread block walks its keys in order), not the batch's total work. The mean is what
-     * an O(1) batch summary can give; for uniform batches it is the length itself. */
-    x[7] = q->pf_seqs > 0 ? (q->pf_ctx + q->pf_tokens) / q->pf_seqs : 0;
-    x[8] = q->dc_seqs > 0 ? q->dc_ctx / q->dc_seqs : 0;
-    return 9;
-}
-
-double ss_calf_kv_bytes_per_token(const ss_cal_attn_q *q)
-{
-    return 2.0 * q->kv_heads * q->head_dim * q->kv_bytes; /* K and V */
-}
-
-void ss_calf_row_attn_q(const ss_meas *r, ss_cal_attn_q *q)
-{
-    memset(q, 0, sizeof *q);
-    double B = r->batch > 0 ? r->batch : 1;
-    double qq = (double)r->q, kv = (double)r->kv;
-    if (r->family == SS_FAM_ATTN_PREFILL || (r->family == SS_FAM_ATTN_MIXED && qq > 0)) {
-        double b = r->family == SS_FAM_ATTN_MIXED ? 1 : B;
-        q->pf_seqs = b;
-        q->pf_tokens = b * qq;
-        q->pf_pairs = b * (qq * kv + qq * (qq + 1) / 2);
-        q->pf_ctx = b * kv;
-    }
-    if (r->family == SS_FAM_ATTN_DECODE) {
-        q->dc_seqs = B;
-        q->dc_ctx = B * (kv + 1);
-    } else if (r->family == SS_FAM_ATTN_MIXED && r->n_decode > 0) {
-        q->dc_seqs = r->n_decode;
-        q->dc_ctx = (double)r->n_decode * ((double)r->kv_decode + 1);
-    }
-    q->heads = r->heads;
-    q->kv_heads = r->kv_heads > 0 ? r->kv_heads : r->heads;
-    q->head_dim = r->head_dim;
-    q->kv_bytes = dtype_bytes(r->kv_dtype);
-}
-
-static double ring_factor(int family, double p)
-{
-    if (p < 2) return family == SS_FAM_SENDRECV ? 1 : 0;
-    switch (family) {
-    case SS_FAM_ALLREDUCE: return 2.0 * (p - 1) / p;
-    case SS_FAM_SENDRECV: return 1;
-    default: return (p - 1) / p;
-    }
-}
-
-int ss_cal_row_features(const ss_meas *r, double x[], double s[])
-{
-    switch (ss_cal_kind_of(r->family)) {
-    case SS_CAL_GEMM:
-        if (r->m <= 0 || r->n <= 0 || r->k <= 0) return 0;
-        return ss_cal_gemm_features((double)r->m, (double)r->n, (double)r->k,
-                                    dtype_bytes(r->dtype), x, s);
-    case SS_CAL_ATTN: {
-        if (r->heads <= 0 || r->head_dim <= 0) return 0;
-        ss_cal_attn_q q;
-        ss_calf_row_attn_q(r, &q);
-        return ss_cal_attn_features(&q, x, s);
-    }
-    case SS_CAL_ELEM:
-        if (r->m <= 0) return 0;
-        x[0] = 1, s[0] = 1;
-        x[1] = (double)r->m * (double)(r->n > 0 ? r->n : 1), s[1] = 1;
-        return 2;
-    case SS_CAL_COLL: {
-        if (r->bytes <= 0) return 0;
-        double p = r->gpus > 0 ? r->gpus : 2;
-        x[0] = 1, s[0] = 1;
-        x[1] = p - 1, s[1] = 1;
-        x[2] = (double)r->bytes, s[2] = ring_factor(r->family, p);
-        return 3;
-    }
-    case SS_CAL_MOE:
-        if (r->m <= 0 || r->experts <= 0 || r->topk <= 0 || r->hidden <= 0 || r->inter <= 0)
-            return 0;
-        return ss_cal_moe_features((double)r->m, r->experts, r->topk, r->ep > 0 ? r->ep : 1,
-                                   (double)r->hidden, (double)r->inter, dtype_bytes(r->dtype),
-                                   r->active_experts, x, s);
-    case SS_CAL_COUNT:
-    default: {
-        double c = r->batch > 0 ? r->batch : (double)r->m;
-        if (c <= 0) return 0;
-        x[0] = 1, s[0] = 1;
-        x[1] = c, s[1] = 1;
-        return 2;
-    }
-    }
-}
-
-/* Which terms are ramped (piecewise linear) rather than plain linear. */
-static int term_ramped(ss_cal_kind kind, int j)
-{
-    switch (kind) {
-    case SS_CAL_GEMM: return j == 3;
-    case SS_CAL_ATTN: return j == 2 || j == 5 || j == 7 || j == 8;
-    case SS_CAL_ELEM: return j == 1;
-    case SS_CAL_COLL: return j == 2;
-    case SS_CAL_MOE: return j >= 2;
-    case SS_CAL_COUNT:
-    default: return j == 1;
-    }
-}
-
-/* ================================================================== evaluation */
-
-static double term_value(const ss_cal_term *t, double x, double s)
-{
-    double v = 0;
-    for (int i = 0; i < t->nknots; i++) {
-        double lo = t->knots[i];
-        if (x <= lo) break;
-        double hi = i + 1 < t->nknots ? t->knots[i + 1] : INFINITY;
-        v += t->coef[i] * ((x < hi ? x : hi) - lo);
-    }
-    return s * v;
-}
-
-double ss_cal_eval(const ss_cal_model *m, const double x[], const double s[])
-{
-    double t = 0;
-    for (int j = 0; j < m->nterms; j++)
-        if (s[j] != 0 && x[j] != 0) t += term_value(&m->terms[j], x[j], s[j]);
-    return t;
-}
-
-double ss_cal_eval_row(const ss_cal_model *m, const ss_meas *r)
-{
-    double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
-    int nt = ss_cal_row_features(r, x, s);
-    if (nt != m->nterms) return NAN;
-    return ss_cal_eval(m, x, s);
-}
-
 /* ================================================================== statistics */
 
 void ss_cal_ape_stats(const double *ape, size_t n, double *median, double *p90, double *max,
@@ -321,6 +142,20 @@ void ss_cal_ape_stats(const double *ape, size_t n, double *median, double *p90, 
 }
 
 /* ================================================================== fitting */
+
+/* Which terms are ramped (piecewise linear) rather than plain linear. */
+static int term_ramped(ss_cal_kind kind, int j)
+{
+    switch (kind) {
+    case SS_CAL_GEMM: return j == 3;
+    case SS_CAL_ATTN: return j == 2 || j == 5 || j == 7 || j == 8;
+    case SS_CAL_ELEM: return j == 1;
+    case SS_CAL_COLL: return j == 2;
+    case SS_CAL_MOE: return j >= 2;
+    case SS_CAL_COUNT:
+    default: return j == 1;
+    }
+}
 
 int ss_calf_cmp_double(const void *a, const void *b)
 {
@@ -532,6 +367,10 @@ static int cmp_key(const void *a, const void *b)
 
 static int is_comm(int family) { return ss_cal_kind_of(family) == SS_CAL_COLL; }
 
+/* Kernels of a software stack (not collectives or CPU overhead, measured per testbed and
+ * taken from every source). */
+static int is_kernel(int family) { return !is_comm(family) && family != SS_FAM_CPU_OVERHEAD; }
+
 int ss_cal_stack_has(const char *stack, const char *s)
 {
     if (!strcmp(stack, s)) return 1;
@@ -550,52 +389,71 @@ int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stac
     if (!(r->time_s > 0) || (r->flags & SS_MEAS_APPROX) || (r->flags & SS_MEAS_CROSS_NODE))
         return 0;
     if (r->flags & SS_MEAS_VARIANT) return 0; /* skewed MoE routing, sliding window, ... */
-    if (r->family == SS_FAM_CPU_OVERHEAD || is_comm(r->family)) return 1;
+    if (!is_kernel(r->family)) return 1;
     return !stack || ss_cal_stack_has(stack, t->sources[r->src].stack);
 }
 
-ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, ss_diag *d)
+/* The compute stack into c->stack: --stack (which must select some kernel: a typo is not an
+ * empty profile), or the sources' own. Two stacks may not both measure one operator family
+ * (the user says which wins, with --stack); stacks of different families combine, named in
+ * family order ("cublaslt-130100+cudnn-91900": GEMMs from one profiler run, attention from
+ * another). Rows never fitted (approximate, variant) count for no stack. */
+static ss_rc resolve_stack(const ss_meas_table *t, const char *stack, ss_calib *c, ss_diag *d)
 {
-    /* The compute stack: --stack, or the sources' own. Two stacks may not both measure one
-     * operator family (the user says which wins, with --stack); stacks of different
-     * families combine, named in family order ("cublaslt-130100+cudnn-91900": GEMMs from
-     * one profiler run, attention from another). */
-    const char *stack = o && o->stack && o->stack[0] ? o->stack : NULL;
     c->stack[0] = '\0';
     if (stack) {
         if (snprintf(c->stack, sizeof c->stack, "%s", stack) >= (int)sizeof c->stack)
             return ss_diag_fail(d, SS_ERR_INVALID, "calibrate: --stack longer than %zu characters",
                                 sizeof c->stack - 1);
-    } else {
-        const char *fam_stack[SS_FAM_COUNT] = {0};
-        for (size_t i = 0; i < t->n; i++) {
+        int any = 0, selected = 0;
+        for (size_t i = 0; i < t->n && !selected; i++) {
             const ss_meas *r = &t->rows[i];
-            if (is_comm(r->family) || r->family == SS_FAM_CPU_OVERHEAD) continue;
-            if (!ss_cal_row_usable(t, r, NULL)) continue; /* approximate, variant: never fitted */
-            const char *s = t->sources[r->src].stack;
-            const char **f = &fam_stack[ss_cal_fit_family(r->family)];
-            if (!*f) *f = s;
-            else if (strcmp(*f, s) != 0)
-                return ss_diag_fail(d, SS_ERR_INVALID,
-                                    "calibrate: the sources hold %s kernels of two software "
-                                    "stacks ('%s' and '%s'); choose one with --stack",
-                                    ss_cal_family_name(r->family), *f, s);
+            if (!is_kernel(r->family) || !ss_cal_row_usable(t, r, NULL)) continue;
+            any = 1;
+            selected = ss_cal_stack_has(stack, t->sources[r->src].stack);
         }
-        for (int f = 0; f < SS_FAM_COUNT; f++) {
-            if (!fam_stack[f]) continue;
-            int seen = 0;
-            for (int g = 0; g < f && !seen; g++) seen = fam_stack[g] && !strcmp(fam_stack[g], fam_stack[f]);
-            if (seen) continue;
-            size_t used = strlen(c->stack);
-            if (snprintf(c->stack + used, sizeof c->stack - used, "%s%s", used ? "+" : "",
-                         fam_stack[f]) >= (int)(sizeof c->stack - used))
-                return ss_diag_fail(d, SS_ERR_INVALID,
-                                    "calibrate: the sources' stacks, joined, are longer than %zu "
-                                    "characters (%s+%s...); choose with --stack",
-                                    sizeof c->stack - 1, c->stack, fam_stack[f]);
-        }
+        if (any && !selected)
+            return ss_diag_fail(d, SS_ERR_INVALID,
+                                "calibrate: --stack %s: no source holds kernels of that stack "
+                                "(`servesim measurements --source ...` lists each source's)",
+                                stack);
+        return SS_OK;
     }
-    const char *row_stack = stack; /* NULL: every source's rows (their stacks were checked) */
+    const char *fam_stack[SS_FAM_COUNT] = {0};
+    for (size_t i = 0; i < t->n; i++) {
+        const ss_meas *r = &t->rows[i];
+        if (!is_kernel(r->family) || !ss_cal_row_usable(t, r, NULL)) continue;
+        const char *s = t->sources[r->src].stack;
+        const char **f = &fam_stack[ss_cal_fit_family(r->family)];
+        if (!*f) *f = s;
+        else if (strcmp(*f, s) != 0)
+            return ss_diag_fail(d, SS_ERR_INVALID,
+                                "calibrate: the sources hold %s kernels of two software "
+                                "stacks ('%s' and '%s'); choose one with --stack",
+                                ss_cal_family_name(r->family), *f, s);
+    }
+    for (int f = 0; f < SS_FAM_COUNT; f++) {
+        if (!fam_stack[f]) continue;
+        int seen = 0;
+        for (int g = 0; g < f && !seen; g++) seen = fam_stack[g] && !strcmp(fam_stack[g], fam_stack[f]);
+        if (seen) continue;
+        size_t used = strlen(c->stack);
+        if (snprintf(c->stack + used, sizeof c->stack - used, "%s%s", used ? "+" : "",
+                     fam_stack[f]) >= (int)(sizeof c->stack - used))
+            return ss_diag_fail(d, SS_ERR_INVALID,
+                                "calibrate: the sources' stacks, joined, are longer than %zu "
+                                "characters (%s+%s...); choose with --stack",
+                                sizeof c->stack - 1, c->stack, fam_stack[f]);
+    }
+    return SS_OK;
+}
+
+ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, ss_diag *d)
+{
+    /* NULL: every source's rows (resolve_stack checked that their stacks do not clash) */
+    const char *stack = o && o->stack && o->stack[0] ? o->stack : NULL;
+    ss_rc rc0 = resolve_stack(t, stack, c, d);
+    if (rc0) return rc0;
     rowkey *keys = malloc((t->n ? t->n : 1) * sizeof *keys);
     size_t *idx = malloc((t->n ? t->n : 1) * sizeof *idx);
     if (!keys || !idx) {
@@ -605,7 +463,7 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
     size_t nk = 0;
     for (size_t i = 0; i < t->n; i++) {
         const ss_meas *r = &t->rows[i];
-        if (!ss_cal_row_usable(t, r, row_stack)) continue;
+        if (!ss_cal_row_usable(t, r, stack)) continue;
         double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
         if (ss_cal_row_features(r, x, s) <= 0) continue;
         keys[nk].family = ss_cal_fit_family(r->family);
@@ -613,21 +471,6 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
         ss_cal_row_tag(t, r, keys[nk].tag);
         keys[nk].idx = i;
         nk++;
-    }
-    if (stack) { /* a --stack that selects no kernel is a typo, not an empty profile */
-        int compute = 0, any = 0;
-        for (size_t i = 0; i < nk && !compute; i++) compute = !is_comm(keys[i].family) &&
-                                                             keys[i].family != SS_FAM_CPU_OVERHEAD;
-        for (size_t i = 0; i < t->n && !any; i++)
-            any = !is_comm(t->rows[i].family) && t->rows[i].family != SS_FAM_CPU_OVERHEAD &&
-                  ss_cal_row_usable(t, &t->rows[i], NULL);
-        if (any && !compute) {
-            free(keys), free(idx);
-            return ss_diag_fail(d, SS_ERR_INVALID,
-                                "calibrate: --stack %s: no source holds kernels of that stack "
-                                "(`servesim measurements --source ...` lists each source's)",
-                                stack);
-        }
     }
     qsort(keys, nk, sizeof *keys, cmp_key);
     ss_rc rc = SS_OK;
@@ -682,7 +525,7 @@ double ss_cal_predict_row(const ss_calib *c, const ss_meas_table *t, const ss_me
     if (!m) return NAN;
     if (r->family == SS_FAM_GEMM)
         return ss_cal_gemm(c, m, r->dtype, (double)r->m, (double)r->n, (double)r->k,
-                           dtype_bytes(r->dtype));
+                           ss_calf_dtype_bytes(r->dtype));
     if (ss_cal_kind_of(r->family) == SS_CAL_ATTN) {
         ss_cal_attn_q q;
         ss_calf_row_attn_q(r, &q);

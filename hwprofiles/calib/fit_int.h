@@ -23,6 +23,12 @@ typedef struct rowkey {
 
 /* fit.c: qsort order of doubles (knots, grid axes). */
 int ss_calf_cmp_double(const void *a, const void *b);
+/* Bytes of one element of ss_dtype t; 2 when unknown. */
+static inline double ss_calf_dtype_bytes(int t)
+{
+    if (t < 0 || t >= SS_DTYPE_COUNT) return 2;
+    return ss_dtype_bits((ss_dtype)t) / 8.0;
+}
 /* fit.c: the attention query of a measured row (features, grids and predictions agree). */
 void ss_calf_row_attn_q(const ss_meas *r, ss_cal_attn_q *q);
 
