@@ -1,8 +1,8 @@
 /* Internals of the calibration fitter (hwprofiles/calib/fit.h), PRIVATE to the files of
  * hwprofiles/calib: nothing outside that folder includes this; fit.h is the contract.
  *
- * Layout: fit.c owns the features, the ramp basis, the NNLS fit, grouping (ss_cal_fit_all)
- * and the skew fit; fit_gemm.c the measured GEMM curves and their (n, k) lattice; fit_attn.c
+ * Layout: basis.c owns the raw features and the evaluation of a fitted model; fit.c the
+ * ramp knots, the NNLS fit, grouping by stack (ss_cal_fit_all) and the skew fit; fit_gemm.c the measured GEMM curves and their (n, k) lattice; fit_attn.c
  * the attention grids and their head-configuration lattice; fit_decode.c the decode grids'
  * continuation beyond their measured corner. What more than one of them uses is declared
  * here, with the prefix ss_calf_. */
