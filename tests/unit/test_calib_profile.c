@@ -20,6 +20,22 @@
 
 #include "tests/unit/calib_synth.h"
 
+/* Opens `path` and writes the datasheet part of a synthetic H100-like profile (12 lines, 13
+ * with an fp8 peak) named after the file's stem, as the loader requires; the caller adds
+ * the calibration section and closes the file. */
+static FILE *open_profile(const char *path, int with_fp8)
+{
+    const char *base = strrchr(path, '/') + 1;
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
+               "peak_flops_bf16: 989e12\n%speak_flops_fp32: 67e12\n"
+               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
+               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n",
+            (int)(strlen(base) - 5), base, with_fp8 ? "peak_flops_fp8: 1979e12\n" : "");
+    return f;
+}
+
 static void test_roundtrip_and_cost(void **st)
 {
     (void)st;
@@ -35,15 +51,7 @@ static void test_roundtrip_and_cost(void **st)
     int fd = mkstemps(path, 5);
     assert_true(fd >= 0);
     close(fd);
-    /* name must match the file stem */
-    char stem[64];
-    const char *base = strrchr(path, '/') + 1;
-    snprintf(stem, sizeof stem, "%.*s", (int)(strlen(base) - 5), base);
-    FILE *f = fopen(path, "w");
-    fprintf(f, "schema_version: 1\nname: %s\ndisplay_name: Synthetic\nvendor: Test\n"
-               "peak_flops_bf16: 989e12\npeak_flops_fp8: 1979e12\npeak_flops_fp32: 67e12\n"
-               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
-               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n", stem);
+    FILE *f = open_profile(path, 1);
     ss_calib_write_yaml(&c, f);
     fclose(f);
 
@@ -163,17 +171,12 @@ static void test_parse_errors(void **st)
     char path[] = "/tmp/ss_calbad_XXXXXX.yaml";
     int fd = mkstemps(path, 5);
     close(fd);
-    const char *base = strrchr(path, '/') + 1;
-    FILE *f = fopen(path, "w");
-    fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
-               "peak_flops_bf16: 989e12\npeak_flops_fp32: 67e12\n"
-               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
-               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n"
-               "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
-               "    - family: elementwise\n      dtype: bf16\n      terms:\n"
-               "        - {knots: [0], coef: [1e-6]}\n"
-               "        - {knots: [0, 10], coef: [1e-9, -2]}\n",
-            (int)(strlen(base) - 5), base);
+    FILE *f = open_profile(path, 0);
+    fputs("calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
+          "    - family: elementwise\n      dtype: bf16\n      terms:\n"
+          "        - {knots: [0], coef: [1e-6]}\n"
+          "        - {knots: [0, 10], coef: [1e-9, -2]}\n",
+          f);
     fclose(f);
     ss_hw hw;
     ss_diag d;
@@ -186,14 +189,10 @@ static void test_parse_errors(void **st)
     if (!strstr(msg, ":22:")) fail_msg("%s", msg);
     assert_non_null(strstr(msg, "calibration.models[0].terms[1].coef"));
     /* unknown family */
-    f = fopen(path, "w");
-    fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
-               "peak_flops_bf16: 989e12\npeak_flops_fp32: 67e12\n"
-               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
-               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n"
-               "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
-               "    - family: gemv\n      dtype: bf16\n      terms: []\n",
-            (int)(strlen(base) - 5), base);
+    f = open_profile(path, 0);
+    fputs("calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
+          "    - family: gemv\n      dtype: bf16\n      terms: []\n",
+          f);
     fclose(f);
     ss_diag_clear(&d);
     assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
@@ -202,16 +201,12 @@ static void test_parse_errors(void **st)
     assert_non_null(strstr(msg, ":18:"));
     assert_non_null(strstr(msg, "gemv"));
     /* number lists written as one string ("0 10"): a bad item is named with its position */
-    f = fopen(path, "w");
-    fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
-               "peak_flops_bf16: 989e12\npeak_flops_fp32: 67e12\n"
-               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
-               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n"
-               "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
-               "    - family: elementwise\n      dtype: bf16\n      terms:\n"
-               "        - {knots: \"0\", coef: \"1e-6\"}\n"
-               "        - {knots: \"0 10\", coef: \"1e-9 2x\"}\n",
-            (int)(strlen(base) - 5), base);
+    f = open_profile(path, 0);
+    fputs("calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
+          "    - family: elementwise\n      dtype: bf16\n      terms:\n"
+          "        - {knots: \"0\", coef: \"1e-6\"}\n"
+          "        - {knots: \"0 10\", coef: \"1e-9 2x\"}\n",
+          f);
     fclose(f);
     ss_diag_clear(&d);
     assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
@@ -231,7 +226,6 @@ static void test_number_strings(void **st)
     char path[] = "/tmp/ss_calnum_XXXXXX.yaml";
     int fd = mkstemps(path, 5);
     close(fd);
-    const char *base = strrchr(path, '/') + 1;
     enum { N = 40 }; /* a grid axis holds at most 40 values */
     static const char *const fmts[] = {"%.9g", "%.6g", "%.17g", "%.3f", "%.0f"};
     uint64_t x = 88172645463325252ull;
@@ -276,15 +270,11 @@ static void test_number_strings(void **st)
             snprintf(item, sizeof item, i > 1 ? " %d" : "%d", i);
             strcat(axis, item);
         }
-        f = fopen(path, "w");
-        fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
-                   "peak_flops_bf16: 989e12\npeak_flops_fp32: 67e12\n"
-                   "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
-                   "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n"
-                   "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models: []\n"
+        f = open_profile(path, 0);
+        fprintf(f, "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models: []\n"
                    "  grids:\n    - {family: attn_decode, dtype: bf16, heads: 1, kv_heads: 1, "
                    "head_dim: 1, axes: [\"1\", \"%s\"], t: \"%s\"}\n",
-                (int)(strlen(base) - 5), base, axis, plist);
+                axis, plist);
         fclose(f);
         ss_diag_clear(&d);
         assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
