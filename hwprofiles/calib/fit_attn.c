@@ -567,7 +567,7 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
          * proportional to the prefix, which the fitted basis (shared by every size and
          * head configuration) does not know: cuDNN on the H200 (servesim-profile) at
          * 32 query heads, q = 16 .. 512, takes 58-65 us on a 4k prefix and 202-216 us on a
-         * 16k one, the basis ratio put that 20-50 % higher. Held out above the 80th size
+         * 16k one, the basis ratio put that up to 50 % higher. Held out above the 80th size
          * percentile, median / P90 %, ratio alone -> both: cuDNN H200 10.5 / 34.7 ->
          * 3.4 / 9.7, H100 10.1 / 34.8 -> 3.1 / 8.6; PyTorch SDPA (FlashAttention-2) H200
          * 7.6 / 15.3 -> 4.6 / 13.9; LLMServingSim RTX 4090 5.6 / 16.4 -> 4.9 / 13.1; the
