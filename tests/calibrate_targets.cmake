@@ -1,4 +1,4 @@
-# Generated from the validation run of 2026-11-27 (calib-acc; H100 GEMM and H20 decode limits from calib-acc2, H100 and A100 decode extrapolation from the decode line continuation, RTX 4090 prefill extrapolation from the prefill prefix line; docs/validation.md): per GPU,
+# Generated from the validation run of 2026-11-27 (calib-acc; H100 GEMM and H20 decode limits from calib-acc2, H100 and A100 decode extrapolation from the decode line continuation, RTX 4090 prefill extrapolation from the prefill prefix line, H100 GEMM extrapolation from the FP8 per-row term; docs/validation.md): per GPU,
 # the held-out median and P90 error of the GEMM, attention and MoE families must stay within
 # the issue's targets (5 % / 15 %) where they were met, else within 10 % (relative) of the
 # figure achieved then. Included by tests/calibrate_tests.cmake when ../shared/data is present.
@@ -9,7 +9,7 @@ add_test(NAME calib_validate_rtx_4090 COMMAND servesim validate calibration --so
 set_tests_properties(calib_validate_rtx_4090 PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS shared_data
   PASS_REGULAR_EXPRESSION "all 9 limits met")
 add_test(NAME calib_validate_h100_sxm COMMAND servesim validate calibration --source ../shared/data/kernels/aiconfigurator/h100_sxm --gpu h100-sxm --stack vllm-0.24.0
-  --assert attn_decode:extrapolate=0.05,0.15 --assert attn_decode:kfold=0.05,0.15 --assert attn_decode:shapes=0.05,0.15 --assert attn_prefill:extrapolate=0.05,0.15 --assert attn_prefill:kfold=0.05,0.15 --assert attn_prefill:shapes=0.05,0.15 --assert gemm:extrapolate=0.05,0.17 --assert gemm:kfold=0.05,0.15 --assert gemm:shapes=0.05,0.15 --assert moe:extrapolate=0.273,0.673 --assert moe:kfold=0.13,0.387 --assert moe:shapes=0.133,0.4)
+  --assert attn_decode:extrapolate=0.05,0.15 --assert attn_decode:kfold=0.05,0.15 --assert attn_decode:shapes=0.05,0.15 --assert attn_prefill:extrapolate=0.05,0.15 --assert attn_prefill:kfold=0.05,0.15 --assert attn_prefill:shapes=0.05,0.15 --assert gemm:extrapolate=0.05,0.15 --assert gemm:kfold=0.05,0.15 --assert gemm:shapes=0.05,0.15 --assert moe:extrapolate=0.273,0.673 --assert moe:kfold=0.13,0.387 --assert moe:shapes=0.133,0.4)
 set_tests_properties(calib_validate_h100_sxm PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS shared_data
   PASS_REGULAR_EXPRESSION "all 12 limits met")
 add_test(NAME calib_validate_a100_80gb_sxm COMMAND servesim validate calibration --source ../shared/data/kernels/aiconfigurator/a100_sxm --source ../shared/data/kernels/vidur --gpu a100-80gb-sxm --stack vllm-0.14.0

@@ -370,7 +370,7 @@ static ss_rc num_list(ss_doc *doc, yaml_node_t *node, const char *kp, double *v,
 static int kind_terms(int family)
 {
     switch (ss_cal_kind_of(family)) {
-    case SS_CAL_GEMM: return 4;
+    case SS_CAL_GEMM: return 5;
     case SS_CAL_ATTN: return 9;
     case SS_CAL_COLL: return 3;
     case SS_CAL_MOE: return 5;
@@ -395,11 +395,15 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, ss_cal_
     snprintf(tk, sizeof tk, "%s.terms", kp);
     size_t nt = ss_node_seq_len(p.terms);
     int want = kind_terms(p.family);
-    if (!p.terms || p.terms->type != YAML_SEQUENCE_NODE || nt != (size_t)want)
+    /* profiles written before the GEMM per-row term (2026-11-27) have 4 GEMM terms: the
+     * missing one reads as 0, which is what those fits were */
+    int old_gemm = ss_cal_kind_of(p.family) == SS_CAL_GEMM && nt == (size_t)want - 1;
+    if (!p.terms || p.terms->type != YAML_SEQUENCE_NODE || (nt != (size_t)want && !old_gemm))
         return ss_cfg_error(d, SS_ERR_INVALID, doc, p.terms, tk,
                             "family '%s' needs a list of %d terms, got %zu",
                             fam_names[p.family], want, nt);
     m->nterms = want;
+    for (int j = (int)nt; j < want; j++) m->terms[j].nknots = 1; /* knot 0, coefficient 0 */
     for (size_t j = 0; j < nt; j++) {
         char jk[360];
         snprintf(jk, sizeof jk, "%s[%zu]", tk, j);

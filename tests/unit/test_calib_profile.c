@@ -215,6 +215,32 @@ static void test_parse_errors(void **st)
     if (!strstr(msg, ":22:") || !strstr(msg, "terms[1].coef") || !strstr(msg, "item 1") ||
         !strstr(msg, "'2x'"))
         fail_msg("%s", msg);
+    /* a GEMM model written before the per-row term (4 terms) reads with that term 0; 3 terms
+     * are an error that names the count */
+    for (int nt = 4; nt >= 3; nt--) {
+        f = open_profile(path, 0);
+        fputs("calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
+              "    - family: gemm\n      dtype: bf16\n      terms:\n",
+              f);
+        for (int j = 0; j < nt; j++) fputs("        - {knots: \"0\", coef: \"1e-6\"}\n", f);
+        fclose(f);
+        ss_diag_clear(&d);
+        assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+        ss_rc rc = ss_calib_load(&hw, &c, &d);
+        if (nt == 3) {
+            assert_int_equal(rc, SS_ERR_INVALID);
+            ss_diag_format(&d, msg, sizeof msg);
+            if (!strstr(msg, "needs a list of 5 terms, got 3")) fail_msg("%s", msg);
+            continue;
+        }
+        if (rc) fail_msg("%s", d.msg);
+        assert_int_equal(c.models[0].nterms, 5);
+        double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+        ss_cal_gemm_features(1000, 64, 64, 1, x, sc); /* FP8: the per-row term counts */
+        assert_true(fabs(ss_cal_eval(&c.models[0], x, sc) -
+                         1e-6 * (1 + sc[1] + 1000 * sc[2] + 1000 * sc[3])) < 1e-12);
+        ss_calib_free(&c);
+    }
     unlink(path);
 }
 
