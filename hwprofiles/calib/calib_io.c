@@ -72,6 +72,8 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
         put_str(out, s->stack);
         fprintf(out, "\n      sha256: \"%s\"\n      rows: %llu\n", s->sha256,
                 (unsigned long long)s->rows);
+        if (s->over_peak) /* faster than the GPU's peak: ss_meas_check_peak */
+            fprintf(out, "      left_out_over_peak: %llu\n", (unsigned long long)s->over_peak);
     }
     fprintf(out, "  models:%s\n", c->nmodels ? "" : " []");
     for (int i = 0; i < c->nmodels; i++) {
@@ -174,7 +176,7 @@ static const ss_key cal_top_keys[] = {
 
 typedef struct cal_src {
     ss_meas_source s;
-    int64_t rows;
+    int64_t rows, over_peak;
 } cal_src;
 #define SF(f) offsetof(cal_src, f)
 static const ss_key cal_src_keys[] = {
@@ -188,6 +190,8 @@ static const ss_key cal_src_keys[] = {
      .flags = SS_KEY_NO_BOUNDS},
     {.name = "rows", .type = SS_KEY_INT64, .offset = SF(rows), .def = NULL, .min = 0,
      .max = 1e15},
+    {.name = "left_out_over_peak", .type = SS_KEY_INT64, .offset = SF(over_peak), .def = "0",
+     .min = 0, .max = 1e15, .help = "Rows left out: in a series faster than the GPU's peak."},
     {.name = NULL},
 };
 
@@ -472,7 +476,7 @@ ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
         if ((rc = ss_cfg_apply(doc, ss_node_seq_at(doc, top->sources, i), NULL, kp,
                                cal_src_keys, &s, d)))
             goto out;
-        s.s.rows = (uint64_t)s.rows;
+        s.s.rows = (uint64_t)s.rows, s.s.over_peak = (uint64_t)s.over_peak;
         c->sources[c->nsources++] = s.s;
     }
     size_t nm = ss_node_seq_len(top->models);

@@ -149,8 +149,27 @@ void ss_cal_row_tag(const ss_meas_table *t, const ss_meas *r, char tag[SS_CAL_TA
 int ss_cal_row_dtype(const ss_meas *r);
 
 /* Rows the fitter uses: positive time, not approximate / cross-node / variant (MoE: only
- * balanced routing), of the compute stack `stack` (NULL = any) unless collective or CPU overhead. */
+ * balanced routing) / over the peak, of the compute stack `stack` (NULL = any) unless
+ * collective or CPU overhead. */
 int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stack);
+
+/* A series of rows (one source, family, dtype and KV dtype) of which `over` rows take less
+ * time than their FLOPs at 1.25x the GPU's peak (for the dtype; attention also the KV
+ * dtype's): physically impossible, so the kernel did not do the work it is labelled with
+ * (aiconfigurator's RTX PRO 6000 vLLM 0.19.0 prefill with FP8 KV: up to 390x the FP8 peak).
+ * Checked: GEMM and prefill / mixed attention, whose FLOPs bound their time. */
+typedef struct ss_meas_peak_series {
+    uint32_t src;
+    int family, dtype, kv_dtype;
+    uint64_t rows, over; /* rows in the series; of them over the peak */
+    double max_ratio;    /* the largest FLOP rate / peak */
+    double peak;         /* the peak FLOP/s of that row */
+} ss_meas_peak_series;
+/* Of the rows of t whose source is of GPU hw: flags every row of each such series
+ * SS_MEAS_OVER_PEAK, counts them per source (over_peak) and describes the series in
+ * out[0..max) (returns how many; a series beyond max is neither flagged nor described). */
+size_t ss_meas_check_peak(ss_meas_table *t, const ss_hw *hw, ss_meas_peak_series *out,
+                          size_t max);
 /* Does `stack` name the source stack s: equal to it, or one of its '+'-joined parts? So
  * `--stack cublaslt-130100+cudnn-91900`, the name a combined profile records, selects both
  * parts' sources. */

@@ -136,7 +136,29 @@ ss_rc ss_calib_read(const ss_calib_args *a, ss_meas_table *t, ss_diag *d)
     if (t->n == 0)
         return ss_diag_fail(d, SS_ERR_NOTFOUND, "no measurements for GPU '%s' in the sources",
                             a->gpu);
+    ss_hw hw;
+    ss_rc rc = ss_hw_load(a->gpu, NULL, &hw, d);
+    if (rc) return rc;
+    ss_calib_report_peak(t, &hw, stderr);
     return SS_OK;
+}
+
+void ss_calib_report_peak(ss_meas_table *t, const ss_hw *hw, FILE *out)
+{
+    ss_meas_peak_series ser[64];
+    size_t ns = ss_meas_check_peak(t, hw, ser, sizeof ser / sizeof *ser);
+    for (size_t i = 0; i < ns; i++) {
+        const ss_meas_peak_series *s = &ser[i];
+        fprintf(out,
+                "servesim: note: %s: %s, %s%s%s: %llu of its %llu rows take less time than "
+                "their FLOPs need at %s's peak (%.4g TFLOP/s; up to %.1fx faster): that kernel "
+                "did not do the work, its %llu rows are left out of fits and validation\n",
+                t->sources[s->src].path, ss_fam_name((ss_fam)s->family),
+                ss_dtype_name((ss_dtype)s->dtype), s->family == SS_FAM_GEMM ? "" : ", KV ",
+                s->family == SS_FAM_GEMM ? "" : ss_dtype_name((ss_dtype)s->kv_dtype),
+                (unsigned long long)s->over, (unsigned long long)s->rows, hw->name,
+                s->peak / 1e12, s->max_ratio, (unsigned long long)s->rows);
+    }
 }
 
 ss_rc ss_calib_fit(const ss_calib_args *a, const ss_meas_table *t, int with_shapes, ss_calib *c,

@@ -36,6 +36,9 @@ int ss_calib_parse_args(int argc, char **argv, ss_calib_args *a, int is_calibrat
                         void (*usage)(FILE *));
 /* Read every --source for the GPU into t (initialised here; the caller frees it). */
 ss_rc ss_calib_read(const ss_calib_args *a, ss_meas_table *t, ss_diag *d);
+/* Flag the series of t that are faster than hw's peak (ss_meas_check_peak) and say so on
+ * out, one line per series. */
+void ss_calib_report_peak(ss_meas_table *t, const ss_hw *hw, FILE *out);
 /* Read the --skew files and fit the skew factors into c. */
 ss_rc ss_calib_skew(const ss_calib_args *a, ss_calib *c, ss_diag *d);
 /* Fit t into c (c->gpu set). */

@@ -267,6 +267,13 @@ int ss_cmd_calibrate(int argc, char **argv)
     char *text = NULL;
     if (ss_calib_read(&a, &t, &d) != SS_OK) goto fail;
     if (ss_calib_fit(&a, &t, 1, &c, &d) != SS_OK) goto fail;
+    if (!c.stack[0]) { /* a profile names its kernels' stack: no kernel rows, no profile */
+        ss_diag_fail(&d, SS_ERR_INVALID,
+                     "calibrate: no kernel (GEMM, attention, ...) row of the sources can be "
+                     "fitted: each is approximate, a variant, cross-node or in a series faster "
+                     "than the GPU's peak (notes above)");
+        goto fail;
+    }
     c.is_default = a.is_default;
     if (ss_calib_provenance(&a, argc, argv, &t, &c, &d) != SS_OK) goto fail;
     if (ss_calib_skew(&a, &c, &d) != SS_OK) goto fail;

@@ -667,6 +667,59 @@ static void test_decode_lattice_group(void **st)
     synth_free(&s);
 }
 
+/* Rows faster than the GPU's peak: their whole series (source, family, dtype, KV dtype) is
+ * flagged and left out of the fit; variant rows (sliding window) are no evidence, and rows
+ * of another GPU's sources are not checked against this one. */
+static void test_peak_check(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 1000);
+    fill(&s); /* bf16 GEMMs and attention at most 600 / 400 TFLOP/s: valid on an H100 */
+    size_t valid = s.t.n;
+    for (long q = 256; q <= 4096; q *= 2) { /* FP8-KV prefill; one row 100x too fast */
+        ss_meas *r = push(&s);
+        r->family = SS_FAM_ATTN_PREFILL, r->dtype = SS_DTYPE_BF16, r->kv_dtype = SS_DTYPE_FP8;
+        r->batch = 1, r->q = q, r->heads = 32, r->kv_heads = 8, r->head_dim = 128;
+        r->time_s = attn_truth(1, (double)q, 0, 0) / (q == 4096 ? 500 : 1);
+    }
+    ss_meas *w = push(&s); /* a sliding-window row of the bf16 series: fewer FLOPs than its shape */
+    *w = s.t.rows[valid - 1];
+    for (size_t i = 0; i < valid; i++)
+        if (s.t.rows[i].family == SS_FAM_ATTN_PREFILL) *w = s.t.rows[i];
+    w->flags = SS_MEAS_VARIANT, w->time_s = 1e-9, w->line = (uint32_t)s.t.n + 1;
+    ss_meas *o = push(&s); /* another GPU's GEMM, 10x faster than this GPU could */
+    *o = s.t.rows[0];
+    o->src = 1, o->m = 8192, o->time_s = 2.0 * 8192 * o->n * o->k / 1e16;
+    snprintf(s.src[1].gpu, sizeof s.src[1].gpu, "b200");
+    ss_hw hw;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load("h100-sxm", NULL, &hw, &d), SS_OK);
+    ss_meas_peak_series ser[4];
+    assert_int_equal(ss_meas_check_peak(&s.t, &hw, ser, 4), 1);
+    assert_int_equal(ser[0].family, SS_FAM_ATTN_PREFILL);
+    assert_int_equal(ser[0].kv_dtype, SS_DTYPE_FP8);
+    assert_int_equal(ser[0].rows, 5);
+    assert_int_equal(ser[0].over, 1);
+    assert_true(ser[0].peak == hw.peak_flops_fp8); /* the KV dtype's peak, the larger */
+    assert_true(ser[0].max_ratio > 1.25 && ser[0].max_ratio < 500);
+    assert_int_equal(s.src[0].over_peak, 5);
+    assert_int_equal(s.src[1].over_peak, 0);
+    for (size_t i = 0; i < s.t.n; i++) {
+        const ss_meas *r = &s.t.rows[i];
+        int want = r->family == SS_FAM_ATTN_PREFILL && r->kv_dtype == SS_DTYPE_FP8;
+        assert_int_equal(!!(r->flags & SS_MEAS_OVER_PEAK), want);
+    }
+    o->time_s = 0; /* a b200 row has no place in an h100 fit */
+    ss_calib c;
+    fit_synth(&s, &c);
+    assert_non_null(ss_calib_find(&c, SS_FAM_ATTN_PREFILL, "", SS_DTYPE_BF16));
+    assert_null(ss_calib_find(&c, SS_FAM_ATTN_PREFILL, "", SS_DTYPE_FP8));
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -683,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_moe),
         cmocka_unit_test(test_attn_lattice),
         cmocka_unit_test(test_decode_lattice_group),
+        cmocka_unit_test(test_peak_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

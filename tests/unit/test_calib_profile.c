@@ -215,6 +215,30 @@ static void test_parse_errors(void **st)
     if (!strstr(msg, ":22:") || !strstr(msg, "terms[1].coef") || !strstr(msg, "item 1") ||
         !strstr(msg, "'2x'"))
         fail_msg("%s", msg);
+    /* a source's rows left out for being faster than the GPU's peak: read back; negative is
+     * an error naming the key */
+    for (int v = 4; v >= -1; v -= 5) {
+        f = open_profile(path, 0);
+        fprintf(f, "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  sources:\n"
+                   "    - {path: a.csv, format: servesim, stack: s, sha256: \"00\", rows: 10,\n"
+                   "       left_out_over_peak: %d}\n  models: []\n",
+                v);
+        fclose(f);
+        ss_diag_clear(&d);
+        assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+        ss_rc rc = ss_calib_load(&hw, &c, &d);
+        if (v < 0) {
+            assert_int_equal(rc, SS_ERR_INVALID);
+            ss_diag_format(&d, msg, sizeof msg);
+            if (!strstr(msg, "left_out_over_peak")) fail_msg("%s", msg);
+            continue;
+        }
+        if (rc) fail_msg("%s", d.msg);
+        assert_int_equal(c.nsources, 1);
+        assert_int_equal(c.sources[0].over_peak, 4);
+        assert_int_equal(c.sources[0].rows, 10);
+        ss_calib_free(&c);
+    }
     /* a GEMM model written before the per-row term (4 terms) reads with that term 0; 3 terms
      * are an error that names the count */
     for (int nt = 4; nt >= 3; nt--) {
