@@ -375,7 +375,7 @@ static int kind_terms(int family)
 {
     switch (ss_cal_kind_of(family)) {
     case SS_CAL_GEMM: return 5;
-    case SS_CAL_ATTN: return 9;
+    case SS_CAL_ATTN: return 10;
     case SS_CAL_COLL: return 3;
     case SS_CAL_MOE: return 5;
     default: return 2;
@@ -399,10 +399,11 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, ss_cal_
     snprintf(tk, sizeof tk, "%s.terms", kp);
     size_t nt = ss_node_seq_len(p.terms);
     int want = kind_terms(p.family);
-    /* profiles written before the GEMM per-row term (2026-11-27) have 4 GEMM terms: the
-     * missing one reads as 0, which is what those fits were */
-    int old_gemm = ss_cal_kind_of(p.family) == SS_CAL_GEMM && nt == (size_t)want - 1;
-    if (!p.terms || p.terms->type != YAML_SEQUENCE_NODE || (nt != (size_t)want && !old_gemm))
+    /* profiles written before the GEMM per-row term and the attention query-tile term
+     * (2026-11-27) lack the last term: it reads as 0, which is what those fits were */
+    int kind = ss_cal_kind_of(p.family);
+    int older = (kind == SS_CAL_GEMM || kind == SS_CAL_ATTN) && nt == (size_t)want - 1;
+    if (!p.terms || p.terms->type != YAML_SEQUENCE_NODE || (nt != (size_t)want && !older))
         return ss_cfg_error(d, SS_ERR_INVALID, doc, p.terms, tk,
                             "family '%s' needs a list of %d terms, got %zu",
                             fam_names[p.family], want, nt);

@@ -248,8 +248,13 @@ ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_c
 
     /* Design matrix in relative error: row i divided by t_i, target 1. Columns scaled to
      * unit maximum for conditioning. */
-    gsl_matrix *A = gsl_matrix_alloc(n, (size_t)ncol);
-    gsl_vector *y = gsl_vector_alloc(n);
+    /* At least as many rows as columns: GSL's SVD needs it (with fewer it reads memory it
+     * never wrote, and the fit then depended on the heap). Zero rows with target 0 leave
+     * the least-squares problem as it is; the truncated SVD then gives its least-norm
+     * solution (a size class with 5 rows in a fold, e.g. InferSim's H800 GEMMs). */
+    size_t nr = n > (size_t)ncol ? n : (size_t)ncol;
+    gsl_matrix *A = gsl_matrix_calloc(nr, (size_t)ncol);
+    gsl_vector *y = gsl_vector_calloc(nr);
     double *scale = calloc((size_t)ncol, sizeof *scale);
     int *colterm = calloc((size_t)ncol, sizeof *colterm), *colk = calloc((size_t)ncol, sizeof *colk);
     int *active = calloc((size_t)ncol, sizeof *active);
@@ -287,10 +292,10 @@ ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_c
         int na = 0;
         for (int c = 0; c < ncol; c++) na += active[c];
         if (na == 0) break;
-        gsl_matrix *As = gsl_matrix_alloc(n, (size_t)na);
+        gsl_matrix *As = gsl_matrix_calloc(nr, (size_t)na);
         gsl_vector *cs = gsl_vector_alloc((size_t)na);
         gsl_matrix *cov = gsl_matrix_alloc((size_t)na, (size_t)na);
-        gsl_multifit_linear_workspace *w = gsl_multifit_linear_alloc(n, (size_t)na);
+        gsl_multifit_linear_workspace *w = gsl_multifit_linear_alloc(nr, (size_t)na);
         if (!As || !cs || !cov || !w) {
             gsl_matrix_free(As), gsl_vector_free(cs), gsl_matrix_free(cov);
             if (w) gsl_multifit_linear_free(w);

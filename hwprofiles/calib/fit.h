@@ -30,6 +30,9 @@
 #include "hwprofiles/hw.h"
 
 #define SS_CAL_MAX_TERMS 10
+/* Query rows per tile of a flash-attention prefill kernel (FA2/FA3, FlashInfer and cuDNN
+ * at head dim 128): the attention basis counts prefill FLOPs in whole tiles too. */
+#define SS_CAL_Q_TILE 128
 #define SS_CAL_MAX_KNOTS 8
 #define SS_CAL_MAX_MODELS 48
 #define SS_CAL_MAX_SHAPE_PTS 80

@@ -265,6 +265,19 @@ static void test_parse_errors(void **st)
                          1e-6 * (1 + sc[1] + 1000 * sc[2] + 1000 * sc[3])) < 1e-12);
         ss_calib_free(&c);
     }
+    /* the same for an attention model written before the query-tile term (9 terms) */
+    f = open_profile(path, 0);
+    fputs("calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
+          "    - family: attn_prefill\n      dtype: bf16\n      terms:\n",
+          f);
+    for (int j = 0; j < 9; j++) fputs("        - {knots: \"0\", coef: \"1e-6\"}\n", f);
+    fclose(f);
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+    if (ss_calib_load(&hw, &c, &d)) fail_msg("%s", d.msg);
+    assert_int_equal(c.models[0].nterms, 10);
+    assert_true(c.models[0].terms[9].nknots == 1 && c.models[0].terms[9].coef[0] == 0);
+    ss_calib_free(&c);
     unlink(path);
 }
 
