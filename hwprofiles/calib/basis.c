@@ -19,7 +19,7 @@ int ss_cal_gemm_features(double m, double n, double k, double wbytes, double x[]
      * token at run time, one thread block per row (aiconfigurator, vLLM 0.24.0 FP8 on the
      * H100: 7.3 ns per row from m = 1024 to 32768 at n = k = 32 and at n = k = 256) */
     x[4] = m, s[4] = wbytes == 1 ? 1 : 0;
-    return 5;
+    return SS_CAL_GEMM_TERMS;
 }
 
 int ss_cal_moe_features(double tokens, double experts, double topk, double ep, double hidden,
@@ -43,7 +43,7 @@ int ss_cal_moe_features(double tokens, double experts, double topk, double ep, d
 int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[])
 {
     double kvw = ss_calf_kv_bytes_per_token(q);
-    for (int j = 0; j < 10; j++) s[j] = 1;
+    for (int j = 0; j < SS_CAL_ATTN_TERMS; j++) s[j] = 1;
     x[0] = 1;
     x[1] = q->pf_seqs;
     x[2] = 4.0 * q->pf_pairs * q->heads * q->head_dim;  /* QK^T and PV FLOPs */
@@ -70,7 +70,7 @@ int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[])
         double tq = ceil(ql / SS_CAL_Q_TILE) * SS_CAL_Q_TILE;
         x[9] = 4.0 * q->pf_seqs * tq * (ctx + (ql + 1) / 2) * q->heads * q->head_dim;
     }
-    return 10;
+    return SS_CAL_ATTN_TERMS;
 }
 
 double ss_calf_kv_bytes_per_token(const ss_cal_attn_q *q)

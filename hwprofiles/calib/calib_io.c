@@ -8,7 +8,9 @@
 
 #include "hwprofiles/calib/fit.h"
 
-#define CAL_FORMAT 1
+/* 2: GEMM models have the per-row term and attention models the query-tile term (format 1
+ * lacks them; read with those terms 0) */
+#define CAL_FORMAT 2
 
 /* Family names from the X-macro (not ss_fam_name: that lives with the readers, and the cost
  * model must not depend on them). */
@@ -72,7 +74,7 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
         put_str(out, s->stack);
         fprintf(out, "\n      sha256: \"%s\"\n      rows: %llu\n", s->sha256,
                 (unsigned long long)s->rows);
-        if (s->over_peak) /* faster than the GPU's peak: ss_meas_check_peak */
+        if (s->over_peak) /* faster than the GPU's peak: ss_cal_check_peak */
             fprintf(out, "      left_out_over_peak: %llu\n", (unsigned long long)s->over_peak);
     }
     fprintf(out, "  models:%s\n", c->nmodels ? "" : " []");
@@ -374,16 +376,16 @@ static ss_rc num_list(ss_doc *doc, yaml_node_t *node, const char *kp, double *v,
 static int kind_terms(int family)
 {
     switch (ss_cal_kind_of(family)) {
-    case SS_CAL_GEMM: return 5;
-    case SS_CAL_ATTN: return 10;
+    case SS_CAL_GEMM: return SS_CAL_GEMM_TERMS;
+    case SS_CAL_ATTN: return SS_CAL_ATTN_TERMS;
     case SS_CAL_COLL: return 3;
     case SS_CAL_MOE: return 5;
     default: return 2;
     }
 }
 
-static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, ss_cal_model *m,
-                         ss_diag *d)
+static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int format,
+                         ss_cal_model *m, ss_diag *d)
 {
     cal_mod p;
     memset(&p, 0, sizeof p);
@@ -399,14 +401,14 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, ss_cal_
     snprintf(tk, sizeof tk, "%s.terms", kp);
     size_t nt = ss_node_seq_len(p.terms);
     int want = kind_terms(p.family);
-    /* profiles written before the GEMM per-row term and the attention query-tile term
-     * (2026-11-27) lack the last term: it reads as 0, which is what those fits were */
+    /* format 1 (before 2026-11-27) has no GEMM per-row term and no attention query-tile
+     * term: the last term reads as 0, which is what those fits were */
     int kind = ss_cal_kind_of(p.family);
-    int older = (kind == SS_CAL_GEMM || kind == SS_CAL_ATTN) && nt == (size_t)want - 1;
-    if (!p.terms || p.terms->type != YAML_SEQUENCE_NODE || (nt != (size_t)want && !older))
+    int have = format == 1 && (kind == SS_CAL_GEMM || kind == SS_CAL_ATTN) ? want - 1 : want;
+    if (!p.terms || p.terms->type != YAML_SEQUENCE_NODE || nt != (size_t)have)
         return ss_cfg_error(d, SS_ERR_INVALID, doc, p.terms, tk,
-                            "family '%s' needs a list of %d terms, got %zu",
-                            fam_names[p.family], want, nt);
+                            "family '%s' needs a list of %d terms in format %d, got %zu",
+                            fam_names[p.family], have, format, nt);
     m->nterms = want;
     for (int j = (int)nt; j < want; j++) m->terms[j].nknots = 1; /* knot 0, coefficient 0 */
     for (size_t j = 0; j < nt; j++) {
@@ -443,9 +445,9 @@ ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
     cal_top *top = calloc(1, sizeof *top);
     if (!top) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
     ss_rc rc = ss_cfg_apply(doc, node, NULL, "calibration", cal_top_keys, top, d);
-    if (rc == SS_OK && top->format != CAL_FORMAT)
+    if (rc == SS_OK && (top->format < 1 || top->format > CAL_FORMAT))
         rc = ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, "format"),
-                          "calibration.format", "unsupported format %d (this servesim reads %d)",
+                          "calibration.format", "unsupported format %d (this servesim reads 1 to %d)",
                           top->format, CAL_FORMAT);
     if (rc) goto out;
     snprintf(c->gpu, sizeof c->gpu, "%s", top->gpu);
@@ -489,7 +491,7 @@ ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
     for (size_t i = 0; i < nm; i++) {
         char kp[64];
         snprintf(kp, sizeof kp, "calibration.models[%zu]", i);
-        if ((rc = parse_model(doc, ss_node_seq_at(doc, top->models, i), kp,
+        if ((rc = parse_model(doc, ss_node_seq_at(doc, top->models, i), kp, (int)top->format,
                               &c->models[c->nmodels], d)))
             goto out;
         c->nmodels++;
@@ -603,12 +605,12 @@ out:
     return rc;
 }
 
-ss_rc ss_calib_load_doc(const char *path, const char *gpu, ss_calib *c, ss_diag *d)
+static ss_rc load_doc(const char *path, const char *gpu, int embedded, ss_calib *c, ss_diag *d)
 {
     ss_calib_init(c);
     ss_doc *doc = NULL;
     ss_rc rc;
-    const ss_embedded_file *e = ss_hw_embedded_by_path(path);
+    const ss_embedded_file *e = embedded ? ss_hw_embedded_by_path(path) : NULL;
     if (e) rc = ss_doc_load_string(e->path, e->text, strlen(e->text), &doc, d);
     else rc = ss_doc_load_file(path, &doc, d);
     if (rc) return rc;
@@ -618,6 +620,16 @@ ss_rc ss_calib_load_doc(const char *path, const char *gpu, ss_calib *c, ss_diag 
                             "no calibration section (GPU profile '%s')", gpu);
     ss_doc_free(doc);
     return rc;
+}
+
+ss_rc ss_calib_load_doc(const char *path, const char *gpu, ss_calib *c, ss_diag *d)
+{
+    return load_doc(path, gpu, 1, c, d);
+}
+
+ss_rc ss_calib_load_file(const char *path, ss_calib *c, ss_diag *d)
+{
+    return load_doc(path, path, 0, c, d);
 }
 
 ss_rc ss_calib_load(const ss_hw *hw, ss_calib *c, ss_diag *d)

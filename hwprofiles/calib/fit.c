@@ -393,7 +393,8 @@ int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stac
 {
     if (!(r->time_s > 0) || (r->flags & SS_MEAS_APPROX) || (r->flags & SS_MEAS_CROSS_NODE))
         return 0;
-    if (r->flags & (SS_MEAS_VARIANT | SS_MEAS_OVER_PEAK)) return 0; /* skewed MoE routing, ... */
+    if (r->flags & (SS_MEAS_VARIANT | SS_MEAS_OVER_PEAK)) return 0; /* not the plain kernel, or
+                                                                      impossibly fast */
     if (!is_kernel(r->family)) return 1;
     return !stack || ss_cal_stack_has(stack, t->sources[r->src].stack);
 }

@@ -30,6 +30,11 @@
 #include "hwprofiles/hw.h"
 
 #define SS_CAL_MAX_TERMS 10
+/* Terms of the GEMM and attention bases (ss_cal_gemm_features, ss_cal_attn_features). */
+#define SS_CAL_GEMM_TERMS 5
+#define SS_CAL_ATTN_TERMS 10
+_Static_assert(SS_CAL_GEMM_TERMS <= SS_CAL_MAX_TERMS && SS_CAL_ATTN_TERMS <= SS_CAL_MAX_TERMS,
+               "a basis has more terms than a model holds");
 /* Query rows per tile of a flash-attention prefill kernel (FA2/FA3, FlashInfer and cuDNN
  * at head dim 128): the attention basis counts prefill FLOPs in whole tiles too. */
 #define SS_CAL_Q_TILE 128
@@ -40,10 +45,12 @@
 
 /* How a family's rows become raw features (one per kind; docs/cost-model.md). */
 typedef enum ss_cal_kind {
-    SS_CAL_GEMM,  /* const, weight bytes, activation bytes, 2nk x ramp(m)           */
+    SS_CAL_GEMM,  /* const, weight bytes, activation bytes, 2nk x ramp(m), m (8-bit
+                     weights: per-token activation quantization)                   */
     SS_CAL_ATTN,  /* const, prefill seqs, prefill FLOPs, prefill KV bytes, decode seqs x
                      heads, decode KV bytes, decode FLOPs, mean prefill length,
-                     mean decode context (the latency of one sequence's CTA)       */
+                     mean decode context (the latency of one sequence's CTA),
+                     prefill FLOPs in whole query tiles                            */
     SS_CAL_ELEM,  /* const, ramp(elements)                                         */
     SS_CAL_COLL,  /* const, (p - 1), ring factor x ramp(bytes)                     */
     SS_CAL_COUNT, /* const, ramp(count): sampler, CPU overhead                     */
@@ -157,22 +164,23 @@ int ss_cal_row_dtype(const ss_meas *r);
 int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stack);
 
 /* A series of rows (one source, family, dtype and KV dtype) of which `over` rows take less
- * time than their FLOPs at 1.25x the GPU's peak (for the dtype; attention also the KV
- * dtype's): physically impossible, so the kernel did not do the work it is labelled with
+ * time than their FLOPs at 1.25x the GPU's rated peak for their dtype (attention: the larger
+ * of the compute and the KV dtype's; rows whose dtype has no rated peak are not checked):
+ * physically impossible, so the kernel did not do the work it is labelled with
  * (aiconfigurator's RTX PRO 6000 vLLM 0.19.0 prefill with FP8 KV: up to 390x the FP8 peak).
- * Checked: GEMM and prefill / mixed attention, whose FLOPs bound their time. */
-typedef struct ss_meas_peak_series {
+ * Checked: GEMM, LM head and prefill / mixed attention, whose FLOPs bound their time. */
+typedef struct ss_cal_peak_series {
     uint32_t src;
     int family, dtype, kv_dtype;
     uint64_t rows, over; /* rows in the series; of them over the peak */
     double max_ratio;    /* the largest FLOP rate / peak */
     double peak;         /* the peak FLOP/s of that row */
-} ss_meas_peak_series;
-/* Of the rows of t whose source is of GPU hw: flags every row of each such series
- * SS_MEAS_OVER_PEAK, counts them per source (over_peak) and describes the series in
- * out[0..max) (returns how many; a series beyond max is neither flagged nor described). */
-size_t ss_meas_check_peak(ss_meas_table *t, const ss_hw *hw, ss_meas_peak_series *out,
-                          size_t max);
+} ss_cal_peak_series;
+/* Of the rows of t whose source is of GPU hw (and not variant, approximate or flagged
+ * already): flags every row of each such series SS_MEAS_OVER_PEAK and counts them per
+ * source (over_peak). *out (the caller frees it; NULL when none) describes the *n series. */
+ss_rc ss_cal_check_peak(ss_meas_table *t, const ss_hw *hw, ss_cal_peak_series **out,
+                        size_t *n, ss_diag *d);
 /* Does `stack` name the source stack s: equal to it, or one of its '+'-joined parts? So
  * `--stack cublaslt-130100+cudnn-91900`, the name a combined profile records, selects both
  * parts' sources. */
@@ -328,5 +336,8 @@ ss_rc ss_calib_load(const ss_hw *hw, ss_calib *c, ss_diag *d);
 /* The same from the profile document `doc` (an embedded path or a file); `gpu` names it in
  * messages. */
 ss_rc ss_calib_load_doc(const char *doc, const char *gpu, ss_calib *c, ss_diag *d);
+/* The same from the file at `path` on disk, even where a built-in profile has that path
+ * (calibrate checks the file it wrote, not the copy built into the binary). */
+ss_rc ss_calib_load_file(const char *path, ss_calib *c, ss_diag *d);
 
 #endif

@@ -169,7 +169,9 @@ double ss_cal_grid_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_ca
  *
  * The same scheme as the GEMM lattice: log t linear in log heads (kv_heads fixed) and in
  * log kv_heads (heads fixed) between the nearest measured grids, each evaluated at the
- * query's coordinates with its own head configuration; the two directions averaged in log t.
+ * query's coordinates with its own head configuration; the two directions averaged in log t
+ * (decode: also along a fixed number of query heads per KV head, and only the directions
+ * that interpolate where any does: ss_cal_attn_lattice).
  * Non-negative weights independent of the query's sizes keep the result positive and
  * non-decreasing along every grid axis. On a line with measured grids on one side only
  * (e.g. more heads than any measured configuration with that kv_heads), the nearest grid is
@@ -249,6 +251,32 @@ static int hl_dir(const ss_calib *c, const ss_cal_model *m, int family, int dtyp
     return 1;
 }
 
+/* Along the configurations with the query's heads per KV head (the diagonal of the
+ * lattice), between the nearest measured KV-head counts on both sides; 0 when the query is
+ * not bracketed there. */
+static int hl_diag(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                   const ss_cal_attn_q *q, double *lt)
+{
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim ||
+            (double)g->heads * q->kv_heads != (double)g->kv_heads * q->heads)
+            continue;
+        if (ss_calf_bracket_step(g->kv_heads, q->kv_heads, &lo, &hi)) break;
+    }
+    if (lo < 0 || hi < 0) return 0;
+    double g_ = q->heads / q->kv_heads, a, b;
+    if (!hl_point(c, m, family, dtype, lround(g_ * (double)lo), lo, q, &a)) return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!hl_point(c, m, family, dtype, lround(g_ * (double)hi), hi, q, &b)) return 0;
+    *lt = ss_calf_log_blend(q->kv_heads, lo, hi, a, b);
+    return 1;
+}
+
 int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
                         const ss_cal_attn_q *q, double *t)
 {
@@ -256,30 +284,35 @@ int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, in
     if (!(q->heads > 0) || !(kvh > 0)) return 0;
     ss_cal_attn_q qq = *q;
     qq.kv_heads = kvh;
-    double e[2];
-    int ne = 0, in[2];
+    double e[3];
+    int ne = 0, in[3], ni = 0;
     if (hl_dir(c, m, family, dtype, 0, q->heads, kvh, &qq, &e[ne], &in[ne])) ne++;
     if (hl_dir(c, m, family, dtype, 1, kvh, q->heads, &qq, &e[ne], &in[ne])) ne++;
+    if (family == SS_FAM_ATTN_DECODE && hl_diag(c, m, family, dtype, &qq, &e[ne])) in[ne++] = 1;
     if (ne == 0) return 0;
-    /* Decode: where one direction interpolates between measured grids and the other
-     * continues one of them by the basis ratio, the interpolation alone. A decode call's
-     * time is set by the KV bytes it reads and by how efficiently the kernel reads them,
-     * which depends on the query heads per KV head (one thread block serves the group).
-     * Along heads at a fixed kv_heads the bytes stay and only the group changes, smoothly;
-     * continuing along kv_heads changes both, and the basis ratio sees only the bytes:
-     * aiconfigurator's A100, 16 heads on 1 KV head held out, is 14 % over on average
-     * (geometric mean) with both directions, 0.3 % with the interpolation between 12 and
-     * 24 heads alone. Held out by head configuration (median / P90 %), averaged -> the
-     * interpolation alone: A100 6.1 / 30.9 -> 2.6 / 21.4, H100 2.2 / 13.1 -> 1.6 / 7.7,
-     * H200 2.1 / 12.9 -> 1.5 / 7.5, RTX PRO 6000 vLLM 0.19.0 7.1 / 29.0 -> 2.9 / 24.5,
-     * H20 17.6 / 45.7 -> 17.8 / 47.3, H800 2.4 / 15.6 -> 2.4 / 15.9. Prefill keeps the
-     * average: its time follows the FLOPs of the query heads, the basis continues kv_heads
-     * well, and the interpolation alone was worse (H100 3.7 / 15.0 -> 3.9 / 15.6). */
-    if (family == SS_FAM_ATTN_DECODE && ne == 2 && in[0] != in[1]) {
-        if (in[1]) e[0] = e[1];
-        ne = 1;
-    }
-    *t = exp(ne == 2 ? 0.5 * (e[0] + e[1]) : e[0]);
+    for (int k = 0; k < ne; k++) ni += in[k];
+    /* Decode: the estimates that interpolate between measured grids, averaged, where there
+     * are any; those that continue a grid by the basis ratio only where none does. A decode
+     * call's time is set by the KV bytes it reads and by how efficiently the kernel reads
+     * them, which depends on the query heads per KV head (one thread block serves the
+     * group). Along heads at a fixed kv_heads the bytes stay and only the group changes,
+     * smoothly; along kv_heads at a fixed group (the diagonal) the kernel's schedule stays
+     * and the bytes scale; continuing along kv_heads at fixed heads changes both, and the
+     * basis ratio sees only the bytes: aiconfigurator's A100, 16 heads on 1 KV head held
+     * out, is 14 % over on average (geometric mean) with both directions, 0.3 % with the
+     * interpolation between 12 and 24 heads alone; 2 on 2 and 4 on 4 (MHA) were 20 % and
+     * 17 % under without the diagonal. Held out by head configuration (median / P90 %),
+     * the average of heads and kv_heads -> the interpolations: A100 6.1 / 30.9 ->
+     * 2.5 / 16.5, RTX PRO 6000 vLLM 0.19.0 7.1 / 29.0 -> 3.0 / 20.0, H100 2.2 / 13.1 ->
+     * 1.7 / 8.0, H200 2.1 / 12.9 -> 1.6 / 7.8, H20 17.6 / 45.7 -> 17.8 / 47.3, H800
+     * 2.4 / 15.6 -> 2.4 / 15.9. Prefill keeps the average of heads and kv_heads: its time
+     * follows the FLOPs of the query heads, the basis continues kv_heads well, and the
+     * interpolation alone was worse (H100 3.7 / 15.0 -> 3.9 / 15.6). */
+    double sum = 0;
+    int cnt = 0;
+    for (int k = 0; k < ne; k++)
+        if (family != SS_FAM_ATTN_DECODE || !ni || in[k]) sum += e[k], cnt++;
+    *t = exp(sum / cnt);
     return 1;
 }
 

@@ -85,7 +85,7 @@ typedef struct ss_meas {
  * (docs/calibration-data.md); a fitter of the plain cost model leaves these rows out. */
 #define SS_MEAS_VARIANT 0x08
 /* in a series (source, family, dtype, KV dtype) with a row faster than the GPU's peak FLOP/s
- * (ss_meas_check_peak): the kernel did not do the work; left out of fits and validation */
+ * (ss_cal_check_peak): the kernel did not do the work; left out of fits and validation */
 #define SS_MEAS_OVER_PEAK 0x10
 
 /* One file that was read. */
@@ -102,7 +102,7 @@ typedef struct ss_meas_source {
      * about one that was ("GPU 'v100' has no servesim profile"); "" when none. A source
      * with rows == 0 is such a file that was not read; it carries no rows. */
     char note[192];
-    uint64_t over_peak; /* rows of this source left out by ss_meas_check_peak */
+    uint64_t over_peak; /* rows of this source left out by ss_cal_check_peak */
 } ss_meas_source;
 
 /* A growable table of measurements; one owner (the caller of ss_meas_table_init/free). */

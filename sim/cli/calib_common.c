@@ -139,26 +139,42 @@ ss_rc ss_calib_read(const ss_calib_args *a, ss_meas_table *t, ss_diag *d)
     ss_hw hw;
     ss_rc rc = ss_hw_load(a->gpu, NULL, &hw, d);
     if (rc) return rc;
-    ss_calib_report_peak(t, &hw, stderr);
-    return SS_OK;
+    return ss_calib_report_peak(t, &hw, stderr, d);
 }
 
-void ss_calib_report_peak(ss_meas_table *t, const ss_hw *hw, FILE *out)
+ss_rc ss_calib_report_peak(ss_meas_table *t, const ss_hw *hw, FILE *out, ss_diag *d)
 {
-    ss_meas_peak_series ser[64];
-    size_t ns = ss_meas_check_peak(t, hw, ser, sizeof ser / sizeof *ser);
+    ss_cal_peak_series *ser;
+    size_t ns;
+    ss_rc rc = ss_cal_check_peak(t, hw, &ser, &ns, d);
+    if (rc) return rc;
     for (size_t i = 0; i < ns; i++) {
-        const ss_meas_peak_series *s = &ser[i];
+        const ss_cal_peak_series *s = &ser[i];
+        int gemm = ss_cal_kind_of(s->family) == SS_CAL_GEMM;
         fprintf(out,
                 "servesim: note: %s: %s, %s%s%s: %llu of its %llu rows take less time than "
                 "their FLOPs need at %s's peak (%.4g TFLOP/s; up to %.1fx faster): that kernel "
                 "did not do the work, its %llu rows are left out of fits and validation\n",
                 t->sources[s->src].path, ss_fam_name((ss_fam)s->family),
-                ss_dtype_name((ss_dtype)s->dtype), s->family == SS_FAM_GEMM ? "" : ", KV ",
-                s->family == SS_FAM_GEMM ? "" : ss_dtype_name((ss_dtype)s->kv_dtype),
-                (unsigned long long)s->over, (unsigned long long)s->rows, hw->name,
-                s->peak / 1e12, s->max_ratio, (unsigned long long)s->rows);
+                ss_dtype_name((ss_dtype)s->dtype), gemm ? "" : ", KV ",
+                gemm ? "" : ss_dtype_name((ss_dtype)s->kv_dtype), (unsigned long long)s->over,
+                (unsigned long long)s->rows, hw->name, s->peak / 1e12, s->max_ratio,
+                (unsigned long long)s->rows);
     }
+    free(ser);
+    return SS_OK;
+}
+
+size_t ss_calib_kernel_rows(const ss_calib_args *a, const ss_meas_table *t)
+{
+    const char *stack = a->stack && a->stack[0] ? a->stack : NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const ss_meas *r = &t->rows[i];
+        if (ss_cal_kind_of(r->family) == SS_CAL_COLL || r->family == SS_FAM_CPU_OVERHEAD) continue;
+        n += (size_t)ss_cal_row_usable(t, r, stack);
+    }
+    return n;
 }
 
 ss_rc ss_calib_fit(const ss_calib_args *a, const ss_meas_table *t, int with_shapes, ss_calib *c,

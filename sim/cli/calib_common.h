@@ -34,13 +34,17 @@ typedef struct ss_calib_args {
 /* Parse options (calibrate: is_calibrate = 1). Returns -1 to go on, else the exit status. */
 int ss_calib_parse_args(int argc, char **argv, ss_calib_args *a, int is_calibrate,
                         void (*usage)(FILE *));
-/* Read every --source for the GPU into t (initialised here; the caller frees it). */
+/* Read every --source for the GPU into t (initialised here; the caller frees it), and
+ * flag, with a note on stderr per series, rows faster than the GPU's peak (the GPU's
+ * profile is loaded for its peaks). */
 ss_rc ss_calib_read(const ss_calib_args *a, ss_meas_table *t, ss_diag *d);
-/* Flag the series of t that are faster than hw's peak (ss_meas_check_peak) and say so on
+/* Flag the series of t that are faster than hw's peak (ss_cal_check_peak) and say so on
  * out, one line per series. */
-void ss_calib_report_peak(ss_meas_table *t, const ss_hw *hw, FILE *out);
+ss_rc ss_calib_report_peak(ss_meas_table *t, const ss_hw *hw, FILE *out, ss_diag *d);
 /* Read the --skew files and fit the skew factors into c. */
 ss_rc ss_calib_skew(const ss_calib_args *a, ss_calib *c, ss_diag *d);
+/* Rows of kernels (not collectives or CPU overhead) the fit can use, of --stack if given. */
+size_t ss_calib_kernel_rows(const ss_calib_args *a, const ss_meas_table *t);
 /* Fit t into c (c->gpu set). */
 ss_rc ss_calib_fit(const ss_calib_args *a, const ss_meas_table *t, int with_shapes, ss_calib *c,
                    ss_diag *d);

@@ -267,11 +267,12 @@ int ss_cmd_calibrate(int argc, char **argv)
     char *text = NULL;
     if (ss_calib_read(&a, &t, &d) != SS_OK) goto fail;
     if (ss_calib_fit(&a, &t, 1, &c, &d) != SS_OK) goto fail;
-    if (!c.stack[0]) { /* a profile names its kernels' stack: no kernel rows, no profile */
+    if (!ss_calib_kernel_rows(&a, &t)) { /* a profile is of its kernels' stack */
         ss_diag_fail(&d, SS_ERR_INVALID,
-                     "calibrate: no kernel (GEMM, attention, ...) row of the sources can be "
-                     "fitted: each is approximate, a variant, cross-node or in a series faster "
-                     "than the GPU's peak (notes above)");
+                     "calibrate: no kernel row (GEMM, attention, MoE, ...) of the sources for "
+                     "GPU '%s'%s%s can be fitted: none was measured, or each is approximate, a "
+                     "variant or faster than the GPU's peak (notes above)",
+                     a.gpu, a.stack ? " and stack " : "", a.stack ? a.stack : "");
         goto fail;
     }
     c.is_default = a.is_default;
@@ -301,7 +302,7 @@ int ss_cmd_calibrate(int argc, char **argv)
     /* the file must load back as a profile with a calibration */
     ss_hw hw;
     ss_calib back;
-    if (ss_hw_load(a.out, NULL, &hw, &d) != SS_OK || ss_calib_load(&hw, &back, &d) != SS_OK)
+    if (ss_hw_load(a.out, NULL, &hw, &d) != SS_OK || ss_calib_load_file(a.out, &back, &d) != SS_OK)
         goto fail;
     ss_calib_free(&back);
     ss_calib_print_summary(&c, stdout);

@@ -159,15 +159,19 @@ int ss_cmd_measurements(int argc, char **argv)
             lenient += !strncmp(t.sources[s].note, "lenient:", 8);
         /* rows faster than their GPU's peak, per GPU of the sources (one with no servesim
          * profile is not checked: its source says so) */
-        for (size_t s = 0; s < t.nsources; s++) {
+        for (size_t s = 0; s < t.nsources && !status; s++) {
             size_t p = 0;
             while (p < s && (!t.sources[p].rows || strcmp(t.sources[p].gpu, t.sources[s].gpu)))
                 p++;
             ss_hw hw;
             ss_diag hd;
             ss_diag_clear(&hd);
-            if (p == s && t.sources[s].rows && ss_hw_load(t.sources[s].gpu, NULL, &hw, &hd) == SS_OK)
-                ss_calib_report_peak(&t, &hw, stdout);
+            if (p < s || !t.sources[s].rows || ss_hw_load(t.sources[s].gpu, NULL, &hw, &hd))
+                continue;
+            if (ss_calib_report_peak(&t, &hw, stdout, &d)) {
+                ss_cli_report(&d);
+                status = 1;
+            }
         }
         if (lenient) printf("lenient: %zu files read without their header line\n", lenient);
         if (csv) {

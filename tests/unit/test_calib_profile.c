@@ -239,8 +239,8 @@ static void test_parse_errors(void **st)
         assert_int_equal(c.sources[0].rows, 10);
         ss_calib_free(&c);
     }
-    /* a GEMM model written before the per-row term (4 terms) reads with that term 0; 3 terms
-     * are an error that names the count */
+    /* format 1: a GEMM model written before the per-row term (4 terms) reads with that term
+     * 0; 3 terms are an error that names the count; format 2 wants all 5 */
     for (int nt = 4; nt >= 3; nt--) {
         f = open_profile(path, 0);
         fputs("calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
@@ -254,7 +254,7 @@ static void test_parse_errors(void **st)
         if (nt == 3) {
             assert_int_equal(rc, SS_ERR_INVALID);
             ss_diag_format(&d, msg, sizeof msg);
-            if (!strstr(msg, "needs a list of 5 terms, got 3")) fail_msg("%s", msg);
+            if (!strstr(msg, "needs a list of 4 terms in format 1, got 3")) fail_msg("%s", msg);
             continue;
         }
         if (rc) fail_msg("%s", d.msg);
@@ -278,6 +278,25 @@ static void test_parse_errors(void **st)
     assert_int_equal(c.models[0].nterms, 10);
     assert_true(c.models[0].terms[9].nknots == 1 && c.models[0].terms[9].coef[0] == 0);
     ss_calib_free(&c);
+    f = open_profile(path, 0);
+    fputs("calibration:\n  format: 2\n  gpu: h100-sxm\n  stack: s\n  models:\n"
+          "    - family: gemm\n      dtype: bf16\n      terms:\n",
+          f);
+    for (int j = 0; j < 4; j++) fputs("        - {knots: \"0\", coef: \"1e-6\"}\n", f);
+    fclose(f);
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+    assert_int_equal(ss_calib_load(&hw, &c, &d), SS_ERR_INVALID);
+    ss_diag_format(&d, msg, sizeof msg);
+    if (!strstr(msg, "needs a list of 5 terms in format 2, got 4")) fail_msg("%s", msg);
+    f = open_profile(path, 0);
+    fputs("calibration:\n  format: 3\n  gpu: h100-sxm\n  stack: s\n  models: []\n", f);
+    fclose(f);
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+    assert_int_equal(ss_calib_load(&hw, &c, &d), SS_ERR_INVALID);
+    ss_diag_format(&d, msg, sizeof msg);
+    if (!strstr(msg, "unsupported format 3 (this servesim reads 1 to 2)")) fail_msg("%s", msg);
     unlink(path);
 }
 
