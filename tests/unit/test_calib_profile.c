@@ -36,6 +36,41 @@ static FILE *open_profile(const char *path, int with_fp8)
     return f;
 }
 
+/* The start of a calibration section of format `format` (a static buffer). */
+static const char *cal_head(int format)
+{
+    static char head[128];
+    snprintf(head, sizeof head, "calibration:\n  format: %d\n  gpu: h100-sxm\n  stack: s\n",
+             format);
+    return head;
+}
+
+/* A calibration section with one model of `family` whose `nterms` terms are all 1e-6. */
+static const char *model_text(char *buf, size_t n, int format, const char *family, int nterms)
+{
+    int w = snprintf(buf, n, "%s  models:\n    - family: %s\n      dtype: bf16\n      terms:\n",
+                     cal_head(format), family);
+    for (int j = 0; j < nterms; j++)
+        w += snprintf(buf + w, n - (size_t)w, "        - {knots: \"0\", coef: \"1e-6\"}\n");
+    return buf;
+}
+
+/* Writes a profile with the calibration section `cal` to path and loads its calibration
+ * into c; the status, with the message in msg. */
+static ss_rc load_cal(const char *path, const char *cal, ss_calib *c, char *msg, size_t n)
+{
+    FILE *f = open_profile(path, 0);
+    fputs(cal, f);
+    fclose(f);
+    ss_hw hw;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+    ss_rc rc = ss_calib_load(&hw, c, &d);
+    ss_diag_format(&d, msg, n);
+    return rc;
+}
+
 static void test_roundtrip_and_cost(void **st)
 {
     (void)st;
@@ -217,85 +252,48 @@ static void test_parse_errors(void **st)
         fail_msg("%s", msg);
     /* a source's rows left out for being faster than the GPU's peak: read back; negative is
      * an error naming the key */
+    char cal[2048];
     for (int v = 4; v >= -1; v -= 5) {
-        f = open_profile(path, 0);
-        fprintf(f, "calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  sources:\n"
-                   "    - {path: a.csv, format: servesim, stack: s, sha256: \"00\", rows: 10,\n"
-                   "       left_out_over_peak: %d}\n  models: []\n",
-                v);
-        fclose(f);
-        ss_diag_clear(&d);
-        assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
-        ss_rc rc = ss_calib_load(&hw, &c, &d);
+        snprintf(cal, sizeof cal, "%s  sources:\n    - {path: a.csv, format: servesim, stack: s, "
+                 "sha256: \"00\", rows: 10, left_out_over_peak: %d}\n  models: []\n",
+                 cal_head(1), v);
+        ss_rc rc = load_cal(path, cal, &c, msg, sizeof msg);
         if (v < 0) {
             assert_int_equal(rc, SS_ERR_INVALID);
-            ss_diag_format(&d, msg, sizeof msg);
             if (!strstr(msg, "left_out_over_peak")) fail_msg("%s", msg);
             continue;
         }
-        if (rc) fail_msg("%s", d.msg);
+        if (rc) fail_msg("%s", msg);
         assert_int_equal(c.nsources, 1);
         assert_int_equal(c.sources[0].over_peak, 4);
         assert_int_equal(c.sources[0].rows, 10);
         ss_calib_free(&c);
     }
     /* format 1: a GEMM model written before the per-row term (4 terms) reads with that term
-     * 0; 3 terms are an error that names the count; format 2 wants all 5 */
-    for (int nt = 4; nt >= 3; nt--) {
-        f = open_profile(path, 0);
-        fputs("calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
-              "    - family: gemm\n      dtype: bf16\n      terms:\n",
-              f);
-        for (int j = 0; j < nt; j++) fputs("        - {knots: \"0\", coef: \"1e-6\"}\n", f);
-        fclose(f);
-        ss_diag_clear(&d);
-        assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
-        ss_rc rc = ss_calib_load(&hw, &c, &d);
-        if (nt == 3) {
-            assert_int_equal(rc, SS_ERR_INVALID);
-            ss_diag_format(&d, msg, sizeof msg);
-            if (!strstr(msg, "needs a list of 4 terms in format 1, got 3")) fail_msg("%s", msg);
-            continue;
-        }
-        if (rc) fail_msg("%s", d.msg);
-        assert_int_equal(c.models[0].nterms, 5);
-        double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
-        ss_cal_gemm_features(1000, 64, 64, 1, x, sc); /* FP8: the per-row term counts */
-        assert_true(fabs(ss_cal_eval(&c.models[0], x, sc) -
-                         1e-6 * (1 + sc[1] + 1000 * sc[2] + 1000 * sc[3])) < 1e-12);
-        ss_calib_free(&c);
-    }
-    /* the same for an attention model written before the query-tile term (9 terms) */
-    f = open_profile(path, 0);
-    fputs("calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
-          "    - family: attn_prefill\n      dtype: bf16\n      terms:\n",
-          f);
-    for (int j = 0; j < 9; j++) fputs("        - {knots: \"0\", coef: \"1e-6\"}\n", f);
-    fclose(f);
-    ss_diag_clear(&d);
-    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
-    if (ss_calib_load(&hw, &c, &d)) fail_msg("%s", d.msg);
+     * 0, an attention model before the query-tile term (9) with that one 0; one term fewer
+     * is an error naming the count, as is format 2 without the new terms; format 3 is not
+     * read */
+    if (load_cal(path, model_text(cal, sizeof cal, 1, "gemm", 4), &c, msg, sizeof msg))
+        fail_msg("%s", msg);
+    assert_int_equal(c.models[0].nterms, 5);
+    double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+    ss_cal_gemm_features(1000, 64, 64, 1, x, sc); /* FP8: the per-row term counts */
+    assert_true(fabs(ss_cal_eval(&c.models[0], x, sc) -
+                     1e-6 * (1 + sc[1] + 1000 * sc[2] + 1000 * sc[3])) < 1e-12);
+    ss_calib_free(&c);
+    if (load_cal(path, model_text(cal, sizeof cal, 1, "attn_prefill", 9), &c, msg, sizeof msg))
+        fail_msg("%s", msg);
     assert_int_equal(c.models[0].nterms, 10);
     assert_true(c.models[0].terms[9].nknots == 1 && c.models[0].terms[9].coef[0] == 0);
     ss_calib_free(&c);
-    f = open_profile(path, 0);
-    fputs("calibration:\n  format: 2\n  gpu: h100-sxm\n  stack: s\n  models:\n"
-          "    - family: gemm\n      dtype: bf16\n      terms:\n",
-          f);
-    for (int j = 0; j < 4; j++) fputs("        - {knots: \"0\", coef: \"1e-6\"}\n", f);
-    fclose(f);
-    ss_diag_clear(&d);
-    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
-    assert_int_equal(ss_calib_load(&hw, &c, &d), SS_ERR_INVALID);
-    ss_diag_format(&d, msg, sizeof msg);
+    assert_int_equal(load_cal(path, model_text(cal, sizeof cal, 1, "gemm", 3), &c, msg, sizeof msg),
+                     SS_ERR_INVALID);
+    if (!strstr(msg, "needs a list of 4 terms in format 1, got 3")) fail_msg("%s", msg);
+    assert_int_equal(load_cal(path, model_text(cal, sizeof cal, 2, "gemm", 4), &c, msg, sizeof msg),
+                     SS_ERR_INVALID);
     if (!strstr(msg, "needs a list of 5 terms in format 2, got 4")) fail_msg("%s", msg);
-    f = open_profile(path, 0);
-    fputs("calibration:\n  format: 3\n  gpu: h100-sxm\n  stack: s\n  models: []\n", f);
-    fclose(f);
-    ss_diag_clear(&d);
-    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
-    assert_int_equal(ss_calib_load(&hw, &c, &d), SS_ERR_INVALID);
-    ss_diag_format(&d, msg, sizeof msg);
+    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(3));
+    assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "unsupported format 3 (this servesim reads 1 to 2)")) fail_msg("%s", msg);
     unlink(path);
 }
