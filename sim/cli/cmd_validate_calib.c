@@ -135,6 +135,15 @@ static ss_rc write_json(const char *path, const char *gpu, const char *stack,
         cJSON_AddNumberToObject(root, "folds", folds);
         cJSON_AddNumberToObject(root, "seed", (double)seed);
     }
+    /* sources whose rows were left out as faster than the GPU's peak (not scored) */
+    cJSON *lo = cJSON_AddArrayToObject(root, "left_out_over_peak");
+    for (size_t s = 0; s < t->nsources; s++) {
+        if (!t->sources[s].over_peak) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "file", t->sources[s].path);
+        cJSON_AddNumberToObject(o, "rows", (double)t->sources[s].over_peak);
+        cJSON_AddItemToArray(lo, o);
+    }
     cJSON *arr = cJSON_AddArrayToObject(root, "results");
     for (size_t i = 0; i < n; i++) {
         const ss_meas *w = &t->rows[r[i].worst];

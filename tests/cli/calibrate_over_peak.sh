@@ -4,6 +4,7 @@
 # -- a note on stderr naming the file, the profile's source records the rows left out, no
 # FP8 GEMM model -- and keeps the BF16 one; the table without that row leaves nothing out;
 # with every row over the peak there is nothing to calibrate: an error, with --stack too.
+# validate calibration leaves the same rows out and lists them in its JSON report.
 set -eu
 S=$1 OUT=$2
 M=hwprofiles/measured/h100-sxm-2026-11-27/llama-3.1-8b-bf16
@@ -27,6 +28,16 @@ grep -q "left_out_over_peak: 7" "$OUT/bad.yaml" || { echo "no left_out_over_peak
 grep -A2 "family: gemm" "$OUT/bad.yaml" | grep -q "dtype: fp8" && { echo "an FP8 model from a series left out" >&2; exit 1; }
 grep -A2 "family: gemm" "$OUT/good.yaml" | grep -q "dtype: fp8" || { echo "no FP8 model from the valid table" >&2; exit 1; }
 grep -A2 "family: gemm" "$OUT/bad.yaml" | grep -q "dtype: bf16" || { echo "no BF16 model" >&2; exit 1; }
+# validation leaves the same rows out, and its JSON report says so
+"$S" validate calibration --source "servesim:$OUT/bad" --gpu h100-sxm --json "$OUT/bad.json" > "$OUT/val.out" 2> "$OUT/val.err" || {
+    cat "$OUT/val.err" >&2
+    exit 1
+}
+grep -q "bad/gemm.csv: gemm, fp8: 1 of its 7 rows" "$OUT/val.err" || { cat "$OUT/val.err" >&2; exit 1; }
+tr -d ' \n\t' < "$OUT/bad.json" | grep -q '"left_out_over_peak":\[{"file":"[^"]*bad/gemm.csv","rows":7}\]' || {
+    cat "$OUT/bad.json" >&2
+    exit 1
+}
 mkdir -p "$OUT/all" && cp "$M/meta.yaml" "$OUT/all/"
 printf 'm,n,k,dtype,time_us,reps\n8192,8192,8192,bf16,50.0,20\n' > "$OUT/all/gemm.csv"
 if "$S" calibrate --source "servesim:$OUT/all" --gpu h100-sxm --out "$OUT/all.yaml" 2> "$OUT/all.err"; then
