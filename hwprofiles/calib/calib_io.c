@@ -447,7 +447,8 @@ ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
     ss_rc rc = ss_cfg_apply(doc, node, NULL, "calibration", cal_top_keys, top, d);
     if (rc == SS_OK && (top->format < 1 || top->format > CAL_FORMAT))
         rc = ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, "format"),
-                          "calibration.format", "unsupported format %d (this servesim reads 1 to %d)",
+                          "calibration.format",
+                          "unsupported format %d (this servesim reads 1 to %d)",
                           top->format, CAL_FORMAT);
     if (rc) goto out;
     snprintf(c->gpu, sizeof c->gpu, "%s", top->gpu);

@@ -661,15 +661,18 @@ static void test_decode_lattice_group(void **st)
             ss_cal_attn_q q = {.dc_seqs = b, .dc_ctx = b * (kv + 1.0), .heads = 16,
                                .kv_heads = 1, .head_dim = 128, .kv_bytes = 2};
             double t, want = dec_group_truth(b, (double)kv, 16, 1);
-            assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t), 1);
+            assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t),
+                             1);
             if (fabs(t - want) / want > 0.04) fail_msg("b %d kv %ld: %g, want %g", b, kv, t, want);
             /* 4 on 4 (MHA, a third of the streaming rate): between 2 on 2 and 8 on 8 along
              * the diagonal; continued from 4 on 2 and 8 on 4 it is 41 % under (batch 64, 4k) */
             ss_cal_attn_q mha = q;
             mha.heads = 4, mha.kv_heads = 4;
             want = dec_group_truth(b, (double)kv, 4, 4);
-            assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &mha, &t), 1);
-            if (fabs(t - want) / want > 0.04) fail_msg("MHA b %d kv %ld: %g, want %g", b, kv, t, want);
+            assert_int_equal(
+                ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &mha, &t), 1);
+            if (fabs(t - want) / want > 0.04)
+                fail_msg("MHA b %d kv %ld: %g, want %g", b, kv, t, want);
         }
     ss_calib_free(&c);
     synth_free(&s);
