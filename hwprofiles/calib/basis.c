@@ -19,6 +19,15 @@ int ss_cal_gemm_features(double m, double n, double k, double wbytes, double x[]
      * token at run time, one thread block per row (aiconfigurator, vLLM 0.24.0 FP8 on the
      * H100: 7.3 ns per row from m = 1024 to 32768 at n = k = 32 and at n = k = 256) */
     x[4] = m, s[4] = wbytes == 1 ? 1 : 0;
+    /* One output tile's walk along k: with at most 4 column tiles (n / SS_CAL_N_TILE) and
+     * no split of k, a thread block reads k x tile-width weights in series, at one SM's
+     * bandwidth, not the GPU's (InferSim H800, FP8, n = 128, k = 65536: 61 us at m = 16,
+     * where its 8 MB stream in 2.5 us at HBM speed; n = 512, k = 16384: 17.7 us). Wider
+     * GEMMs fill the GPU with column tiles and their weight term carries the bytes: on them
+     * the term was a free regressor in k (the synthetic fixture, made without it, went from
+     * 2 % to 21 % P90 on held-out GEMM shapes). */
+    double tile = n < SS_CAL_N_TILE ? n : SS_CAL_N_TILE;
+    x[5] = 1, s[5] = n <= 4 * SS_CAL_N_TILE ? k * tile * wbytes : 0;
     return SS_CAL_GEMM_TERMS;
 }
 
@@ -56,20 +65,6 @@ int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[])
      * an O(1) batch summary can give; for uniform batches it is the length itself. */
     x[7] = q->pf_seqs > 0 ? (q->pf_ctx + q->pf_tokens) / q->pf_seqs : 0;
     x[8] = q->dc_seqs > 0 ? q->dc_ctx / q->dc_seqs : 0;
-    /* Prefill FLOPs as the kernel does them: whole tiles of SS_CAL_Q_TILE queries, each
-     * over the prefix and (on average) half the new tokens. A partial tile costs a full one:
-     * Frontier's A800 FlashInfer table, 3.5-3.7k of prefix, takes 93-98 us for a chunk of 112 or
-     * 128 tokens and 158 us for 160. Fitted beside the exact FLOPs (term 2), the fit weighs
-     * the two; with it, held out above the 80th size percentile (median / P90 %): RTX 4090
-     * 4.9 / 13.1 -> 2.6 / 11.3, A100 2.9 / 7.3 -> 2.4 / 6.5, H100 3.4 / 7.9 -> 3.2 / 7.6.
-     * The batch summary holds the mean query length per sequence, so a batch of unequal
-     * chunks is costed at the mean's tiles. */
-    s[9] = 1, x[9] = 0;
-    if (q->pf_seqs > 0) {
-        double ql = q->pf_tokens / q->pf_seqs, ctx = q->pf_ctx / q->pf_seqs;
-        double tq = ceil(ql / SS_CAL_Q_TILE) * SS_CAL_Q_TILE;
-        x[9] = 4.0 * q->pf_seqs * tq * (ctx + (ql + 1) / 2) * q->heads * q->head_dim;
-    }
     return SS_CAL_ATTN_TERMS;
 }
 

@@ -8,8 +8,8 @@
 
 #include "hwprofiles/calib/fit.h"
 
-/* 2: GEMM models have the per-row term and attention models the query-tile term (format 1
- * lacks them; read with those terms 0) */
+/* 2: GEMM models have the per-row and the serial-tile terms (format 1 lacks them; read with
+ * those terms 0) */
 #define CAL_FORMAT 2
 
 /* Family names from the X-macro (not ss_fam_name: that lives with the readers, and the cost
@@ -401,10 +401,9 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
     snprintf(tk, sizeof tk, "%s.terms", kp);
     size_t nt = ss_node_seq_len(p.terms);
     int want = kind_terms(p.family);
-    /* format 1 (before 2026-11-27) has no GEMM per-row term and no attention query-tile
-     * term: the last term reads as 0, which is what those fits were */
-    int kind = ss_cal_kind_of(p.family);
-    int have = format == 1 && (kind == SS_CAL_GEMM || kind == SS_CAL_ATTN) ? want - 1 : want;
+    /* format 1 (before 2026-11-27) has no GEMM per-row and serial-tile terms: they read as
+     * 0, which is what those fits were */
+    int have = format == 1 && ss_cal_kind_of(p.family) == SS_CAL_GEMM ? want - 2 : want;
     if (!p.terms || p.terms->type != YAML_SEQUENCE_NODE || nt != (size_t)have)
         return ss_cfg_error(d, SS_ERR_INVALID, doc, p.terms, tk,
                             "family '%s' needs a list of %d terms in format %d, got %zu",

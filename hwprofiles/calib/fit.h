@@ -31,13 +31,13 @@
 
 #define SS_CAL_MAX_TERMS 10
 /* Terms of the GEMM and attention bases (ss_cal_gemm_features, ss_cal_attn_features). */
-#define SS_CAL_GEMM_TERMS 5
-#define SS_CAL_ATTN_TERMS 10
+#define SS_CAL_GEMM_TERMS 6
+#define SS_CAL_ATTN_TERMS 9
 _Static_assert(SS_CAL_GEMM_TERMS <= SS_CAL_MAX_TERMS && SS_CAL_ATTN_TERMS <= SS_CAL_MAX_TERMS,
                "a basis has more terms than a model holds");
-/* Query rows per tile of a flash-attention prefill kernel (FA2/FA3, FlashInfer and cuDNN
- * at head dim 128): the attention basis counts prefill FLOPs in whole tiles too. */
-#define SS_CAL_Q_TILE 128
+/* Output columns per thread block of a GEMM kernel (the common 128-wide tile): the GEMM
+ * basis' serial term reads k x this many weights per block. */
+#define SS_CAL_N_TILE 128
 #define SS_CAL_MAX_KNOTS 8
 #define SS_CAL_MAX_MODELS 48
 #define SS_CAL_MAX_SHAPE_PTS 80
@@ -46,11 +46,11 @@ _Static_assert(SS_CAL_GEMM_TERMS <= SS_CAL_MAX_TERMS && SS_CAL_ATTN_TERMS <= SS_
 /* How a family's rows become raw features (one per kind; docs/cost-model.md). */
 typedef enum ss_cal_kind {
     SS_CAL_GEMM,  /* const, weight bytes, activation bytes, 2nk x ramp(m), m (8-bit
-                     weights: per-token activation quantization)                   */
+                     weights: per-token activation quantization), one output tile's
+                     weights along k (a thread block's serial walk; n <= 4 tiles)  */
     SS_CAL_ATTN,  /* const, prefill seqs, prefill FLOPs, prefill KV bytes, decode seqs x
                      heads, decode KV bytes, decode FLOPs, mean prefill length,
-                     mean decode context (the latency of one sequence's CTA),
-                     prefill FLOPs in whole query tiles                            */
+                     mean decode context (the latency of one sequence's CTA)       */
     SS_CAL_ELEM,  /* const, ramp(elements)                                         */
     SS_CAL_COLL,  /* const, (p - 1), ring factor x ramp(bytes)                     */
     SS_CAL_COUNT, /* const, ramp(count): sampler, CPU overhead                     */
