@@ -3,8 +3,8 @@
  * operator family and the evaluation of a fitted model (what the cost model runs) are in
  * basis.c.
  * The measured GEMM curves and their (n, k) lattice are in fit_gemm.c, the attention grids
- * and their head-configuration lattice in fit_attn.c, the decode grids' continuation beyond
- * their measured corner in fit_decode.c; fit_int.h is what they share.
+ * in fit_attn.c and their head-configuration lattice in attn_lattice.c, the decode grids'
+ * continuation beyond their measured corner in fit_decode.c; fit_int.h is what they share.
  * fit.h describes the model; docs/cost-model.md derives it. */
 #include "hwprofiles/calib/fit.h"
 #include "hwprofiles/calib/fit_int.h"
@@ -370,11 +370,10 @@ static int cmp_key(const void *a, const void *b)
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-static int is_comm(int family) { return ss_cal_kind_of(family) == SS_CAL_COLL; }
-
-/* Kernels of a software stack (not collectives or CPU overhead, measured per testbed and
- * taken from every source). */
-static int is_kernel(int family) { return !is_comm(family) && family != SS_FAM_CPU_OVERHEAD; }
+int ss_cal_is_kernel(int family)
+{
+    return ss_cal_kind_of(family) != SS_CAL_COLL && family != SS_FAM_CPU_OVERHEAD;
+}
 
 int ss_cal_stack_has(const char *stack, const char *s)
 {
@@ -395,7 +394,7 @@ int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stac
         return 0;
     if (r->flags & (SS_MEAS_VARIANT | SS_MEAS_OVER_PEAK)) return 0; /* not the plain kernel, or
                                                                       impossibly fast */
-    if (!is_kernel(r->family)) return 1;
+    if (!ss_cal_is_kernel(r->family)) return 1;
     return !stack || ss_cal_stack_has(stack, t->sources[r->src].stack);
 }
 
@@ -414,7 +413,7 @@ static ss_rc resolve_stack(const ss_meas_table *t, const char *stack, ss_calib *
         int any = 0, selected = 0;
         for (size_t i = 0; i < t->n && !selected; i++) {
             const ss_meas *r = &t->rows[i];
-            if (!is_kernel(r->family) || !ss_cal_row_usable(t, r, NULL)) continue;
+            if (!ss_cal_is_kernel(r->family) || !ss_cal_row_usable(t, r, NULL)) continue;
             any = 1;
             selected = ss_cal_stack_has(stack, t->sources[r->src].stack);
         }
@@ -428,7 +427,7 @@ static ss_rc resolve_stack(const ss_meas_table *t, const char *stack, ss_calib *
     const char *fam_stack[SS_FAM_COUNT] = {0};
     for (size_t i = 0; i < t->n; i++) {
         const ss_meas *r = &t->rows[i];
-        if (!is_kernel(r->family) || !ss_cal_row_usable(t, r, NULL)) continue;
+        if (!ss_cal_is_kernel(r->family) || !ss_cal_row_usable(t, r, NULL)) continue;
         const char *s = t->sources[r->src].stack;
         const char **f = &fam_stack[ss_cal_fit_family(r->family)];
         if (!*f) *f = s;

@@ -162,6 +162,9 @@ int ss_cal_row_dtype(const ss_meas *r);
  * balanced routing) / over the peak, of the compute stack `stack` (NULL = any) unless
  * collective or CPU overhead. */
 int ss_cal_row_usable(const ss_meas_table *t, const ss_meas *r, const char *stack);
+/* A family measured per kernel library (its rows belong to a stack): not a collective or the
+ * CPU overhead, which are measured per testbed and taken from every source. */
+int ss_cal_is_kernel(int family);
 
 /* A series of rows (one source, family, dtype and KV dtype) of which `over` rows take less
  * time than their FLOPs at 1.25x the GPU's rated peak for their dtype (attention: the larger

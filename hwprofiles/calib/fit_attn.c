@@ -1,7 +1,6 @@
 /* The attention grids: the measured time of each head configuration on a grid of its
  * family's coordinates, missing cells filled from the basis, made non-decreasing along
- * every axis, and the (heads, kv_heads) lattice that interpolates configurations never
- * measured between grids. fit.h describes the model. */
+ * every axis (configurations never measured: attn_lattice.c). fit.h describes the model. */
 #include "hwprofiles/calib/fit.h"
 #include "hwprofiles/calib/fit_int.h"
 
@@ -32,7 +31,7 @@ static void grid_coords(int family, const ss_cal_attn_q *q, double x[SS_CAL_GRID
     }
 }
 
-static void grid_query(int family, const double x[], const ss_cal_attn_q *like, ss_cal_attn_q *q)
+void ss_calf_grid_query(int family, const double x[], const ss_cal_attn_q *like, ss_cal_attn_q *q)
 {
     memset(q, 0, sizeof *q);
     q->heads = like->heads, q->kv_heads = like->kv_heads, q->head_dim = like->head_dim;
@@ -51,7 +50,7 @@ static void grid_query(int family, const double x[], const ss_cal_attn_q *like, 
     }
 }
 
-static double attn_basis(const ss_cal_model *m, const ss_cal_attn_q *q)
+double ss_calf_attn_basis(const ss_cal_model *m, const ss_cal_attn_q *q)
 {
     double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
     ss_cal_attn_features(q, x, s);
@@ -157,208 +156,11 @@ double ss_cal_grid_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_ca
     double t = exp(v);
     if (clamped && m) {
         ss_cal_attn_q qc;
-        grid_query(g->family, xc, q, &qc);
-        double b0 = attn_basis(m, &qc), b1 = attn_basis(m, q);
+        ss_calf_grid_query(g->family, xc, q, &qc);
+        double b0 = ss_calf_attn_basis(m, &qc), b1 = ss_calf_attn_basis(m, q);
         if (b0 > 0 && b1 > 0) t *= continuation_ratio(g->family, x, xc, b1 / b0, 0);
     }
     return t;
-}
-
-/* ---- head configurations never measured: interpolation over the measured (heads,
- * kv_heads) lattice of grids of the same family, KV dtype and head dimension ----
- *
- * The same scheme as the GEMM lattice: log t linear in log heads (kv_heads fixed) and in
- * log kv_heads (heads fixed) between the nearest measured grids, each evaluated at the
- * query's coordinates with its own head configuration; the two directions averaged in log t
- * (decode: also along a fixed number of query heads per KV head, and only the directions
- * that interpolate where any does: ss_cal_attn_lattice).
- * Non-negative weights independent of the query's sizes keep the result positive and
- * non-decreasing along every grid axis. On a line with measured grids on one side only
- * (e.g. more heads than any measured configuration with that kv_heads), the nearest grid is
- * continued by the basis ratio between the two head configurations. */
-static int hl_point(const ss_calib *c, const ss_cal_model *m, int family, int dtype, long h,
-                    long kvh, const ss_cal_attn_q *q, double *lt)
-{
-    const ss_cal_grid *g = ss_calib_find_grid(c, family, dtype, (int)h, (int)kvh, (int)q->head_dim);
-    if (!g) return 0;
-    ss_cal_attn_q qq = *q;
-    qq.heads = (double)h, qq.kv_heads = (double)kvh;
-    double t = ss_cal_grid_eval(g, m, &qq);
-    if (!(t > 0) || !isfinite(t)) return 0;
-    *lt = log(t);
-    return 1;
-}
-
-/* Along axis ax (0: heads vary, kv_heads = fixed; 1: kv_heads vary, heads = fixed). */
-static int hl_axis(const ss_calib *c, const ss_cal_model *m, int family, int dtype, int ax,
-                   double qv, long fixed, const ss_cal_attn_q *q, double *lt, int *inner)
-{
-    long lo = -1, hi = -1;
-    for (int i = 0; i < c->ngrids; i++) {
-        const ss_cal_grid *g = &c->grids[i];
-        if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim ||
-            (ax == 0 ? g->kv_heads : g->heads) != fixed)
-            continue;
-        if (ss_calf_bracket_step(ax == 0 ? g->heads : g->kv_heads, qv, &lo, &hi)) break;
-    }
-    if (lo < 0 && hi < 0) return 0;
-    double a, b;
-    if (lo < 0 || hi < 0) {
-        /* beyond the measured head counts on this line: the nearest grid, continued by the
-         * basis ratio between the two head configurations (ratio continuation) */
-        long v = lo < 0 ? hi : lo;
-        if (!m || !hl_point(c, m, family, dtype, ax == 0 ? v : fixed, ax == 0 ? fixed : v, q, &a))
-            return 0;
-        ss_cal_attn_q qn = *q;
-        if (ax == 0) qn.heads = (double)v, qn.kv_heads = (double)fixed;
-        else qn.heads = (double)fixed, qn.kv_heads = (double)v;
-        double b0 = attn_basis(m, &qn), b1 = attn_basis(m, q);
-        if (!(b0 > 0) || !(b1 > 0)) return 0;
-        *lt = a + log(b1 / b0);
-        *inner = 0;
-        return 1;
-    }
-    if (!hl_point(c, m, family, dtype, ax == 0 ? lo : fixed, ax == 0 ? fixed : lo, q, &a)) return 0;
-    if (lo == hi) {
-        *lt = a;
-        return 1;
-    }
-    if (!hl_point(c, m, family, dtype, ax == 0 ? hi : fixed, ax == 0 ? fixed : hi, q, &b)) return 0;
-    *lt = ss_calf_log_blend(qv, lo, hi, a, b);
-    return 1;
-}
-
-static int hl_dir(const ss_calib *c, const ss_cal_model *m, int family, int dtype, int ax,
-                  double qv, double p, const ss_cal_attn_q *q, double *lt, int *inner)
-{
-    *inner = 1;
-    long lo = -1, hi = -1;
-    for (int i = 0; i < c->ngrids; i++) {
-        const ss_cal_grid *g = &c->grids[i];
-        if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim) continue;
-        long v = ax == 0 ? g->kv_heads : g->heads;
-        if (ss_calf_bracket_step(v, p, &lo, &hi)) break;
-    }
-    if (lo < 0 || hi < 0) return 0;
-    double a, b;
-    if (!hl_axis(c, m, family, dtype, ax, qv, lo, q, &a, inner)) return 0;
-    if (lo == hi) {
-        *lt = a;
-        return 1;
-    }
-    if (!hl_axis(c, m, family, dtype, ax, qv, hi, q, &b, inner)) return 0;
-    *lt = ss_calf_log_blend(p, lo, hi, a, b);
-    return 1;
-}
-
-/* Along the configurations with the query's heads per KV head (the diagonal of the
- * lattice), between the nearest measured KV-head counts on both sides; 0 when the query is
- * not bracketed there. */
-static int hl_diag(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
-                   const ss_cal_attn_q *q, double *lt)
-{
-    long lo = -1, hi = -1;
-    for (int i = 0; i < c->ngrids; i++) {
-        const ss_cal_grid *g = &c->grids[i];
-        if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim ||
-            (double)g->heads * q->kv_heads != (double)g->kv_heads * q->heads)
-            continue;
-        if (ss_calf_bracket_step(g->kv_heads, q->kv_heads, &lo, &hi)) break;
-    }
-    if (lo < 0 || hi < 0) return 0;
-    double g_ = q->heads / q->kv_heads, a, b;
-    if (!hl_point(c, m, family, dtype, lround(g_ * (double)lo), lo, q, &a)) return 0;
-    if (lo == hi) {
-        *lt = a;
-        return 1;
-    }
-    if (!hl_point(c, m, family, dtype, lround(g_ * (double)hi), hi, q, &b)) return 0;
-    *lt = ss_calf_log_blend(q->kv_heads, lo, hi, a, b);
-    return 1;
-}
-
-int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
-                        const ss_cal_attn_q *q, double *t)
-{
-    double kvh = q->kv_heads > 0 ? q->kv_heads : q->heads;
-    if (!(q->heads > 0) || !(kvh > 0)) return 0;
-    ss_cal_attn_q qq = *q;
-    qq.kv_heads = kvh;
-    double e[3];
-    int ne = 0, in[3], ni = 0;
-    if (hl_dir(c, m, family, dtype, 0, q->heads, kvh, &qq, &e[ne], &in[ne])) ne++;
-    if (hl_dir(c, m, family, dtype, 1, kvh, q->heads, &qq, &e[ne], &in[ne])) ne++;
-    if (family == SS_FAM_ATTN_DECODE && hl_diag(c, m, family, dtype, &qq, &e[ne])) in[ne++] = 1;
-    if (ne == 0) return 0;
-    for (int k = 0; k < ne; k++) ni += in[k];
-    /* Decode: the estimates that interpolate between measured grids, averaged, where there
-     * are any; those that continue a grid by the basis ratio only where none does. A decode
-     * call's time is set by the KV bytes it reads and by how efficiently the kernel reads
-     * them, which depends on the query heads per KV head (one thread block serves the
-     * group). Along heads at a fixed kv_heads the bytes stay and only the group changes,
-     * smoothly; along kv_heads at a fixed group (the diagonal) the kernel's schedule stays
-     * and the bytes scale; continuing along kv_heads at fixed heads changes both, and the
-     * basis ratio sees only the bytes: aiconfigurator's A100, 16 heads on 1 KV head held
-     * out, is 14 % over on average (geometric mean) with both directions, 0.3 % with the
-     * interpolation between 12 and 24 heads alone; 2 on 2 and 4 on 4 (MHA) were 20 % and
-     * 17 % under without the diagonal. Held out by head configuration (median / P90 %),
-     * the average of heads and kv_heads -> the interpolations: A100 6.1 / 30.9 ->
-     * 2.5 / 16.5, RTX PRO 6000 vLLM 0.19.0 7.1 / 29.0 -> 3.0 / 20.0, H100 2.2 / 13.1 ->
-     * 1.7 / 8.0, H200 2.1 / 12.9 -> 1.6 / 7.8, H20 17.6 / 45.7 -> 17.8 / 47.3, H800
-     * 2.4 / 15.6 -> 2.4 / 15.9. Prefill keeps the average of heads and kv_heads: its time
-     * follows the FLOPs of the query heads, the basis continues kv_heads well, and the
-     * interpolation alone was worse (H100 3.7 / 15.0 -> 3.9 / 15.6). */
-    double sum = 0;
-    int cnt = 0;
-    for (int k = 0; k < ne; k++)
-        if (family != SS_FAM_ATTN_DECODE || !ni || in[k]) sum += e[k], cnt++;
-    *t = exp(sum / cnt);
-    return 1;
-}
-
-double ss_cal_attn(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
-                   const ss_cal_attn_q *q)
-{
-    const ss_cal_grid *g = ss_calib_find_grid(c, family, dtype, (int)q->heads, (int)q->kv_heads,
-                                              (int)q->head_dim);
-    if (g) return ss_cal_grid_eval(g, m, q);
-    double t;
-    if (ss_cal_attn_lattice(c, m, family, dtype, q, &t)) return t;
-    return m ? attn_basis(m, q) : NAN;
-}
-
-int ss_calib_lattice_grid(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
-                          const ss_cal_attn_q *like, ss_cal_grid *out)
-{
-    const ss_cal_grid *ref = NULL;
-    for (int i = 0; i < c->ngrids; i++) {
-        const ss_cal_grid *g = &c->grids[i];
-        if (g->family != family || g->dtype != dtype || g->head_dim != (int)like->head_dim)
-            continue;
-        if (!ref || fabs(log(g->heads / like->heads)) < fabs(log(ref->heads / like->heads)))
-            ref = g;
-    }
-    if (!ref) return 0;
-    size_t cells = 1;
-    for (int d = 0; d < ref->ndim; d++) cells *= (size_t)ref->len[d];
-    *out = *ref;
-    out->heads = (int)like->heads, out->kv_heads = (int)like->kv_heads, out->measured = 0;
-    out->t = malloc(cells * sizeof *out->t);
-    if (!out->t) return 0;
-    for (size_t i = 0; i < cells; i++) {
-        double x[SS_CAL_GRID_MAXDIM];
-        size_t r = i;
-        for (int d = ref->ndim - 1; d >= 0; d--)
-            x[d] = ref->axis[d][r % (size_t)ref->len[d]], r /= (size_t)ref->len[d];
-        ss_cal_attn_q q;
-        grid_query(family, x, like, &q);
-        if (!ss_cal_attn_lattice(c, m, family, dtype, &q, &out->t[i]) || !(out->t[i] > 0)) {
-            free(out->t);
-            out->t = NULL;
-            return 0;
-        }
-    }
-    return 1;
 }
 
 static int cmp_akey(const void *a, const void *b)
@@ -423,9 +225,9 @@ static double prefill_growth_alpha(const ss_cal_grid *g, const int *cnt, size_t 
             memcpy(y, x, sizeof y);
             y[dd] = g->axis[dd][ix[dd] + 1];
             ss_cal_attn_q qx, qy;
-            grid_query(g->family, x, like, &qx);
-            grid_query(g->family, y, like, &qy);
-            double bx = attn_basis(m, &qx), by = attn_basis(m, &qy);
+            ss_calf_grid_query(g->family, x, like, &qx);
+            ss_calf_grid_query(g->family, y, like, &qy);
+            double bx = ss_calf_attn_basis(m, &qx), by = ss_calf_attn_basis(m, &qy);
             double wx = prefill_pairs(x), wy = prefill_pairs(y);
             if (!(bx > 0) || !(by > 0) || !(wx > 0)) continue;
             double rb = by / bx, rw = wy / wx, rt = g->t[i + stride[dd]] / g->t[i];
@@ -533,14 +335,14 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
             double xc[SS_CAL_GRID_MAXDIM];
             for (int e = 0; e < nd; e++) xc[e] = g.axis[e][idx_of[e]];
             ss_cal_attn_q qc;
-            grid_query(fam, xc, &like, &qc);
-            double bc = attn_basis(m, &qc);
+            ss_calf_grid_query(fam, xc, &like, &qc);
+            double bc = ss_calf_attn_basis(m, &qc);
             xc[dd] = g.axis[dd][lo];
-            grid_query(fam, xc, &like, &qc);
-            double bl = attn_basis(m, &qc);
+            ss_calf_grid_query(fam, xc, &like, &qc);
+            double bl = ss_calf_attn_basis(m, &qc);
             xc[dd] = g.axis[dd][hi];
-            grid_query(fam, xc, &like, &qc);
-            double bh = attn_basis(m, &qc);
+            ss_calf_grid_query(fam, xc, &like, &qc);
+            double bh = ss_calf_attn_basis(m, &qc);
             double xl = log1p(g.axis[dd][lo]), xh = log1p(g.axis[dd][hi]);
             double w = (log1p(g.axis[dd][idx_of[dd]]) - xl) / (xh - xl);
             if (bc > 0 && bl > 0 && bh > 0)
@@ -574,11 +376,11 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
                 double xc[SS_CAL_GRID_MAXDIM];
                 for (int e = 0; e < nd; e++) xc[e] = g.axis[e][idx_of[e]];
                 ss_cal_attn_q qc;
-                grid_query(fam, xc, &like, &qc);
-                double bc = attn_basis(m, &qc);
+                ss_calf_grid_query(fam, xc, &like, &qc);
+                double bc = ss_calf_attn_basis(m, &qc);
                 xc[dd] = g.axis[dd][l2];
-                grid_query(fam, xc, &like, &qc);
-                double bl = attn_basis(m, &qc);
+                ss_calf_grid_query(fam, xc, &like, &qc);
+                double bl = ss_calf_attn_basis(m, &qc);
                 if (!(bc > 0) || !(bl > 0)) continue;
                 double lv = log(t2 * bc / bl);
                 acc = nacc && acc > lv ? acc : lv;
@@ -608,9 +410,9 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
             xj[dd] = g.axis[dd][rr % (size_t)g.len[dd]], rr /= (size_t)g.len[dd];
         }
         ss_cal_attn_q qi, qj;
-        grid_query(fam, xi, &like, &qi);
-        grid_query(fam, xj, &like, &qj);
-        double bi = attn_basis(m, &qi), bj = attn_basis(m, &qj);
+        ss_calf_grid_query(fam, xi, &like, &qi);
+        ss_calf_grid_query(fam, xj, &like, &qj);
+        double bi = ss_calf_attn_basis(m, &qi), bj = ss_calf_attn_basis(m, &qj);
         g.t[i] = g.t[best] * (bi > 0 && bj > 0 ? continuation_ratio(fam, xi, xj, bi / bj, alpha) : 1);
         /* Prefill, continued from a cell on the same query line with a shorter cached
          * prefix: also the line through that cell and the next measured one below it,

@@ -2,8 +2,9 @@
  * hwprofiles/calib: nothing outside that folder includes this; fit.h is the contract.
  *
  * Layout: basis.c owns the raw features and the evaluation of a fitted model; fit.c the
- * ramp knots, the NNLS fit, grouping by stack (ss_cal_fit_all) and the skew fit; fit_gemm.c the measured GEMM curves and their (n, k) lattice; fit_attn.c
- * the attention grids and their head-configuration lattice; fit_decode.c the decode grids'
+ * ramp knots, the NNLS fit, grouping by stack (ss_cal_fit_all) and the skew fit; fit_gemm.c
+ * the measured GEMM curves and their (n, k) lattice; fit_attn.c the attention grids;
+ * attn_lattice.c their head-configuration lattice; fit_decode.c the decode grids'
  * continuation beyond their measured corner. What more than one of them uses is declared
  * here, with the prefix ss_calf_. */
 #ifndef SS_HWPROFILES_CALIB_FIT_INT_H
@@ -31,6 +32,10 @@ static inline double ss_calf_dtype_bytes(int t)
 }
 /* fit.c: the attention query of a measured row (features, grids and predictions agree). */
 void ss_calf_row_attn_q(const ss_meas *r, ss_cal_attn_q *q);
+/* fit_attn.c, for the lattice (attn_lattice.c): the call at grid coordinates x of a family's
+ * grid, with like's head configuration; the fitted basis m's time of call q. */
+void ss_calf_grid_query(int family, const double x[], const ss_cal_attn_q *like, ss_cal_attn_q *q);
+double ss_calf_attn_basis(const ss_cal_model *m, const ss_cal_attn_q *q);
 
 /* fit_gemm.c: a measured curve t[0..n) made non-decreasing (spikes cut, then
  * pool-adjacent-violators in log t); the attention grids use it along every axis line. */

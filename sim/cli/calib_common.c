@@ -171,8 +171,7 @@ size_t ss_calib_kernel_rows(const ss_calib_args *a, const ss_meas_table *t)
     size_t n = 0;
     for (size_t i = 0; i < t->n; i++) {
         const ss_meas *r = &t->rows[i];
-        if (ss_cal_kind_of(r->family) == SS_CAL_COLL || r->family == SS_FAM_CPU_OVERHEAD) continue;
-        n += (size_t)ss_cal_row_usable(t, r, stack);
+        n += (size_t)(ss_cal_is_kernel(r->family) && ss_cal_row_usable(t, r, stack));
     }
     return n;
 }
@@ -240,7 +239,7 @@ ss_rc ss_calib_provenance(const ss_calib_args *a, int argc, char **argv, const s
         for (size_t i = 0; i < t->n && !used; i++) {
             const ss_meas *r = &t->rows[i];
             if (r->src != s) continue;
-            int any = r->family == SS_FAM_CPU_OVERHEAD || ss_cal_kind_of(r->family) == SS_CAL_COLL;
+            int any = !ss_cal_is_kernel(r->family);
             used = any || !a->stack || !a->stack[0] || ss_cal_stack_has(a->stack, src->stack);
         }
         if (used) c->sources[c->nsources++] = *src;

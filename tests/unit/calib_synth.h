@@ -104,17 +104,20 @@ static inline void fill(synth *s)
     }
 }
 
-static inline void fit_synth(synth *s, ss_calib *c)
+/* Fits s into c for an h100-sxm; with_shapes 0: the fitted bases alone. */
+static inline void fit_synth_shapes(const synth *s, ss_calib *c, int with_shapes)
 {
     ss_diag d;
     ss_diag_clear(&d);
     ss_calib_init(c);
     snprintf(c->gpu, sizeof c->gpu, "h100-sxm");
-    ss_fit_opts o = {.stack = NULL, .with_shapes = 1};
+    ss_fit_opts o = {.stack = NULL, .with_shapes = with_shapes};
     ss_rc rc = ss_cal_fit_all(&s->t, &o, c, &d);
     if (rc) fprintf(stderr, "%s\n", d.msg);
     assert_int_equal(rc, SS_OK);
 }
+
+static inline void fit_synth(synth *s, ss_calib *c) { fit_synth_shapes(s, c, 1); }
 
 /* FP8 shapes measured like aiconfigurator's: m = 1..17, then aligned m and m + 1 up to 4096,
  * and 8192; unaligned m >= 17 take `step` times the aligned truth (CUTLASS FP8 on the

@@ -1,0 +1,207 @@
+/* Attention of head configurations never measured: the (heads, kv_heads) lattice over the
+ * measured grids of fit_attn.c, the per-call entry point that uses a grid, the lattice or
+ * the basis (ss_cal_attn), and the grid a cost model builds from the lattice. fit.h
+ * describes the model. */
+#include "hwprofiles/calib/fit.h"
+#include "hwprofiles/calib/fit_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* ---- head configurations never measured: interpolation over the measured (heads,
+ * kv_heads) lattice of grids of the same family, KV dtype and head dimension ----
+ *
+ * The same scheme as the GEMM lattice: log t linear in log heads (kv_heads fixed) and in
+ * log kv_heads (heads fixed) between the nearest measured grids, each evaluated at the
+ * query's coordinates with its own head configuration; the two directions averaged in log t
+ * (decode: also along a fixed number of query heads per KV head, and only the directions
+ * that interpolate where any does: ss_cal_attn_lattice).
+ * Non-negative weights independent of the query's sizes keep the result positive and
+ * non-decreasing along every grid axis. On a line with measured grids on one side only
+ * (e.g. more heads than any measured configuration with that kv_heads), the nearest grid is
+ * continued by the basis ratio between the two head configurations. */
+static int hl_point(const ss_calib *c, const ss_cal_model *m, int family, int dtype, long h,
+                    long kvh, const ss_cal_attn_q *q, double *lt)
+{
+    const ss_cal_grid *g = ss_calib_find_grid(c, family, dtype, (int)h, (int)kvh, (int)q->head_dim);
+    if (!g) return 0;
+    ss_cal_attn_q qq = *q;
+    qq.heads = (double)h, qq.kv_heads = (double)kvh;
+    double t = ss_cal_grid_eval(g, m, &qq);
+    if (!(t > 0) || !isfinite(t)) return 0;
+    *lt = log(t);
+    return 1;
+}
+
+/* The lines of the lattice: heads vary at kv_heads = fixed; kv_heads vary at heads = fixed;
+ * kv_heads vary at the query's heads per KV head (the diagonal; `fixed` unused). */
+enum { LINE_HEADS, LINE_KV, LINE_GROUP };
+
+/* The head configuration at coordinate v of a line, into *h, *kvh. */
+static void line_config(int line, long fixed, const ss_cal_attn_q *q, long v, long *h, long *kvh)
+{
+    if (line == LINE_HEADS) *h = v, *kvh = fixed;
+    else if (line == LINE_KV) *h = fixed, *kvh = v;
+    else *h = lround(q->heads / q->kv_heads * (double)v), *kvh = v;
+}
+
+static int on_line(const ss_cal_grid *g, int line, long fixed, const ss_cal_attn_q *q)
+{
+    if (line == LINE_HEADS) return g->kv_heads == fixed;
+    if (line == LINE_KV) return g->heads == fixed;
+    return (double)g->heads * q->kv_heads == (double)g->kv_heads * q->heads;
+}
+
+/* Log time at the query's coordinate qv along a line, between the nearest measured grids on
+ * both sides; with grids on one side only, the nearest one continued by the basis ratio
+ * between the two head configurations (*inner = 0), except on the diagonal (0: no
+ * estimate). */
+static int hl_axis(const ss_calib *c, const ss_cal_model *m, int family, int dtype, int line,
+                   double qv, long fixed, const ss_cal_attn_q *q, double *lt, int *inner)
+{
+    long lo = -1, hi = -1, h, kvh;
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim ||
+            !on_line(g, line, fixed, q))
+            continue;
+        long v = line == LINE_HEADS ? g->heads : g->kv_heads;
+        if (ss_calf_bracket_step(v, qv, &lo, &hi)) break;
+    }
+    if (lo < 0 && hi < 0) return 0;
+    double a, b;
+    if (lo < 0 || hi < 0) {
+        if (line == LINE_GROUP || !m) return 0;
+        line_config(line, fixed, q, lo < 0 ? hi : lo, &h, &kvh);
+        if (!hl_point(c, m, family, dtype, h, kvh, q, &a)) return 0;
+        ss_cal_attn_q qn = *q;
+        qn.heads = (double)h, qn.kv_heads = (double)kvh;
+        double b0 = ss_calf_attn_basis(m, &qn), b1 = ss_calf_attn_basis(m, q);
+        if (!(b0 > 0) || !(b1 > 0)) return 0;
+        *lt = a + log(b1 / b0);
+        *inner = 0;
+        return 1;
+    }
+    line_config(line, fixed, q, lo, &h, &kvh);
+    if (!hl_point(c, m, family, dtype, h, kvh, q, &a)) return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    line_config(line, fixed, q, hi, &h, &kvh);
+    if (!hl_point(c, m, family, dtype, h, kvh, q, &b)) return 0;
+    *lt = ss_calf_log_blend(qv, lo, hi, a, b);
+    return 1;
+}
+
+/* Between the lines (of `line`) through the nearest measured values of the other coordinate
+ * p on both sides, each evaluated at qv. */
+static int hl_dir(const ss_calib *c, const ss_cal_model *m, int family, int dtype, int line,
+                  double qv, double p, const ss_cal_attn_q *q, double *lt, int *inner)
+{
+    *inner = 1;
+    long lo = -1, hi = -1;
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family != family || g->dtype != dtype || g->head_dim != (int)q->head_dim) continue;
+        long v = line == LINE_HEADS ? g->kv_heads : g->heads;
+        if (ss_calf_bracket_step(v, p, &lo, &hi)) break;
+    }
+    if (lo < 0 || hi < 0) return 0;
+    double a, b;
+    if (!hl_axis(c, m, family, dtype, line, qv, lo, q, &a, inner)) return 0;
+    if (lo == hi) {
+        *lt = a;
+        return 1;
+    }
+    if (!hl_axis(c, m, family, dtype, line, qv, hi, q, &b, inner)) return 0;
+    *lt = ss_calf_log_blend(p, lo, hi, a, b);
+    return 1;
+}
+
+int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                        const ss_cal_attn_q *q, double *t)
+{
+    double kvh = q->kv_heads > 0 ? q->kv_heads : q->heads;
+    if (!(q->heads > 0) || !(kvh > 0)) return 0;
+    ss_cal_attn_q qq = *q;
+    qq.kv_heads = kvh;
+    double e[3];
+    int ne = 0, in[3], ni = 0;
+    if (hl_dir(c, m, family, dtype, LINE_HEADS, q->heads, kvh, &qq, &e[ne], &in[ne])) ne++;
+    if (hl_dir(c, m, family, dtype, LINE_KV, kvh, q->heads, &qq, &e[ne], &in[ne])) ne++;
+    in[ne] = 1;
+    if (family == SS_FAM_ATTN_DECODE &&
+        hl_axis(c, m, family, dtype, LINE_GROUP, kvh, 0, &qq, &e[ne], &in[ne]))
+        ne++;
+    if (ne == 0) return 0;
+    for (int k = 0; k < ne; k++) ni += in[k];
+    /* Decode: the estimates that interpolate between measured grids, averaged, where there
+     * are any; those that continue a grid by the basis ratio only where none does. A decode
+     * call's time is set by the KV bytes it reads and by how efficiently the kernel reads
+     * them, which depends on the query heads per KV head (one thread block serves the
+     * group). Along heads at a fixed kv_heads the bytes stay and only the group changes,
+     * smoothly; along kv_heads at a fixed group (the diagonal) the kernel's schedule stays
+     * and the bytes scale; continuing along kv_heads at fixed heads changes both, and the
+     * basis ratio sees only the bytes: aiconfigurator's A100, 16 heads on 1 KV head held
+     * out, is 14 % over on average (geometric mean) with both directions, 0.3 % with the
+     * interpolation between 12 and 24 heads alone; 2 on 2 and 4 on 4 (MHA) were 20 % and
+     * 17 % under without the diagonal. Held out by head configuration (median / P90 %),
+     * the average of heads and kv_heads -> the interpolations: A100 6.1 / 30.9 ->
+     * 2.5 / 16.5, RTX PRO 6000 vLLM 0.19.0 7.1 / 29.0 -> 3.0 / 20.0, H100 2.2 / 13.1 ->
+     * 1.7 / 8.0, H200 2.1 / 12.9 -> 1.6 / 7.8, H20 17.6 / 45.7 -> 17.8 / 47.3, H800
+     * 2.4 / 15.6 -> 2.4 / 15.9. Prefill keeps the average of heads and kv_heads: its time
+     * follows the FLOPs of the query heads, the basis continues kv_heads well, and the
+     * interpolation alone was worse (H100 3.7 / 15.0 -> 3.9 / 15.6). */
+    double sum = 0;
+    int cnt = 0;
+    for (int k = 0; k < ne; k++)
+        if (family != SS_FAM_ATTN_DECODE || !ni || in[k]) sum += e[k], cnt++;
+    *t = exp(sum / cnt);
+    return 1;
+}
+
+double ss_cal_attn(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                   const ss_cal_attn_q *q)
+{
+    const ss_cal_grid *g = ss_calib_find_grid(c, family, dtype, (int)q->heads, (int)q->kv_heads,
+                                              (int)q->head_dim);
+    if (g) return ss_cal_grid_eval(g, m, q);
+    double t;
+    if (ss_cal_attn_lattice(c, m, family, dtype, q, &t)) return t;
+    return m ? ss_calf_attn_basis(m, q) : NAN;
+}
+
+int ss_calib_lattice_grid(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
+                          const ss_cal_attn_q *like, ss_cal_grid *out)
+{
+    const ss_cal_grid *ref = NULL;
+    for (int i = 0; i < c->ngrids; i++) {
+        const ss_cal_grid *g = &c->grids[i];
+        if (g->family != family || g->dtype != dtype || g->head_dim != (int)like->head_dim)
+            continue;
+        if (!ref || fabs(log(g->heads / like->heads)) < fabs(log(ref->heads / like->heads)))
+            ref = g;
+    }
+    if (!ref) return 0;
+    size_t cells = 1;
+    for (int d = 0; d < ref->ndim; d++) cells *= (size_t)ref->len[d];
+    *out = *ref;
+    out->heads = (int)like->heads, out->kv_heads = (int)like->kv_heads, out->measured = 0;
+    out->t = malloc(cells * sizeof *out->t);
+    if (!out->t) return 0;
+    for (size_t i = 0; i < cells; i++) {
+        double x[SS_CAL_GRID_MAXDIM];
+        size_t r = i;
+        for (int d = ref->ndim - 1; d >= 0; d--)
+            x[d] = ref->axis[d][r % (size_t)ref->len[d]], r /= (size_t)ref->len[d];
+        ss_cal_attn_q q;
+        ss_calf_grid_query(family, x, like, &q);
+        if (!ss_cal_attn_lattice(c, m, family, dtype, &q, &out->t[i]) || !(out->t[i] > 0)) {
+            free(out->t);
+            out->t = NULL;
+            return 0;
+        }
+    }
+    return 1;
+}

@@ -1,0 +1,297 @@
+/* The attention grids of the calibration fitter on synthetic tables (calib_synth.h; no
+ * ../shared data needed): decode and prefill beyond a grid's measured corner, and head
+ * configurations never measured (the lattice, and the cost model built on it). The rest of
+ * the fitter is tested in test_calib_fit.c. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hwprofiles/calib/fit.h"
+#include "hwprofiles/cost.h"
+
+#include "tests/unit/calib_synth.h"
+
+/* Added (calib-acc2): beyond a decode grid's batch range, the basis ratio is capped by the
+ * ratio of the work (batch x (context + 1)): a basis whose KV-bytes slope jumps 1000x at
+ * large sizes would otherwise multiply the edge time far beyond proportional growth. */
+static void test_decode_ratio_cap(void **st)
+{
+    (void)st;
+    static const double bs[] = {1, 2, 4, 8}, cs[] = {15, 31, 63, 127};
+    double t[16];
+    ss_cal_grid g;
+    memset(&g, 0, sizeof g);
+    g.family = SS_FAM_ATTN_DECODE, g.dtype = SS_DTYPE_BF16;
+    g.heads = 32, g.kv_heads = 8, g.head_dim = 128, g.ndim = 2, g.len[0] = g.len[1] = 4;
+    for (int i = 0; i < 4; i++) g.axis[0][i] = bs[i], g.axis[1][i] = cs[i];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) t[i * 4 + j] = 2e-6 + 1e-7 * bs[i] * (cs[j] + 1);
+    g.t = t, g.measured = 16;
+    ss_cal_model m;
+    memset(&m, 0, sizeof m);
+    m.family = SS_FAM_ATTN_PREFILL, m.nterms = 9;
+    for (int j = 0; j < 9; j++) m.terms[j].nknots = 1;
+    m.terms[0].coef[0] = 2e-6;
+    /* decode KV bytes: 1 ns per MB up to the grid's largest cell, then 1000x steeper */
+    double kvw = 8 * 128 * 2.0 * 2, edge = 8 * 128 * kvw;
+    m.terms[5].nknots = 2, m.terms[5].knots[1] = 1.01 * edge;
+    m.terms[5].coef[0] = 1e-15, m.terms[5].coef[1] = 1e-12;
+    ss_cal_attn_q q = {.dc_seqs = 64, .dc_ctx = 64 * 128.0, .heads = 32, .kv_heads = 8,
+                       .head_dim = 128, .kv_bytes = 2};
+    double tq = ss_cal_grid_eval(&g, &m, &q), te = t[15];
+    /* 8x the work of the edge cell (8, 127): at most 8x its time, more than the edge */
+    assert_true(tq <= 8 * te * (1 + 1e-9));
+    assert_true(tq > te);
+    /* inside the grid: unchanged interpolation */
+    ss_cal_attn_q qi = {.dc_seqs = 4, .dc_ctx = 4 * 64.0, .heads = 32, .kv_heads = 8,
+                        .head_dim = 128, .kv_bytes = 2};
+    assert_true(fabs(ss_cal_grid_eval(&g, &m, &qi) - t[2 * 4 + 2]) <= 1e-9 * t[10]);
+}
+
+/* Decode beyond the measured corner. Both grids stream their KV at 2.8 TB/s; the one of a
+ * single 128-wide KV head, measured only up to 2^17 tokens of work (batch x (context + 1)),
+ * pays 12 us more above 2^15 tokens (a split-KV combine kernel, like the aiconfigurator
+ * H100 tables' step between 2^15 and 2^17), so its largest measured calls are mostly fixed
+ * cost. The ratio continuation from those edge cells carries the fixed cost along with the
+ * work (up to 1.4x at the corner); the line continuation adds the bytes at the streaming
+ * bandwidth that the grid of 8 KV heads, measured everywhere, shows. */
+static double knee_truth(double b, double c1, int kvh)
+{
+    double w = b * c1, bytes = w * kvh * 128 * 2.0 * 2;
+    return (kvh == 1 && w > 32768 ? 24e-6 : 12e-6) + bytes / 2.8e12;
+}
+
+static void test_decode_line_continuation(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 200);
+    for (int kvh = 1; kvh <= 8; kvh += 7)
+        for (int b = 1; b <= 256; b *= 2)
+            for (long c1 = 64; c1 <= 16384; c1 *= 4) {
+                if (kvh == 1 && b * c1 > 131072) continue;
+                ss_meas *r = push(&s);
+                r->family = SS_FAM_ATTN_DECODE, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+                r->batch = b, r->kv = c1 - 1, r->heads = 32, r->kv_heads = kvh, r->head_dim = 128;
+                r->time_s = knee_truth(b, (double)c1, kvh);
+            }
+    ss_calib c;
+    fit_synth(&s, &c);
+    assert_int_equal(c.ngrids, 2);
+    const ss_cal_model *m = ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    assert_non_null(m);
+    static const double cells[][2] = {{256, 16384}, {64, 16384}, {256, 1024}, {16, 16384}};
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        double b = cells[i][0], c1 = cells[i][1];
+        ss_cal_attn_q q = {.dc_seqs = b, .dc_ctx = b * c1, .heads = 32, .kv_heads = 1,
+                           .head_dim = 128, .kv_bytes = 2};
+        double t = ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q);
+        double want = knee_truth(b, c1, 1);
+        assert_true(fabs(t - want) / want < 0.05);
+    }
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
+/* A flash-attention prefill kernel whose query tiles (128 rows) each walk the whole prefix:
+ * at a fixed query length the time is a fixed part plus one proportional to the keys, times
+ * the waves of tiles over 132 SMs; `wave` = 0 gives a plain roofline-like grid instead. */
+static double tile_truth(double q, double kv, int wave)
+{
+    if (!wave) return 6e-6 + 4 * (q * kv + q * (q + 1) / 2) * 32 * 128 / 400e12;
+    double tiles = ceil(q / 128) * 32, waves = ceil(tiles / 132);
+    return 8e-6 + 1.2e-8 * (kv + q) * waves;
+}
+
+/* The prefill cells beyond the measured corner along the prefix (q >= 64 on a 16k prefix
+ * here) follow the grid's own line in the prefix, not the basis fitted over both grids. */
+static void test_prefill_prefix_line(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 200);
+    for (int wave = 0; wave <= 1; wave++)
+        for (long q = 16; q <= 4096; q *= 4)
+            for (long kv = 0; kv <= 16384; kv = kv ? kv * 4 : 1024) {
+                if (wave && kv == 16384 && q >= 64) continue;
+                ss_meas *r = push(&s);
+                r->family = SS_FAM_ATTN_PREFILL, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+                r->batch = 1, r->q = q, r->kv = kv, r->heads = 32, r->kv_heads = wave ? 8 : 4;
+                r->head_dim = 128;
+                r->time_s = tile_truth((double)q, (double)kv, wave);
+            }
+    ss_calib c;
+    fit_synth(&s, &c);
+    assert_int_equal(c.ngrids, 2);
+    const ss_cal_model *m = ss_calib_find(&c, SS_FAM_ATTN_PREFILL, "", SS_DTYPE_BF16);
+    assert_non_null(m);
+    for (double q = 64; q <= 1024; q *= 4) {
+        const double kv = 16384;
+        ss_cal_attn_q a = {.pf_seqs = 1, .pf_tokens = q, .pf_ctx = kv,
+                           .pf_pairs = q * kv + q * (q + 1) / 2, .heads = 32, .kv_heads = 8,
+                           .head_dim = 128, .kv_bytes = 2};
+        double t = ss_cal_attn(&c, m, SS_FAM_ATTN_PREFILL, SS_DTYPE_BF16, &a);
+        double want = tile_truth(q, kv, 1);
+        assert_true(fabs(t - want) / want < 0.05);
+    }
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
+/* Decode attention of a head configuration: 6 us + KV bytes / 2.8e12 + 50 ns per head. */
+static double dec_truth(double B, double kv, double h, double kvh)
+{
+    return 6e-6 + B * (kv + 1) * kvh * 128 * 2 * 2 / 2.8e12 + 0.05e-6 * B * h;
+}
+
+static void test_attn_lattice(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 2000);
+    static const int hs[] = {8, 16, 32, 64};
+    for (int a = 0; a < 4; a++)
+        for (int b = 1; b <= 256; b *= 2)
+            for (long kv = 64; kv <= 16384; kv *= 4) {
+                ss_meas *r = push(&s);
+                r->family = SS_FAM_ATTN_DECODE, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+                r->batch = b, r->kv = kv, r->heads = hs[a], r->kv_heads = 8, r->head_dim = 128;
+                r->time_s = dec_truth(b, (double)kv, hs[a], 8);
+            }
+    ss_calib c;
+    fit_synth(&s, &c);
+    assert_int_equal(c.ngrids, 4);
+    const ss_cal_model *m = ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    assert_non_null(m);
+    /* 24 heads on 8 KV heads was never measured: between 16 and 32, monotone in context,
+     * within 5 % of the generating function; 128 heads (beyond) by ratio continuation */
+    for (int h = 24; h <= 128; h += 104) {
+        double prev = 0;
+        for (double kv = 64; kv <= 65536; kv *= 2) {
+            ss_cal_attn_q q = {.dc_seqs = 32, .dc_ctx = 32 * (kv + 1), .heads = h,
+                               .kv_heads = 8, .head_dim = 128, .kv_bytes = 2};
+            double t;
+            assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t), 1);
+            assert_true(t > 0 && t >= prev * (1 - 1e-12));
+            prev = t;
+            assert_true(ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q) == t);
+            /* accuracy at the measured context lengths (between them the grid's own
+             * log-log interpolation adds its error, measured heads or not) and at 64k */
+            double want = dec_truth(32, kv, h, 8), node = 64;
+            while (node * 4 <= kv) node *= 4;
+            if (node == kv || kv == 65536) assert_true(fabs(t - want) / want < 0.05);
+            if (h == 24) {
+                ss_cal_attn_q lo = q, hi = q;
+                lo.heads = 16, hi.heads = 32;
+                assert_true(ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &lo) <= t);
+                assert_true(ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &hi) >= t);
+            }
+        }
+    }
+    /* another head dim: no lattice */
+    ss_cal_attn_q q = {.dc_seqs = 8, .dc_ctx = 8 * 1025, .heads = 24, .kv_heads = 8,
+                       .head_dim = 64, .kv_bytes = 2};
+    double t;
+    assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t), 0);
+    /* the cost model costs the unmeasured 24-head configuration as validation does: from
+     * the lattice (a grid built at create time), exactly at the measured grid points */
+    ss_model mod;
+    ss_hw hw;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_model_load("llama-3.1-8b", NULL, &mod, &d), SS_OK);
+    assert_int_equal(ss_hw_load("h100-sxm", NULL, &hw, &d), SS_OK);
+    mod.num_heads = 24; /* 24 query heads on 8 KV heads of 128: per GPU at tp 1 */
+    ss_cost_setup su = {.model = &mod, .hw = &hw, .par = {.tp = 1, .pp = 1, .ep = 1, .dp = 1},
+                        .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
+                        .kv_dtype = SS_DTYPE_BF16, .calib = &c};
+    void *state;
+    assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
+    for (long kv = 64; kv <= 16384; kv *= 4) {
+        ss_batch_shape b = {.num_seqs = 32, .num_decode_seqs = 32,
+                            .decode_ctx_tokens = 32 * (kv + 1), .num_sampled = 32};
+        double br[SS_OP_COUNT + 1];
+        ss_cost_calibrated.breakdown(state, &b, br);
+        ss_cal_attn_q ql = {.dc_seqs = 32, .dc_ctx = 32.0 * (kv + 1), .heads = 24,
+                            .kv_heads = 8, .head_dim = 128, .kv_bytes = 2};
+        assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &ql, &t), 1);
+        double per_layer = br[SS_OP_ATTN_DECODE] / mod.num_layers;
+        assert_true(fabs(per_layer - t) <= 1e-9 * t);
+    }
+    ss_cost_calibrated.destroy(state);
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+/* Decode of a head configuration never measured, inside the lattice along heads (KV heads
+ * fixed) but beyond it along KV heads (query heads fixed): the interpolation alone. The
+ * synthetic kernel reads the KV bytes at an efficiency set by the query heads per KV head
+ * g, g / (g + 2) of 2.8 TB/s (one thread block serves the group), which the basis ratio
+ * between 16 on 2 and 16 on 1 KV heads does not see (it halves the bytes only). At batch
+ * 64-256 and 4k-16k of context the average of both directions is 6 % over, the
+ * interpolation alone 2.4 %. */
+static double dec_group_truth(double B, double kv, double h, double kvh)
+{
+    double g = h / kvh;
+    return 6e-6 + B * (kv + 1) * kvh * 128 * 2 * 2 / (2.8e12 * g / (g + 2));
+}
+
+static void test_decode_lattice_group(void **st)
+{
+    (void)st;
+    static const int cfg[][2] = {{8, 1}, {32, 1}, {16, 2}, {16, 4}, {8, 2}, {32, 4},
+                                 {2, 2}, {8, 8}, {4, 1}, {4, 2}};
+    synth s;
+    synth_init(&s, 2000);
+    for (int a = 0; a < 10; a++)
+        for (int b = 1; b <= 256; b *= 2)
+            for (long kv = 64; kv <= 16384; kv *= 4) {
+                ss_meas *r = push(&s);
+                r->family = SS_FAM_ATTN_DECODE, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+                r->batch = b, r->kv = kv, r->heads = cfg[a][0], r->kv_heads = cfg[a][1];
+                r->head_dim = 128;
+                r->time_s = dec_group_truth(b, (double)kv, cfg[a][0], cfg[a][1]);
+            }
+    ss_calib c;
+    fit_synth(&s, &c);
+    const ss_cal_model *m = ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    assert_non_null(m);
+    for (int b = 64; b <= 256; b *= 2)
+        for (long kv = 4096; kv <= 16384; kv *= 4) {
+            ss_cal_attn_q q = {.dc_seqs = b, .dc_ctx = b * (kv + 1.0), .heads = 16,
+                               .kv_heads = 1, .head_dim = 128, .kv_bytes = 2};
+            double t, want = dec_group_truth(b, (double)kv, 16, 1);
+            assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t),
+                             1);
+            if (fabs(t - want) / want > 0.04) fail_msg("b %d kv %ld: %g, want %g", b, kv, t, want);
+            /* 4 on 4 (MHA, a third of the streaming rate): between 2 on 2 and 8 on 8 along
+             * the diagonal; continued from 4 on 2 and 8 on 4 it is 41 % under (batch 64, 4k) */
+            ss_cal_attn_q mha = q;
+            mha.heads = 4, mha.kv_heads = 4;
+            want = dec_group_truth(b, (double)kv, 4, 4);
+            assert_int_equal(
+                ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &mha, &t), 1);
+            if (fabs(t - want) / want > 0.04)
+                fail_msg("MHA b %d kv %ld: %g, want %g", b, kv, t, want);
+        }
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decode_ratio_cap),
+        cmocka_unit_test(test_decode_line_continuation),
+        cmocka_unit_test(test_prefill_prefix_line),
+        cmocka_unit_test(test_attn_lattice),
+        cmocka_unit_test(test_decode_lattice_group),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
