@@ -104,8 +104,8 @@ static void test_gemm_monotone_and_shapes(void **st)
  * activations per token, one thread block per row: aiconfigurator's H100 table, 7.3 ns per
  * row at n = k = 32 and at n = k = 256). The basis recovers it from small shapes measured up
  * to m = 8192, and the curve of a measured shape continues along it to m = 65536 (without
- * the term the activation-bytes term stands in for it, and the continuation is 5 %, 8 % and
- * 9 % low at m = 16384, 32768, 65536). BF16 rows have no such term. */
+ * the term the activation-bytes term stands in for it, and the continuation is 5 %, 7 % and
+ * 8 % low at m = 16384, 32768, 65536). BF16 rows have no such term. */
 static void test_gemm_fp8_per_row(void **st)
 {
     (void)st;
