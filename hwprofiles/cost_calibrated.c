@@ -162,10 +162,9 @@ static double gemm_time(const calst *s, int i, double m)
             double edge = m < g->m_lo ? g->m_lo : g->m_hi, te = m < g->m_lo ? g->t_lo : g->t_hi;
             double b0 = gs->gm ? basis(s, gs->gm, edge, gs->n, gs->k) : 0;
             if (!(b0 > 0)) return te;
-            double r = basis(s, gs->gm, m, gs->n, gs->k) / b0;
-            if (m > g->m_hi && r < 1) r = 1;
-            if (m < g->m_lo && r > 1) r = 1;
-            return te * r;
+            double b1 = basis(s, gs->gm, m, gs->n, gs->k);
+            if (m > g->m_hi) return ss_cal_beyond(te, b0, b1, gs->gm->beyond_w);
+            return te * (b1 < b0 ? b1 / b0 : 1);
         }
         double v;
         if (gsl_interp_eval_e(g->it, g->lx, g->ly, log(m), NULL, &v) == 0) return exp(v);

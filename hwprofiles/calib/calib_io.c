@@ -9,8 +9,9 @@
 #include "hwprofiles/calib/fit.h"
 
 /* 2: GEMM models have the per-row and the serial-tile terms (format 1 lacks them; read with
- * those terms 0) */
-#define CAL_FORMAT 2
+ * those terms 0). 3: GEMM models have beyond_basis (formats 1 and 2: read as 0, the
+ * continuation they were validated with). */
+#define CAL_FORMAT 3
 
 /* Family names from the X-macro (not ss_fam_name: that lives with the readers, and the cost
  * model must not depend on them). */
@@ -84,9 +85,12 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
         put_str(out, m->tag);
         fprintf(out,
                 "\n      dtype: %s\n      rows: %ld\n      median_ape: %.4f\n"
-                "      p90_ape: %.4f\n      max_ape: %.4f\n      terms:\n",
+                "      p90_ape: %.4f\n      max_ape: %.4f\n",
                 ss_dtype_name((ss_dtype)m->dtype), m->rows, m->median_ape, m->p90_ape,
                 m->max_ape);
+        if (m->family == SS_FAM_GEMM)
+            fprintf(out, "      beyond_basis: %.2f\n", m->beyond_w);
+        fprintf(out, "      terms:\n");
         for (int j = 0; j < m->nterms; j++) {
             fprintf(out, "        - {knots: ");
             put_list(out, m->terms[j].knots, m->terms[j].nknots);
@@ -203,6 +207,7 @@ typedef struct cal_mod {
     char tag[SS_CAL_TAG_LEN];
     int64_t rows;
     double med, p90, max;
+    double beyond;
     yaml_node_t *terms;
 } cal_mod;
 #define MF(f) offsetof(cal_mod, f)
@@ -218,6 +223,9 @@ static const ss_key cal_mod_keys[] = {
      .max = 1e9},
     {.name = "p90_ape", .type = SS_KEY_DOUBLE, .offset = MF(p90), .def = "0", .min = 0, .max = 1e9},
     {.name = "max_ape", .type = SS_KEY_DOUBLE, .offset = MF(max), .def = "0", .min = 0, .max = 1e12},
+    {.name = "beyond_basis", .type = SS_KEY_DOUBLE, .offset = MF(beyond), .def = "0",
+     .min = 0, .max = 1, .help = "GEMM (format 3): weight of the basis beyond a shape's "
+                                 "largest measured m, 0 to 1."},
     {.name = "terms", .type = SS_KEY_NODE, .offset = MF(terms), .def = NULL,
      .flags = SS_KEY_NO_BOUNDS},
     {.name = NULL},
@@ -397,6 +405,17 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
     snprintf(m->tag, sizeof m->tag, "%s", p.tag);
     m->rows = (long)p.rows;
     m->median_ape = p.med, m->p90_ape = p.p90, m->max_ape = p.max;
+    int gemm = p.family == SS_FAM_GEMM;
+    yaml_node_t *bn = ss_node_get(doc, node, "beyond_basis");
+    if (gemm && format >= 3 && !bn)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, node, kp,
+                            "a GEMM model needs beyond_basis in format %d", format);
+    if (!gemm && bn) {
+        char bk[320];
+        snprintf(bk, sizeof bk, "%s.beyond_basis", kp);
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, bn, bk, "is for GEMM models only");
+    }
+    m->beyond_w = p.beyond;
     char tk[320];
     snprintf(tk, sizeof tk, "%s.terms", kp);
     size_t nt = ss_node_seq_len(p.terms);

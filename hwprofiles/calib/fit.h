@@ -76,6 +76,10 @@ typedef struct ss_cal_model {
     long rows;
     double median_ape, p90_ape, max_ape;
     double x_max[SS_CAL_MAX_TERMS]; /* largest raw feature fitted (for docs: extrapolation) */
+    /* GEMM: beyond a measured shape's largest m, the weight (0 to 1, in log time) of this
+     * basis against the shape's last measured point times the basis ratio; chosen on the
+     * fitted shapes themselves (ss_calf_fit_beyond), 0 in profiles before format 3. */
+    double beyond_w;
 } ss_cal_model;
 
 /* A densely measured GEMM shape: t(m) for fixed (n, k, dtype), non-decreasing.
@@ -278,11 +282,17 @@ int ss_cal_m_class(double m);
 int ss_cal_gemm_lattice(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
                         double k, double wbytes, double *t);
 /* The curve of an unmeasured shape from ss_cal_gemm_lattice at the m points of the densest
- * measured shape of `dtype` and m class `m_class` (0: any class): 1 and *out filled, 0 when
+ * measured shape of `dtype` and m class `m_class` (0: any class), followed by those of the
+ * shape measured furthest in m beyond them, moved into the class: 1 and *out filled, 0 when
  * the lattice cannot give one. */
 int ss_calib_lattice_shape(const ss_calib *c, const ss_cal_model *gm, int dtype, int m_class,
                            double n, double k, double wbytes, ss_cal_shape *out);
 double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double m, double wbytes);
+/* A GEMM shape's time at m beyond its largest measured m_edge (time t_edge), from the basis
+ * b_edge at m_edge and b_m at m: the edge times the basis ratio (at least 1), moved towards
+ * the basis itself by weight w in log time, and never below t_edge. Shared by the cost
+ * model and the validation so both continue a curve the same way. */
+double ss_cal_beyond(double t_edge, double b_edge, double b_m, double w);
 
 /* Raw GEMM / attention features (shared by fitting and the cost model). */
 int ss_cal_gemm_features(double m, double n, double k, double wbytes, double x[], double s[]);

@@ -143,6 +143,90 @@ ss_rc ss_calf_fit_shapes(const ss_meas_table *t, const rowkey *keys, size_t nk, 
     return rc;
 }
 
+static double gemm_basis(const ss_cal_model *gm, double m, double n, double k, double wb)
+{
+    double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
+    ss_cal_gemm_features(m, n, k, wb, x, s);
+    return ss_cal_eval(gm, x, s);
+}
+
+/* ---- continuing a curve beyond its largest measured m ----
+ *
+ * The last measured point times the basis ratio carries the edge's own efficiency along;
+ * where the curve is a wave staircase (aiconfigurator's A100, n = k = 5120: 252 us at both
+ * m = 768 and 1024, 378 us at 2048) the edge may sit on a step's top or foot, and the basis,
+ * fitted over every shape of its size class, knows the trend better. How far to trust it is
+ * decided per basis model on the fitted curves: each shape's top 20 % of m predicted from its
+ * last point below them. */
+
+double ss_cal_beyond(double t_edge, double b_edge, double b_m, double w)
+{
+    if (!(b_edge > 0) || !(b_m > 0)) return t_edge;
+    double r = b_m / b_edge;
+    double t = t_edge * (r > 1 ? r : 1);
+    if (w > 0) t = exp((1 - w) * log(t) + w * log(b_m));
+    return t > t_edge ? t : t_edge;
+}
+
+/* The index of the last point of a shape's curve below its top 20 % of m. */
+static int beyond_edge(const ss_cal_shape *sh) { return sh->npts - (int)ceil(0.2 * sh->npts) - 1; }
+
+/* One GEMM model's weight: refitted without the points it is judged on (a basis fitted to
+ * them would favour itself), then each curve's top points continued from its edge. */
+static ss_rc fit_beyond_one(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                            int g, size_t *idx, ss_diag *d)
+{
+    enum { NW = 11 };
+    ss_cal_model *gm = &c->models[g];
+    size_t n = 0;
+    for (size_t i = 0; i < nk; i++) {
+        if (keys[i].family != SS_FAM_GEMM || keys[i].dtype != gm->dtype ||
+            strcmp(keys[i].tag, gm->tag) != 0)
+            continue;
+        const ss_meas *r = &t->rows[keys[i].idx];
+        const ss_cal_shape *sh = ss_calib_find_shape_m(c, r->dtype, (long)r->n, (long)r->k, r->m);
+        if (sh && sh->npts >= 5 && r->m > sh->m[beyond_edge(sh)]) continue;
+        idx[n++] = keys[i].idx;
+    }
+    ss_cal_model ref;
+    memset(&ref, 0, sizeof ref);
+    if (n < 4) return SS_OK;
+    ss_rc rc = ss_cal_fit_model(t, idx, n, &ref, d);
+    if (rc) return rc;
+    double err[NW] = {0};
+    long pts = 0;
+    for (int i = 0; i < c->nshapes; i++) {
+        const ss_cal_shape *sh = &c->shapes[i];
+        double sn = (double)sh->n, sk = (double)sh->k, wb = ss_calf_dtype_bytes(sh->dtype);
+        if (sh->dtype != gm->dtype || sh->npts < 5 || ss_calib_find_gemm(c, sh->dtype, sn, sk) != gm)
+            continue;
+        int edge = beyond_edge(sh);
+        double be = gemm_basis(&ref, sh->m[edge], sn, sk, wb);
+        for (int j = edge + 1; j < sh->npts; j++, pts++) {
+            double bm = gemm_basis(&ref, sh->m[j], sn, sk, wb);
+            for (int q = 0; q < NW; q++)
+                err[q] += fabs(log(ss_cal_beyond(sh->t[edge], be, bm, 0.1 * q) / sh->t[j]));
+        }
+    }
+    int best = 0;
+    for (int q = 1; q < NW && pts >= SS_CAL_BEYOND_MIN; q++)
+        if (err[q] < err[best]) best = q;
+    gm->beyond_w = 0.1 * best;
+    return SS_OK;
+}
+
+ss_rc ss_calf_fit_beyond(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                         ss_diag *d)
+{
+    size_t *idx = malloc((nk ? nk : 1) * sizeof *idx);
+    if (!idx) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    ss_rc rc = SS_OK;
+    for (int g = 0; g < c->nmodels && rc == SS_OK; g++)
+        if (c->models[g].family == SS_FAM_GEMM) rc = fit_beyond_one(t, keys, nk, c, g, idx, d);
+    free(idx);
+    return rc;
+}
+
 /* ================================================================== lookups */
 
 const ss_cal_shape *ss_calib_find_shape(const ss_calib *c, int dtype, long n, long k)
@@ -164,13 +248,6 @@ const ss_cal_shape *ss_calib_find_shape_m(const ss_calib *c, int dtype, long n, 
     return NULL;
 }
 
-static double gemm_basis(const ss_cal_model *gm, double m, double n, double k, double wb)
-{
-    double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
-    ss_cal_gemm_features(m, n, k, wb, x, s);
-    return ss_cal_eval(gm, x, s);
-}
-
 double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double m, double wb)
 {
     int np = sh->npts;
@@ -181,10 +258,9 @@ double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double 
         double b0 = gemm_basis(gm, edge, (double)sh->n, (double)sh->k, wb);
         double b1 = gemm_basis(gm, m, (double)sh->n, (double)sh->k, wb);
         if (!(b0 > 0)) return te;
+        if (m > hi) return ss_cal_beyond(te, b0, b1, gm->beyond_w);
         double r = b1 / b0;
-        if (m > hi && r < 1) r = 1;
-        if (m < lo && r > 1) r = 1;
-        return te * r;
+        return te * (r > 1 ? 1 : r);
     }
     double lx[SS_CAL_MAX_SHAPE_PTS], ly[SS_CAL_MAX_SHAPE_PTS];
     for (int i = 0; i < np; i++) lx[i] = log(sh->m[i]), ly[i] = log(sh->t[i]);
@@ -310,23 +386,37 @@ int ss_cal_gemm_lattice(const ss_calib *c, const ss_cal_model *gm, int dtype, do
 int ss_calib_lattice_shape(const ss_calib *c, const ss_cal_model *gm, int dtype, int m_class,
                            double n, double k, double wbytes, ss_cal_shape *out)
 {
-    /* the m points of the most densely measured shape of this dtype and m class */
-    const ss_cal_shape *ref = NULL;
-    for (int i = 0; i < c->nshapes; i++)
-        if (c->shapes[i].dtype == dtype && (!m_class || c->shapes[i].m_class == m_class) &&
-            (!ref || c->shapes[i].npts > ref->npts))
-            ref = &c->shapes[i];
+    /* the m points of the most densely measured shape of this dtype and m class, then those
+     * of the shape measured furthest in m beyond them, moved into the class: the curves of
+     * one class may stop early (H100 BF16: unaligned m to 4,353, every m to 32,768), and
+     * the lattice's neighbours measured further are interpolated there, not continued */
+    const ss_cal_shape *ref = NULL, *far = NULL;
+    for (int i = 0; i < c->nshapes; i++) {
+        const ss_cal_shape *sh = &c->shapes[i];
+        if (sh->dtype != dtype || sh->npts < 1) continue;
+        if ((!m_class || sh->m_class == m_class) && (!ref || sh->npts > ref->npts)) ref = sh;
+        if (!far || sh->m[sh->npts - 1] > far->m[far->npts - 1]) far = sh;
+    }
     if (!ref || ref->npts < 3) return 0;
+    double mm[SS_CAL_MAX_SHAPE_PTS];
+    int np = 0;
+    for (int i = 0; i < ref->npts; i++) mm[np++] = ref->m[i];
+    for (int i = 0; i < far->npts && np < SS_CAL_MAX_SHAPE_PTS; i++) {
+        double m = far->m[i];
+        if (ref->m_class == 1) m = ceil(m / SS_CAL_M_ALIGN) * SS_CAL_M_ALIGN;
+        if (ref->m_class == 2 && ss_cal_m_class(m) == 1) m += 1;
+        if (m > mm[np - 1]) mm[np++] = m;
+    }
     memset(out, 0, sizeof *out);
     out->dtype = dtype, out->n = lround(n), out->k = lround(k), out->m_class = ref->m_class;
-    for (int i = 0; i < ref->npts; i++) {
+    for (int i = 0; i < np; i++) {
         double t;
-        if (!ss_cal_gemm_lattice(c, gm, dtype, ref->m[i], n, k, wbytes, &t)) return 0;
-        out->m[i] = ref->m[i];
+        if (!ss_cal_gemm_lattice(c, gm, dtype, mm[i], n, k, wbytes, &t)) return 0;
+        out->m[i] = mm[i];
         /* non-decreasing by construction; guard rounding */
         out->t[i] = i > 0 && t < out->t[i - 1] ? out->t[i - 1] : t;
     }
-    out->npts = ref->npts;
+    out->npts = np;
     return 1;
 }
 

@@ -77,6 +77,13 @@ double ss_calf_decode_line(const ss_cal_grid *g, const int *cnt, const size_t *s
  * the measured GEMM curves (fit_gemm.c) and the attention grids (fit_attn.c). */
 ss_rc ss_calf_fit_shapes(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                          ss_diag *d);
+/* Each GEMM model's beyond_w: the weight in {0, 0.1, ..., 1} that best predicts (least sum
+ * of absolute log errors) the top 20 % of m of every shape of the model from the rest of its
+ * curve, as ss_cal_beyond() does, with the basis refitted without those points; 0 with
+ * fewer than SS_CAL_BEYOND_MIN such points. */
+#define SS_CAL_BEYOND_MIN 40
+ss_rc ss_calf_fit_beyond(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                         ss_diag *d);
 ss_rc ss_calf_fit_grids(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                         ss_diag *d);
 

@@ -100,6 +100,113 @@ static void test_gemm_monotone_and_shapes(void **st)
     synth_free(&s);
 }
 
+/* Beyond a shape's largest measured m its curve continues from the last point by the basis
+ * ratio, moved towards the basis by the model's beyond_w (ss_cal_beyond). Curves whose
+ * points scatter +-20 % around a smooth truth (wave staircases do, in real tables) leave the
+ * last point off the trend; the fitter then finds a weight above 0.5 on the curves' own top
+ * points, and the continuation to m = 4096 and 8192 is closer to the truth than with 0. With
+ * few curve points (fill(): 12 top points) the weight stays 0, the plain ratio. */
+static void test_gemm_beyond(void **st)
+{
+    (void)st;
+    /* the continuation itself: the ratio at w = 0, the basis at w = 1, never below the edge */
+    assert_true(fabs(ss_cal_beyond(10, 2, 3, 0) - 15) < 1e-12);
+    assert_true(fabs(ss_cal_beyond(10, 2, 30, 1) - 30) < 1e-12);
+    assert_true(fabs(ss_cal_beyond(10, 20, 30, 0.5) - sqrt(15 * 30)) < 1e-12);
+    assert_true(ss_cal_beyond(10, 20, 8, 1) == 10);
+    assert_true(ss_cal_beyond(10, 0, 8, 1) == 10);
+    double prev = 0;
+    for (double b = 1; b < 100; b *= 1.5) {
+        double t = ss_cal_beyond(10, 4, b, 0.7);
+        assert_true(t >= 10 && t >= prev);
+        prev = t;
+    }
+
+    synth s;
+    synth_init(&s, 1000);
+    fill(&s);
+    ss_calib c;
+    fit_synth(&s, &c);
+    for (int i = 0; i < c.nmodels; i++)
+        if (c.models[i].family == SS_FAM_GEMM) assert_true(c.models[i].beyond_w == 0);
+    ss_calib_free(&c);
+    synth_free(&s);
+
+    static const long ns[] = {2048, 2560, 3072, 3584, 4096, 5120}, ks[] = {3072, 4096};
+    synth_init(&s, 1000);
+    for (int a = 0; a < 6; a++)
+        for (int b = 0; b < 2; b++)
+            for (int j = 1; j <= 25; j++) {
+                ss_meas *r = push(&s);
+                r->family = SS_FAM_GEMM, r->dtype = SS_DTYPE_BF16, r->op = 1;
+                r->m = 128 * j, r->n = ns[a], r->k = ks[b];
+                double scatter = 1 + 0.2 * sin(2.7 * j + 1.3 * a + 0.7 * b);
+                r->time_s = gemm_truth((double)r->m, (double)r->n, (double)r->k) * scatter;
+            }
+    fit_synth(&s, &c);
+    const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_BF16, 4096, 4096);
+    assert_non_null(g);
+    assert_true(g->beyond_w >= 0.5);
+    double err_w = 0, err_0 = 0;
+    ss_cal_model g0 = *g;
+    g0.beyond_w = 0;
+    for (int a = 0; a < 6; a++)
+        for (int b = 0; b < 2; b++)
+            for (double m = 4096; m <= 8192; m *= 2) {
+                double want = gemm_truth(m, (double)ns[a], (double)ks[b]);
+                double tw = ss_cal_gemm(&c, g, SS_DTYPE_BF16, m, (double)ns[a], (double)ks[b], 2);
+                double t0 = ss_cal_gemm(&c, &g0, SS_DTYPE_BF16, m, (double)ns[a], (double)ks[b], 2);
+                err_w += fabs(log(tw / want)), err_0 += fabs(log(t0 / want));
+            }
+    assert_true(err_w < 0.7 * err_0);
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
+/* The curve of an unmeasured shape (what the cost model builds once per model shape) reaches
+ * as far in m as its lattice neighbours were measured, in each m class: one neighbour keeps
+ * an unaligned-m curve that stops at 4,353 (its aligned kernels step), the other one curve
+ * measured to 16,384 with a step of its own past 4,353 that no basis knows. At unaligned
+ * m = 12,289 the built curve gives what the lattice gives there directly (the validation's
+ * path), instead of continuing its 4,353 edge. */
+static void test_gemm_lattice_class_range(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 400);
+    for (int j = 0; j < 17 + 2 * 20 + 2 * 16 + 1; j++) {
+        long m = j < 17 ? j + 1 : j < 57 ? 16 * ((j - 17) / 2 + 2) + (j - 17) % 2
+                           : j < 89 ? 256 * ((j - 57) / 2 + 2) + (j - 57) % 2 : 8192;
+        ss_meas *r = push(&s);
+        r->family = SS_FAM_GEMM, r->dtype = SS_DTYPE_FP8, r->op = 1;
+        r->m = m, r->n = 4096, r->k = 4096;
+        r->time_s = gemm_truth((double)m, 4096, 4096) / 2 * (m >= 17 && m % 16 ? 1.6 : 1);
+    }
+    for (long m = 1; m <= 16384; m *= 2)
+        for (long d = 0; d <= (m >= 16 && m < 16384 ? m / 2 : 0); d += m / 2 ? m / 2 : 1) {
+            ss_meas *r = push(&s);
+            r->family = SS_FAM_GEMM, r->dtype = SS_DTYPE_FP8, r->op = 1;
+            r->m = m + d, r->n = 6144, r->k = 4096;
+            r->time_s = gemm_truth((double)r->m, 6144, 4096) / 2 * (r->m > 4353 ? 1.5 : 1);
+        }
+    ss_calib c;
+    fit_synth(&s, &c);
+    const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_FP8, 5120, 4096);
+    assert_non_null(g);
+    assert_int_equal(ss_calib_find_shape_m(&c, SS_DTYPE_FP8, 4096, 4096, 12289)->m_class, 2);
+    assert_int_equal(ss_calib_find_shape_m(&c, SS_DTYPE_FP8, 6144, 4096, 12289)->m_class, 0);
+    ss_cal_shape sh;
+    assert_int_equal(ss_calib_lattice_shape(&c, g, SS_DTYPE_FP8, 2, 5120, 4096, 1, &sh), 1);
+    assert_int_equal(sh.m_class, 2);
+    assert_true(sh.m[sh.npts - 1] == 16385);
+    double direct;
+    assert_int_equal(ss_cal_gemm_lattice(&c, g, SS_DTYPE_FP8, 12289, 5120, 4096, 1, &direct), 1);
+    double built = ss_cal_shape_eval(&sh, g, 12289, 1);
+    assert_true(fabs(built - direct) / direct < 0.02);
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
 /* W8A8 GEMMs pay a cost per token row whatever the shape (vLLM's FP8 kernels quantize the
  * activations per token, one thread block per row: aiconfigurator's H100 table, 7.3 ns per
  * row at n = k = 32 and at n = k = 256). The basis recovers it from small shapes measured up
@@ -578,10 +685,12 @@ int main(void)
         cmocka_unit_test(test_recover_gemm),
         cmocka_unit_test(test_tp_extrapolation),
         cmocka_unit_test(test_gemm_monotone_and_shapes),
+        cmocka_unit_test(test_gemm_beyond),
         cmocka_unit_test(test_gemm_fp8_per_row),
         cmocka_unit_test(test_gemm_serial_tile),
         cmocka_unit_test(test_gemm_m_alignment),
         cmocka_unit_test(test_gemm_lattice),
+        cmocka_unit_test(test_gemm_lattice_class_range),
         cmocka_unit_test(test_profile_check),
         cmocka_unit_test(test_moe),
         cmocka_unit_test(test_peak_check),

@@ -82,6 +82,13 @@ static void test_roundtrip_and_cost(void **st)
     fit_synth(&s, &c);
     c.command = strdup("servesim calibrate --source synthetic.csv");
     c.skew_alpha_pure = 0.25; /* a skewed decode batch costs a quarter of the way to its max */
+    /* beyond a curve's largest m, a third of the way to the basis (the synthetic curves are
+     * exact, so the BF16 QKV curve is lifted 40 % to tell the two apart below) */
+    for (int i = 0; i < c.nmodels; i++)
+        if (c.models[i].family == SS_FAM_GEMM) c.models[i].beyond_w = 0.3;
+    for (int i = 0; i < c.nshapes; i++)
+        if (c.shapes[i].dtype == SS_DTYPE_BF16 && c.shapes[i].n == 6144 && c.shapes[i].k == 4096)
+            for (int j = 0; j < c.shapes[i].npts; j++) c.shapes[i].t[j] *= 1.4;
     char path[] = "/tmp/ss_calib_XXXXXX.yaml";
     int fd = mkstemps(path, 5);
     assert_true(fd >= 0);
@@ -109,6 +116,15 @@ static void test_roundtrip_and_cost(void **st)
             if (isnan(a)) continue;
             assert_true(fabs(a - b) <= 1e-8 * fabs(a));
         }
+    for (int i = 0; i < c.nmodels; i++) assert_true(back.models[i].beyond_w == c.models[i].beyond_w);
+    /* the cost model continues the QKV curve (n = 6144, k = 4096) past its last m (8192)
+     * as the validation does, with the weight */
+    const ss_cal_model *qg = ss_calib_find_gemm(&back, SS_DTYPE_BF16, 6144, 4096);
+    ss_cal_model q0 = *qg;
+    q0.beyond_w = 0;
+    double qkv_w = ss_cal_gemm(&back, qg, SS_DTYPE_BF16, 32768, 6144, 4096, 2);
+    double qkv_0 = ss_cal_gemm(&back, &q0, SS_DTYPE_BF16, 32768, 6144, 4096, 2);
+    assert_true(qkv_w < 0.95 * qkv_0);
     ss_calib_free(&back);
 
     /* the cost model on it: Llama-3.1-8B, TP 1 and 8 */
@@ -157,6 +173,14 @@ static void test_roundtrip_and_cost(void **st)
         assert_true(br[1][SS_OP_ATTN_DECODE] == a_uni);
         assert_true(a_skw > a_uni * 1.05);
         assert_true(fabs(a_skw - (a_uni + 0.25 * (br[3][SS_OP_ATTN_DECODE] - a_uni))) <= 1e-9 * a_skw);
+        if (tp == 1) {
+            ss_batch_shape b = {.num_seqs = 1, .num_prefill_seqs = 1, .prefill_tokens = 32768,
+                                .prefill_attn_pairs = 32768.0 * 32769 / 2, .num_sampled = 1};
+            double br1[SS_OP_COUNT + 1];
+            ss_cost_calibrated.breakdown(state, &b, br1);
+            double per_layer = br1[SS_OP_QKV_PROJ] / m.num_layers;
+            if (!(fabs(per_layer - qkv_w) <= 1e-9 * qkv_w)) fail_msg("%g vs %g (w 0: %g)", per_layer, qkv_w, qkv_0);
+        }
         /* TP scaling: a 4096-token prefill, GEMMs split over tp GPUs plus all-reduces
          * extrapolated from p <= 4 to p = 8 */
         ss_batch_shape big = {.num_seqs = 1, .num_prefill_seqs = 1, .prefill_tokens = 4096,
@@ -271,7 +295,8 @@ static void test_parse_errors(void **st)
     }
     /* format 1: a GEMM model written before the per-row and serial-tile terms (4 terms)
      * reads with those 0, an attention model (9 terms, unchanged) as it is; one term fewer
-     * is an error naming the count, as is format 2 without the new terms; format 3 is not
+     * is an error naming the count, as is format 2 without the new terms; formats 1 and 2
+     * read beyond_basis as 0, format 3 requires it of GEMM models only; format 4 is not
      * read */
     if (load_cal(path, model_text(cal, sizeof cal, 1, "gemm", 4), &c, msg, sizeof msg))
         fail_msg("%s", msg);
@@ -291,9 +316,33 @@ static void test_parse_errors(void **st)
     assert_int_equal(load_cal(path, model_text(cal, sizeof cal, 2, "gemm", 4), &c, msg, sizeof msg),
                      SS_ERR_INVALID);
     if (!strstr(msg, "needs a list of 6 terms in format 2, got 4")) fail_msg("%s", msg);
-    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(3));
+    if (load_cal(path, model_text(cal, sizeof cal, 2, "gemm", 6), &c, msg, sizeof msg))
+        fail_msg("%s", msg);
+    assert_true(c.models[0].beyond_w == 0);
+    ss_calib_free(&c);
+    assert_int_equal(load_cal(path, model_text(cal, sizeof cal, 3, "gemm", 6), &c, msg, sizeof msg),
+                     SS_ERR_INVALID);
+    if (!strstr(msg, "a GEMM model needs beyond_basis in format 3")) fail_msg("%s", msg);
+    char with_w[2048];
+    model_text(cal, sizeof cal, 3, "gemm", 6);
+    char *at = strstr(cal, "      terms:");
+    snprintf(with_w, sizeof with_w, "%.*s      beyond_basis: 0.4\n%s", (int)(at - cal), cal, at);
+    if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_true(c.models[0].beyond_w == 0.4);
+    ss_calib_free(&c);
+    model_text(cal, sizeof cal, 3, "attn_prefill", 9);
+    at = strstr(cal, "      terms:");
+    snprintf(with_w, sizeof with_w, "%.*s      beyond_basis: 0.4\n%s", (int)(at - cal), cal, at);
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "beyond_basis") || !strstr(msg, "GEMM models only")) fail_msg("%s", msg);
+    model_text(cal, sizeof cal, 3, "gemm", 6);
+    at = strstr(cal, "      terms:");
+    snprintf(with_w, sizeof with_w, "%.*s      beyond_basis: 1.5\n%s", (int)(at - cal), cal, at);
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "beyond_basis")) fail_msg("%s", msg);
+    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(4));
     assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
-    if (!strstr(msg, "unsupported format 3 (this servesim reads 1 to 2)")) fail_msg("%s", msg);
+    if (!strstr(msg, "unsupported format 4 (this servesim reads 1 to 3)")) fail_msg("%s", msg);
     unlink(path);
 }
 
