@@ -9,8 +9,8 @@
 #include "hwprofiles/calib/fit.h"
 
 /* 2: GEMM models have the per-row and the serial-tile terms (format 1 lacks them; read with
- * those terms 0). 3: GEMM models have beyond_basis (formats 1 and 2: read as 0, the
- * continuation they were validated with). */
+ * those terms 0). 3: GEMM models have beyond_basis and lattice_basis (formats 1 and 2: read
+ * as 0, the continuation and lattice they were validated with). */
 #define CAL_FORMAT 3
 
 /* Family names from the X-macro (not ss_fam_name: that lives with the readers, and the cost
@@ -89,7 +89,8 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
                 ss_dtype_name((ss_dtype)m->dtype), m->rows, m->median_ape, m->p90_ape,
                 m->max_ape);
         if (m->family == SS_FAM_GEMM)
-            fprintf(out, "      beyond_basis: %.2f\n", m->beyond_w);
+            fprintf(out, "      beyond_basis: %.2f\n      lattice_basis: %.2f\n", m->beyond_w,
+                    m->lattice_w);
         fprintf(out, "      terms:\n");
         for (int j = 0; j < m->nterms; j++) {
             fprintf(out, "        - {knots: ");
@@ -207,7 +208,7 @@ typedef struct cal_mod {
     char tag[SS_CAL_TAG_LEN];
     int64_t rows;
     double med, p90, max;
-    double beyond;
+    double beyond, lattice;
     yaml_node_t *terms;
 } cal_mod;
 #define MF(f) offsetof(cal_mod, f)
@@ -226,6 +227,9 @@ static const ss_key cal_mod_keys[] = {
     {.name = "beyond_basis", .type = SS_KEY_DOUBLE, .offset = MF(beyond), .def = "0",
      .min = 0, .max = 1, .help = "GEMM (format 3): weight of the basis beyond a shape's "
                                  "largest measured m, 0 to 1."},
+    {.name = "lattice_basis", .type = SS_KEY_DOUBLE, .offset = MF(lattice), .def = "0",
+     .min = 0, .max = 1, .help = "GEMM (format 3): weight of the basis against the lattice of "
+                                 "measured shapes for a shape never measured, 0 to 1."},
     {.name = "terms", .type = SS_KEY_NODE, .offset = MF(terms), .def = NULL,
      .flags = SS_KEY_NO_BOUNDS},
     {.name = NULL},
@@ -405,17 +409,21 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
     snprintf(m->tag, sizeof m->tag, "%s", p.tag);
     m->rows = (long)p.rows;
     m->median_ape = p.med, m->p90_ape = p.p90, m->max_ape = p.max;
+    /* the GEMM weights: required of GEMM models from format 3, refused elsewhere */
+    static const char *const gemm_only[] = {"beyond_basis", "lattice_basis"};
     int gemm = p.family == SS_FAM_GEMM;
-    yaml_node_t *bn = ss_node_get(doc, node, "beyond_basis");
-    if (gemm && format >= 3 && !bn)
-        return ss_cfg_error(d, SS_ERR_INVALID, doc, node, kp,
-                            "a GEMM model needs beyond_basis in format %d", format);
-    if (!gemm && bn) {
-        char bk[320];
-        snprintf(bk, sizeof bk, "%s.beyond_basis", kp);
-        return ss_cfg_error(d, SS_ERR_INVALID, doc, bn, bk, "is for GEMM models only");
+    for (size_t i = 0; i < sizeof gemm_only / sizeof *gemm_only; i++) {
+        yaml_node_t *wn = ss_node_get(doc, node, gemm_only[i]);
+        if (gemm && format >= 3 && !wn)
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, node, kp,
+                                "a GEMM model needs %s in format %d", gemm_only[i], format);
+        if (!gemm && wn) {
+            char wk[320];
+            snprintf(wk, sizeof wk, "%s.%s", kp, gemm_only[i]);
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, wn, wk, "is for GEMM models only");
+        }
     }
-    m->beyond_w = p.beyond;
+    m->beyond_w = p.beyond, m->lattice_w = p.lattice;
     char tk[320];
     snprintf(tk, sizeof tk, "%s.terms", kp);
     size_t nt = ss_node_seq_len(p.terms);

@@ -80,6 +80,10 @@ typedef struct ss_cal_model {
      * basis against the shape's last measured point times the basis ratio; chosen on the
      * fitted shapes themselves (ss_calf_fit_beyond), 0 in profiles before format 3. */
     double beyond_w;
+    /* GEMM: for a shape never measured, the weight (0 to 1, in log time) of this basis
+     * against the (n, k) lattice of measured shapes; chosen by cross-validation over the
+     * measured shapes (ss_calf_fit_lattice_w), 0 in profiles before format 3. */
+    double lattice_w;
 } ss_cal_model;
 
 /* A densely measured GEMM shape: t(m) for fixed (n, k, dtype), non-decreasing.

@@ -143,7 +143,7 @@ ss_rc ss_calf_fit_shapes(const ss_meas_table *t, const rowkey *keys, size_t nk, 
     return rc;
 }
 
-static double gemm_basis(const ss_cal_model *gm, double m, double n, double k, double wb)
+double ss_calf_gemm_basis(const ss_cal_model *gm, double m, double n, double k, double wb)
 {
     double x[SS_CAL_MAX_TERMS], s[SS_CAL_MAX_TERMS];
     ss_cal_gemm_features(m, n, k, wb, x, s);
@@ -157,7 +157,7 @@ static double gemm_basis(const ss_cal_model *gm, double m, double n, double k, d
  * m = 768 and 1024, 378 us at 2048) the edge may sit on a step's top or foot, and the basis,
  * fitted over every shape of its size class, knows the trend better. How far to trust it is
  * decided per basis model on the fitted curves: each shape's top 20 % of m predicted from its
- * last point below them. */
+ * last point below them (fit_weights.c). */
 
 double ss_cal_beyond(double t_edge, double b_edge, double b_m, double w)
 {
@@ -166,65 +166,6 @@ double ss_cal_beyond(double t_edge, double b_edge, double b_m, double w)
     double t = t_edge * (r > 1 ? r : 1);
     if (w > 0) t = exp((1 - w) * log(t) + w * log(b_m));
     return t > t_edge ? t : t_edge;
-}
-
-/* The index of the last point of a shape's curve below its top 20 % of m. */
-static int beyond_edge(const ss_cal_shape *sh) { return sh->npts - (int)ceil(0.2 * sh->npts) - 1; }
-
-/* One GEMM model's weight: refitted without the points it is judged on (a basis fitted to
- * them would favour itself), then each curve's top points continued from its edge. */
-static ss_rc fit_beyond_one(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
-                            int g, size_t *idx, ss_diag *d)
-{
-    enum { NW = 11 };
-    ss_cal_model *gm = &c->models[g];
-    size_t n = 0;
-    for (size_t i = 0; i < nk; i++) {
-        if (keys[i].family != SS_FAM_GEMM || keys[i].dtype != gm->dtype ||
-            strcmp(keys[i].tag, gm->tag) != 0)
-            continue;
-        const ss_meas *r = &t->rows[keys[i].idx];
-        const ss_cal_shape *sh = ss_calib_find_shape_m(c, r->dtype, (long)r->n, (long)r->k, r->m);
-        if (sh && sh->npts >= 5 && r->m > sh->m[beyond_edge(sh)]) continue;
-        idx[n++] = keys[i].idx;
-    }
-    ss_cal_model ref;
-    memset(&ref, 0, sizeof ref);
-    if (n < 4) return SS_OK;
-    ss_rc rc = ss_cal_fit_model(t, idx, n, &ref, d);
-    if (rc) return rc;
-    double err[NW] = {0};
-    long pts = 0;
-    for (int i = 0; i < c->nshapes; i++) {
-        const ss_cal_shape *sh = &c->shapes[i];
-        double sn = (double)sh->n, sk = (double)sh->k, wb = ss_calf_dtype_bytes(sh->dtype);
-        if (sh->dtype != gm->dtype || sh->npts < 5 || ss_calib_find_gemm(c, sh->dtype, sn, sk) != gm)
-            continue;
-        int edge = beyond_edge(sh);
-        double be = gemm_basis(&ref, sh->m[edge], sn, sk, wb);
-        for (int j = edge + 1; j < sh->npts; j++, pts++) {
-            double bm = gemm_basis(&ref, sh->m[j], sn, sk, wb);
-            for (int q = 0; q < NW; q++)
-                err[q] += fabs(log(ss_cal_beyond(sh->t[edge], be, bm, 0.1 * q) / sh->t[j]));
-        }
-    }
-    int best = 0;
-    for (int q = 1; q < NW && pts >= SS_CAL_BEYOND_MIN; q++)
-        if (err[q] < err[best]) best = q;
-    gm->beyond_w = 0.1 * best;
-    return SS_OK;
-}
-
-ss_rc ss_calf_fit_beyond(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
-                         ss_diag *d)
-{
-    size_t *idx = malloc((nk ? nk : 1) * sizeof *idx);
-    if (!idx) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
-    ss_rc rc = SS_OK;
-    for (int g = 0; g < c->nmodels && rc == SS_OK; g++)
-        if (c->models[g].family == SS_FAM_GEMM) rc = fit_beyond_one(t, keys, nk, c, g, idx, d);
-    free(idx);
-    return rc;
 }
 
 /* ================================================================== lookups */
@@ -255,8 +196,8 @@ double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double 
     if (m < lo || m > hi) {
         double edge = m < lo ? lo : hi, te = m < lo ? sh->t[0] : sh->t[np - 1];
         if (!gm) return te;
-        double b0 = gemm_basis(gm, edge, (double)sh->n, (double)sh->k, wb);
-        double b1 = gemm_basis(gm, m, (double)sh->n, (double)sh->k, wb);
+        double b0 = ss_calf_gemm_basis(gm, edge, (double)sh->n, (double)sh->k, wb);
+        double b1 = ss_calf_gemm_basis(gm, m, (double)sh->n, (double)sh->k, wb);
         if (!(b0 > 0)) return te;
         if (m > hi) return ss_cal_beyond(te, b0, b1, gm->beyond_w);
         double r = b1 / b0;
@@ -289,18 +230,6 @@ double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double 
  * non-decreasing in m. Outside the lattice's hull there is no estimate (the caller uses the
  * fitted basis). */
 
-/* One shape's log time at m; 0 when (n, k) is not measured. */
-static int lat_point(const ss_calib *c, const ss_cal_model *gm, int dtype, long n, long k,
-                     double m, double wb, double *lt)
-{
-    const ss_cal_shape *sh = ss_calib_find_shape_m(c, dtype, n, k, m);
-    if (!sh || sh->npts < 1) return 0;
-    double t = ss_cal_shape_eval(sh, gm, m, wb);
-    if (!(t > 0) || !isfinite(t)) return 0;
-    *lt = log(t);
-    return 1;
-}
-
 /* The lattices over GEMM shapes and attention head configurations both bracket a value p
  * between the nearest measured coordinates (lo <= p <= hi; -1 while none) and blend the two
  * estimates linearly in log p. ss_calf_bracket_step() takes one measured coordinate v and
@@ -322,64 +251,107 @@ double ss_calf_log_blend(double p, long lo, long hi, double a, double b)
     return (1 - w) * a + w * b;
 }
 
+/* One lattice query: the calibration, the basis model, dtype and weight bytes, and the
+ * shapes left out (skip[i] != 0; NULL: none) while the fitter judges the lattice on them. */
+typedef struct latq {
+    const ss_calib *c;
+    const ss_cal_model *gm;
+    int dtype;
+    double wb;
+    const unsigned char *skip;
+} latq;
+
+static int lat_use(const latq *L, int i)
+{
+    return L->c->shapes[i].dtype == L->dtype && !(L->skip && L->skip[i]);
+}
+
+/* One shape's log time at m; 0 when (n, k) is not measured (or left out). */
+static int lat_point(const latq *L, long n, long k, double m, double *lt)
+{
+    int cls = ss_cal_m_class(m);
+    for (int i = 0; i < L->c->nshapes; i++) {
+        const ss_cal_shape *sh = &L->c->shapes[i];
+        if (!lat_use(L, i) || sh->n != n || sh->k != k || (sh->m_class && sh->m_class != cls))
+            continue;
+        if (sh->npts < 1) return 0;
+        double t = ss_cal_shape_eval(sh, L->gm, m, L->wb);
+        if (!(t > 0) || !isfinite(t)) return 0;
+        *lt = log(t);
+        return 1;
+    }
+    return 0;
+}
+
 /* Along axis `ax` (0: n varies, k = fixed; 1: k varies, n = fixed) at coordinate q. */
-static int lat_axis(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax, double q,
-                    long fixed, double m, double wb, double *lt)
+static int lat_axis(const latq *L, int ax, double q, long fixed, double m, double *lt)
 {
     long lo = -1, hi = -1;
-    for (int i = 0; i < c->nshapes; i++) {
-        const ss_cal_shape *sh = &c->shapes[i];
-        if (sh->dtype != dtype || (ax == 0 ? sh->k : sh->n) != fixed) continue;
+    for (int i = 0; i < L->c->nshapes; i++) {
+        const ss_cal_shape *sh = &L->c->shapes[i];
+        if (!lat_use(L, i) || (ax == 0 ? sh->k : sh->n) != fixed) continue;
         if (ss_calf_bracket_step(ax == 0 ? sh->n : sh->k, q, &lo, &hi)) break;
     }
     if (lo < 0 || hi < 0) return 0;
     double a, b;
-    if (!lat_point(c, gm, dtype, ax == 0 ? lo : fixed, ax == 0 ? fixed : lo, m, wb, &a))
-        return 0;
+    if (!lat_point(L, ax == 0 ? lo : fixed, ax == 0 ? fixed : lo, m, &a)) return 0;
     if (lo == hi) {
         *lt = a;
         return 1;
     }
-    if (!lat_point(c, gm, dtype, ax == 0 ? hi : fixed, ax == 0 ? fixed : hi, m, wb, &b))
-        return 0;
+    if (!lat_point(L, ax == 0 ? hi : fixed, ax == 0 ? fixed : hi, m, &b)) return 0;
     *lt = ss_calf_log_blend(q, lo, hi, a, b);
     return 1;
 }
 
 /* Estimate varying axis `ax` at q, the other coordinate p: on p's row if measured shapes
  * have it, else between the bracketing rows. */
-static int lat_dir(const ss_calib *c, const ss_cal_model *gm, int dtype, int ax, double q,
-                   double p, double m, double wb, double *lt)
+static int lat_dir(const latq *L, int ax, double q, double p, double m, double *lt)
 {
     long lo = -1, hi = -1;
-    for (int i = 0; i < c->nshapes; i++) {
-        const ss_cal_shape *sh = &c->shapes[i];
-        if (sh->dtype != dtype) continue;
-        long v = ax == 0 ? sh->k : sh->n;
+    for (int i = 0; i < L->c->nshapes; i++) {
+        if (!lat_use(L, i)) continue;
+        long v = ax == 0 ? L->c->shapes[i].k : L->c->shapes[i].n;
         if (ss_calf_bracket_step(v, p, &lo, &hi)) break;
     }
     if (lo < 0 || hi < 0) return 0;
     double a, b;
-    if (!lat_axis(c, gm, dtype, ax, q, lo, m, wb, &a)) return 0;
+    if (!lat_axis(L, ax, q, lo, m, &a)) return 0;
     if (lo == hi) {
         *lt = a;
         return 1;
     }
-    if (!lat_axis(c, gm, dtype, ax, q, hi, m, wb, &b)) return 0;
+    if (!lat_axis(L, ax, q, hi, m, &b)) return 0;
     *lt = ss_calf_log_blend(p, lo, hi, a, b);
     return 1;
+}
+
+int ss_calf_gemm_lattice_raw(const ss_calib *c, const ss_cal_model *gm, int dtype,
+                             const unsigned char *skip, double m, double n, double k,
+                             double wbytes, double *t)
+{
+    latq Lq = {c, gm, dtype, wbytes, skip}, *L = &Lq;
+    if (!(m > 0) || !(n > 0) || !(k > 0)) return 0;
+    double e[2];
+    int ne = 0;
+    if (lat_dir(L, 0, n, k, m, &e[ne])) ne++;
+    if (lat_dir(L, 1, k, n, m, &e[ne])) ne++;
+    if (ne == 0) return 0;
+    *t = exp(ne == 2 ? 0.5 * (e[0] + e[1]) : e[0]);
+    return 1;
+}
+
+double ss_calf_lattice_blend(double t_lat, double b, double w)
+{
+    return w > 0 && b > 0 ? exp((1 - w) * log(t_lat) + w * log(b)) : t_lat;
 }
 
 int ss_cal_gemm_lattice(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
                         double k, double wbytes, double *t)
 {
-    if (!(m > 0) || !(n > 0) || !(k > 0)) return 0;
-    double e[2];
-    int ne = 0;
-    if (lat_dir(c, gm, dtype, 0, n, k, m, wbytes, &e[ne])) ne++;
-    if (lat_dir(c, gm, dtype, 1, k, n, m, wbytes, &e[ne])) ne++;
-    if (ne == 0) return 0;
-    *t = exp(ne == 2 ? 0.5 * (e[0] + e[1]) : e[0]);
+    if (!ss_calf_gemm_lattice_raw(c, gm, dtype, NULL, m, n, k, wbytes, t)) return 0;
+    if (gm && gm->lattice_w > 0)
+        *t = ss_calf_lattice_blend(*t, ss_calf_gemm_basis(gm, m, n, k, wbytes), gm->lattice_w);
     return 1;
 }
 
@@ -427,5 +399,5 @@ double ss_cal_gemm(const ss_calib *c, const ss_cal_model *gm, int dtype, double 
     if (sh) return ss_cal_shape_eval(sh, gm, m, wbytes);
     double t;
     if (ss_cal_gemm_lattice(c, gm, dtype, m, n, k, wbytes, &t)) return t;
-    return gm ? gemm_basis(gm, m, n, k, wbytes) : NAN;
+    return gm ? ss_calf_gemm_basis(gm, m, n, k, wbytes) : NAN;
 }

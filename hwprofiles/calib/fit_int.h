@@ -77,13 +77,30 @@ double ss_calf_decode_line(const ss_cal_grid *g, const int *cnt, const size_t *s
  * the measured GEMM curves (fit_gemm.c) and the attention grids (fit_attn.c). */
 ss_rc ss_calf_fit_shapes(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                          ss_diag *d);
-/* Each GEMM model's beyond_w: the weight in {0, 0.1, ..., 1} that best predicts (least sum
- * of absolute log errors) the top 20 % of m of every shape of the model from the rest of its
- * curve, as ss_cal_beyond() does, with the basis refitted without those points; 0 with
- * fewer than SS_CAL_BEYOND_MIN such points. */
+/* Each GEMM model's beyond_w (fit_weights.c): the weight in {0, 0.1, ..., 1} that best
+ * predicts (least sum of absolute log errors) the top 20 % of m of every shape of the model
+ * from the rest of its curve, as ss_cal_beyond() does, with the basis refitted without
+ * those points; 0 with fewer than SS_CAL_BEYOND_MIN such points. */
 #define SS_CAL_BEYOND_MIN 40
 ss_rc ss_calf_fit_beyond(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                          ss_diag *d);
+/* fit_gemm.c, for fit_weights.c: a GEMM basis at (m, n, k); the (n, k) lattice without the
+ * basis weight and without the shapes marked in skip (NULL: none); the lattice's estimate
+ * moved towards the basis b by w in log time. */
+double ss_calf_gemm_basis(const ss_cal_model *gm, double m, double n, double k, double wb);
+int ss_calf_gemm_lattice_raw(const ss_calib *c, const ss_cal_model *gm, int dtype,
+                             const unsigned char *skip, double m, double n, double k,
+                             double wbytes, double *t);
+double ss_calf_lattice_blend(double t_lat, double b, double w);
+/* Each GEMM model's lattice_w (fit_weights.c): the weight in {0, 0.1, ..., 1} that best
+ * predicts (least sum of absolute log errors) its measured shapes, in SS_CAL_LATTICE_FOLDS
+ * folds by (n, k), at most SS_CAL_LATTICE_PTS points per curve, from the lattice of the
+ * other folds and the basis refitted without the fold; 0 with fewer than SS_CAL_BEYOND_MIN
+ * points the lattice reaches. */
+#define SS_CAL_LATTICE_FOLDS 5
+#define SS_CAL_LATTICE_PTS 12
+ss_rc ss_calf_fit_lattice_w(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                            ss_diag *d);
 ss_rc ss_calf_fit_grids(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                         ss_diag *d);
 

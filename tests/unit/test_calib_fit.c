@@ -207,6 +207,59 @@ static void test_gemm_lattice_class_range(void **st)
     synth_free(&s);
 }
 
+/* A shape never measured is priced by the (n, k) lattice of measured shapes moved towards
+ * the basis by the GEMM model's lattice_w, chosen by cross-validation over the measured
+ * shapes. Where each shape's kernels run at their own efficiency (+-25 %, no pattern in n
+ * or k: what cuBLAS's choice of kernel per shape looks like in Vidur's sparse tables), the
+ * neighbours carry theirs into the interpolation and the fitted basis, an average over
+ * every shape, predicts better: the weight is 0.3 or more. Where the efficiency changes
+ * smoothly with n (here as n^0.3, which no basis term has), the lattice follows it and the
+ * weight stays at 0.2 or less. */
+static void fill_shape_grid(synth *s, int smooth)
+{
+    static const long ns[] = {1024, 1536, 2048, 3072, 4096, 6144, 8192}, ks[] = {1024, 2048, 4096, 8192};
+    for (int a = 0; a < 7; a++)
+        for (int b = 0; b < 4; b++) {
+            double h = sin(12.9898 * a + 78.233 * b) * 43758.5453; /* a hash in [0, 1) */
+            h -= floor(h);
+            double f = smooth ? pow(ns[a] / 1024.0, 0.3) : 1 + 0.25 * (2 * h - 1);
+            for (double m = 16; m <= 8192; m *= 1.5) {
+                ss_meas *r = push(s);
+                r->family = SS_FAM_GEMM, r->dtype = SS_DTYPE_BF16, r->op = 1;
+                r->m = lround(m), r->n = ns[a], r->k = ks[b];
+                r->time_s = gemm_truth((double)r->m, (double)r->n, (double)r->k) * f;
+            }
+        }
+}
+
+static void test_gemm_lattice_weight(void **st)
+{
+    (void)st;
+    for (int smooth = 0; smooth <= 1; smooth++) {
+        synth s;
+        synth_init(&s, 1000);
+        fill_shape_grid(&s, smooth);
+        ss_calib c;
+        fit_synth(&s, &c);
+        const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_BF16, 2560, 3072);
+        assert_non_null(g);
+        if (smooth) assert_true(g->lattice_w <= 0.2);
+        else assert_true(g->lattice_w >= 0.3);
+        /* the estimate of a shape inside the lattice is the blend, in the lattice's call */
+        ss_cal_model g0 = *g;
+        g0.lattice_w = 0;
+        double tw, t0, x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+        assert_int_equal(ss_cal_gemm_lattice(&c, g, SS_DTYPE_BF16, 700, 2560, 3072, 2, &tw), 1);
+        assert_int_equal(ss_cal_gemm_lattice(&c, &g0, SS_DTYPE_BF16, 700, 2560, 3072, 2, &t0), 1);
+        ss_cal_gemm_features(700, 2560, 3072, 2, x, sc);
+        double b = ss_cal_eval(g, x, sc), w = g->lattice_w;
+        assert_true(fabs(tw - exp((1 - w) * log(t0) + w * log(b))) <= 1e-9 * tw);
+        assert_true(ss_cal_gemm(&c, g, SS_DTYPE_BF16, 700, 2560, 3072, 2) == tw);
+        ss_calib_free(&c);
+        synth_free(&s);
+    }
+}
+
 /* W8A8 GEMMs pay a cost per token row whatever the shape (vLLM's FP8 kernels quantize the
  * activations per token, one thread block per row: aiconfigurator's H100 table, 7.3 ns per
  * row at n = k = 32 and at n = k = 256). The basis recovers it from small shapes measured up
@@ -691,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_gemm_m_alignment),
         cmocka_unit_test(test_gemm_lattice),
         cmocka_unit_test(test_gemm_lattice_class_range),
+        cmocka_unit_test(test_gemm_lattice_weight),
         cmocka_unit_test(test_profile_check),
         cmocka_unit_test(test_moe),
         cmocka_unit_test(test_peak_check),

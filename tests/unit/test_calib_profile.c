@@ -85,7 +85,7 @@ static void test_roundtrip_and_cost(void **st)
     /* beyond a curve's largest m, a third of the way to the basis (the synthetic curves are
      * exact, so the BF16 QKV curve is lifted 40 % to tell the two apart below) */
     for (int i = 0; i < c.nmodels; i++)
-        if (c.models[i].family == SS_FAM_GEMM) c.models[i].beyond_w = 0.3;
+        if (c.models[i].family == SS_FAM_GEMM) c.models[i].beyond_w = 0.3, c.models[i].lattice_w = 0.2;
     for (int i = 0; i < c.nshapes; i++)
         if (c.shapes[i].dtype == SS_DTYPE_BF16 && c.shapes[i].n == 6144 && c.shapes[i].k == 4096)
             for (int j = 0; j < c.shapes[i].npts; j++) c.shapes[i].t[j] *= 1.4;
@@ -116,7 +116,10 @@ static void test_roundtrip_and_cost(void **st)
             if (isnan(a)) continue;
             assert_true(fabs(a - b) <= 1e-8 * fabs(a));
         }
-    for (int i = 0; i < c.nmodels; i++) assert_true(back.models[i].beyond_w == c.models[i].beyond_w);
+    for (int i = 0; i < c.nmodels; i++) {
+        assert_true(back.models[i].beyond_w == c.models[i].beyond_w);
+        assert_true(back.models[i].lattice_w == c.models[i].lattice_w);
+    }
     /* the cost model continues the QKV curve (n = 6144, k = 4096) past its last m (8192)
      * as the validation does, with the weight */
     const ss_cal_model *qg = ss_calib_find_gemm(&back, SS_DTYPE_BF16, 6144, 4096);
@@ -296,8 +299,8 @@ static void test_parse_errors(void **st)
     /* format 1: a GEMM model written before the per-row and serial-tile terms (4 terms)
      * reads with those 0, an attention model (9 terms, unchanged) as it is; one term fewer
      * is an error naming the count, as is format 2 without the new terms; formats 1 and 2
-     * read beyond_basis as 0, format 3 requires it of GEMM models only; format 4 is not
-     * read */
+     * read beyond_basis and lattice_basis as 0, format 3 requires both of GEMM models only;
+     * format 4 is not read */
     if (load_cal(path, model_text(cal, sizeof cal, 1, "gemm", 4), &c, msg, sizeof msg))
         fail_msg("%s", msg);
     assert_int_equal(c.models[0].nterms, SS_CAL_GEMM_TERMS);
@@ -318,7 +321,7 @@ static void test_parse_errors(void **st)
     if (!strstr(msg, "needs a list of 6 terms in format 2, got 4")) fail_msg("%s", msg);
     if (load_cal(path, model_text(cal, sizeof cal, 2, "gemm", 6), &c, msg, sizeof msg))
         fail_msg("%s", msg);
-    assert_true(c.models[0].beyond_w == 0);
+    assert_true(c.models[0].beyond_w == 0 && c.models[0].lattice_w == 0);
     ss_calib_free(&c);
     assert_int_equal(load_cal(path, model_text(cal, sizeof cal, 3, "gemm", 6), &c, msg, sizeof msg),
                      SS_ERR_INVALID);
@@ -327,17 +330,22 @@ static void test_parse_errors(void **st)
     model_text(cal, sizeof cal, 3, "gemm", 6);
     char *at = strstr(cal, "      terms:");
     snprintf(with_w, sizeof with_w, "%.*s      beyond_basis: 0.4\n%s", (int)(at - cal), cal, at);
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "a GEMM model needs lattice_basis in format 3")) fail_msg("%s", msg);
+    snprintf(with_w, sizeof with_w, "%.*s      beyond_basis: 0.4\n      lattice_basis: 0.7\n%s",
+             (int)(at - cal), cal, at);
     if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
-    assert_true(c.models[0].beyond_w == 0.4);
+    assert_true(c.models[0].beyond_w == 0.4 && c.models[0].lattice_w == 0.7);
     ss_calib_free(&c);
     model_text(cal, sizeof cal, 3, "attn_prefill", 9);
     at = strstr(cal, "      terms:");
-    snprintf(with_w, sizeof with_w, "%.*s      beyond_basis: 0.4\n%s", (int)(at - cal), cal, at);
+    snprintf(with_w, sizeof with_w, "%.*s      lattice_basis: 0.4\n%s", (int)(at - cal), cal, at);
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
-    if (!strstr(msg, "beyond_basis") || !strstr(msg, "GEMM models only")) fail_msg("%s", msg);
+    if (!strstr(msg, "lattice_basis") || !strstr(msg, "GEMM models only")) fail_msg("%s", msg);
     model_text(cal, sizeof cal, 3, "gemm", 6);
     at = strstr(cal, "      terms:");
-    snprintf(with_w, sizeof with_w, "%.*s      beyond_basis: 1.5\n%s", (int)(at - cal), cal, at);
+    snprintf(with_w, sizeof with_w, "%.*s      beyond_basis: 1.5\n      lattice_basis: 0\n%s",
+             (int)(at - cal), cal, at);
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "beyond_basis")) fail_msg("%s", msg);
     snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(4));

@@ -1,0 +1,177 @@
+/* The two weights of a GEMM model that say how far to trust its fitted basis against the
+ * measured curves (fit.h: beyond_w, lattice_w), each chosen on the measurements it is
+ * fitted from, never on held-out rows: the points judged are left out of the basis refitted
+ * to judge them, since a basis fitted to a point favours itself there (the H100 vLLM table's
+ * top 20 % of m, with the in-sample basis: 4.88 / 14.45 % instead of 4.63 / 14.27 %). */
+#include "hwprofiles/calib/fit.h"
+#include "hwprofiles/calib/fit_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The index of the fitted curve a measured row lies on, -1 if none: the fitter's shapes are
+ * in the order of cmp_gpt (dtype, n, k; class 1 before 2), so a binary search finds them
+ * (ss_calib_find_shape_m walks them all, too slow once per row and fold). */
+static int fitted_shape(const ss_calib *c, const ss_meas *r)
+{
+    int lo = 0, hi = c->nshapes;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        const ss_cal_shape *sh = &c->shapes[mid];
+        int less = sh->dtype != r->dtype ? sh->dtype < r->dtype
+                   : sh->n != (long)r->n ? sh->n < (long)r->n
+                                         : sh->k < (long)r->k;
+        if (less) lo = mid + 1;
+        else hi = mid;
+    }
+    int cls = ss_cal_m_class((double)r->m);
+    for (int i = lo; i < c->nshapes && i < lo + 2; i++) {
+        const ss_cal_shape *sh = &c->shapes[i];
+        if (sh->dtype != r->dtype || sh->n != (long)r->n || sh->k != (long)r->k) break;
+        if (!sh->m_class || sh->m_class == cls) return i;
+    }
+    return -1;
+}
+
+/* The index of the last point of a shape's curve below its top 20 % of m. */
+static int beyond_edge(const ss_cal_shape *sh) { return sh->npts - (int)ceil(0.2 * sh->npts) - 1; }
+
+/* One GEMM model's weight: refitted without the points it is judged on (a basis fitted to
+ * them would favour itself), then each curve's top points continued from its edge. */
+static ss_rc fit_beyond_one(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                            int g, size_t *idx, ss_diag *d)
+{
+    enum { NW = 11 };
+    ss_cal_model *gm = &c->models[g];
+    size_t n = 0;
+    for (size_t i = 0; i < nk; i++) {
+        if (keys[i].family != SS_FAM_GEMM || keys[i].dtype != gm->dtype ||
+            strcmp(keys[i].tag, gm->tag) != 0)
+            continue;
+        const ss_meas *r = &t->rows[keys[i].idx];
+        int si = fitted_shape(c, r);
+        const ss_cal_shape *sh = si < 0 ? NULL : &c->shapes[si];
+        if (sh && sh->npts >= 5 && r->m > sh->m[beyond_edge(sh)]) continue;
+        idx[n++] = keys[i].idx;
+    }
+    ss_cal_model ref;
+    memset(&ref, 0, sizeof ref);
+    if (n < 4) return SS_OK;
+    ss_rc rc = ss_cal_fit_model(t, idx, n, &ref, d);
+    if (rc) return rc;
+    double err[NW] = {0};
+    long pts = 0;
+    for (int i = 0; i < c->nshapes; i++) {
+        const ss_cal_shape *sh = &c->shapes[i];
+        double sn = (double)sh->n, sk = (double)sh->k, wb = ss_calf_dtype_bytes(sh->dtype);
+        if (sh->dtype != gm->dtype || sh->npts < 5 || ss_calib_find_gemm(c, sh->dtype, sn, sk) != gm)
+            continue;
+        int edge = beyond_edge(sh);
+        double be = ss_calf_gemm_basis(&ref, sh->m[edge], sn, sk, wb);
+        for (int j = edge + 1; j < sh->npts; j++, pts++) {
+            double bm = ss_calf_gemm_basis(&ref, sh->m[j], sn, sk, wb);
+            for (int q = 0; q < NW; q++)
+                err[q] += fabs(log(ss_cal_beyond(sh->t[edge], be, bm, 0.1 * q) / sh->t[j]));
+        }
+    }
+    int best = 0;
+    for (int q = 1; q < NW && pts >= SS_CAL_BEYOND_MIN; q++)
+        if (err[q] < err[best]) best = q;
+    gm->beyond_w = 0.1 * best;
+    return SS_OK;
+}
+
+ss_rc ss_calf_fit_beyond(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                         ss_diag *d)
+{
+    size_t *idx = malloc((nk ? nk : 1) * sizeof *idx);
+    if (!idx) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    ss_rc rc = SS_OK;
+    for (int g = 0; g < c->nmodels && rc == SS_OK; g++)
+        if (c->models[g].family == SS_FAM_GEMM) rc = fit_beyond_one(t, keys, nk, c, g, idx, d);
+    free(idx);
+    return rc;
+}
+
+/* Each GEMM model's lattice_w: its measured shapes in SS_CAL_LATTICE_FOLDS folds (by (n, k),
+ * in the sorted order of the shapes); each fold's points predicted by the lattice of the
+ * other folds' shapes and by the basis refitted without the fold's rows, and the weight in
+ * 0, 0.1, ..., 1 with the least sum of absolute log errors kept; 0 with fewer than
+ * SS_CAL_BEYOND_MIN points the lattice reaches. */
+static ss_rc fit_lattice_one(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                             int g, const int *fold, unsigned char *skip, size_t *idx, ss_diag *d)
+{
+    enum { NW = 11 };
+    ss_cal_model *gm = &c->models[g];
+    double err[NW] = {0};
+    long pts = 0;
+    for (int f = 0; f < SS_CAL_LATTICE_FOLDS; f++) {
+        int any = 0;
+        for (int i = 0; i < c->nshapes; i++) {
+            skip[i] = fold[i] == f;
+            any |= skip[i] && c->shapes[i].dtype == gm->dtype;
+        }
+        if (!any) continue;
+        size_t n = 0;
+        for (size_t i = 0; i < nk; i++) {
+            if (keys[i].family != SS_FAM_GEMM || keys[i].dtype != gm->dtype ||
+                strcmp(keys[i].tag, gm->tag) != 0)
+                continue;
+            int si = fitted_shape(c, &t->rows[keys[i].idx]);
+            if (si >= 0 && skip[si]) continue;
+            idx[n++] = keys[i].idx;
+        }
+        if (n < 4) continue;
+        ss_cal_model ref;
+        memset(&ref, 0, sizeof ref);
+        ss_rc rc = ss_cal_fit_model(t, idx, n, &ref, d);
+        if (rc) return rc;
+        ref.beyond_w = gm->beyond_w;
+        for (int i = 0; i < c->nshapes; i++) {
+            const ss_cal_shape *sh = &c->shapes[i];
+            double sn = (double)sh->n, sk = (double)sh->k;
+            if (!skip[i] || sh->dtype != gm->dtype || ss_calib_find_gemm(c, sh->dtype, sn, sk) != gm)
+                continue;
+            double wb = ss_calf_dtype_bytes(sh->dtype);
+            /* at most SS_CAL_LATTICE_PTS points per curve, spread over it: the lattice walks
+             * every shape per point, and the weight needs no more */
+            int step = (sh->npts + SS_CAL_LATTICE_PTS - 1) / SS_CAL_LATTICE_PTS;
+            for (int j = 0; j < sh->npts; j += step) {
+                double tl, m = sh->m[j];
+                if (!ss_calf_gemm_lattice_raw(c, gm, gm->dtype, skip, m, sn, sk, wb, &tl))
+                    continue;
+                double b = ss_calf_gemm_basis(&ref, m, sn, sk, wb);
+                for (int q = 0; q < NW; q++)
+                    err[q] += fabs(log(ss_calf_lattice_blend(tl, b, 0.1 * q) / sh->t[j]));
+                pts++;
+            }
+        }
+    }
+    int best = 0;
+    for (int q = 1; q < NW && pts >= SS_CAL_BEYOND_MIN; q++)
+        if (err[q] < err[best]) best = q;
+    gm->lattice_w = 0.1 * best;
+    return SS_OK;
+}
+
+ss_rc ss_calf_fit_lattice_w(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                            ss_diag *d)
+{
+    size_t *idx = malloc((nk ? nk : 1) * sizeof *idx);
+    int *fold = malloc((size_t)(c->nshapes ? c->nshapes : 1) * sizeof *fold);
+    unsigned char *skip = malloc((size_t)(c->nshapes ? c->nshapes : 1));
+    ss_rc rc = SS_OK;
+    if (!idx || !fold || !skip) rc = ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    /* both m-class curves of a shape fall in one fold (they are adjacent in the sorted order) */
+    for (int i = 0, ord = -1; rc == SS_OK && i < c->nshapes; i++) {
+        const ss_cal_shape *sh = &c->shapes[i];
+        if (i == 0 || sh->dtype != sh[-1].dtype || sh->n != sh[-1].n || sh->k != sh[-1].k) ord++;
+        fold[i] = ord % SS_CAL_LATTICE_FOLDS;
+    }
+    for (int g = 0; g < c->nmodels && rc == SS_OK; g++)
+        if (c->models[g].family == SS_FAM_GEMM)
+            rc = fit_lattice_one(t, keys, nk, c, g, fold, skip, idx, d);
+    free(idx), free(fold), free(skip);
+    return rc;
+}
