@@ -159,7 +159,7 @@ static const ss_key cal_skew_keys[] = {
 #define TF(f) offsetof(cal_top, f)
 static const ss_key cal_top_keys[] = {
     {.name = "format", .type = SS_KEY_INT, .offset = TF(format), .def = NULL, .min = 1,
-     .max = 1000, .help = "Calibration section format (1)."},
+     .max = 1000, .help = "Calibration section format (1 to 3)."},
     {.name = "gpu", .type = SS_KEY_STRING, .offset = TF(gpu), .size = 64, .def = NULL,
      .flags = SS_KEY_NO_BOUNDS, .help = "Canonical GPU the measurements were made on."},
     {.name = "stack", .type = SS_KEY_STRING, .offset = TF(stack), .size = 96, .def = NULL,
@@ -409,7 +409,8 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
     snprintf(m->tag, sizeof m->tag, "%s", p.tag);
     m->rows = (long)p.rows;
     m->median_ape = p.med, m->p90_ape = p.p90, m->max_ape = p.max;
-    /* the GEMM weights: required of GEMM models from format 3, refused elsewhere */
+    /* the GEMM weights: required of GEMM models from format 3, refused elsewhere and in the
+     * formats before them (whose fits were validated without) */
     static const char *const gemm_only[] = {"beyond_basis", "lattice_basis"};
     int gemm = p.family == SS_FAM_GEMM;
     for (size_t i = 0; i < sizeof gemm_only / sizeof *gemm_only; i++) {
@@ -417,10 +418,11 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
         if (gemm && format >= 3 && !wn)
             return ss_cfg_error(d, SS_ERR_INVALID, doc, node, kp,
                                 "a GEMM model needs %s in format %d", gemm_only[i], format);
-        if (!gemm && wn) {
+        if (wn && (!gemm || format < 3)) {
             char wk[320];
             snprintf(wk, sizeof wk, "%s.%s", kp, gemm_only[i]);
-            return ss_cfg_error(d, SS_ERR_INVALID, doc, wn, wk, "is for GEMM models only");
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, wn, wk,
+                                gemm ? "needs format 3 or later" : "is for GEMM models only");
         }
     }
     m->beyond_w = p.beyond, m->lattice_w = p.lattice;

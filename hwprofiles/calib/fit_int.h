@@ -94,10 +94,11 @@ int ss_calf_gemm_lattice_raw(const ss_calib *c, const ss_cal_model *gm, int dtyp
 double ss_calf_lattice_blend(double t_lat, double b, double w);
 /* Each GEMM model's lattice_w (fit_weights.c): the weight in {0, 0.1, ..., 1} that best
  * predicts (least sum of absolute log errors) its measured shapes, in SS_CAL_LATTICE_FOLDS
- * folds by (n, k), at most SS_CAL_LATTICE_PTS points per curve, from the lattice of the
- * other folds and the basis refitted without the fold; 0 with fewer than SS_CAL_BEYOND_MIN
- * points the lattice reaches. */
+ * folds by a hash of (dtype, n, k), at most SS_CAL_LATTICE_PTS points per curve, from the
+ * lattice of the other folds and the basis refitted without the fold; 0 with fewer than
+ * SS_CAL_LATTICE_MIN points the lattice reaches. */
 #define SS_CAL_LATTICE_FOLDS 5
+#define SS_CAL_LATTICE_MIN 40
 #define SS_CAL_LATTICE_PTS 12
 ss_rc ss_calf_fit_lattice_w(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                             ss_diag *d);

@@ -7,8 +7,21 @@
 #include "hwprofiles/calib/fit_int.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Candidate weights w = q / 10, q = 0..SS_CAL_WEIGHTS - 1 (q / 10.0, not 0.1 * q: the double
+ * a profile's "0.30" reads back as); the best by summed error, 0 with fewer than `min`
+ * points judged (ties to the smaller weight). */
+#define SS_CAL_WEIGHTS 11
+static double pick_weight(const double *err, long pts, long min)
+{
+    int best = 0;
+    for (int q = 1; q < SS_CAL_WEIGHTS && pts >= min; q++)
+        if (err[q] < err[best]) best = q;
+    return best / 10.0;
+}
 
 /* The index of the fitted curve a measured row lies on, -1 if none: the fitter's shapes are
  * in the order of cmp_gpt (dtype, n, k; class 1 before 2), so a binary search finds them
@@ -42,7 +55,6 @@ static int beyond_edge(const ss_cal_shape *sh) { return sh->npts - (int)ceil(0.2
 static ss_rc fit_beyond_one(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                             int g, size_t *idx, ss_diag *d)
 {
-    enum { NW = 11 };
     ss_cal_model *gm = &c->models[g];
     size_t n = 0;
     for (size_t i = 0; i < nk; i++) {
@@ -55,12 +67,12 @@ static ss_rc fit_beyond_one(const ss_meas_table *t, const rowkey *keys, size_t n
         if (sh && sh->npts >= 5 && r->m > sh->m[beyond_edge(sh)]) continue;
         idx[n++] = keys[i].idx;
     }
+    if (n < 4) return SS_OK;
     ss_cal_model ref;
     memset(&ref, 0, sizeof ref);
-    if (n < 4) return SS_OK;
     ss_rc rc = ss_cal_fit_model(t, idx, n, &ref, d);
     if (rc) return rc;
-    double err[NW] = {0};
+    double err[SS_CAL_WEIGHTS] = {0};
     long pts = 0;
     for (int i = 0; i < c->nshapes; i++) {
         const ss_cal_shape *sh = &c->shapes[i];
@@ -71,14 +83,11 @@ static ss_rc fit_beyond_one(const ss_meas_table *t, const rowkey *keys, size_t n
         double be = ss_calf_gemm_basis(&ref, sh->m[edge], sn, sk, wb);
         for (int j = edge + 1; j < sh->npts; j++, pts++) {
             double bm = ss_calf_gemm_basis(&ref, sh->m[j], sn, sk, wb);
-            for (int q = 0; q < NW; q++)
-                err[q] += fabs(log(ss_cal_beyond(sh->t[edge], be, bm, 0.1 * q) / sh->t[j]));
+            for (int q = 0; q < SS_CAL_WEIGHTS; q++)
+                err[q] += fabs(log(ss_cal_beyond(sh->t[edge], be, bm, q / 10.0) / sh->t[j]));
         }
     }
-    int best = 0;
-    for (int q = 1; q < NW && pts >= SS_CAL_BEYOND_MIN; q++)
-        if (err[q] < err[best]) best = q;
-    gm->beyond_w = 0.1 * best;
+    gm->beyond_w = pick_weight(err, pts, SS_CAL_BEYOND_MIN);
     return SS_OK;
 }
 
@@ -94,25 +103,26 @@ ss_rc ss_calf_fit_beyond(const ss_meas_table *t, const rowkey *keys, size_t nk, 
     return rc;
 }
 
-/* Each GEMM model's lattice_w: its measured shapes in SS_CAL_LATTICE_FOLDS folds (by (n, k),
- * in the sorted order of the shapes); each fold's points predicted by the lattice of the
+/* Each GEMM model's lattice_w: its measured shapes in SS_CAL_LATTICE_FOLDS folds (by a hash
+ * of (dtype, n, k)); each fold's points predicted by the lattice of the
  * other folds' shapes and by the basis refitted without the fold's rows, and the weight in
  * 0, 0.1, ..., 1 with the least sum of absolute log errors kept; 0 with fewer than
- * SS_CAL_BEYOND_MIN points the lattice reaches. */
+ * SS_CAL_LATTICE_MIN points the lattice reaches. */
 static ss_rc fit_lattice_one(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                              int g, const int *fold, unsigned char *skip, size_t *idx, ss_diag *d)
 {
-    enum { NW = 11 };
     ss_cal_model *gm = &c->models[g];
-    double err[NW] = {0};
+    double err[SS_CAL_WEIGHTS] = {0};
     long pts = 0;
     for (int f = 0; f < SS_CAL_LATTICE_FOLDS; f++) {
         int any = 0;
         for (int i = 0; i < c->nshapes; i++) {
+            const ss_cal_shape *sh = &c->shapes[i];
             skip[i] = fold[i] == f;
-            any |= skip[i] && c->shapes[i].dtype == gm->dtype;
+            any |= skip[i] && sh->dtype == gm->dtype &&
+                   ss_calib_find_gemm(c, sh->dtype, (double)sh->n, (double)sh->k) == gm;
         }
-        if (!any) continue;
+        if (!any) continue; /* no refit for a fold without this model's shapes */
         size_t n = 0;
         for (size_t i = 0; i < nk; i++) {
             if (keys[i].family != SS_FAM_GEMM || keys[i].dtype != gm->dtype ||
@@ -127,6 +137,7 @@ static ss_rc fit_lattice_one(const ss_meas_table *t, const rowkey *keys, size_t 
         memset(&ref, 0, sizeof ref);
         ss_rc rc = ss_cal_fit_model(t, idx, n, &ref, d);
         if (rc) return rc;
+        /* the neighbours' curves beyond their m range continue with the refitted basis too */
         ref.beyond_w = gm->beyond_w;
         for (int i = 0; i < c->nshapes; i++) {
             const ss_cal_shape *sh = &c->shapes[i];
@@ -139,19 +150,16 @@ static ss_rc fit_lattice_one(const ss_meas_table *t, const rowkey *keys, size_t 
             int step = (sh->npts + SS_CAL_LATTICE_PTS - 1) / SS_CAL_LATTICE_PTS;
             for (int j = 0; j < sh->npts; j += step) {
                 double tl, m = sh->m[j];
-                if (!ss_calf_gemm_lattice_raw(c, gm, gm->dtype, skip, m, sn, sk, wb, &tl))
+                if (!ss_calf_gemm_lattice_raw(c, &ref, gm->dtype, skip, m, sn, sk, wb, &tl))
                     continue;
                 double b = ss_calf_gemm_basis(&ref, m, sn, sk, wb);
-                for (int q = 0; q < NW; q++)
-                    err[q] += fabs(log(ss_calf_lattice_blend(tl, b, 0.1 * q) / sh->t[j]));
+                for (int q = 0; q < SS_CAL_WEIGHTS; q++)
+                    err[q] += fabs(log(ss_calf_lattice_blend(tl, b, q / 10.0) / sh->t[j]));
                 pts++;
             }
         }
     }
-    int best = 0;
-    for (int q = 1; q < NW && pts >= SS_CAL_BEYOND_MIN; q++)
-        if (err[q] < err[best]) best = q;
-    gm->lattice_w = 0.1 * best;
+    gm->lattice_w = pick_weight(err, pts, SS_CAL_LATTICE_MIN);
     return SS_OK;
 }
 
@@ -163,11 +171,17 @@ ss_rc ss_calf_fit_lattice_w(const ss_meas_table *t, const rowkey *keys, size_t n
     unsigned char *skip = malloc((size_t)(c->nshapes ? c->nshapes : 1));
     ss_rc rc = SS_OK;
     if (!idx || !fold || !skip) rc = ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
-    /* both m-class curves of a shape fall in one fold (they are adjacent in the sorted order) */
-    for (int i = 0, ord = -1; rc == SS_OK && i < c->nshapes; i++) {
+    /* the fold of a shape from a hash of (dtype, n, k), not its rank: a regular grid with a
+     * multiple of 5 values of k per n would put each k column in one fold (the RTX PRO 6000
+     * FP4 table has 20), and the lattice could then never reach a held-out edge column;
+     * both m-class curves of a shape share the key, so one fold */
+    for (int i = 0; rc == SS_OK && i < c->nshapes; i++) {
         const ss_cal_shape *sh = &c->shapes[i];
-        if (i == 0 || sh->dtype != sh[-1].dtype || sh->n != sh[-1].n || sh->k != sh[-1].k) ord++;
-        fold[i] = ord % SS_CAL_LATTICE_FOLDS;
+        uint64_t h = (uint64_t)sh->n * 0x9E3779B97F4A7C15ull ^ (uint64_t)sh->k << 20 ^
+                     (uint64_t)sh->dtype << 56;
+        h ^= h >> 30, h *= 0xBF58476D1CE4E5B9ull, h ^= h >> 27, h *= 0x94D049BB133111EBull;
+        h ^= h >> 31; /* splitmix64's finaliser */
+        fold[i] = (int)(h % SS_CAL_LATTICE_FOLDS);
     }
     for (int g = 0; g < c->nmodels && rc == SS_OK; g++)
         if (c->models[g].family == SS_FAM_GEMM)

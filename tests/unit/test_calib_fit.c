@@ -109,18 +109,28 @@ static void test_gemm_monotone_and_shapes(void **st)
 static void test_gemm_beyond(void **st)
 {
     (void)st;
-    /* the continuation itself: the ratio at w = 0, the basis at w = 1, never below the edge */
+    /* the continuation itself: the ratio at w = 0; past the basis' first doubling, the basis
+     * at w = 1 and the geometric mean at 0.5; the weight ramped in before that (continuous
+     * at the edge); never below the edge; non-decreasing whether the basis lies above or
+     * below the edge */
     assert_true(fabs(ss_cal_beyond(10, 2, 3, 0) - 15) < 1e-12);
     assert_true(fabs(ss_cal_beyond(10, 2, 30, 1) - 30) < 1e-12);
-    assert_true(fabs(ss_cal_beyond(10, 20, 30, 0.5) - sqrt(15 * 30)) < 1e-12);
+    assert_true(fabs(ss_cal_beyond(10, 20, 60, 0.5) - sqrt(30 * 60)) < 1e-12);
+    double we = 0.5 * log(1.5) / log(2);
+    assert_true(fabs(ss_cal_beyond(10, 20, 30, 0.5) - exp((1 - we) * log(15) + we * log(30))) < 1e-12);
+    assert_true(fabs(ss_cal_beyond(10, 20, 20 * (1 + 1e-9), 1) - 10) < 1e-6);
     assert_true(ss_cal_beyond(10, 20, 8, 1) == 10);
     assert_true(ss_cal_beyond(10, 0, 8, 1) == 10);
-    double prev = 0;
-    for (double b = 1; b < 100; b *= 1.5) {
-        double t = ss_cal_beyond(10, 4, b, 0.7);
-        assert_true(t >= 10 && t >= prev);
-        prev = t;
-    }
+    static const double edges[] = {2, 4, 10, 25, 80};
+    for (size_t e = 0; e < sizeof edges / sizeof *edges; e++)
+        for (double w = 0; w <= 1; w += 0.25) {
+            double prev = 0;
+            for (double b = edges[e]; b < 100 * edges[e]; b *= 1.05) {
+                double t = ss_cal_beyond(10, edges[e], b, w);
+                assert_true(t >= 10 && t >= prev * (1 - 1e-12));
+                prev = t;
+            }
+        }
 
     synth s;
     synth_init(&s, 1000);
@@ -147,6 +157,9 @@ static void test_gemm_beyond(void **st)
     const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_BF16, 4096, 4096);
     assert_non_null(g);
     assert_true(g->beyond_w >= 0.5);
+    char txt[16]; /* as the profile writes and reads it */
+    snprintf(txt, sizeof txt, "%.2f", g->beyond_w);
+    assert_true(strtod(txt, NULL) == g->beyond_w);
     double err_w = 0, err_0 = 0;
     ss_cal_model g0 = *g;
     g0.beyond_w = 0;
@@ -245,6 +258,9 @@ static void test_gemm_lattice_weight(void **st)
         assert_non_null(g);
         if (smooth) assert_true(g->lattice_w <= 0.2);
         else assert_true(g->lattice_w >= 0.3);
+        char txt[16]; /* as the profile writes and reads it */
+        snprintf(txt, sizeof txt, "%.2f", g->lattice_w);
+        assert_true(strtod(txt, NULL) == g->lattice_w);
         /* the estimate of a shape inside the lattice is the blend, in the lattice's call */
         ss_cal_model g0 = *g;
         g0.lattice_w = 0;

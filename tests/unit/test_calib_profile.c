@@ -128,6 +128,14 @@ static void test_roundtrip_and_cost(void **st)
     double qkv_w = ss_cal_gemm(&back, qg, SS_DTYPE_BF16, 32768, 6144, 4096, 2);
     double qkv_0 = ss_cal_gemm(&back, &q0, SS_DTYPE_BF16, 32768, 6144, 4096, 2);
     assert_true(qkv_w < 0.95 * qkv_0);
+    /* at TP 2 the gate/up GEMM (n = 14336, k = 4096) was never measured: its curve comes
+     * from the lattice, between n = 6144 (lifted) and 28672, moved towards the basis */
+    const ss_cal_model *ug = ss_calib_find_gemm(&back, SS_DTYPE_BF16, 14336, 4096);
+    ss_cal_model u0 = *ug;
+    u0.lattice_w = 0;
+    double up_w = ss_cal_gemm(&back, ug, SS_DTYPE_BF16, 1024, 14336, 4096, 2);
+    double up_0 = ss_cal_gemm(&back, &u0, SS_DTYPE_BF16, 1024, 14336, 4096, 2);
+    assert_true(fabs(up_w - up_0) > 0.02 * up_0);
     ss_calib_free(&back);
 
     /* the cost model on it: Llama-3.1-8B, TP 1 and 8 */
@@ -195,6 +203,21 @@ static void test_roundtrip_and_cost(void **st)
         /* MoE and embed never measured; CPU overhead from the profile */
         assert_non_null(strstr(status, "partially calibrated"));
         assert_non_null(strstr(status, "embed"));
+    }
+    {
+        ss_cost_setup su = {.model = &m, .hw = &hw, .par = {.tp = 2, .pp = 1, .ep = 1, .dp = 1},
+                            .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
+                            .kv_dtype = SS_DTYPE_BF16};
+        void *state;
+        assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
+        ss_batch_shape b = {.num_seqs = 1, .num_prefill_seqs = 1, .prefill_tokens = 1024,
+                            .prefill_attn_pairs = 1024.0 * 1025 / 2, .num_sampled = 1};
+        double br1[SS_OP_COUNT + 1];
+        ss_cost_calibrated.breakdown(state, &b, br1);
+        double per_layer = br1[SS_OP_MLP_UP] / m.num_layers;
+        if (!(fabs(per_layer - up_w) <= 1e-6 * up_w))
+            fail_msg("%g vs %g (lattice weight 0: %g)", per_layer, up_w, up_0);
+        ss_cost_calibrated.destroy(state);
     }
     /* faster on 8 GPUs, but less than 8x (fixed costs and the all-reduce) */
     assert_true(prefill_at[8] < prefill_at[1] / 2);
@@ -323,12 +346,17 @@ static void test_parse_errors(void **st)
         fail_msg("%s", msg);
     assert_true(c.models[0].beyond_w == 0 && c.models[0].lattice_w == 0);
     ss_calib_free(&c);
+    char with_w[2048];
+    model_text(cal, sizeof cal, 2, "gemm", 6);
+    char *at = strstr(cal, "      terms:");
+    snprintf(with_w, sizeof with_w, "%.*s      lattice_basis: 0.4\n%s", (int)(at - cal), cal, at);
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "lattice_basis") || !strstr(msg, "needs format 3")) fail_msg("%s", msg);
     assert_int_equal(load_cal(path, model_text(cal, sizeof cal, 3, "gemm", 6), &c, msg, sizeof msg),
                      SS_ERR_INVALID);
     if (!strstr(msg, "a GEMM model needs beyond_basis in format 3")) fail_msg("%s", msg);
-    char with_w[2048];
     model_text(cal, sizeof cal, 3, "gemm", 6);
-    char *at = strstr(cal, "      terms:");
+    at = strstr(cal, "      terms:");
     snprintf(with_w, sizeof with_w, "%.*s      beyond_basis: 0.4\n%s", (int)(at - cal), cal, at);
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "a GEMM model needs lattice_basis in format 3")) fail_msg("%s", msg);
