@@ -2,7 +2,8 @@
  * measured curves (fit.h: beyond_w, lattice_w), each chosen on the measurements it is
  * fitted from, never on held-out rows: the points judged are left out of the basis refitted
  * to judge them, since a basis fitted to a point favours itself there (the H100 vLLM table's
- * top 20 % of m, with the in-sample basis: 4.88 / 14.45 % instead of 4.63 / 14.27 %). */
+ * top 20 % of m, with the in-sample basis: 4.88 / 14.45 % instead of 4.63 / 14.27 %, measured
+ * before beyond_w was ramped in). */
 #include "hwprofiles/calib/fit.h"
 #include "hwprofiles/calib/fit_int.h"
 
