@@ -266,4 +266,16 @@ void ss_calib_print_summary(const ss_calib *c, FILE *out)
                 ss_dtype_name((ss_dtype)m->dtype), m->rows, 100 * m->median_ape,
                 100 * m->p90_ape, 100 * m->max_ape);
     }
+    /* how far the GEMM curves and the shape lattice defer to each basis (fitted, not set:
+     * users comparing profiles should see them) */
+    int head = 0;
+    for (int i = 0; i < c->nmodels; i++) {
+        const ss_cal_model *m = &c->models[i];
+        if (m->family != SS_FAM_GEMM) continue;
+        if (!head++)
+            fprintf(out, "  GEMM basis weights (docs/cost-model.md): %-18s %-5s %14s %14s\n", "tag",
+                    "dtype", "beyond_basis", "lattice_basis");
+        fprintf(out, "  %41s %-18s %-5s %14.1f %14.1f\n", "", m->tag[0] ? m->tag : "-",
+                ss_dtype_name((ss_dtype)m->dtype), m->beyond_w, m->lattice_w);
+    }
 }

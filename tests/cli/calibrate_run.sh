@@ -11,7 +11,13 @@ F=$3
 rm -rf "$O"
 mkdir -p "$O/a" "$O/b"
 "$B" calibrate --source "$F" --gpu rtx-4090 \
-  --out "$O/a/rtx-4090@fixture.yaml"
+  --out "$O/a/rtx-4090@fixture.yaml" > "$O/a.txt"
+cat "$O/a.txt"
+# the summary lists each GEMM model's two basis weights, as the profile holds them
+grep -q 'GEMM basis weights .*beyond_basis  lattice_basis' "$O/a.txt"
+w=$(grep -c '^ *beyond_basis: [01]\.[0-9]0$' "$O/a/rtx-4090@fixture.yaml")
+[ "$w" -ge 1 ]
+[ "$(grep -c '^ \{44\}nk' "$O/a.txt")" -eq "$w" ]
 "$B" calibrate --source "$F" --gpu rtx-4090 \
   --out "$O/b/rtx-4090@fixture.yaml" > /dev/null
 # identical apart from the --out path recorded in the command line
