@@ -51,12 +51,21 @@ static int fitted_shape(const ss_calib *c, const ss_meas *r)
 /* The index of the last point of a shape's curve below its top 20 % of m. */
 static int beyond_edge(const ss_cal_shape *sh) { return sh->npts - (int)ceil(0.2 * sh->npts) - 1; }
 
-/* One GEMM model's weight: refitted without the points it is judged on (a basis fitted to
- * them would favour itself), then each curve's top points continued from its edge. */
-static ss_rc fit_beyond_one(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
-                            int g, size_t *idx, ss_diag *d)
+/* Whether a fitted curve is priced by GEMM model gm (its dtype and size class). */
+static int of_model(const ss_calib *c, const ss_cal_shape *sh, const ss_cal_model *gm)
 {
-    ss_cal_model *gm = &c->models[g];
+    return sh->dtype == gm->dtype && ss_calib_find_gemm(c, sh->dtype, (double)sh->n,
+                                                        (double)sh->k) == gm;
+}
+
+/* gm's basis refitted into *ref from gm's rows less those it is about to be judged on: with
+ * skip, every row of a marked curve; without, each curve's top 20 % of m. *fitted 0 (and
+ * nothing fitted) when fewer than 4 rows are left. */
+static ss_rc refit_without(const ss_meas_table *t, const rowkey *keys, size_t nk,
+                           const ss_calib *c, const ss_cal_model *gm,
+                           const unsigned char *skip, size_t *idx, ss_cal_model *ref,
+                           int *fitted, ss_diag *d)
+{
     size_t n = 0;
     for (size_t i = 0; i < nk; i++) {
         if (keys[i].family != SS_FAM_GEMM || keys[i].dtype != gm->dtype ||
@@ -65,21 +74,30 @@ static ss_rc fit_beyond_one(const ss_meas_table *t, const rowkey *keys, size_t n
         const ss_meas *r = &t->rows[keys[i].idx];
         int si = fitted_shape(c, r);
         const ss_cal_shape *sh = si < 0 ? NULL : &c->shapes[si];
-        if (sh && sh->npts >= 5 && r->m > sh->m[beyond_edge(sh)]) continue;
+        if (sh && (skip ? skip[si] != 0 : sh->npts >= 5 && r->m > sh->m[beyond_edge(sh)]))
+            continue;
         idx[n++] = keys[i].idx;
     }
-    if (n < 4) return SS_OK;
-    ss_cal_model ref;
-    memset(&ref, 0, sizeof ref);
-    ss_rc rc = ss_cal_fit_model(t, idx, n, &ref, d);
-    if (rc) return rc;
+    memset(ref, 0, sizeof *ref);
+    *fitted = n >= 4;
+    return *fitted ? ss_cal_fit_model(t, idx, n, ref, d) : SS_OK;
+}
+
+/* One GEMM model's weight: refitted without the points it is judged on (a basis fitted to
+ * them would favour itself), then each curve's top points continued from its edge. */
+static ss_rc fit_beyond_one(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                            int g, size_t *idx, ss_diag *d)
+{
+    ss_cal_model *gm = &c->models[g], ref;
+    int fitted;
+    ss_rc rc = refit_without(t, keys, nk, c, gm, NULL, idx, &ref, &fitted, d);
+    if (rc || !fitted) return rc;
     double err[SS_CAL_WEIGHTS] = {0};
     long pts = 0;
     for (int i = 0; i < c->nshapes; i++) {
         const ss_cal_shape *sh = &c->shapes[i];
         double sn = (double)sh->n, sk = (double)sh->k, wb = ss_calf_dtype_bytes(sh->dtype);
-        if (sh->dtype != gm->dtype || sh->npts < 5 || ss_calib_find_gemm(c, sh->dtype, sn, sk) != gm)
-            continue;
+        if (sh->npts < 5 || !of_model(c, sh, gm)) continue;
         int edge = beyond_edge(sh);
         double be = ss_calf_gemm_basis(&ref, sh->m[edge], sn, sk, wb);
         for (int j = edge + 1; j < sh->npts; j++, pts++) {
@@ -118,33 +136,21 @@ static ss_rc fit_lattice_one(const ss_meas_table *t, const rowkey *keys, size_t 
     for (int f = 0; f < SS_CAL_LATTICE_FOLDS; f++) {
         int any = 0;
         for (int i = 0; i < c->nshapes; i++) {
-            const ss_cal_shape *sh = &c->shapes[i];
             skip[i] = fold[i] == f;
-            any |= skip[i] && sh->dtype == gm->dtype &&
-                   ss_calib_find_gemm(c, sh->dtype, (double)sh->n, (double)sh->k) == gm;
+            any |= skip[i] && of_model(c, &c->shapes[i], gm);
         }
         if (!any) continue; /* no refit for a fold without this model's shapes */
-        size_t n = 0;
-        for (size_t i = 0; i < nk; i++) {
-            if (keys[i].family != SS_FAM_GEMM || keys[i].dtype != gm->dtype ||
-                strcmp(keys[i].tag, gm->tag) != 0)
-                continue;
-            int si = fitted_shape(c, &t->rows[keys[i].idx]);
-            if (si >= 0 && skip[si]) continue;
-            idx[n++] = keys[i].idx;
-        }
-        if (n < 4) continue;
         ss_cal_model ref;
-        memset(&ref, 0, sizeof ref);
-        ss_rc rc = ss_cal_fit_model(t, idx, n, &ref, d);
+        int fitted;
+        ss_rc rc = refit_without(t, keys, nk, c, gm, skip, idx, &ref, &fitted, d);
         if (rc) return rc;
+        if (!fitted) continue;
         /* the neighbours' curves beyond their m range continue with the refitted basis too */
         ref.beyond_w = gm->beyond_w;
         for (int i = 0; i < c->nshapes; i++) {
             const ss_cal_shape *sh = &c->shapes[i];
             double sn = (double)sh->n, sk = (double)sh->k;
-            if (!skip[i] || sh->dtype != gm->dtype || ss_calib_find_gemm(c, sh->dtype, sn, sk) != gm)
-                continue;
+            if (!skip[i] || !of_model(c, sh, gm)) continue;
             double wb = ss_calf_dtype_bytes(sh->dtype);
             /* at most SS_CAL_LATTICE_PTS points per curve, spread over it: the lattice walks
              * every shape per point, and the weight needs no more */

@@ -104,6 +104,23 @@ static inline void fill(synth *s)
     }
 }
 
+/* A dense (n, k) lattice like aiconfigurator's: n, k in {1024, 2048, 4096, 8192}, m in
+ * powers of two up to 8192; `skip_n`, `skip_k` names one shape left out (0: none). */
+static inline void fill_lattice(synth *s, long skip_n, long skip_k)
+{
+    static const long v[] = {1024, 2048, 4096, 8192};
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++) {
+            if (v[a] == skip_n && v[b] == skip_k) continue;
+            for (long m = 1; m <= 8192; m *= 2) {
+                ss_meas *r = push(s);
+                r->family = SS_FAM_GEMM, r->dtype = SS_DTYPE_BF16, r->op = 1;
+                r->m = m, r->n = v[a], r->k = v[b];
+                r->time_s = gemm_truth((double)m, (double)v[a], (double)v[b]);
+            }
+        }
+}
+
 /* Fits s into c for an h100-sxm; with_shapes 0: the fitted bases alone. */
 static inline void fit_synth_shapes(const synth *s, ss_calib *c, int with_shapes)
 {
