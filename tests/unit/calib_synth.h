@@ -139,14 +139,21 @@ static inline void fit_synth(synth *s, ss_calib *c) { fit_synth_shapes(s, c, 1);
 /* FP8 shapes measured like aiconfigurator's: m = 1..17, then aligned m and m + 1 up to 4096,
  * and 8192; unaligned m >= 17 take `step` times the aligned truth (CUTLASS FP8 on the
  * H100: m = 257 dearer than m = 512). */
+/* The token counts of fill_fp8_steps, j < FP8_STEP_NM: 1..17, (32, 33), (48, 49), ...
+ * (336, 337), (512, 513), ... (4352, 4353), 8192. */
+enum { FP8_STEP_NM = 17 + 2 * 20 + 2 * 16 + 1 };
+static inline long fp8_step_m(int j)
+{
+    return j < 17 ? j + 1 : j < 57 ? 16 * ((j - 17) / 2 + 2) + (j - 17) % 2
+                  : j < 89 ? 256 * ((j - 57) / 2 + 2) + (j - 57) % 2 : 8192;
+}
+
 static inline void fill_fp8_steps(synth *s, double step)
 {
     static const long nk[][2] = {{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336}};
     for (size_t i = 0; i < 4; i++)
-        for (int j = 0; j < 17 + 2 * 20 + 2 * 16 + 1; j++) {
-            /* 1..17, (32, 33), (48, 49), ... (336, 337), (512, 513), ... (4352, 4353), 8192 */
-            long m = j < 17 ? j + 1 : j < 57 ? 16 * ((j - 17) / 2 + 2) + (j - 17) % 2
-                               : j < 89 ? 256 * ((j - 57) / 2 + 2) + (j - 57) % 2 : 8192;
+        for (int j = 0; j < FP8_STEP_NM; j++) {
+            long m = fp8_step_m(j);
             ss_meas *r = push(s);
             r->family = SS_FAM_GEMM, r->dtype = SS_DTYPE_FP8, r->op = 1;
             r->m = m, r->n = nk[i][0], r->k = nk[i][1];

@@ -132,9 +132,8 @@ static void test_gemm_lattice_class_range(void **st)
     (void)st;
     synth s;
     synth_init(&s, 400);
-    for (int j = 0; j < 17 + 2 * 20 + 2 * 16 + 1; j++) {
-        long m = j < 17 ? j + 1 : j < 57 ? 16 * ((j - 17) / 2 + 2) + (j - 17) % 2
-                           : j < 89 ? 256 * ((j - 57) / 2 + 2) + (j - 57) % 2 : 8192;
+    for (int j = 0; j < FP8_STEP_NM; j++) { /* fill_fp8_steps' token counts, one shape */
+        long m = fp8_step_m(j);
         ss_meas *r = push(&s);
         r->family = SS_FAM_GEMM, r->dtype = SS_DTYPE_FP8, r->op = 1;
         r->m = m, r->n = 4096, r->k = 4096;
