@@ -245,6 +245,78 @@ static double prefill_growth_alpha(const ss_cal_grid *g, const int *cnt, size_t 
     return alpha;
 }
 
+/* The cell of grid coordinates x on g's axes, -1 where a coordinate is not on its axis. */
+static long cell_of(const ss_cal_grid *g, const double *x)
+{
+    long idx = 0;
+    for (int dd = 0; dd < g->ndim; dd++) {
+        int j = axis_index(g->axis[dd], g->len[dd], x[dd]);
+        if (j < 0) return -1;
+        idx = idx * g->len[dd] + j;
+    }
+    return idx;
+}
+
+/* g's axes for the rows' coordinates xs[nr][SS_CAL_GRID_MAXDIM]: their distinct values,
+ * thinned until at least half the grid's cells are measured, or len[0] = 0 where no such
+ * grid exists. A table can interleave series whose axis values differ (LLMServingSim's RTX
+ * PRO 6000 mixed tables: one on powers of two, one on steps of 1.5, each a full grid of
+ * its own; their union has a third of its cells measured). Each step drops the axis value
+ * whose slice of the grid is the least measured, keeping two values per axis, so the
+ * densest series is what remains and the other's rows are left out of the grid (costed by
+ * interpolating it); a value with no measured cell left goes too. */
+static ss_rc dense_axes(const double *xs, size_t nr, int nd, ss_cal_grid *g, ss_diag *d)
+{
+    for (size_t i = 0; i < nr; i++)
+        for (int dd = 0; dd < nd; dd++) {
+            double v = xs[i * SS_CAL_GRID_MAXDIM + dd];
+            if (axis_index(g->axis[dd], g->len[dd], v) >= 0) continue;
+            if (g->len[dd] == SS_CAL_GRID_MAXAXIS) {
+                g->len[0] = 0; /* not a grid */
+                return SS_OK;
+            }
+            g->axis[dd][g->len[dd]++] = v;
+        }
+    for (int dd = 0; dd < nd; dd++)
+        qsort(g->axis[dd], (size_t)g->len[dd], sizeof(double), ss_calf_cmp_double);
+    for (;;) {
+        size_t cells = 1;
+        for (int dd = 0; dd < nd; dd++) cells *= (size_t)g->len[dd];
+        if (cells > 4000000) { /* too sparse to thin */
+            g->len[0] = 0;
+            return SS_OK;
+        }
+        unsigned char *seen = calloc(cells, 1);
+        if (!seen) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+        size_t present = 0;
+        long slice[SS_CAL_GRID_MAXDIM][SS_CAL_GRID_MAXAXIS];
+        memset(slice, 0, sizeof slice);
+        for (size_t i = 0; i < nr; i++) {
+            const double *x = &xs[i * SS_CAL_GRID_MAXDIM];
+            long idx = cell_of(g, x);
+            if (idx < 0 || seen[idx]) continue;
+            seen[idx] = 1, present++;
+            for (int dd = 0; dd < nd; dd++) slice[dd][axis_index(g->axis[dd], g->len[dd], x[dd])]++;
+        }
+        free(seen);
+        int bd = -1, bj = -1;
+        double bf = 2;
+        for (int dd = 0; dd < nd; dd++) {
+            if (g->len[dd] <= 2) continue;
+            double per = (double)cells / g->len[dd];
+            for (int j = 0; j < g->len[dd]; j++)
+                if (slice[dd][j] / per < bf) bf = slice[dd][j] / per, bd = dd, bj = j;
+        }
+        if (present * 2 >= cells && (bd < 0 || bf > 0)) return SS_OK; /* empty slices go */
+        if (bd < 0) {
+            g->len[0] = 0;
+            return SS_OK;
+        }
+        memmove(&g->axis[bd][bj], &g->axis[bd][bj + 1], (size_t)(g->len[bd] - bj - 1) * sizeof(double));
+        g->len[bd]--;
+    }
+}
+
 /* Build one grid from rows k[a..b) (one family/dtype/head configuration); 0 = skipped. */
 static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t b, ss_calib *c,
                         const ss_calf_dec_asym *dec, ss_diag *d)
@@ -258,44 +330,41 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
     g.family = fam, g.dtype = r0->kv_dtype;
     g.heads = r0->heads, g.kv_heads = r0->kv_heads > 0 ? r0->kv_heads : r0->heads;
     g.head_dim = r0->head_dim, g.ndim = nd;
-    /* axes: distinct coordinates */
     ss_cal_attn_q like;
     ss_calf_row_attn_q(r0, &like);
-    for (size_t i = a; i < b; i++) {
+    size_t nr = b - a;
+    double *xs = malloc(nr * SS_CAL_GRID_MAXDIM * sizeof *xs);
+    if (!xs) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    for (size_t i = 0; i < nr; i++) {
         ss_cal_attn_q q;
-        double x[SS_CAL_GRID_MAXDIM];
-        ss_calf_row_attn_q(&t->rows[k[i].row], &q);
-        grid_coords(fam, &q, x);
-        for (int dd = 0; dd < nd; dd++) {
-            if (axis_index(g.axis[dd], g.len[dd], x[dd]) >= 0) continue;
-            if (g.len[dd] == SS_CAL_GRID_MAXAXIS) return SS_OK; /* not a grid */
-            g.axis[dd][g.len[dd]++] = x[dd];
-        }
+        ss_calf_row_attn_q(&t->rows[k[a + i].row], &q);
+        grid_coords(fam, &q, &xs[i * SS_CAL_GRID_MAXDIM]);
+    }
+    ss_rc drc = dense_axes(xs, nr, nd, &g, d);
+    if (drc != SS_OK || g.len[0] == 0) {
+        free(xs);
+        return drc;
     }
     size_t cells = 1;
-    for (int dd = 0; dd < nd; dd++) {
-        qsort(g.axis[dd], (size_t)g.len[dd], sizeof(double), ss_calf_cmp_double);
-        cells *= (size_t)g.len[dd];
+    for (int dd = 0; dd < nd; dd++) cells *= (size_t)g.len[dd];
+    if (cells < 4 || cells > 100000) {
+        free(xs);
+        return SS_OK;
     }
-    if (cells < 4 || cells > 100000) return SS_OK;
     double *sum = calloc(cells, sizeof *sum);
     int *cnt = calloc(cells, sizeof *cnt);
     g.t = calloc(cells, sizeof *g.t);
     if (!sum || !cnt || !g.t) {
-        free(sum), free(cnt), free(g.t);
+        free(sum), free(cnt), free(g.t), free(xs);
         return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
     }
-    for (size_t i = a; i < b; i++) {
-        ss_cal_attn_q q;
-        double x[SS_CAL_GRID_MAXDIM];
-        ss_calf_row_attn_q(&t->rows[k[i].row], &q);
-        grid_coords(fam, &q, x);
-        size_t idx = 0;
-        for (int dd = 0; dd < nd; dd++)
-            idx = idx * (size_t)g.len[dd] + (size_t)axis_index(g.axis[dd], g.len[dd], x[dd]);
-        sum[idx] += log(t->rows[k[i].row].time_s);
+    for (size_t i = 0; i < nr; i++) {
+        long idx = cell_of(&g, &xs[i * SS_CAL_GRID_MAXDIM]);
+        if (idx < 0) continue; /* off the grid's axes (another series) */
+        sum[idx] += log(t->rows[k[a + i].row].time_s);
         cnt[idx]++;
     }
+    free(xs);
     size_t present = 0;
     for (size_t i = 0; i < cells; i++) present += cnt[i] > 0;
     if (present * 2 < cells) {
