@@ -36,8 +36,6 @@ block() {
 # (docs/validation.md): per family and scheme, the targets (median 5 %, P90 15 %)
 # where they are met, else the figure then plus 10 % (relative), so a regression fails and
 # the gap stays visible. Included by tests/calibrate_tests.cmake when ../shared/data is present.
-# rtx-pro-6000@vllm-0.19-eager is left out: its 113,760 mixed-attention rows take over a
-# minute per run in a release build (far longer under the sanitizers).
 HDR
     block rtx_4090 --source $S/llmservingsim/RTX4090 --gpu rtx-4090
     block h100_sxm --source $S/aiconfigurator/h100_sxm --gpu h100-sxm --stack vllm-0.24.0
@@ -47,6 +45,7 @@ HDR
     block h100_sxm_vidur --source $S/vidur --source $S/aiconfigurator/h100_sxm --source $S/apex_plus --lenient --gpu h100-sxm --stack vidur-sarathi
     block a40 --source $S/vidur --gpu a40
     block a800 --source $S/frontier --gpu a800
+    block rtx_pro_6000_eager --source $S/llmservingsim/RTXPRO6000 --source $S/aiconfigurator/rtx_pro_6000_server/nccl-2.29.2 --gpu rtx-pro-6000 --stack vllm-0.19-eager
     block rtx_pro_6000 --source $S/aiconfigurator/rtx_pro_6000_server --gpu rtx-pro-6000 --stack vllm-0.19.0
     block h20 --source $S/infersim --lenient --gpu h20
     block h800 --source $S/infersim --lenient --gpu h800
