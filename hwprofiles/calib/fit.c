@@ -9,8 +9,8 @@
 #include "hwprofiles/calib/fit.h"
 #include "hwprofiles/calib/fit_int.h"
 
+#include <gsl/gsl_blas.h>
 #include <gsl/gsl_linalg.h>
-#include <gsl/gsl_multifit.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -145,6 +145,47 @@ void ss_cal_ape_stats(const double *ape, size_t n, double *median, double *p90, 
 /* ================================================================== fitting */
 
 /* Which terms are ramped (piecewise linear) rather than plain linear. */
+/* Least squares min |B x - y| by truncated SVD, B (m x n, m >= n) overwritten: columns
+ * scaled to unit 2-norm, singular values under 1e-10 of the largest dropped, x the
+ * least-norm solution in those scaled columns. Unit 2-norms, not GSL's own column
+ * balancing (gsl_multifit_linear_tsvd scales by powers of two of the 1-norms): 2-norms
+ * are the same for A's columns and R's (A = Q R), so where a basis has collinear columns
+ * (one head configuration: a feature proportional to another) the solution picked among
+ * equally good ones is the same on either, a property of the data rather than of the
+ * rotation. A zero column gets 0. */
+static int tsvd_solve(gsl_matrix *B, const gsl_vector *y, gsl_vector *x)
+{
+    size_t n = B->size2;
+    gsl_matrix *V = gsl_matrix_alloc(n, n);
+    gsl_vector *S = gsl_vector_alloc(n), *work = gsl_vector_alloc(n);
+    double *norm = malloc(n * sizeof *norm);
+    int st = GSL_ENOMEM;
+    if (!V || !S || !work || !norm) goto out;
+    for (size_t j = 0; j < n; j++) {
+        gsl_vector_view col = gsl_matrix_column(B, j);
+        norm[j] = gsl_blas_dnrm2(&col.vector);
+        if (norm[j] > 0) gsl_vector_scale(&col.vector, 1 / norm[j]);
+    }
+    st = gsl_linalg_SV_decomp(B, V, S, work);
+    if (st) goto out;
+    gsl_vector_set_zero(x);
+    double s0 = gsl_vector_get(S, 0);
+    for (size_t i = 0; i < n; i++) {
+        double si = gsl_vector_get(S, i);
+        if (!(si > 1e-10 * s0)) break; /* sorted in decreasing order */
+        gsl_vector_const_view ui = gsl_matrix_const_column(B, i);
+        gsl_vector_const_view vi = gsl_matrix_const_column(V, i);
+        double uy;
+        gsl_blas_ddot(&ui.vector, y, &uy);
+        gsl_blas_daxpy(uy / si, &vi.vector, x);
+    }
+    for (size_t j = 0; j < n; j++)
+        gsl_vector_set(x, j, norm[j] > 0 ? gsl_vector_get(x, j) / norm[j] : 0);
+out:
+    gsl_matrix_free(V), gsl_vector_free(S), gsl_vector_free(work), free(norm);
+    return st;
+}
+
 static int term_ramped(ss_cal_kind kind, int j)
 {
     switch (kind) {
@@ -288,12 +329,13 @@ ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_c
             gsl_matrix_set(A, i, (size_t)c, gsl_matrix_get(A, i, (size_t)c) / scale[c]);
     }
     /* Non-negative least squares by active-set elimination: solve on the active columns
-     * (GSL's truncated-SVD solver), drop the most negative coefficient, repeat. Each solve
+     * (truncated SVD, tsvd_solve), drop the most negative coefficient, repeat. Each solve
      * works on R of one QR decomposition of A (A = Q R, Q orthogonal): for any subset S of
      * columns, |A_S x - y| = |R_S x - Q'y| up to a constant, and R_S has the singular
-     * values of A_S, so the solutions are those on A at ncol rows instead of n (the RTX PRO
-     * 6000 eager tables have 113,760 mixed-attention rows; each solve redid the SVD of all
-     * of them, 70 % of `validate calibration`'s time there). */
+     * values and column norms of A_S, so the solutions are those on A at ncol rows instead
+     * of n (the RTX PRO 6000 eager tables have 113,760 mixed-attention rows; each solve
+     * redid the SVD of all of them, 70 % of `validate calibration`'s time there). Inactive
+     * columns are zeroed first: the reflections would carry them into the others. */
     gsl_vector *tau = gsl_vector_alloc((size_t)ncol);
     if (!tau) {
         rc = ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
@@ -318,11 +360,8 @@ ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_c
         if (na == 0) break;
         gsl_matrix *As = gsl_matrix_calloc(nq, (size_t)na);
         gsl_vector *cs = gsl_vector_alloc((size_t)na);
-        gsl_matrix *cov = gsl_matrix_alloc((size_t)na, (size_t)na);
-        gsl_multifit_linear_workspace *w = gsl_multifit_linear_alloc(nq, (size_t)na);
-        if (!As || !cs || !cov || !w) {
-            gsl_matrix_free(As), gsl_vector_free(cs), gsl_matrix_free(cov);
-            if (w) gsl_multifit_linear_free(w);
+        if (!As || !cs) {
+            gsl_matrix_free(As), gsl_vector_free(cs);
             rc = ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
             goto done;
         }
@@ -332,9 +371,7 @@ ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_c
                 gsl_matrix_set(As, i, (size_t)a, gsl_matrix_get(A, i, (size_t)c));
             a++;
         }
-        double chisq;
-        size_t rank;
-        int st = gsl_multifit_linear_tsvd(As, &yq.vector, 1e-10, cs, cov, &chisq, &rank, w);
+        int st = tsvd_solve(As, &yq.vector, cs);
         int worst = -1;
         double wv = 0;
         for (int c = 0, a = 0; c < ncol; c++) {
@@ -346,8 +383,7 @@ ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_c
             if (coef[c] < wv) wv = coef[c], worst = c;
             a++;
         }
-        gsl_matrix_free(As), gsl_vector_free(cs), gsl_matrix_free(cov);
-        gsl_multifit_linear_free(w);
+        gsl_matrix_free(As), gsl_vector_free(cs);
         if (st) {
             rc = ss_diag_fail(d, SS_ERR_INTERNAL, "calibrate: least squares failed: %s",
                               gsl_strerror(st));
