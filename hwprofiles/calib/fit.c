@@ -144,7 +144,6 @@ void ss_cal_ape_stats(const double *ape, size_t n, double *median, double *p90, 
 
 /* ================================================================== fitting */
 
-/* Which terms are ramped (piecewise linear) rather than plain linear. */
 /* Least squares min |B x - y| by truncated SVD, B (m x n, m >= n) overwritten: columns
  * scaled to unit 2-norm, singular values under 1e-10 of the largest dropped, x the
  * least-norm solution in those scaled columns. Unit 2-norms, not GSL's own column
@@ -186,6 +185,7 @@ out:
     return st;
 }
 
+/* Which terms are ramped (piecewise linear) rather than plain linear. */
 static int term_ramped(ss_cal_kind kind, int j)
 {
     switch (kind) {

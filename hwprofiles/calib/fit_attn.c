@@ -371,12 +371,8 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
         cnt[idx]++;
     }
     free(xs);
-    size_t present = 0;
+    size_t present = 0; /* at least half the cells: dense_axes */
     for (size_t i = 0; i < cells; i++) present += cnt[i] > 0;
-    if (present * 2 < cells) {
-        free(sum), free(cnt), free(g.t);
-        return SS_OK;
-    }
     /* Measured cells; a missing cell gets the basis at the cell times the measured/basis
      * ratio interpolated (log over log(1 + x)) between the nearest measured cells on both
      * sides along the axis where they are closest, or, with
