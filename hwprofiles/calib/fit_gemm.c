@@ -233,9 +233,12 @@ double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double 
  * shapes below and above the query are used; a query off the lattice in the fixed coordinate
  * too is interpolated between the two bracketing rows. The estimates along n and along k
  * (those that exist) are averaged in log t. Every weight is non-negative and independent of
- * m, and every shape curve is non-decreasing and positive, so the result is positive and
- * non-decreasing in m. Outside the lattice's hull there is no estimate (the caller uses the
- * fitted basis). */
+ * m, and every shape curve is non-decreasing and positive, so inside the lattice's hull the
+ * result is positive and non-decreasing in m. Where a coordinate has a measured neighbour on
+ * one side only, within a factor LAT_REACH, that neighbour is moved to it by the basis ratio
+ * at the same m (positive; the ratio may vary a little with m, so the cost model's curve,
+ * ss_calib_lattice_shape, is made non-decreasing). Further out there is no estimate (the
+ * caller uses the fitted basis). */
 
 /* The lattices over GEMM shapes and attention head configurations both bracket a value p
  * between the nearest measured coordinates (lo <= p <= hi; -1 while none) and blend the two
@@ -290,6 +293,36 @@ static int lat_point(const latq *L, long n, long k, double m, double *lt)
     return 0;
 }
 
+/* How far past the lattice's last measured coordinate an estimate reaches: within one
+ * doubling (a tensor-parallel step, or one model size up or down) the nearest measured
+ * shape times the basis ratio beats the basis alone on every held-out table with such
+ * shapes (servesim-profile H100/H200 held-out shapes 3.8/11.9 -> 3.4/10.3 %, Vidur H100
+ * 5.7/16.5 -> 5.1/15.3); further out it is no better (A800, H800: docs/validation.md). */
+#define LAT_REACH 2.0
+
+static int lat_near(double q, long v)
+{
+    return fabs(log(q / (double)v)) <= log(LAT_REACH) + 1e-12;
+}
+
+/* The neighbour's log time a at (n0, k0) moved to (n, k) by the basis ratio at m. */
+static int lat_ratio(const latq *L, double m, double n, double k, double n0, double k0, double a,
+                     double *lt)
+{
+    /* the basis of the neighbour's size class, fitted where the neighbour was measured: the
+     * query's class may hold a single shape far from it (its basis then says little about
+     * the neighbour), and each class's basis at its own shape was worse on the held-out
+     * shapes of servesim-profile's H200 tables (3.5 / 10.0 % against 3.8 / 10.8 %) */
+    const ss_cal_model *g = ss_calib_find_gemm(L->c, L->dtype, n0, k0);
+    if (!g) g = L->gm;
+    if (!g) return 0;
+    double b = ss_calf_gemm_basis(g, m, n, k, L->wb);
+    double b0 = ss_calf_gemm_basis(g, m, n0, k0, L->wb);
+    if (!(b > 0) || !(b0 > 0) || !isfinite(b) || !isfinite(b0)) return 0;
+    *lt = a + log(b / b0);
+    return 1;
+}
+
 /* Along axis `ax` (0: n varies, k = fixed; 1: k varies, n = fixed) at coordinate q. */
 static int lat_axis(const latq *L, int ax, double q, long fixed, double m, double *lt)
 {
@@ -299,7 +332,15 @@ static int lat_axis(const latq *L, int ax, double q, long fixed, double m, doubl
         if (!lat_use(L, i) || (ax == 0 ? sh->k : sh->n) != fixed) continue;
         if (ss_calf_bracket_step(ax == 0 ? sh->n : sh->k, q, &lo, &hi)) break;
     }
-    if (lo < 0 || hi < 0) return 0;
+    if (lo < 0 || hi < 0) {
+        long v = lo < 0 ? hi : lo;
+        if (v < 0 || !lat_near(q, v)) return 0;
+        double a;
+        if (!lat_point(L, ax == 0 ? v : fixed, ax == 0 ? fixed : v, m, &a)) return 0;
+        return lat_ratio(L, m, ax == 0 ? q : (double)fixed, ax == 0 ? (double)fixed : q,
+                         ax == 0 ? (double)v : (double)fixed, ax == 0 ? (double)fixed : (double)v,
+                         a, lt);
+    }
     double a, b;
     if (!lat_point(L, ax == 0 ? lo : fixed, ax == 0 ? fixed : lo, m, &a)) return 0;
     if (lo == hi) {
@@ -321,7 +362,14 @@ static int lat_dir(const latq *L, int ax, double q, double p, double m, double *
         long v = ax == 0 ? L->c->shapes[i].k : L->c->shapes[i].n;
         if (ss_calf_bracket_step(v, p, &lo, &hi)) break;
     }
-    if (lo < 0 || hi < 0) return 0;
+    if (lo < 0 || hi < 0) {
+        long v = lo < 0 ? hi : lo;
+        if (v < 0 || !lat_near(p, v)) return 0;
+        double a;
+        if (!lat_axis(L, ax, q, v, m, &a)) return 0;
+        return lat_ratio(L, m, ax == 0 ? q : p, ax == 0 ? p : q, ax == 0 ? q : (double)v,
+                         ax == 0 ? (double)v : q, a, lt);
+    }
     double a, b;
     if (!lat_axis(L, ax, q, lo, m, &a)) return 0;
     if (lo == hi) {
@@ -396,7 +444,7 @@ int ss_calib_lattice_shape(const ss_calib *c, const ss_cal_model *gm, int dtype,
         double t;
         if (!ss_cal_gemm_lattice(c, gm, dtype, mm[i], n, k, wbytes, &t)) return 0;
         out->m[i] = mm[i];
-        /* non-decreasing by construction; guard rounding */
+        /* non-decreasing: inside the hull by construction, past it the basis ratio may dip */
         out->t[i] = i > 0 && t < out->t[i - 1] ? out->t[i - 1] : t;
     }
     out->npts = np;
