@@ -148,24 +148,28 @@ add_test(NAME cli_validate_profile_cross
     --assert gemm:profile=0.13,0.32 --assert gemm:profile-unseen=0.12,0.23)
 set_tests_properties(cli_validate_profile_cross PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
   LABELS cli PASS_REGULAR_EXPRESSION "Profile check, h200-sxm@vllm-0.24.0 .*profile-unseen +gemm +1920 +20 .*all 2 limits met")
-# servesim-profile on a second lent H200, a day later (hwprofiles/measured/h200-sxm-2026-11-28):
-# GEMMs of six models and cuDNN attention of six head configurations that no committed
-# profile was fitted to. The H200 cuBLASLt/cuDNN profile predicts them with nothing refitted:
-# the issue's targets for a model nobody measured, on measurements the fit never saw.
-set(_n hwprofiles/measured/h200-sxm-2026-11-28)
-set(_unseen)
-foreach(d llama-3.1-405b-bf16 codellama-34b-bf16 internlm-20b-bf16 qwen2.5-32b-bf16
-    llama-2-7b-bf16 qwen-72b-bf16 codellama-34b-fp8 qwen2.5-32b-fp8
-    cudnn-attention-internlm-20b cudnn-attention-qwen2.5-32b cudnn-attention-llama-3.1-405b
-    cudnn-attention-qwen-72b)
-  list(APPEND _unseen --source servesim:${_n}/${d})
+# servesim-profile on a second lent H200 and H100, a day later (hwprofiles/measured/
+# *-2026-11-28): GEMMs of six models and cuDNN attention of six head configurations that no
+# committed profile was fitted to. Each GPU's cuBLASLt/cuDNN profile predicts them with
+# nothing refitted: the issue's targets for a model nobody measured, on measurements the fit
+# never saw.
+foreach(gpu h100-sxm h200-sxm)
+  set(_n hwprofiles/measured/${gpu}-2026-11-28)
+  set(_unseen)
+  foreach(d llama-3.1-405b-bf16 codellama-34b-bf16 internlm-20b-bf16 qwen2.5-32b-bf16
+      llama-2-7b-bf16 qwen-72b-bf16 codellama-34b-fp8 qwen2.5-32b-fp8
+      cudnn-attention-internlm-20b cudnn-attention-qwen2.5-32b cudnn-attention-llama-3.1-405b
+      cudnn-attention-qwen-72b)
+    list(APPEND _unseen --source servesim:${_n}/${d})
+  endforeach()
+  add_test(NAME cli_validate_profile_unseen_models_${gpu}
+    COMMAND servesim validate calibration --profile ${gpu}@cublaslt-13.1-cudnn-9.19 ${_unseen}
+      --assert gemm:profile=0.05,0.15 --assert gemm:profile-unseen=0.05,0.15
+      --assert attn_prefill:profile-unseen=0.05,0.15 --assert attn_decode:profile-unseen=0.05,0.15)
+  set_tests_properties(cli_validate_profile_unseen_models_${gpu} PROPERTIES
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli PASS_REGULAR_EXPRESSION
+    "Profile check, ${gpu}@cublaslt-13.1-cudnn-9.19 .*profile-unseen +gemm +5088 +50 .*profile-unseen +attn_decode +450 +6 .*all 4 limits met")
 endforeach()
-add_test(NAME cli_validate_profile_unseen_models
-  COMMAND servesim validate calibration --profile h200-sxm@cublaslt-13.1-cudnn-9.19 ${_unseen}
-    --assert gemm:profile=0.05,0.15 --assert gemm:profile-unseen=0.05,0.15
-    --assert attn_prefill:profile-unseen=0.05,0.15 --assert attn_decode:profile-unseen=0.05,0.15)
-set_tests_properties(cli_validate_profile_unseen_models PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-  LABELS cli PASS_REGULAR_EXPRESSION "profile-unseen +gemm +5088 +50 .*profile-unseen +attn_decode +450 +6 .*all 4 limits met")
 # PyTorch SDPA attention measured on the H200 (hwprofiles/measured/.../torch-sdpa-*): the
 # fitter on a fourth kind of attention source, and the vLLM 0.24.0 profile against it (a
 # stack difference, docs/validation.md); limits as achieved plus a margin where above target.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # measure_unseen.sh BINARY OUTDIR [GPU_NAME]
-# The servesim-profile runs behind hwprofiles/measured/h200-sxm-2026-11-28 (README.md there):
+# The servesim-profile runs behind hwprofiles/measured/*-2026-11-28 (README.md there):
 # GEMMs and cuDNN attention of models and head configurations that no committed profile was
 # fitted to, to test what the fitted profiles predict for a model nobody measured (docs/
 # validation.md, "servesim-profile on H100 and H200"), and one table of 2026-11-27 measured
