@@ -282,8 +282,9 @@ int ss_cal_m_class(double m);
 /* GEMM time of a shape (n, k) that was NOT measured, interpolated over
  * the measured (n, k) lattice of c's shapes of `dtype` (fit_gemm.c: linear in log t over log n
  * and log k between the nearest measured shapes at the same m, positive and non-decreasing
- * in m; up to a doubling past the hull, the nearest shape times the basis ratio). 1 and *t
- * on success, 0 further out (use the basis). */
+ * in m inside the hull; up to a doubling past it, the nearest shape times the basis ratio,
+ * positive but possibly dipping slightly in m, which ss_calib_lattice_shape clamps). 1 and
+ * *t on success, 0 further out (use the basis). */
 int ss_cal_gemm_lattice(const ss_calib *c, const ss_cal_model *gm, int dtype, double m, double n,
                         double k, double wbytes, double *t);
 /* The curve of an unmeasured shape from ss_cal_gemm_lattice at the m points of the densest

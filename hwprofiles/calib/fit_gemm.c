@@ -293,16 +293,25 @@ static int lat_point(const latq *L, long n, long k, double m, double *lt)
     return 0;
 }
 
-/* How far past the lattice's last measured coordinate an estimate reaches: within one
- * doubling (a tensor-parallel step, or one model size up or down) the nearest measured
- * shape times the basis ratio beats the basis alone on every held-out table with such
- * shapes (servesim-profile H100/H200 held-out shapes 3.8/11.9 -> 3.4/10.3 %, Vidur H100
- * 5.7/16.5 -> 5.1/15.3); further out it is no better (A800, H800: docs/validation.md). */
+/* How far past the lattice's last measured coordinate an estimate reaches: one doubling, a
+ * tensor-parallel step or one model size up or down, where a shape runs the same kernels at
+ * a similar efficiency as its neighbour (figures, and what larger factors did, in
+ * docs/validation.md, "GEMM shapes outside the measured lattice"). */
 #define LAT_REACH 2.0
 
+/* q within a factor LAT_REACH of v; the slack keeps an exact doubling, whose logarithms may
+ * differ in the last bit, inside */
 static int lat_near(double q, long v)
 {
     return fabs(log(q / (double)v)) <= log(LAT_REACH) + 1e-12;
+}
+
+/* (n, k) of the point at coordinate `var` on axis `ax` (0: n varies, 1: k varies) of the
+ * line whose other coordinate is `fixed` */
+static void lat_nk(int ax, double var, double fixed, double *n, double *k)
+{
+    *n = ax == 0 ? var : fixed;
+    *k = ax == 0 ? fixed : var;
 }
 
 /* The neighbour's log time a at (n0, k0) moved to (n, k) by the basis ratio at m. */
@@ -311,10 +320,14 @@ static int lat_ratio(const latq *L, double m, double n, double k, double n0, dou
 {
     /* the basis of the neighbour's size class, fitted where the neighbour was measured: the
      * query's class may hold a single shape far from it (its basis then says little about
-     * the neighbour), and each class's basis at its own shape was worse on the held-out
-     * shapes of servesim-profile's H200 tables (3.5 / 10.0 % against 3.8 / 10.8 %) */
+     * the neighbour). On the held-out shapes of servesim-profile's H200 tables: 3.5 / 10.0 %,
+     * against 3.6 / 10.5 with the query's class and 3.8 / 10.8 with each class at its own
+     * shape. Where the neighbour is of the query's class, L->gm: the same model, or the
+     * refit without held-out rows that the lattice weight's cross-validation passes */
     const ss_cal_model *g = ss_calib_find_gemm(L->c, L->dtype, n0, k0);
-    if (!g) g = L->gm;
+    if (!g || (L->gm && g->family == L->gm->family && g->dtype == L->gm->dtype &&
+               strcmp(g->tag, L->gm->tag) == 0))
+        g = L->gm;
     if (!g) return 0;
     double b = ss_calf_gemm_basis(g, m, n, k, L->wb);
     double b0 = ss_calf_gemm_basis(g, m, n0, k0, L->wb);
@@ -335,11 +348,11 @@ static int lat_axis(const latq *L, int ax, double q, long fixed, double m, doubl
     if (lo < 0 || hi < 0) {
         long v = lo < 0 ? hi : lo;
         if (v < 0 || !lat_near(q, v)) return 0;
-        double a;
-        if (!lat_point(L, ax == 0 ? v : fixed, ax == 0 ? fixed : v, m, &a)) return 0;
-        return lat_ratio(L, m, ax == 0 ? q : (double)fixed, ax == 0 ? (double)fixed : q,
-                         ax == 0 ? (double)v : (double)fixed, ax == 0 ? (double)fixed : (double)v,
-                         a, lt);
+        double a, n, k, n0, k0;
+        lat_nk(ax, q, (double)fixed, &n, &k);
+        lat_nk(ax, (double)v, (double)fixed, &n0, &k0);
+        if (!lat_point(L, lround(n0), lround(k0), m, &a)) return 0;
+        return lat_ratio(L, m, n, k, n0, k0, a, lt);
     }
     double a, b;
     if (!lat_point(L, ax == 0 ? lo : fixed, ax == 0 ? fixed : lo, m, &a)) return 0;
@@ -353,7 +366,11 @@ static int lat_axis(const latq *L, int ax, double q, long fixed, double m, doubl
 }
 
 /* Estimate varying axis `ax` at q, the other coordinate p: on p's row if measured shapes
- * have it, else between the bracketing rows. */
+ * have it, else between the bracketing rows, else (within LAT_REACH) from the nearest row.
+ * A query one doubling past a corner of the lattice in both coordinates is thus continued
+ * twice, along the row and then across rows, the second time by the basis of the class of
+ * the row's point at q: forbidding that made the held-out shapes a little worse
+ * (servesim-profile H100 3.31 / 9.63 -> 3.31 / 9.84 %, RTX PRO 6000 eager 4.97 -> 5.01 %) */
 static int lat_dir(const latq *L, int ax, double q, double p, double m, double *lt)
 {
     long lo = -1, hi = -1;
@@ -365,10 +382,11 @@ static int lat_dir(const latq *L, int ax, double q, double p, double m, double *
     if (lo < 0 || hi < 0) {
         long v = lo < 0 ? hi : lo;
         if (v < 0 || !lat_near(p, v)) return 0;
-        double a;
+        double a, n, k, n0, k0;
         if (!lat_axis(L, ax, q, v, m, &a)) return 0;
-        return lat_ratio(L, m, ax == 0 ? q : p, ax == 0 ? p : q, ax == 0 ? q : (double)v,
-                         ax == 0 ? (double)v : q, a, lt);
+        lat_nk(ax, q, p, &n, &k);
+        lat_nk(ax, q, (double)v, &n0, &k0);
+        return lat_ratio(L, m, n, k, n0, k0, a, lt);
     }
     double a, b;
     if (!lat_axis(L, ax, q, lo, m, &a)) return 0;

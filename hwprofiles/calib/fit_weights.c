@@ -80,7 +80,12 @@ static ss_rc refit_without(const ss_meas_table *t, const rowkey *keys, size_t nk
     }
     memset(ref, 0, sizeof *ref);
     *fitted = n >= 4;
-    return *fitted ? ss_cal_fit_model(t, idx, n, ref, d) : SS_OK;
+    ss_rc rc = *fitted ? ss_cal_fit_model(t, idx, n, ref, d) : SS_OK;
+    /* the class it stands in for: the lattice's reach past its hull takes the basis of a
+     * neighbour's class, and must take this refit, not the model fitted on every row, when
+     * the neighbour is of this class (fit_gemm.c, lat_ratio) */
+    snprintf(ref->tag, sizeof ref->tag, "%s", gm->tag);
+    return rc;
 }
 
 /* One GEMM model's weight: refitted without the points it is judged on (a basis fitted to

@@ -409,14 +409,15 @@ static void test_gemm_lattice(void **st)
 
 /* Up to a doubling past the lattice's hull, an unmeasured shape is its nearest measured
  * neighbour times the basis ratio. Truth: the fixture's roofline times an efficiency of the
- * kernel cuBLAS would pick per k (1.0, 1.35, 0.85, 1.2 for k = 1024 .. 8192), which no
- * term of the basis can follow. A neighbour on the same k row carries it, so shapes one
- * doubling out in n come out much closer than through the basis; the continuation is
- * exactly the neighbour times the basis ratio, the cost model's curve of such a shape is
- * non-decreasing in m, and more than a doubling out there is no estimate. */
+ * kernel cuBLAS would pick per range of k (1.0, 1.35, 0.85, 1.2 up to k = 1024, 2048, 4096
+ * and beyond), which no term of the basis can follow. A neighbour in the same k range
+ * carries it, so shapes one doubling out in n or in k come out much closer than through
+ * the basis; the continuation is exactly the neighbour times the ratio of the basis of the
+ * neighbour's class, a query a doubling past a corner in both coordinates is continued
+ * twice, and more than a doubling out there is no estimate. */
 static double eff_truth(double m, double n, double k)
 {
-    double e = k == 2048 ? 1.35 : k == 4096 ? 0.85 : k == 8192 ? 1.2 : 1.0;
+    double e = k <= 1024 ? 1.0 : k <= 2048 ? 1.35 : k <= 4096 ? 0.85 : 1.2;
     return gemm_truth(m, n, k) * e;
 }
 
@@ -433,7 +434,9 @@ static void test_gemm_lattice_reach(void **st)
     ss_calib c, cb; /* cb: the same fit without shapes, whose GEMM time is the basis */
     fit_synth(&s, &c);
     fit_synth_shapes(&s, &cb, 0);
-    static const double q[][2] = {{16384, 2048}, {16384, 4096}, {600, 8192}, {700, 2048}};
+    /* n out above and below, k out above and below */
+    static const double q[][2] = {{16384, 2048}, {16384, 4096}, {600, 8192}, {700, 2048},
+                                  {2048, 16384}, {4096, 600}};
     for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
         const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_BF16, q[i][0], q[i][1]);
         assert_non_null(g);
@@ -449,9 +452,6 @@ static void test_gemm_lattice_reach(void **st)
             err_l += fabs(log(t / want)), err_b += fabs(log(b / want));
         }
         assert_true(err_l < 0.5 * err_b);
-        ss_cal_shape sh;
-        assert_int_equal(ss_calib_lattice_shape(&c, g, SS_DTYPE_BF16, 0, q[i][0], q[i][1], 2, &sh), 1);
-        for (int j = 1; j < sh.npts; j++) assert_true(sh.t[j] >= sh.t[j - 1]);
     }
     /* one coordinate out: the measured neighbour at the same m times the ratio of the basis
      * of the neighbour's size class */
@@ -467,9 +467,58 @@ static void test_gemm_lattice_reach(void **st)
                   ss_cal_gemm(&cb, gb, SS_DTYPE_BF16, 300, 16384, 4096, 2) /
                   ss_cal_gemm(&cb, gb, SS_DTYPE_BF16, 300, 8192, 4096, 2);
     assert_true(fabs(t - want) <= 1e-12 * want);
+    /* a doubling past a corner in both coordinates: continued twice, no further from the
+     * truth than the basis (here both miss the corner's efficiency, which no measured
+     * shape has); further out: none */
+    assert_int_equal(ss_cal_gemm_lattice(&c, &g0, SS_DTYPE_BF16, 300, 16384, 16384, 2, &t), 1);
+    double tb = ss_cal_gemm(&cb, ss_calib_find_gemm(&cb, SS_DTYPE_BF16, 16384, 16384),
+                            SS_DTYPE_BF16, 300, 16384, 16384, 2);
+    double truth = eff_truth(300, 16384, 16384);
+    assert_true(t > 0 && fabs(log(t / truth)) <= fabs(log(tb / truth)) + 0.01);
     assert_int_equal(ss_cal_gemm_lattice(&c, &g0, SS_DTYPE_BF16, 300, 16385, 4096, 2, &t), 0);
     assert_int_equal(ss_cal_gemm_lattice(&c, &g0, SS_DTYPE_BF16, 300, 511, 4096, 2, &t), 0);
+    assert_int_equal(ss_cal_gemm_lattice(&c, &g0, SS_DTYPE_BF16, 300, 4096, 16385, 2, &t), 0);
     ss_calib_free(&cb);
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
+/* Past the hull the basis ratio varies with m, so where the neighbour's curve is flat (a
+ * kernel's wave plateau) the lattice estimate can dip as m grows; the curve the cost model
+ * builds for the shape does not. The neighbour n = 1024, k = 4096 is made flat from
+ * m = 64 to 1024; the query n = 512 is half of it, whose basis ratio falls towards the
+ * compute-bound half as m grows. */
+static void test_gemm_lattice_reach_monotone(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 2000);
+    fill_lattice(&s, 0, 0);
+    ss_calib c;
+    fit_synth(&s, &c);
+    ss_cal_shape *nb = NULL;
+    for (int i = 0; i < c.nshapes; i++)
+        if (c.shapes[i].n == 1024 && c.shapes[i].k == 4096) nb = &c.shapes[i];
+    assert_non_null(nb);
+    double flat = 0;
+    for (int j = 0; j < nb->npts; j++) {
+        if (nb->m[j] == 64) flat = nb->t[j];
+        if (nb->m[j] > 64 && nb->m[j] <= 1024) nb->t[j] = flat;
+    }
+    assert_true(flat > 0);
+    const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_BF16, 512, 4096);
+    int dips = 0;
+    double prev = 0;
+    for (double m = 64; m <= 1024; m *= 1.25) {
+        double t;
+        assert_int_equal(ss_cal_gemm_lattice(&c, g, SS_DTYPE_BF16, m, 512, 4096, 2, &t), 1);
+        dips += t < prev;
+        prev = t;
+    }
+    assert_true(dips > 0); /* the case the clamp is for */
+    ss_cal_shape sh;
+    assert_int_equal(ss_calib_lattice_shape(&c, g, SS_DTYPE_BF16, 0, 512, 4096, 2, &sh), 1);
+    for (int j = 1; j < sh.npts; j++) assert_true(sh.t[j] >= sh.t[j - 1]);
     ss_calib_free(&c);
     synth_free(&s);
 }
@@ -484,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_gemm_m_alignment),
         cmocka_unit_test(test_gemm_lattice),
         cmocka_unit_test(test_gemm_lattice_reach),
+        cmocka_unit_test(test_gemm_lattice_reach_monotone),
         cmocka_unit_test(test_gemm_lattice_class_range),
         cmocka_unit_test(test_gemm_lattice_weight),
     };

@@ -3,7 +3,7 @@
 # The servesim-profile runs behind hwprofiles/measured/*-2026-11-28 (README.md there):
 # GEMMs and cuDNN attention of models and head configurations that no committed profile was
 # fitted to, to test what the fitted profiles predict for a model nobody measured (docs/
-# validation.md, "servesim-profile on H100 and H200"), and one table of 2026-11-27 measured
+# validation.md, "Models nobody measured"), and one table of 2026-11-27 measured
 # again (Llama-3.1-8B, tp 1) to show how far two runs on two machines of one GPU type differ.
 # L2 flushed everywhere. servesim-profile must have been built with cuDNN 9 (docs/profiler.md).
 # Each step has a time limit and the log says how it ended; rows are written as measured.
