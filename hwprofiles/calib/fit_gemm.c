@@ -299,11 +299,13 @@ static int lat_point(const latq *L, long n, long k, double m, double *lt)
  * docs/validation.md, "GEMM shapes outside the measured lattice"). */
 #define LAT_REACH 2.0
 
-/* q within a factor LAT_REACH of v; the slack keeps an exact doubling, whose logarithms may
- * differ in the last bit, inside */
-static int lat_near(double q, long v)
+/* Of a bracket with one side only (lo or hi -1), the measured coordinate there when q lies
+ * within a factor LAT_REACH of it, else -1. The slack keeps an exact doubling, whose
+ * logarithms may differ in the last bit, inside. */
+static long lat_reach_from(long lo, long hi, double q)
 {
-    return fabs(log(q / (double)v)) <= log(LAT_REACH) + 1e-12;
+    long v = lo < 0 ? hi : lo;
+    return v >= 0 && fabs(log(q / (double)v)) <= log(LAT_REACH) + 1e-12 ? v : -1;
 }
 
 /* (n, k) of the point at coordinate `var` on axis `ax` (0: n varies, 1: k varies) of the
@@ -346,8 +348,8 @@ static int lat_axis(const latq *L, int ax, double q, long fixed, double m, doubl
         if (ss_calf_bracket_step(ax == 0 ? sh->n : sh->k, q, &lo, &hi)) break;
     }
     if (lo < 0 || hi < 0) {
-        long v = lo < 0 ? hi : lo;
-        if (v < 0 || !lat_near(q, v)) return 0;
+        long v = lat_reach_from(lo, hi, q);
+        if (v < 0) return 0;
         double a, n, k, n0, k0;
         lat_nk(ax, q, (double)fixed, &n, &k);
         lat_nk(ax, (double)v, (double)fixed, &n0, &k0);
@@ -380,8 +382,8 @@ static int lat_dir(const latq *L, int ax, double q, double p, double m, double *
         if (ss_calf_bracket_step(v, p, &lo, &hi)) break;
     }
     if (lo < 0 || hi < 0) {
-        long v = lo < 0 ? hi : lo;
-        if (v < 0 || !lat_near(p, v)) return 0;
+        long v = lat_reach_from(lo, hi, p);
+        if (v < 0) return 0;
         double a, n, k, n0, k0;
         if (!lat_axis(L, ax, q, v, m, &a)) return 0;
         lat_nk(ax, q, p, &n, &k);
