@@ -32,7 +32,7 @@ add_test(NAME calib_validate_a40 COMMAND servesim validate calibration --source 
 set_tests_properties(calib_validate_a40 PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS shared_data
   PASS_REGULAR_EXPRESSION "all 3 limits met")
 add_test(NAME calib_validate_a800 COMMAND servesim validate calibration --source ../shared/data/kernels/frontier --gpu a800
-  --assert attn_decode:extrapolate=0.05,0.15 --assert attn_decode:kfold=0.05,0.15 --assert attn_prefill:extrapolate=0.05,0.205 --assert attn_prefill:kfold=0.072,0.235 --assert gemm:extrapolate=0.05,0.15 --assert gemm:kfold=0.05,0.15 --assert gemm:shapes=0.08,0.29)
+  --assert attn_decode:extrapolate=0.05,0.15 --assert attn_decode:kfold=0.05,0.15 --assert attn_prefill:extrapolate=0.05,0.205 --assert attn_prefill:kfold=0.072,0.235 --assert gemm:extrapolate=0.05,0.15 --assert gemm:kfold=0.05,0.15 --assert gemm:shapes=0.056,0.15)
 set_tests_properties(calib_validate_a800 PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS shared_data
   PASS_REGULAR_EXPRESSION "all 7 limits met")
 add_test(NAME calib_validate_rtx_pro_6000_eager COMMAND servesim validate calibration --source ../shared/data/kernels/llmservingsim/RTXPRO6000 --source ../shared/data/kernels/aiconfigurator/rtx_pro_6000_server/nccl-2.29.2 --gpu rtx-pro-6000 --stack vllm-0.19-eager
@@ -40,7 +40,7 @@ add_test(NAME calib_validate_rtx_pro_6000_eager COMMAND servesim validate calibr
 set_tests_properties(calib_validate_rtx_pro_6000_eager PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS shared_data
   PASS_REGULAR_EXPRESSION "all 14 limits met")
 add_test(NAME calib_validate_rtx_pro_6000 COMMAND servesim validate calibration --source ../shared/data/kernels/aiconfigurator/rtx_pro_6000_server --gpu rtx-pro-6000 --stack vllm-0.19.0
-  --assert attn_decode:extrapolate=0.324,0.715 --assert attn_decode:kfold=0.05,0.193 --assert attn_decode:shapes=0.05,0.221 --assert attn_prefill:extrapolate=0.05,0.15 --assert attn_prefill:kfold=0.05,0.15 --assert attn_prefill:shapes=0.05,0.186 --assert gemm:extrapolate=0.055,0.251 --assert gemm:kfold=0.05,0.189 --assert gemm:shapes=0.05,0.193 --assert moe:extrapolate=0.122,0.372 --assert moe:kfold=0.098,0.307 --assert moe:shapes=0.099,0.327)
+  --assert attn_decode:extrapolate=0.324,0.715 --assert attn_decode:kfold=0.05,0.193 --assert attn_decode:shapes=0.05,0.221 --assert attn_prefill:extrapolate=0.05,0.15 --assert attn_prefill:kfold=0.05,0.15 --assert attn_prefill:shapes=0.05,0.186 --assert gemm:extrapolate=0.055,0.251 --assert gemm:kfold=0.05,0.189 --assert gemm:shapes=0.05,0.192 --assert moe:extrapolate=0.122,0.372 --assert moe:kfold=0.098,0.307 --assert moe:shapes=0.099,0.327)
 set_tests_properties(calib_validate_rtx_pro_6000 PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS shared_data
   PASS_REGULAR_EXPRESSION "all 12 limits met")
 add_test(NAME calib_validate_h20 COMMAND servesim validate calibration --source ../shared/data/kernels/infersim --lenient --gpu h20
@@ -48,6 +48,6 @@ add_test(NAME calib_validate_h20 COMMAND servesim validate calibration --source 
 set_tests_properties(calib_validate_h20 PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS shared_data
   PASS_REGULAR_EXPRESSION "all 12 limits met")
 add_test(NAME calib_validate_h800 COMMAND servesim validate calibration --source ../shared/data/kernels/infersim --lenient --gpu h800
-  --assert attn_decode:extrapolate=0.05,0.15 --assert attn_decode:kfold=0.05,0.15 --assert attn_decode:shapes=0.05,0.175 --assert gemm:extrapolate=0.05,0.15 --assert gemm:kfold=0.05,0.22 --assert gemm:shapes=0.104,0.329 --assert moe:extrapolate=0.084,0.175 --assert moe:kfold=0.076,0.19 --assert moe:shapes=0.084,0.15)
+  --assert attn_decode:extrapolate=0.05,0.15 --assert attn_decode:kfold=0.05,0.15 --assert attn_decode:shapes=0.05,0.175 --assert gemm:extrapolate=0.05,0.15 --assert gemm:kfold=0.05,0.22 --assert gemm:shapes=0.121,0.329 --assert moe:extrapolate=0.084,0.175 --assert moe:kfold=0.076,0.19 --assert moe:shapes=0.084,0.15)
 set_tests_properties(calib_validate_h800 PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS shared_data
   PASS_REGULAR_EXPRESSION "all 9 limits met")

@@ -95,6 +95,69 @@ const ss_cal_model *ss_calib_find_gemm(const ss_calib *c, int dtype, double n, d
     return ss_calib_find(c, SS_FAM_GEMM, "", dtype);
 }
 
+/* The size class of a GEMM class tag; -1 for any other tag. */
+static int gemm_class_of_tag(const char *tag)
+{
+    for (int c = 0; c < GEMM_CLASSES; c++)
+        if (!strcmp(tag, gemm_class_tag[c])) return c;
+    return -1;
+}
+
+/* Does a GEMM row of classes [lo, hi] leave its fixed time and its weight-read time
+ * separable? Fewer than 3 distinct (n, k), or n x k spanning less than a factor 2, and the
+ * two columns are nearly collinear. */
+static int gemm_pool_thin(const ss_meas_table *t, const rowkey *keys, size_t nk, int dtype,
+                          int lo, int hi)
+{
+    double nk_lo = INFINITY, nk_hi = 0, seen[3][2];
+    int nseen = 0;
+    for (size_t i = 0; i < nk; i++) {
+        if (keys[i].family != SS_FAM_GEMM || keys[i].dtype != dtype) continue;
+        int cl = gemm_class_of_tag(keys[i].tag);
+        if (cl < lo || cl > hi) continue;
+        const ss_meas *r = &t->rows[keys[i].idx];
+        double v = (double)r->n * (double)r->k;
+        if (v < nk_lo) nk_lo = v;
+        if (v > nk_hi) nk_hi = v;
+        int dup = 0;
+        for (int s = 0; s < nseen && !dup; s++) dup = seen[s][0] == r->n && seen[s][1] == r->k;
+        if (!dup && nseen < 3) seen[nseen][0] = (double)r->n, seen[nseen][1] = (double)r->k, nseen++;
+    }
+    return nseen < 3 || nk_hi < 2 * nk_lo;
+}
+
+static int gemm_class_has_rows(const rowkey *keys, size_t nk, int dtype, int cl)
+{
+    for (size_t i = 0; i < nk; i++)
+        if (keys[i].family == SS_FAM_GEMM && keys[i].dtype == dtype &&
+            gemm_class_of_tag(keys[i].tag) == cl)
+            return 1;
+    return 0;
+}
+
+void ss_calf_gemm_pool(const ss_meas_table *t, const rowkey *keys, size_t nk, int dtype,
+                       const char *tag, int *lo, int *hi)
+{
+    int c = gemm_class_of_tag(tag);
+    *lo = *hi = c;
+    if (c < 0) return;
+    while (gemm_pool_thin(t, keys, nk, dtype, *lo, *hi)) {
+        int l = *lo - 1, h = *hi + 1;
+        while (l >= 0 && !gemm_class_has_rows(keys, nk, dtype, l)) l--;
+        while (h < GEMM_CLASSES && !gemm_class_has_rows(keys, nk, dtype, h)) h++;
+        if (l < 0 && h >= GEMM_CLASSES) break;
+        if (l >= 0) *lo = l;
+        if (h < GEMM_CLASSES) *hi = h;
+    }
+}
+
+int ss_calf_gemm_in_pool(const rowkey *key, int dtype, int lo, int hi)
+{
+    if (key->family != SS_FAM_GEMM || key->dtype != dtype) return 0;
+    int cl = gemm_class_of_tag(key->tag);
+    return cl >= 0 && cl >= lo && cl <= hi;
+}
+
 void ss_cal_row_tag(const ss_meas_table *t, const ss_meas *r, char tag[SS_CAL_TAG_LEN])
 {
     tag[0] = '\0';
@@ -247,8 +310,10 @@ static double seg(const double *knots, int nk, int i, double x, double s)
     return s * ((x < hi ? x : hi) - lo);
 }
 
-ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_cal_model *out,
-                       ss_diag *d)
+/* ss_cal_fit_model, with term 0 (the fixed time per call) pinned to pin0 when pin0 is a
+ * number */
+static ss_rc fit_model(const ss_meas_table *t, const size_t *idx, size_t n, double pin0,
+                       ss_cal_model *out, ss_diag *d)
 {
     if (n == 0) return ss_diag_fail(d, SS_ERR_INVALID, "calibrate: no rows to fit");
     const ss_meas *r0 = &t->rows[idx[0]];
@@ -313,7 +378,7 @@ ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_c
     }
     for (size_t i = 0; i < n; i++) {
         double ti = t->rows[idx[i]].time_s;
-        gsl_vector_set(y, i, 1.0);
+        gsl_vector_set(y, i, isnan(pin0) ? 1.0 : 1.0 - pin0 / ti);
         for (int c = 0; c < ncol; c++) {
             int j = colterm[c];
             double v = seg(m.terms[j].knots, m.terms[j].nknots, colk[c], X[(i * nt + j) * 2],
@@ -323,7 +388,7 @@ ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_c
         }
     }
     for (int c = 0; c < ncol; c++) {
-        active[c] = scale[c] > 0;
+        active[c] = scale[c] > 0 && !(colterm[c] == 0 && !isnan(pin0));
         if (!active[c]) continue;
         for (size_t i = 0; i < n; i++)
             gsl_matrix_set(A, i, (size_t)c, gsl_matrix_get(A, i, (size_t)c) / scale[c]);
@@ -394,6 +459,7 @@ ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_c
     }
     for (int c = 0; c < ncol; c++)
         m.terms[colterm[c]].coef[colk[c]] = active[c] ? coef[c] / scale[c] : 0;
+    if (!isnan(pin0)) m.terms[0].coef[0] = pin0;
 
     /* fit quality on the training rows */
     {
@@ -417,6 +483,42 @@ done:
     gsl_vector_free(y);
     free(scale), free(colterm), free(colk), free(active), free(coef), free(X);
     return rc;
+}
+
+ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_cal_model *out,
+                       ss_diag *d)
+{
+    return fit_model(t, idx, n, NAN, out, d);
+}
+
+ss_rc ss_calf_fit_gemm_class(const ss_meas_table *t, const rowkey *keys, size_t nk, int dtype,
+                             const char *tag, int (*keep)(const rowkey *, void *), void *ctx,
+                             size_t *idx, ss_cal_model *out, int *fitted, ss_diag *d)
+{
+    int lo, hi, cl = gemm_class_of_tag(tag);
+    ss_calf_gemm_pool(t, keys, nk, dtype, tag, &lo, &hi);
+    *fitted = 0;
+    double pin0 = NAN;
+    if (lo != hi) {
+        size_t n = 0;
+        for (size_t i = 0; i < nk; i++)
+            if (ss_calf_gemm_in_pool(&keys[i], dtype, lo, hi) && (!keep || keep(&keys[i], ctx)))
+                idx[n++] = keys[i].idx;
+        if (n >= 4) {
+            ss_cal_model pool;
+            memset(&pool, 0, sizeof pool);
+            ss_rc rc = fit_model(t, idx, n, NAN, &pool, d);
+            if (rc) return rc;
+            pin0 = pool.terms[0].coef[0];
+        }
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < nk; i++)
+        if (ss_calf_gemm_in_pool(&keys[i], dtype, cl, cl) && (!keep || keep(&keys[i], ctx)))
+            idx[n++] = keys[i].idx;
+    if (n < 4) return SS_OK;
+    *fitted = 1;
+    return fit_model(t, idx, n, pin0, out, d);
 }
 
 /* ================================================================== grouping */
@@ -557,8 +659,13 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
             ss_cal_model *m = &c->models[c->nmodels];
             memset(m, 0, sizeof *m);
             snprintf(m->tag, sizeof m->tag, "%s", keys[a].tag);
-            rc = ss_cal_fit_model(t, idx, b - a, m, d);
-            if (rc == SS_OK) c->nmodels++;
+            int fitted = 1;
+            if (keys[a].family == SS_FAM_GEMM)
+                rc = ss_calf_fit_gemm_class(t, keys, nk, keys[a].dtype, keys[a].tag, NULL, NULL,
+                                            idx, m, &fitted, d);
+            else
+                rc = ss_cal_fit_model(t, idx, b - a, m, d);
+            if (rc == SS_OK && fitted) c->nmodels++;
         }
         a = b;
     }

@@ -22,6 +22,20 @@ typedef struct rowkey {
     size_t idx;
 } rowkey;
 
+/* fit.c: the GEMM size classes [lo, hi] whose rows fit the model of class tag (dtype): the
+ * class itself, widened to its nearest populated neighbours on both sides while the rows
+ * cannot separate fixed time from weight bytes (fewer than 3 shapes, or n x k spanning less
+ * than a factor 2); -1, -1 for a tag that is not a GEMM class. */
+void ss_calf_gemm_pool(const ss_meas_table *t, const rowkey *keys, size_t nk, int dtype,
+                       const char *tag, int *lo, int *hi);
+int ss_calf_gemm_in_pool(const rowkey *key, int dtype, int lo, int hi);
+/* fit.c: the model of GEMM class tag (dtype) on the rows keep() accepts (NULL: all), idx
+ * as scratch (nk entries); where the class is thin (ss_calf_gemm_pool widens it), its fixed
+ * time per call is pinned to that of a fit on the widened pool. *fitted = 0 with fewer
+ * than 4 rows. */
+ss_rc ss_calf_fit_gemm_class(const ss_meas_table *t, const rowkey *keys, size_t nk, int dtype,
+                             const char *tag, int (*keep)(const rowkey *, void *), void *ctx,
+                             size_t *idx, ss_cal_model *out, int *fitted, ss_diag *d);
 /* fit.c: qsort order of doubles (knots, grid axes). */
 int ss_calf_cmp_double(const void *a, const void *b);
 /* Bytes of one element of ss_dtype t; 2 when unknown. */

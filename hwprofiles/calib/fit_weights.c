@@ -58,6 +58,21 @@ static int of_model(const ss_calib *c, const ss_cal_shape *sh, const ss_cal_mode
                                                         (double)sh->k) == gm;
 }
 
+typedef struct refit_ctx {
+    const ss_meas_table *t;
+    const ss_calib *c;
+    const unsigned char *skip;
+} refit_ctx;
+
+static int refit_keep(const rowkey *key, void *p)
+{
+    const refit_ctx *x = p;
+    const ss_meas *r = &x->t->rows[key->idx];
+    int si = fitted_shape(x->c, r);
+    const ss_cal_shape *sh = si < 0 ? NULL : &x->c->shapes[si];
+    return !(sh && (x->skip ? x->skip[si] != 0 : sh->npts >= 5 && r->m > sh->m[beyond_edge(sh)]));
+}
+
 /* gm's basis refitted into *ref from gm's rows less those it is about to be judged on: with
  * skip, every row of a marked curve; without, each curve's top 20 % of m. *fitted 0 (and
  * nothing fitted) when fewer than 4 rows are left. */
@@ -66,21 +81,10 @@ static ss_rc refit_without(const ss_meas_table *t, const rowkey *keys, size_t nk
                            const unsigned char *skip, size_t *idx, ss_cal_model *ref,
                            int *fitted, ss_diag *d)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < nk; i++) {
-        if (keys[i].family != SS_FAM_GEMM || keys[i].dtype != gm->dtype ||
-            strcmp(keys[i].tag, gm->tag) != 0)
-            continue;
-        const ss_meas *r = &t->rows[keys[i].idx];
-        int si = fitted_shape(c, r);
-        const ss_cal_shape *sh = si < 0 ? NULL : &c->shapes[si];
-        if (sh && (skip ? skip[si] != 0 : sh->npts >= 5 && r->m > sh->m[beyond_edge(sh)]))
-            continue;
-        idx[n++] = keys[i].idx;
-    }
+    refit_ctx x = {t, c, skip};
     memset(ref, 0, sizeof *ref);
-    *fitted = n >= 4;
-    ss_rc rc = *fitted ? ss_cal_fit_model(t, idx, n, ref, d) : SS_OK;
+    ss_rc rc = ss_calf_fit_gemm_class(t, keys, nk, gm->dtype, gm->tag, refit_keep, &x, idx, ref,
+                                      fitted, d);
     /* the class it stands in for: the lattice's reach past its hull takes the basis of a
      * neighbour's class, and must take this refit, not the model fitted on every row, when
      * the neighbour is of this class (fit_gemm.c, lat_ratio) */

@@ -2,7 +2,8 @@
  * monotone in m, continued beyond their measured m (the basis ratio and the fitted
  * beyond_basis weight), the per-row and serial-tile basis terms, m-alignment classes, and
  * shapes never measured (the (n, k) lattice, its reach in m, its fitted lattice_basis
- * weight). The rest of the fitter is tested in test_calib_fit.c. */
+ * weight), and size classes too alike in n x k to fit a fixed time alone. The rest of the
+ * fitter is tested in test_calib_fit.c. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -527,6 +528,64 @@ static void test_gemm_lattice_reach_monotone(void **st)
     synth_free(&s);
 }
 
+/* A size class whose shapes are too alike in n x k to tell the fixed time per call from the
+ * weight-read time (Frontier's A800 table less its o_proj: n x k of 45M and 50M) takes its
+ * fixed time from a fit on its neighbouring classes too, and its own rows fit the rest.
+ * Here the thin class holds 6144 x 4096 and 4096 x 7168 (n x k 25M and 29M), each off the
+ * truth by its own +-4 % efficiency; alone they give a fixed time far from the true 4 us,
+ * and the basis then misprices 4096 x 4096 at small m. Classes with shapes enough are
+ * fitted on their own rows, as before. */
+static void test_gemm_thin_class(void **st)
+{
+    (void)st;
+    static const struct { long n, k; double eff; } shp[] = {
+        {6144, 4096, 1.04},  {4096, 7168, 0.96},                     /* thin: nk<2^26 */
+        {28672, 4096, 1.0},  {16384, 8192, 1.02}, {32768, 8192, 0.98}, /* nk>=2^26 */
+        {1024, 1024, 1.0},   {2048, 1024, 1.03},  {1536, 2048, 0.97},  /* nk<2^22 */
+    };
+    synth s;
+    synth_init(&s, 200);
+    size_t thin_idx[64], big_idx[64], nthin = 0, nbig = 0;
+    for (size_t i = 0; i < sizeof shp / sizeof *shp; i++)
+        for (long m = 1; m <= 8192; m *= 2) {
+            ss_meas *r = push(&s);
+            r->family = SS_FAM_GEMM, r->dtype = SS_DTYPE_BF16, r->op = 1;
+            r->m = m, r->n = shp[i].n, r->k = shp[i].k;
+            r->time_s = gemm_truth((double)m, (double)r->n, (double)r->k) * shp[i].eff;
+            if (i < 2) thin_idx[nthin++] = s.t.n - 1;
+            else if (i < 5) big_idx[nbig++] = s.t.n - 1;
+        }
+    ss_calib cb;
+    fit_synth_shapes(&s, &cb, 0);
+    ss_diag d;
+    ss_diag_clear(&d);
+    ss_cal_model alone, big;
+    assert_int_equal(ss_cal_fit_model(&s.t, thin_idx, nthin, &alone, &d), SS_OK);
+    assert_int_equal(ss_cal_fit_model(&s.t, big_idx, nbig, &big, &d), SS_OK);
+    const ss_cal_model *g = ss_calib_find_gemm(&cb, SS_DTYPE_BF16, 4096, 4096);
+    assert_non_null(g);
+    assert_string_equal(g->tag, "nk<2^26");
+    double fixed = g->terms[0].coef[0], fixed_alone = alone.terms[0].coef[0];
+    assert_true(fabs(fixed - 4e-6) < 0.25 * 4e-6);
+    assert_true(fabs(fixed_alone - 4e-6) > 2 * fabs(fixed - 4e-6)); /* the case it is for */
+    double want = gemm_truth(1, 4096, 4096);
+    double err = fabs(ss_cal_eval(g, (double[]){1, 1, 1, 1, 1, 0},
+                                  (double[]){1, 4096.0 * 4096 * 2, 8192 * 2, 2.0 * 4096 * 4096, 0, 0}) -
+                      want) / want;
+    double err_alone = fabs(ss_cal_eval(&alone, (double[]){1, 1, 1, 1, 1, 0},
+                                        (double[]){1, 4096.0 * 4096 * 2, 8192 * 2,
+                                                   2.0 * 4096 * 4096, 0, 0}) - want) / want;
+    assert_true(err < 0.1 && err < 0.5 * err_alone);
+    /* a class with shapes enough: its own rows, nothing pinned */
+    const ss_cal_model *gb = ss_calib_find_gemm(&cb, SS_DTYPE_BF16, 28672, 4096);
+    assert_string_equal(gb->tag, "nk>=2^26");
+    for (int j = 0; j < big.nterms; j++)
+        for (int q = 0; q < big.terms[j].nknots; q++)
+            assert_true(gb->terms[j].coef[q] == big.terms[j].coef[q]);
+    ss_calib_free(&cb);
+    synth_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -540,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_gemm_lattice_reach_monotone),
         cmocka_unit_test(test_gemm_lattice_class_range),
         cmocka_unit_test(test_gemm_lattice_weight),
+        cmocka_unit_test(test_gemm_thin_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
