@@ -16,7 +16,7 @@ add_test(NAME calib_validate_h200_sxm COMMAND servesim validate calibration --so
 set_tests_properties(calib_validate_h200_sxm PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS shared_data
   PASS_REGULAR_EXPRESSION "all 12 limits met")
 add_test(NAME calib_validate_a100_80gb_sxm COMMAND servesim validate calibration --source ../shared/data/kernels/aiconfigurator/a100_sxm --source ../shared/data/kernels/vidur --gpu a100-80gb-sxm --stack vllm-0.14.0
-  --assert attn_decode:extrapolate=0.05,0.15 --assert attn_decode:kfold=0.05,0.15 --assert attn_decode:shapes=0.05,0.182 --assert attn_prefill:extrapolate=0.05,0.15 --assert attn_prefill:kfold=0.05,0.15 --assert attn_prefill:shapes=0.05,0.15 --assert gemm:extrapolate=0.075,0.262 --assert gemm:kfold=0.06,0.234 --assert gemm:shapes=0.05,0.15)
+  --assert attn_decode:extrapolate=0.05,0.15 --assert attn_decode:kfold=0.05,0.15 --assert attn_decode:shapes=0.05,0.15 --assert attn_prefill:extrapolate=0.05,0.15 --assert attn_prefill:kfold=0.05,0.15 --assert attn_prefill:shapes=0.05,0.15 --assert gemm:extrapolate=0.075,0.262 --assert gemm:kfold=0.06,0.234 --assert gemm:shapes=0.05,0.15)
 set_tests_properties(calib_validate_a100_80gb_sxm PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS shared_data
   PASS_REGULAR_EXPRESSION "all 9 limits met")
 add_test(NAME calib_validate_a100_80gb_sxm_vidur COMMAND servesim validate calibration --source ../shared/data/kernels/vidur --gpu a100-80gb-sxm --stack vidur-sarathi
@@ -40,7 +40,7 @@ add_test(NAME calib_validate_rtx_pro_6000_eager COMMAND servesim validate calibr
 set_tests_properties(calib_validate_rtx_pro_6000_eager PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS shared_data
   PASS_REGULAR_EXPRESSION "all 14 limits met")
 add_test(NAME calib_validate_rtx_pro_6000 COMMAND servesim validate calibration --source ../shared/data/kernels/aiconfigurator/rtx_pro_6000_server --gpu rtx-pro-6000 --stack vllm-0.19.0
-  --assert attn_decode:extrapolate=0.324,0.715 --assert attn_decode:kfold=0.05,0.193 --assert attn_decode:shapes=0.05,0.221 --assert attn_prefill:extrapolate=0.05,0.15 --assert attn_prefill:kfold=0.05,0.15 --assert attn_prefill:shapes=0.05,0.186 --assert gemm:extrapolate=0.055,0.251 --assert gemm:kfold=0.05,0.189 --assert gemm:shapes=0.05,0.192 --assert moe:extrapolate=0.122,0.372 --assert moe:kfold=0.098,0.307 --assert moe:shapes=0.099,0.327)
+  --assert attn_decode:extrapolate=0.324,0.715 --assert attn_decode:kfold=0.05,0.193 --assert attn_decode:shapes=0.05,0.176 --assert attn_prefill:extrapolate=0.05,0.15 --assert attn_prefill:kfold=0.05,0.15 --assert attn_prefill:shapes=0.05,0.186 --assert gemm:extrapolate=0.055,0.251 --assert gemm:kfold=0.05,0.189 --assert gemm:shapes=0.05,0.192 --assert moe:extrapolate=0.122,0.372 --assert moe:kfold=0.098,0.307 --assert moe:shapes=0.099,0.327)
 set_tests_properties(calib_validate_rtx_pro_6000 PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS shared_data
   PASS_REGULAR_EXPRESSION "all 12 limits met")
 add_test(NAME calib_validate_h20 COMMAND servesim validate calibration --source ../shared/data/kernels/infersim --lenient --gpu h20

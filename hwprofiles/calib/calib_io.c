@@ -10,8 +10,9 @@
 
 /* 2: GEMM models have the per-row and the serial-tile terms (format 1 lacks them; read with
  * those terms 0). 3: GEMM models have beyond_basis and lattice_basis (formats 1 and 2: read
- * as 0, the continuation and lattice they were validated with). */
-#define CAL_FORMAT 3
+ * as 0, the continuation and lattice they were validated with). 4: decode attention models
+ * have mha_apart (formats before: read as false, the lattice they were validated with). */
+#define CAL_FORMAT 4
 
 /* Family names from the X-macro (not ss_fam_name: that lives with the readers, and the cost
  * model must not depend on them). */
@@ -91,6 +92,8 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
         if (m->family == SS_FAM_GEMM)
             fprintf(out, "      beyond_basis: %.2f\n      lattice_basis: %.2f\n", m->beyond_w,
                     m->lattice_w);
+        if (m->family == SS_FAM_ATTN_DECODE)
+            fprintf(out, "      mha_apart: %s\n", m->mha_apart ? "true" : "false");
         fprintf(out, "      terms:\n");
         for (int j = 0; j < m->nterms; j++) {
             fprintf(out, "        - {knots: ");
@@ -209,6 +212,7 @@ typedef struct cal_mod {
     int64_t rows;
     double med, p90, max;
     double beyond, lattice;
+    bool mha_apart;
     yaml_node_t *terms;
 } cal_mod;
 #define MF(f) offsetof(cal_mod, f)
@@ -230,6 +234,9 @@ static const ss_key cal_mod_keys[] = {
     {.name = "lattice_basis", .type = SS_KEY_DOUBLE, .offset = MF(lattice), .def = "0",
      .min = 0, .max = 1, .help = "GEMM (format 3): weight of the basis against the lattice of "
                                  "measured shapes for a shape never measured, 0 to 1."},
+    {.name = "mha_apart", .type = SS_KEY_BOOL, .offset = MF(mha_apart), .def = "false",
+     .help = "decode attention (format 4): price a head configuration never measured from "
+             "measured grids of its own kind only, MHA or GQA."},
     {.name = "terms", .type = SS_KEY_NODE, .offset = MF(terms), .def = NULL,
      .flags = SS_KEY_NO_BOUNDS},
     {.name = NULL},
@@ -426,6 +433,19 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
         }
     }
     m->beyond_w = p.beyond, m->lattice_w = p.lattice;
+    /* the decode kind split: required of decode models from format 4, refused elsewhere */
+    yaml_node_t *an = ss_node_get(doc, node, "mha_apart");
+    int dec = p.family == SS_FAM_ATTN_DECODE;
+    if (dec && format >= 4 && !an)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, node, kp,
+                            "a decode attention model needs mha_apart in format %d", format);
+    if (an && (!dec || format < 4)) {
+        char ak[320];
+        snprintf(ak, sizeof ak, "%s.mha_apart", kp);
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, an, ak,
+                            dec ? "needs format 4 or later" : "is for decode attention models only");
+    }
+    m->mha_apart = p.mha_apart;
     char tk[320];
     snprintf(tk, sizeof tk, "%s.terms", kp);
     size_t nt = ss_node_seq_len(p.terms);

@@ -674,7 +674,10 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
         if (rc == SS_OK) rc = ss_calf_fit_beyond(t, keys, nk, c, d);
         if (rc == SS_OK) rc = ss_calf_fit_lattice_w(t, keys, nk, c, d);
     }
-    if (rc == SS_OK && (!o || o->with_shapes)) rc = ss_calf_fit_grids(t, keys, nk, c, d);
+    if (rc == SS_OK && (!o || o->with_shapes)) {
+        rc = ss_calf_fit_grids(t, keys, nk, c, d);
+        if (rc == SS_OK) ss_calf_fit_mha_apart(c);
+    }
     free(keys), free(idx);
     return rc;
 }

@@ -84,6 +84,11 @@ typedef struct ss_cal_model {
      * against the (n, k) lattice of measured shapes; chosen by cross-validation over the
      * measured shapes (ss_calf_fit_lattice_w), 0 in profiles before format 3. */
     double lattice_w;
+    /* Decode attention: price a head configuration never measured from grids of its own kind
+     * only, MHA (one query head per KV head) or GQA, where the kernels dispatch on it; chosen
+     * by leave-one-configuration-out over the measured grids (ss_calf_fit_mha_apart), 0 in
+     * profiles before format 4. */
+    int mha_apart;
 } ss_cal_model;
 
 /* A densely measured GEMM shape: t(m) for fixed (n, k, dtype), non-decreasing.

@@ -116,6 +116,10 @@ double ss_calf_lattice_blend(double t_lat, double b, double w);
 #define SS_CAL_LATTICE_PTS 12
 ss_rc ss_calf_fit_lattice_w(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                             ss_diag *d);
+/* attn_lattice.c: each decode model's mha_apart, 1 where pricing every measured decode grid
+ * of its dtype from the others (the lattice, that grid hidden) errs less, in summed absolute
+ * log time over the grids' cells, with MHA and GQA grids apart than together. */
+void ss_calf_fit_mha_apart(ss_calib *c);
 ss_rc ss_calf_fit_grids(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                         ss_diag *d);
 

@@ -347,6 +347,86 @@ static void test_grid_interleaved_series(void **st)
     synth_free(&s);
 }
 
+/* Decode kernels that dispatch on MHA versus GQA (aiconfigurator's A100, vLLM 0.14.0): here
+ * the grouped kernel splits the keys across thread blocks and streams at g / (g + 2) of
+ * 2.8 TB/s, while the ungrouped one has one thread block walk each sequence's keys, 25 ns a
+ * key, whatever the batch. The fit finds the two kinds apart (mha_apart, by pricing each
+ * measured grid from the others), and a configuration never measured is priced from its
+ * own kind: 16 on 16 (past the measured MHA grids) from 8 on 8, 16 on 8 from grouped
+ * neighbours, not between 8 on 8 and 32 on 8. Together, one
+ * sequence of 4k keys on 16 on 16 is priced from grouped grids at a fraction of its time.
+ * Where every configuration follows one law (dec_truth), the fit keeps them together. */
+static double dec_kind_truth(double B, double kv, double h, double kvh, int apart)
+{
+    if (!apart) return dec_truth(B, kv, h, kvh);
+    if (h == kvh) return 6e-6 + B * (kv + 1) * kvh * 512 / 2.8e12 + (kv + 1) * 25e-9;
+    return dec_group_truth(B, kv, h, kvh);
+}
+
+static void fill_kinds(synth *s, int apart, int skip_h, int skip_kvh)
+{
+    static const int cfg[][2] = {{1, 1}, {2, 2},  {4, 4},  {8, 8},  {16, 16}, {2, 1},  {4, 1},
+                                 {8, 1}, {4, 2},  {8, 2},  {16, 2}, {8, 4},   {16, 4}, {32, 4},
+                                 {16, 8}, {32, 8}, {64, 8}};
+    for (size_t a = 0; a < sizeof cfg / sizeof *cfg; a++) {
+        if (cfg[a][0] == skip_h && cfg[a][1] == skip_kvh) continue;
+        for (int b = 1; b <= 256; b *= 4)
+            for (long kv = 64; kv <= 16384; kv *= 4) {
+                ss_meas *r = push(s);
+                r->family = SS_FAM_ATTN_DECODE, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+                r->batch = b, r->kv = kv, r->heads = cfg[a][0], r->kv_heads = cfg[a][1];
+                r->head_dim = 128;
+                r->time_s = dec_kind_truth(b, (double)kv, cfg[a][0], cfg[a][1], apart);
+            }
+    }
+}
+
+/* The largest |log(priced / truth)| of configuration (h, kvh) over the measured batches
+ * and lengths, with the decode model's mha_apart as fitted or forced to `force` (>= 0). */
+static double kind_err(const ss_calib *c, int h, int kvh, int apart, int force)
+{
+    ss_cal_model m = *ss_calib_find(c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    if (force >= 0) m.mha_apart = force;
+    double worst = 0;
+    for (int b = 1; b <= 256; b *= 4)
+        for (long kv = 64; kv <= 16384; kv *= 4) {
+            ss_cal_attn_q q = {.dc_seqs = b, .dc_ctx = b * (kv + 1.0), .heads = h,
+                               .kv_heads = kvh, .head_dim = 128, .kv_bytes = 2};
+            double t;
+            assert_int_equal(ss_cal_attn_lattice(c, &m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t), 1);
+            double e = fabs(log(t / dec_kind_truth(b, (double)kv, h, kvh, apart)));
+            if (e > worst) worst = e;
+        }
+    return worst;
+}
+
+static void test_decode_mha_apart(void **st)
+{
+    (void)st;
+    static const int held[][2] = {{16, 16}, {16, 8}};
+    for (int apart = 1; apart >= 0; apart--)
+        for (int i = 0; i < 2; i++) {
+            synth s;
+            synth_init(&s, 2000);
+            fill_kinds(&s, apart, held[i][0], held[i][1]);
+            ss_calib c;
+            fit_synth(&s, &c);
+            const ss_cal_model *m = ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+            assert_non_null(m);
+            assert_int_equal(m->mha_apart, apart);
+            double as_fitted = kind_err(&c, held[i][0], held[i][1], apart, -1);
+            double other = kind_err(&c, held[i][0], held[i][1], apart, !apart);
+            /* apart: the MHA corner within 15 % as fitted, and each held-out configuration
+             * closer as fitted than together; one law: within 10 % together */
+            if (apart ? (i == 0 && as_fitted > log(1.15)) || !(as_fitted < other)
+                      : as_fitted > log(1.10))
+                fail_msg("apart %d, %d on %d: worst %.3f as fitted, %.3f the other way", apart,
+                         held[i][0], held[i][1], as_fitted, other);
+            ss_calib_free(&c);
+            synth_free(&s);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_prefill_prefix_line),
         cmocka_unit_test(test_attn_lattice),
         cmocka_unit_test(test_decode_lattice_group),
+        cmocka_unit_test(test_decode_mha_apart),
         cmocka_unit_test(test_grid_interleaved_series),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

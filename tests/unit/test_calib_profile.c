@@ -84,8 +84,11 @@ static void test_roundtrip_and_cost(void **st)
     c.skew_alpha_pure = 0.25; /* a skewed decode batch costs a quarter of the way to its max */
     /* beyond a curve's largest m, a third of the way to the basis (the synthetic curves are
      * exact, so the BF16 QKV curve is lifted 40 % to tell the two apart below) */
-    for (int i = 0; i < c.nmodels; i++)
+    for (int i = 0; i < c.nmodels; i++) {
         if (c.models[i].family == SS_FAM_GEMM) c.models[i].beyond_w = 0.3, c.models[i].lattice_w = 0.2;
+        /* and the decode model's kind split flipped from what the fit chose: read back as set */
+        if (c.models[i].family == SS_FAM_ATTN_DECODE) c.models[i].mha_apart = !c.models[i].mha_apart;
+    }
     for (int i = 0; i < c.nshapes; i++)
         if (c.shapes[i].dtype == SS_DTYPE_BF16 && c.shapes[i].n == 6144 && c.shapes[i].k == 4096)
             for (int j = 0; j < c.shapes[i].npts; j++) c.shapes[i].t[j] *= 1.4;
@@ -119,6 +122,7 @@ static void test_roundtrip_and_cost(void **st)
     for (int i = 0; i < c.nmodels; i++) {
         assert_true(back.models[i].beyond_w == c.models[i].beyond_w);
         assert_true(back.models[i].lattice_w == c.models[i].lattice_w);
+        assert_int_equal(back.models[i].mha_apart, c.models[i].mha_apart);
     }
     /* the cost model continues the QKV curve (n = 6144, k = 4096) past its last m (8192)
      * as the validation does, with the weight */
@@ -323,7 +327,7 @@ static void test_parse_errors(void **st)
      * reads with those 0, an attention model (9 terms, unchanged) as it is; one term fewer
      * is an error naming the count, as is format 2 without the new terms; formats 1 and 2
      * read beyond_basis and lattice_basis as 0, format 3 requires both of GEMM models only;
-     * format 4 is not read */
+     * format 5 is not read */
     if (load_cal(path, model_text(cal, sizeof cal, 1, "gemm", 4), &c, msg, sizeof msg))
         fail_msg("%s", msg);
     assert_int_equal(c.models[0].nterms, SS_CAL_GEMM_TERMS);
@@ -376,9 +380,39 @@ static void test_parse_errors(void **st)
              (int)(at - cal), cal, at);
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "beyond_basis")) fail_msg("%s", msg);
-    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(4));
+    /* format 4: decode attention models require mha_apart; before it they read it as false
+     * and refuse it; other families refuse it in any format */
+    if (load_cal(path, model_text(cal, sizeof cal, 3, "attn_decode", 9), &c, msg, sizeof msg))
+        fail_msg("%s", msg);
+    assert_int_equal(c.models[0].mha_apart, 0);
+    ss_calib_free(&c);
+    assert_int_equal(load_cal(path, model_text(cal, sizeof cal, 4, "attn_decode", 9), &c, msg,
+                              sizeof msg),
+                     SS_ERR_INVALID);
+    if (!strstr(msg, "a decode attention model needs mha_apart in format 4")) fail_msg("%s", msg);
+    model_text(cal, sizeof cal, 4, "attn_decode", 9);
+    at = strstr(cal, "      terms:");
+    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: true\n%s", (int)(at - cal), cal, at);
+    if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_int_equal(c.models[0].mha_apart, 1);
+    ss_calib_free(&c);
+    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: sometimes\n%s", (int)(at - cal), cal, at);
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "mha_apart")) fail_msg("%s", msg);
+    model_text(cal, sizeof cal, 3, "attn_decode", 9);
+    at = strstr(cal, "      terms:");
+    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: true\n%s", (int)(at - cal), cal, at);
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "mha_apart") || !strstr(msg, "needs format 4")) fail_msg("%s", msg);
+    model_text(cal, sizeof cal, 4, "attn_prefill", 9);
+    at = strstr(cal, "      terms:");
+    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: false\n%s", (int)(at - cal), cal, at);
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "mha_apart") || !strstr(msg, "decode attention models only"))
+        fail_msg("%s", msg);
+    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(5));
     assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
-    if (!strstr(msg, "unsupported format 4 (this servesim reads 1 to 3)")) fail_msg("%s", msg);
+    if (!strstr(msg, "unsupported format 5 (this servesim reads 1 to 4)")) fail_msg("%s", msg);
     unlink(path);
 }
 
