@@ -80,12 +80,15 @@ static int on_line(const ss_cal_grid *g, int line, long fixed, const ss_cal_attn
 }
 
 /* An MHA query past the measured MHA grids (the diagonal, on one side only): the nearest
- * grid, at v1, continued by the trend from the next one on that side, at v0, in log time
- * over log heads: the basis, fitted mostly to grouped kernels, would double the time with
+ * grid, at v1, continued by the line through it and the next one on that side, at v0, in
+ * time over heads: the basis, fitted mostly to grouped kernels, would double the time with
  * the bytes, but an ungrouped kernel that walks each sequence's keys in one thread block
  * takes as long on 1 as on 8 heads at batch 1 (aiconfigurator's A100: 101 us for 4095
- * keys). The step per doubling is kept within 1 and 2 (more heads never cost less, nor
- * more than in proportion); with one MHA grid only, the basis ratio. */
+ * keys), and in proportion to the heads once they fill the GPU. A fixed walk plus a part
+ * in proportion is a line in the heads; a line in log time over log heads would carry a
+ * flat small-head slope into the proportional regime (64 on 64 heads at batch 16 and 1k
+ * keys came out faster than the A100's HBM can stream the keys). Between constant and
+ * proportional; with one MHA grid only, the basis ratio. */
 static int mha_continue(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
                         double qv, long v1, const ss_cal_attn_q *q, double *lt, int *inner)
 {
@@ -112,9 +115,14 @@ static int mha_continue(const ss_calib *c, const ss_cal_model *m, int family, in
     }
     double a0;
     if (!hl_point(c, m, family, dtype, v0, v0, q, &a0)) return 0;
-    double slope = (a1 - a0) / (log((double)v1) - log((double)v0)); /* log t per log heads */
-    slope = slope < 0 ? 0 : slope > 1 ? 1 : slope;
-    *lt = a1 + slope * (log(qv) - log((double)v1));
+    /* affine in the heads: a fixed walk plus bytes in proportion, t = L + c h through the
+     * two grids, kept between constant and proportional (c >= 0, L >= 0) */
+    double t0 = exp(a0), t1 = exp(a1);
+    double t = t1 + (t1 - t0) * (qv - (double)v1) / (double)(v1 - v0);
+    double flat = t1, prop = t1 * qv / (double)v1;
+    double lo_t = flat < prop ? flat : prop, hi_t = flat < prop ? prop : flat;
+    t = t < lo_t ? lo_t : t > hi_t ? hi_t : t;
+    *lt = log(t);
     return 1;
 }
 
@@ -326,11 +334,12 @@ void ss_calf_fit_mha_apart(ss_calib *c)
         double e0, e1;
         long n;
         mha_apart_errors(c, m, &e0, &e1, &n);
-        /* apart only where it clearly wins: a fifth less error. The kernels that dispatch
-         * on the kind gain a third (aiconfigurator's A100 and RTX PRO 6000 vLLM 0.19.0 BF16
-         * KV: 0.083 -> 0.056 and 0.120 -> 0.081 mean absolute log error); where the kinds
-         * follow one law the split still gains a little at the lattice's edges (14 % on
-         * test_decode_mha_apart's) and loses elsewhere (H100 / H200 vLLM 0.24.0: +9 %). */
+        /* apart only where it clearly wins, by a fifth: kernels that dispatch on the kind
+         * gain a third (aiconfigurator's A100 and RTX PRO 6000 vLLM 0.19.0 BF16 KV: 0.083
+         * -> 0.056 and 0.120 -> 0.081 mean absolute log error); where the kinds follow one
+         * law the split loses (H100 / H200 vLLM 0.24.0: +7 %) or, where the diagonal is a
+         * line in the heads its continuation recovers, gains a little at the lattice's
+         * edges (a synthetic affine law: 21 %), and the simpler lattice is kept. */
         m->mha_apart = n > 0 && e1 < 0.8 * e0;
     }
 }

@@ -355,10 +355,13 @@ static void test_grid_interleaved_series(void **st)
  * own kind: 16 on 16 (past the measured MHA grids) from 8 on 8, 16 on 8 from grouped
  * neighbours, not between 8 on 8 and 32 on 8. Together, one
  * sequence of 4k keys on 16 on 16 is priced from grouped grids at a fraction of its time.
- * Where every configuration follows one law (dec_truth), the fit keeps them together. */
+ * Where every configuration follows one smooth law (here not a line in the heads, which the
+ * diagonal's continuation would recover from its two nearest grids), the fit keeps them
+ * together. */
 static double dec_kind_truth(double B, double kv, double h, double kvh, int apart)
 {
-    if (!apart) return dec_truth(B, kv, h, kvh);
+    if (!apart) /* one law for both kinds, its bytes' cost a power of the KV heads */
+        return 6e-6 + B * (kv + 1) * 512 * 8 * sqrt(kvh) / 2.8e12 + 0.05e-6 * B * h;
     if (h == kvh) return 6e-6 + B * (kv + 1) * kvh * 512 / 2.8e12 + (kv + 1) * 25e-9;
     return dec_group_truth(B, kv, h, kvh);
 }
@@ -417,9 +420,11 @@ static void test_decode_mha_apart(void **st)
             double as_fitted = kind_err(&c, held[i][0], held[i][1], apart, -1);
             double other = kind_err(&c, held[i][0], held[i][1], apart, !apart);
             /* apart: the MHA corner within 15 % as fitted, and each held-out configuration
-             * closer as fitted than together; one law: within 10 % together */
+             * closer as fitted than together; one law: kept together (asserted above, by the
+             * grids' errors over all configurations), the corner 16 on 16, continued in
+             * every direction, within 50 % */
             if (apart ? (i == 0 && as_fitted > log(1.15)) || !(as_fitted < other)
-                      : as_fitted > log(1.10))
+                      : as_fitted > log(1.5))
                 fail_msg("apart %d, %d on %d: worst %.3f as fitted, %.3f the other way", apart,
                          held[i][0], held[i][1], as_fitted, other);
             ss_calib_free(&c);
