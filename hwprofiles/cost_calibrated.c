@@ -526,6 +526,17 @@ static void cal_attn(const calst *s, const ss_batch_shape *b, double *out)
                      (double)b->decode_ctx_max * b->num_decode_seqs > (double)b->decode_ctx_tokens;
         ss_cal_attn_q qm = q, qdm = qd;
         qm.dc_ctx = qdm.dc_ctx = (double)b->decode_ctx_max * b->num_decode_seqs;
+        /* Decode attention streams its KV from HBM: in a serving iteration every other
+         * layer's KV and weights pass between two reads of one layer's, so it is never
+         * faster than the KV bytes at the datasheet bandwidth, whatever a benchmark that
+         * re-read one layer's KV from L2 measured, or a head configuration continued from
+         * the measured ones gives (an MHA configuration past the measured MHA grids follows
+         * their flat walk time at small batches: Llama-2-7B at TP 2 on the A100, 8 x 32k
+         * of context, came to 2.7 TB/s; test_calib_shipped) */
+        double dc_floor = s->hw->hbm_bandwidth > 0
+                              ? (double)b->decode_ctx_tokens * s->kv_heads * s->head_dim * 2 *
+                                    s->kv_bytes / s->hw->hbm_bandwidth
+                              : 0;
         double pf = 0, dc = 0;
         if (has_p && has_d && s->attn_mx) {
             /* one mixed call (vLLM): split by the prefill-only share for the breakdown */
@@ -534,6 +545,7 @@ static void cal_attn(const calst *s, const ss_batch_shape *b, double *out)
             double p = attn_eval(s->grid_mx, s->attn_mx, &qp);
             pf = p < all ? p : all;
             dc = all - pf;
+            if (dc < dc_floor) dc = dc_floor;
         } else {
             const ss_cal_grid *gd = s->attn_dc ? s->grid_dc : s->grid_mx;
             const ss_cal_model *md = s->attn_dc ? s->attn_dc : s->attn_mx;
@@ -542,6 +554,7 @@ static void cal_attn(const calst *s, const ss_batch_shape *b, double *out)
             if (has_d) {
                 dc = attn_eval(gd, md, &qd);
                 if (skewed) dc += alpha * (attn_eval(gd, md, &qdm) - dc);
+                if (dc < dc_floor) dc = dc_floor;
             }
         }
         out[SS_OP_ATTN_PREFILL] = layers * pf;
