@@ -1,15 +1,15 @@
 /* The calibrated profiles shipped in hwprofiles/calibrated/, through the calibrated cost
  * model, never price an operator faster than the GPU's datasheet allows: a GEMM or a
- * prefill attention no faster than its FLOPs at the peak of its dtype, a decode attention
- * that streams more KV than any GPU's L2 holds no faster than the HBM bandwidth, each within
- * the 25 % the fitter's peak check allows (boost clocks; peak_check.c). The profiles
- * extrapolate, in tokens, batch, TP degree and head configuration, far past what was
- * measured; an extrapolation that went under the physics (a decode MHA continuation once
- * priced Llama-2-7B's 64 heads on the A100 under its HBM time) is a bug whatever the
- * held-out error says. Every profile file of the directory is checked, on dense models of
- * GQA and MHA attention at TP 1 to 8, with prompts of 8k and 32k tokens, decode batches of
- * up to 256 x 8k and 16 x 32k of context that fit in the GPU's memory beside the weights
- * (beyond it the engine refuses them), and a mixed batch. */
+ * prefill attention no faster than its FLOPs at the peak of its dtype, a GEMM moving more
+ * than 128 MB or a decode attention streaming more than 512 MB of KV per call no faster than
+ * its bytes at the HBM bandwidth, each within the 25 % the fitter's peak check allows
+ * (boost clocks; peak_check.c). The profiles extrapolate, in tokens, batch, TP degree and
+ * head configuration, far past what was measured; an extrapolation that went under the
+ * physics (a decode MHA continuation once priced Llama-2-7B at TP 2 on the A100 at
+ * 2.7 TB/s) is a bug whatever the held-out error says. Every profile file of the directory
+ * is checked, on dense models of GQA and MHA attention at TP 1 to 8, with prompts of 8k and
+ * 32k tokens, decode batches of up to 256 x 8k and 16 x 32k of context that fit in the GPU's
+ * memory beside the weights (beyond it the engine refuses them), and a mixed batch. */
 #include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
@@ -30,6 +30,7 @@
 /* Decode KV read per call above which no GPU's L2 (the largest here: 128 MB) can hold it
  * between the benchmark's repetitions */
 #define KV_STREAMED (512.0 * 1024 * 1024)
+#define GEMM_STREAMED (128.0 * 1024 * 1024)
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -81,8 +82,14 @@ static int check_batch(const char *prof, const ss_model *mod, const ss_hw *hw, i
         ss_op op = compute[i];
         if (!(fl[op] > 0)) continue;
         double floor_s = fl[op] / peak;
+        /* a GEMM moving more than an L2 holds (weights and activations, one layer's call)
+         * streams it from HBM too */
+        if (op != SS_OP_ATTN_PREFILL && by[op] / mod->num_layers >= GEMM_STREAMED &&
+            by[op] / (hw->hbm_bandwidth * PEAK_MARGIN) > floor_s)
+            floor_s = by[op] / (hw->hbm_bandwidth * PEAK_MARGIN);
         if (!(br[op] >= floor_s))
-            (*bad)++, print_error("%s, %s tp %d, %s: %s %.4g s, under its FLOPs at %.3g x peak (%.4g s)\n",
+            (*bad)++, print_error("%s, %s tp %d, %s: %s %.4g s, under its FLOPs or bytes at %.3g x the peaks "
+                     "(%.4g s)\n",
                      prof, mod->name, tp, what, ss_op_name(op), br[op], PEAK_MARGIN, floor_s);
         n++;
     }
