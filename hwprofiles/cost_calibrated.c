@@ -533,10 +533,11 @@ static void cal_attn(const calst *s, const ss_batch_shape *b, double *out)
          * the measured ones gives (an MHA configuration past the measured MHA grids follows
          * their flat walk time at small batches: Llama-2-7B at TP 2 on the A100, 8 x 32k
          * of context, came to 2.7 TB/s; test_calib_shipped) */
-        double dc_floor = s->hw->hbm_bandwidth > 0
-                              ? (double)b->decode_ctx_tokens * s->kv_heads * s->head_dim * 2 *
-                                    s->kv_bytes / s->hw->hbm_bandwidth
-                              : 0;
+        double dc_kv = (double)b->decode_ctx_tokens * s->kv_heads * s->head_dim * 2 * s->kv_bytes;
+        double dc_floor = s->hw->hbm_bandwidth > 0 ? dc_kv / s->hw->hbm_bandwidth : 0;
+        /* and never faster than the calibration's measured calls that overflowed the L2 */
+        double dc_spill = ss_cal_decode_floor(s->attn_dc ? s->attn_dc : s->attn_mx, dc_kv);
+        if (dc_spill > dc_floor) dc_floor = dc_spill;
         double pf = 0, dc = 0;
         if (has_p && has_d && s->attn_mx) {
             /* one mixed call (vLLM): split by the prefill-only share for the breakdown */

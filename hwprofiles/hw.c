@@ -79,6 +79,10 @@ static const ss_key hw_keys[] = {
     {.name = "hbm_bandwidth", .type = SS_KEY_DOUBLE, .offset = HWF(hbm_bandwidth), .def = NULL,
      .min = 1e9, .max = MAX_BW, .unit = "B/s",
      .help = "Peak device memory bandwidth."},
+    {.name = "l2_bytes", .type = SS_KEY_BYTES, .offset = HWF(l2_bytes), .def = "0", .min = 0,
+     .max = 1e12, .unit = "bytes",
+     .help = "On-chip last-level cache (L2); 0 = unknown (calibration then cannot tell a "
+             "decode benchmark streaming from memory from one re-reading its cache)."},
     {.name = "link_bandwidth", .type = SS_KEY_DOUBLE, .offset = HWF(link_bandwidth),
      .def = NULL, .min = 0, .max = MAX_BW, .flags = SS_KEY_MIN_EXCL, .unit = "B/s",
      .help = "Scale-up link per GPU, one direction (NVLink, Infinity Fabric, or PCIe)."},

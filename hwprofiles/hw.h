@@ -27,6 +27,8 @@ typedef struct ss_hw {
     double peak_flops_fp32;
     uint64_t hbm_bytes;      /* capacity as the device reports it (80 GiB = 85,899,345,920 B) */
     double hbm_bandwidth;    /* B/s */
+    uint64_t l2_bytes;       /* on-chip last-level cache (0 = unknown): a benchmark that
+                                re-reads less than this may be served from it */
     double link_bandwidth;   /* scale-up link per GPU, one direction, B/s (NVLink, IF) */
     double link_latency_s;   /* per collective step */
     double host_link_bandwidth; /* GPU <-> host, one direction, B/s (PCIe) */

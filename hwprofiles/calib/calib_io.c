@@ -11,8 +11,9 @@
 /* 2: GEMM models have the per-row and the serial-tile terms (format 1 lacks them; read with
  * those terms 0). 3: GEMM models have beyond_basis and lattice_basis (formats 1 and 2: read
  * as 0, the continuation and lattice they were validated with). 4: decode attention models
- * have mha_apart (formats before: read as false, the lattice they were validated with). */
-#define CAL_FORMAT 4
+ * have mha_apart (formats before: read as false, the lattice they were validated with). 5:
+ * decode attention models have spill_bw (formats before: read as 0, no streaming floor). */
+#define CAL_FORMAT 5
 
 /* Family names from the X-macro (not ss_fam_name: that lives with the readers, and the cost
  * model must not depend on them). */
@@ -93,7 +94,8 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
             fprintf(out, "      beyond_basis: %.2f\n      lattice_basis: %.2f\n", m->beyond_w,
                     m->lattice_w);
         if (m->family == SS_FAM_ATTN_DECODE)
-            fprintf(out, "      mha_apart: %s\n", m->mha_apart ? "true" : "false");
+            fprintf(out, "      mha_apart: %s\n      spill_bw: %.6g\n",
+                    m->mha_apart ? "true" : "false", m->spill_bw);
         fprintf(out, "      terms:\n");
         for (int j = 0; j < m->nterms; j++) {
             fprintf(out, "        - {knots: ");
@@ -162,7 +164,7 @@ static const ss_key cal_skew_keys[] = {
 #define TF(f) offsetof(cal_top, f)
 static const ss_key cal_top_keys[] = {
     {.name = "format", .type = SS_KEY_INT, .offset = TF(format), .def = NULL, .min = 1,
-     .max = 1000, .help = "Calibration section format (1 to 3)."},
+     .max = 1000, .help = "Calibration section format (1 to 5)."},
     {.name = "gpu", .type = SS_KEY_STRING, .offset = TF(gpu), .size = 64, .def = NULL,
      .flags = SS_KEY_NO_BOUNDS, .help = "Canonical GPU the measurements were made on."},
     {.name = "stack", .type = SS_KEY_STRING, .offset = TF(stack), .size = 96, .def = NULL,
@@ -213,6 +215,7 @@ typedef struct cal_mod {
     double med, p90, max;
     double beyond, lattice;
     bool mha_apart;
+    double spill_bw;
     yaml_node_t *terms;
 } cal_mod;
 #define MF(f) offsetof(cal_mod, f)
@@ -237,6 +240,10 @@ static const ss_key cal_mod_keys[] = {
     {.name = "mha_apart", .type = SS_KEY_BOOL, .offset = MF(mha_apart), .def = "false",
      .help = "decode attention (format 4): price a head configuration never measured from "
              "measured grids of its own kind only, MHA or GQA."},
+    {.name = "spill_bw", .type = SS_KEY_DOUBLE, .offset = MF(spill_bw), .def = "0", .min = 0,
+     .max = 1e15, .unit = "B/s",
+     .help = "decode attention (format 5): the fastest a measured call reading more KV than "
+             "twice the L2 streamed it; 0 = none measured."},
     {.name = "terms", .type = SS_KEY_NODE, .offset = MF(terms), .def = NULL,
      .flags = SS_KEY_NO_BOUNDS},
     {.name = NULL},
@@ -416,36 +423,39 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
     snprintf(m->tag, sizeof m->tag, "%s", p.tag);
     m->rows = (long)p.rows;
     m->median_ape = p.med, m->p90_ape = p.p90, m->max_ape = p.max;
-    /* the GEMM weights: required of GEMM models from format 3, refused elsewhere and in the
-     * formats before them (whose fits were validated without) */
-    static const char *const gemm_only[] = {"beyond_basis", "lattice_basis"};
-    int gemm = p.family == SS_FAM_GEMM;
-    for (size_t i = 0; i < sizeof gemm_only / sizeof *gemm_only; i++) {
-        yaml_node_t *wn = ss_node_get(doc, node, gemm_only[i]);
-        if (gemm && format >= 3 && !wn)
-            return ss_cfg_error(d, SS_ERR_INVALID, doc, node, kp,
-                                "a GEMM model needs %s in format %d", gemm_only[i], format);
-        if (wn && (!gemm || format < 3)) {
-            char wk[320];
-            snprintf(wk, sizeof wk, "%s.%s", kp, gemm_only[i]);
-            return ss_cfg_error(d, SS_ERR_INVALID, doc, wn, wk,
-                                gemm ? "needs format 3 or later" : "is for GEMM models only");
+    /* Keys of one family that later formats added: required of that family from their
+     * format, refused elsewhere and in the formats before it (whose fits were validated
+     * without; they read as 0). The GEMM weights from 3, the decode kind split from 4, the
+     * decode streaming floor from 5. */
+    static const struct {
+        const char *key;
+        int family, since;
+        const char *who, *only;
+    } gated[] = {
+        {"beyond_basis", SS_FAM_GEMM, 3, "a GEMM model", "is for GEMM models only"},
+        {"lattice_basis", SS_FAM_GEMM, 3, "a GEMM model", "is for GEMM models only"},
+        {"mha_apart", SS_FAM_ATTN_DECODE, 4, "a decode attention model",
+         "is for decode attention models only"},
+        {"spill_bw", SS_FAM_ATTN_DECODE, 5, "a decode attention model",
+         "is for decode attention models only"},
+    };
+    for (size_t i = 0; i < sizeof gated / sizeof *gated; i++) {
+        yaml_node_t *wn = ss_node_get(doc, node, gated[i].key);
+        int mine = p.family == gated[i].family;
+        if (mine && format >= gated[i].since && !wn)
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, node, kp, "%s needs %s in format %d",
+                                gated[i].who, gated[i].key, format);
+        if (wn && (!mine || format < gated[i].since)) {
+            char wk[320], why[64];
+            snprintf(wk, sizeof wk, "%s.%s", kp, gated[i].key);
+            snprintf(why, sizeof why, "needs format %d or later", gated[i].since);
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, wn, wk, "%s",
+                                mine ? why : gated[i].only);
         }
     }
     m->beyond_w = p.beyond, m->lattice_w = p.lattice;
-    /* the decode kind split: required of decode models from format 4, refused elsewhere */
-    yaml_node_t *an = ss_node_get(doc, node, "mha_apart");
-    int dec = p.family == SS_FAM_ATTN_DECODE;
-    if (dec && format >= 4 && !an)
-        return ss_cfg_error(d, SS_ERR_INVALID, doc, node, kp,
-                            "a decode attention model needs mha_apart in format %d", format);
-    if (an && (!dec || format < 4)) {
-        char ak[320];
-        snprintf(ak, sizeof ak, "%s.mha_apart", kp);
-        return ss_cfg_error(d, SS_ERR_INVALID, doc, an, ak,
-                            dec ? "needs format 4 or later" : "is for decode attention models only");
-    }
     m->mha_apart = p.mha_apart;
+    m->spill_bw = p.spill_bw;
     char tk[320];
     snprintf(tk, sizeof tk, "%s.terms", kp);
     size_t nt = ss_node_seq_len(p.terms);
@@ -686,5 +696,7 @@ ss_rc ss_calib_load(const ss_hw *hw, ss_calib *c, ss_diag *d)
     ss_calib_init(c);
     if (!hw->calib_doc[0])
         return ss_diag_fail(d, SS_ERR_NOTFOUND, "GPU profile '%s' has no calibration", hw->name);
-    return ss_calib_load_doc(hw->calib_doc, hw->name, c, d);
+    ss_rc rc = ss_calib_load_doc(hw->calib_doc, hw->name, c, d);
+    if (rc == SS_OK) c->l2_bytes = (double)hw->l2_bytes;
+    return rc;
 }

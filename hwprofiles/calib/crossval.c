@@ -229,7 +229,8 @@ static int rows_push(ss_cv_rows *r, int scheme, size_t row, double pred)
     return 0;
 }
 
-ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, int folds, uint64_t seed,
+ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, double l2_bytes, int folds,
+                      uint64_t seed,
                       ss_cv_result **out, size_t *nout, ss_cv_rows *log, ss_diag *d)
 {
     *out = NULL;
@@ -267,7 +268,7 @@ ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, int folds, uint
             v.rows = rows, v.n = nv, v.cap = nv;
             ss_calib c;
             ss_calib_init(&c);
-            ss_fit_opts o = {.stack = stack, .with_shapes = 1};
+            ss_fit_opts o = {.stack = stack, .with_shapes = 1, .l2_bytes = l2_bytes};
             rc = ss_cal_fit_all(&v, &o, &c, d);
             for (size_t i = 0; rc == SS_OK && i < t->n; i++)
                 if (fold[i] == f) pred[i] = ss_cal_predict_row(&c, t, &t->rows[i]);

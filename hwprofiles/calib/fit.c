@@ -678,6 +678,8 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
         rc = ss_calf_fit_grids(t, keys, nk, c, d);
         if (rc == SS_OK) ss_calf_fit_mha_apart(c);
     }
+    c->l2_bytes = o ? o->l2_bytes : 0;
+    if (rc == SS_OK) ss_calf_fit_spill(t, keys, nk, c->l2_bytes, c);
     free(keys), free(idx);
     return rc;
 }
@@ -709,7 +711,13 @@ double ss_cal_predict_row(const ss_calib *c, const ss_meas_table *t, const ss_me
     if (ss_cal_kind_of(r->family) == SS_CAL_ATTN) {
         ss_cal_attn_q q;
         ss_calf_row_attn_q(r, &q);
-        return ss_cal_attn(c, m, r->family, r->kv_dtype, &q);
+        double tm = ss_cal_attn(c, m, r->family, r->kv_dtype, &q);
+        double kv = q.dc_ctx * ss_calf_kv_bytes_per_token(&q);
+        if (r->family == SS_FAM_ATTN_DECODE && c->l2_bytes > 0 && kv >= 2 * c->l2_bytes) {
+            double fl = ss_cal_decode_floor(m, kv);
+            if (tm < fl) tm = fl;
+        }
+        return tm;
     }
     return ss_cal_eval_row(m, r);
 }

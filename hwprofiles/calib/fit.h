@@ -89,6 +89,10 @@ typedef struct ss_cal_model {
      * by leave-one-configuration-out over the measured grids (ss_calf_fit_mha_apart), 0 in
      * profiles before format 4. */
     int mha_apart;
+    /* Decode attention: the fastest any measured call reading more KV than twice the GPU's
+     * L2 streamed it, B/s (its cache cannot have held it): a call reading more is never
+     * priced faster (ss_cal_decode_floor). 0 = none measured, or profiles before format 5. */
+    double spill_bw;
 } ss_cal_model;
 
 /* A densely measured GEMM shape: t(m) for fixed (n, k, dtype), non-decreasing.
@@ -145,6 +149,8 @@ typedef struct ss_calib {
      * not measured: batches are costed at their mean context. */
     double skew_alpha_pure, skew_alpha_mixed;
     long skew_shots;
+    double l2_bytes;         /* of the fit (ss_fit_opts), for ss_cal_predict_row; not saved:
+                                a profile's own hw part holds it */
     int ngrids, cap_grids;
     ss_cal_grid *grids;      /* owned (and each grid's t) */
     char *command;           /* owned: the calibrate command line */
@@ -160,6 +166,7 @@ typedef struct ss_fit_opts {
     const char *stack;   /* compute stack to use; NULL = the only one present */
     int with_shapes;     /* keep Steffen tables for densely measured GEMM shapes and the
                             attention grids */
+    double l2_bytes;     /* the GPU's L2 (ss_hw.l2_bytes); 0 = unknown: no spill_bw */
 } ss_fit_opts;
 
 /* Raw features of one measured row for its family's kind: x[j] and scale s[j] per term.
@@ -189,8 +196,10 @@ typedef struct ss_cal_peak_series {
     uint32_t src;
     int family, dtype, kv_dtype;
     uint64_t rows, over; /* rows in the series; of them over the peak */
-    double max_ratio;    /* the largest FLOP rate / peak */
-    double peak;         /* the peak FLOP/s of that row */
+    double max_ratio;    /* the largest FLOP rate / peak (bytes: byte rate / bandwidth) */
+    double peak;         /* the peak FLOP/s of that row (bytes: the memory bandwidth, B/s) */
+    int bytes;           /* held to the memory bandwidth (decode attention reading more KV
+                            than twice the L2), not to the FLOP peak */
 } ss_cal_peak_series;
 /* Of the rows of t whose source is of GPU hw (and not variant, approximate or flagged
  * already): flags every row of each such series SS_MEAS_OVER_PEAK and counts them per
@@ -209,6 +218,11 @@ const char *ss_cal_family_name(int family);
 /* Model prediction for a measured row through c (GEMM rows use measured shape curves). NAN
  * when c has no model for the row. */
 double ss_cal_predict_row(const ss_calib *c, const ss_meas_table *t, const ss_meas *r);
+/* The least time decode attention model m gives a call reading kv_bytes from memory:
+ * kv_bytes / m->spill_bw, 0 where m has none. The cost model applies it to every decode
+ * batch (serving streams each layer's KV from memory); ss_cal_predict_row to benchmark rows
+ * reading more than twice the L2. */
+double ss_cal_decode_floor(const ss_cal_model *m, double kv_bytes);
 
 /* Cross-validation (crossval.c): the error on rows NOT used in the fit. */
 typedef enum ss_cv_scheme {
@@ -239,10 +253,11 @@ typedef struct ss_cv_rows {
     ss_cv_row *v;
 } ss_cv_rows;
 void ss_cv_rows_free(ss_cv_rows *r);
-/* Runs the three schemes; *out (owned by the caller, free()) gets one entry per (scheme,
- * family) with rows evaluated, in scheme then family order; `rows` (may be NULL) every
- * evaluated row. */
-ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, int folds, uint64_t seed,
+/* Runs the three schemes, each fit with l2_bytes the GPU's L2 (ss_fit_opts); *out (owned by
+ * the caller, free()) gets one entry per (scheme, family) with rows evaluated, in scheme then
+ * family order; `rows` (may be NULL) every evaluated row. */
+ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, double l2_bytes, int folds,
+                      uint64_t seed,
                       ss_cv_result **out, size_t *nout, ss_cv_rows *rows, ss_diag *d);
 
 /* The error of an already fitted calibration c (a committed profile) on every row of t the

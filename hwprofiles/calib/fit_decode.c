@@ -144,3 +144,47 @@ double ss_calf_decode_line(const ss_cal_grid *g, const int *cnt, const size_t *s
     return best_own > 0 ? best_own : best > 0 ? best : 0;
 }
 
+
+/* ---- the streaming floor ----
+ *
+ * A benchmark that repeats one decode call re-reads the same KV: while it fits the L2 the
+ * call is served from there (aiconfigurator's RTX PRO 6000, 128 MB of L2: 5 TB/s at 100 MB,
+ * three times the GDDR7's 1.6 TB/s), and the grids, continued past their measured corner,
+ * carry that speed into sizes that stream from memory (the same GPU at 268 MB: 1.3-1.5 TB/s
+ * measured, 5 TB/s continued). Past twice the L2 nothing of one call survives to the next, so
+ * the fastest such call measured bounds every larger one. */
+
+static double row_kv(const ss_meas *r)
+{
+    ss_cal_attn_q q;
+    ss_calf_row_attn_q(r, &q);
+    return q.dc_ctx * ss_calf_kv_bytes_per_token(&q);
+}
+
+void ss_calf_fit_spill(const ss_meas_table *t, const rowkey *keys, size_t nk, double l2,
+                       ss_calib *c)
+{
+    for (int i = 0; i < c->nmodels; i++) {
+        ss_cal_model *m = &c->models[i];
+        if (m->family != SS_FAM_ATTN_DECODE) continue;
+        m->spill_bw = 0;
+        if (!(l2 > 0)) continue;
+        double best = 0;
+        int n = 0;
+        for (size_t j = 0; j < nk; j++) {
+            if (keys[j].family != SS_FAM_ATTN_DECODE || keys[j].dtype != m->dtype) continue;
+            const ss_meas *r = &t->rows[keys[j].idx];
+            if (r->family != SS_FAM_ATTN_DECODE) continue;
+            double b = row_kv(r);
+            if (!(b >= 2 * l2)) continue;
+            n++;
+            if (b / r->time_s > best) best = b / r->time_s;
+        }
+        if (n >= 3) m->spill_bw = best;
+    }
+}
+
+double ss_cal_decode_floor(const ss_cal_model *m, double kv_bytes)
+{
+    return m && m->spill_bw > 0 && kv_bytes > 0 ? kv_bytes / m->spill_bw : 0;
+}

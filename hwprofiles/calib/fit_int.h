@@ -86,6 +86,10 @@ int ss_calf_decode_asymptote(const ss_meas_table *t, const akey *k, size_t n, in
  * no axis line has a measured cell below the cell. */
 double ss_calf_decode_line(const ss_cal_grid *g, const int *cnt, const size_t *stride,
                            const int *idx, size_t i, double s_asym, double per_req);
+/* fit_decode.c: every decode attention model's spill_bw (fit.h) from the usable rows in
+ * keys[0..nk) that read more than twice l2 bytes of KV; at least 3 rows, else 0. */
+void ss_calf_fit_spill(const ss_meas_table *t, const rowkey *keys, size_t nk, double l2,
+                       ss_calib *c);
 
 /* The passes ss_cal_fit_all makes after the operator models, over its grouped keys[0..nk):
  * the measured GEMM curves (fit_gemm.c) and the attention grids (fit_attn.c). */

@@ -1,12 +1,29 @@
 /* Timings no kernel can achieve: a row whose FLOPs in its measured time exceed the GPU's peak
- * FLOP/s did not do the work it is labelled with (a kernel that exits early, a misread
- * configuration), and neither, then, can the other rows of its series be trusted. fit.h
+ * FLOP/s, or a decode row that streamed more KV than its L2 could hold faster than the memory
+ * delivers, did not do the work it is labelled with (a kernel that exits early, a misread
+ * configuration, a cache smaller than labelled), and neither, then, can the other rows of its
+ * series be trusted. fit.h
  * describes the check; docs/calibration.md lists what it found. */
 #include "hwprofiles/calib/fit.h"
 #include "hwprofiles/calib/fit_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* KV bytes a decode attention row reads, and the rate it is held to (the memory bandwidth),
+ * where its benchmark cannot have served them from the L2: more than twice the L2 re-read
+ * call after call leaves nothing of one call in the cache for the next (LRU on a stream). 0
+ * where the row is not so held (not decode, GPU's L2 unknown, KV within it). */
+static double row_kv_bytes(const ss_meas *r, const ss_hw *hw)
+{
+    if (r->family != SS_FAM_ATTN_DECODE || !(hw->l2_bytes > 0) || !(hw->hbm_bandwidth > 0) ||
+        r->kv_heads <= 0 || r->head_dim <= 0)
+        return 0;
+    ss_cal_attn_q q;
+    ss_calf_row_attn_q(r, &q);
+    double b = q.dc_ctx * ss_calf_kv_bytes_per_token(&q);
+    return b >= 2.0 * (double)hw->l2_bytes ? b : 0;
+}
 
 /* Rated peaks are at the spec clock; boost clocks and the FLOP counts' rounding stay well
  * inside 25 % (the fastest valid rows of the shipped sources reach 0.98 of the peak). */
@@ -78,7 +95,9 @@ ss_rc ss_cal_check_peak(ss_meas_table *t, const ss_hw *hw, ss_cal_peak_series **
     for (size_t i = 0; i < t->n; i++) {
         const ss_meas *r = &t->rows[i];
         if (!checked(t, r, hw)) continue;
-        double fl = row_flops(r), pk = row_peak(r, hw);
+        double fl = row_flops(r), pk = row_peak(r, hw), kb = row_kv_bytes(r, hw);
+        int bytes = kb > 0;
+        if (bytes) fl = kb, pk = hw->hbm_bandwidth;
         if (!(fl > 0) || !(pk > 0) || !(r->time_s > 0)) continue;
         double ratio = fl / r->time_s / pk;
         if (ratio <= PEAK_MARGIN) continue;
@@ -95,7 +114,8 @@ ss_rc ss_cal_check_peak(ss_meas_table *t, const ss_hw *hw, ss_cal_peak_series **
                 ser = g, cap = nc;
             }
             ser[ns++] = (ss_cal_peak_series){.src = r->src, .family = r->family,
-                                             .dtype = r->dtype, .kv_dtype = r->kv_dtype};
+                                             .dtype = r->dtype, .kv_dtype = r->kv_dtype,
+                                             .bytes = bytes};
         }
         ser[j].over++;
         if (ratio > ser[j].max_ratio) ser[j].max_ratio = ratio, ser[j].peak = pk;

@@ -151,6 +151,18 @@ ss_rc ss_calib_report_peak(ss_meas_table *t, const ss_hw *hw, FILE *out, ss_diag
     for (size_t i = 0; i < ns; i++) {
         const ss_cal_peak_series *s = &ser[i];
         int gemm = ss_cal_kind_of(s->family) == SS_CAL_GEMM;
+        if (s->bytes) {
+            fprintf(out,
+                    "servesim: note: %s: %s, %s, KV %s: %llu of its %llu rows read more KV than "
+                    "twice %s's L2 in less time than its memory bandwidth allows (%.4g TB/s; "
+                    "up to %.1fx faster): that kernel did not read it all, its %llu rows are "
+                    "left out of fits and validation\n",
+                    t->sources[s->src].path, ss_fam_name((ss_fam)s->family),
+                    ss_dtype_name((ss_dtype)s->dtype), ss_dtype_name((ss_dtype)s->kv_dtype),
+                    (unsigned long long)s->over, (unsigned long long)s->rows, hw->name,
+                    s->peak / 1e12, s->max_ratio, (unsigned long long)s->rows);
+            continue;
+        }
         fprintf(out,
                 "servesim: note: %s: %s, %s%s%s: %llu of its %llu rows take less time than "
                 "their FLOPs need at %s's peak (%.4g TFLOP/s; up to %.1fx faster): that kernel "
@@ -180,7 +192,11 @@ ss_rc ss_calib_fit(const ss_calib_args *a, const ss_meas_table *t, int with_shap
                    ss_diag *d)
 {
     snprintf(c->gpu, sizeof c->gpu, "%s", a->gpu);
-    ss_fit_opts o = {.stack = a->stack, .with_shapes = with_shapes && !a->no_shapes};
+    ss_hw hw;
+    ss_rc rc = ss_hw_load(a->gpu, NULL, &hw, d);
+    if (rc) return rc;
+    ss_fit_opts o = {.stack = a->stack, .with_shapes = with_shapes && !a->no_shapes,
+                     .l2_bytes = (double)hw.l2_bytes};
     return ss_cal_fit_all(t, &o, c, d);
 }
 

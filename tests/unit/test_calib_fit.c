@@ -192,7 +192,7 @@ static void test_moe(void **st)
     ss_diag d;
     ss_diag_clear(&d);
     ss_cv_rows rows = {0};
-    assert_int_equal(ss_cal_crossval(&s.t, NULL, 4, 1, &res, &nres, &rows, &d), SS_OK);
+    assert_int_equal(ss_cal_crossval(&s.t, NULL, 0, 4, 1, &res, &nres, &rows, &d), SS_OK);
     int seen = 0;
     for (size_t i = 0; i < nres; i++)
         if (res[i].family == SS_FAM_MOE && res[i].scheme == SS_CV_SHAPES) {
@@ -290,6 +290,107 @@ static void test_peak_check(void **st)
     synth_free(&s);
 }
 
+/* Decode rows reading more KV than twice the L2 (H100: 50 MiB) are held to the memory
+ * bandwidth: a series with one such row 3x faster than HBM is flagged whole; a series whose
+ * only fast rows fit the L2 (a benchmark re-reading its cache) is not; nor is anything when
+ * the GPU's L2 is unknown. */
+static void test_bandwidth_check(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 1000);
+    fill(&s); /* bf16 decode at 2.8 TB/s: valid */
+    ss_hw hw;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load("h100-sxm", NULL, &hw, &d), SS_OK);
+    assert_true(hw.l2_bytes == 50ull << 20);
+    for (int dt = 0; dt < 2; dt++)
+        for (int b = 1; b <= 64; b *= 4)
+            for (long kv = 64; kv <= 16384; kv *= 4) {
+                ss_meas *r = push(&s);
+                r->family = SS_FAM_ATTN_DECODE, r->dtype = SS_DTYPE_BF16;
+                r->kv_dtype = dt ? SS_DTYPE_FP16 : SS_DTYPE_FP8;
+                r->batch = b, r->kv = kv, r->heads = 32, r->kv_heads = 8, r->head_dim = 128;
+                double bytes = (double)b * (double)(kv + 1) * 8 * 128 * 2 * (dt ? 2 : 1);
+                r->time_s = attn_truth(b, 1, (double)kv, 1);
+                if (!dt && bytes >= 2.0 * (double)hw.l2_bytes) r->time_s = bytes / (3 * 3.35e12);
+                if (dt && bytes < (double)hw.l2_bytes) r->time_s = bytes / 10e12; /* cached */
+            }
+    ss_hw nol2 = hw;
+    nol2.l2_bytes = 0;
+    ss_cal_peak_series *ser;
+    size_t ns;
+    assert_int_equal(ss_cal_check_peak(&s.t, &nol2, &ser, &ns, &d), SS_OK);
+    assert_int_equal(ns, 0);
+    assert_int_equal(ss_cal_check_peak(&s.t, &hw, &ser, &ns, &d), SS_OK);
+    assert_int_equal(ns, 1);
+    assert_int_equal(ser[0].family, SS_FAM_ATTN_DECODE);
+    assert_int_equal(ser[0].kv_dtype, SS_DTYPE_FP8);
+    assert_int_equal(ser[0].bytes, 1);
+    assert_true(ser[0].peak == hw.hbm_bandwidth);
+    assert_true(fabs(ser[0].max_ratio - 3) < 1e-9);
+    assert_int_equal(ser[0].rows, 20);
+    free(ser);
+    for (size_t i = 0; i < s.t.n; i++) {
+        const ss_meas *r = &s.t.rows[i];
+        int want = r->family == SS_FAM_ATTN_DECODE && r->kv_dtype == SS_DTYPE_FP8;
+        assert_int_equal(!!(r->flags & SS_MEAS_OVER_PEAK), want);
+    }
+    synth_free(&s);
+}
+
+/* The streaming floor: a decode model keeps the fastest any row reading at least twice the
+ * L2 streamed (none without an L2), and the validation's prediction of such a row is never
+ * under its KV bytes at that rate, while a row within the L2 keeps the grid's time. */
+static void test_spill_floor(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 1000);
+    fill(&s);
+    const double l2 = 50.0 * (1 << 20), bpt = 8 * 128 * 2 * 2;
+    double want = 0;
+    for (size_t i = 0; i < s.t.n; i++) {
+        const ss_meas *r = &s.t.rows[i];
+        double by = r->batch * (double)(r->kv + 1) * bpt;
+        if (r->family == SS_FAM_ATTN_DECODE && by >= 2 * l2 && by / r->time_s > want)
+            want = by / r->time_s;
+    }
+    assert_true(want > 2e12 && want < 2.8e12); /* the truth's 2.8 TB/s, less its fixed time */
+    ss_calib c;
+    fit_synth(&s, &c); /* no L2 given */
+    ss_cal_model *m = (ss_cal_model *)ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    assert_non_null(m);
+    assert_true(m->spill_bw == 0);
+    ss_calib_free(&c);
+    ss_diag d;
+    ss_diag_clear(&d);
+    ss_calib_init(&c);
+    ss_fit_opts o = {.stack = NULL, .with_shapes = 1, .l2_bytes = l2};
+    assert_int_equal(ss_cal_fit_all(&s.t, &o, &c, &d), SS_OK);
+    m = (ss_cal_model *)ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    assert_non_null(m);
+    assert_true(m->spill_bw == want);
+    ss_meas big = {0}, small = {0};
+    big.family = small.family = SS_FAM_ATTN_DECODE;
+    big.dtype = big.kv_dtype = small.dtype = small.kv_dtype = SS_DTYPE_BF16;
+    big.heads = small.heads = 32, big.kv_heads = small.kv_heads = 8;
+    big.head_dim = small.head_dim = 128;
+    big.batch = 256, big.kv = 16383;  /* 17 GB */
+    small.batch = 4, small.kv = 1023; /* 17 MB */
+    double tb = ss_cal_predict_row(&c, &s.t, &big), ts = ss_cal_predict_row(&c, &s.t, &small);
+    m->spill_bw = 1e12; /* slower than the grid: the floor decides */
+    double by = 256.0 * 16384 * bpt;
+    assert_true(fabs(ss_cal_predict_row(&c, &s.t, &big) - by / 1e12) < 1e-12);
+    assert_true(tb < by / 1e12);
+    assert_true(ss_cal_predict_row(&c, &s.t, &small) == ts);
+    c.l2_bytes = 0; /* L2 unknown: no floor in the validation */
+    assert_true(ss_cal_predict_row(&c, &s.t, &big) == tb);
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
 /* A model with fewer rows than basis columns (a GEMM size class with five rows, six
  * columns, as a validation fold can leave): the fit must not depend on what the heap held
  * before (GSL's SVD reads rows it needs that an unpadded matrix lacks). Two fits, after the
@@ -349,6 +450,8 @@ int main(void)
         cmocka_unit_test(test_profile_check),
         cmocka_unit_test(test_moe),
         cmocka_unit_test(test_peak_check),
+        cmocka_unit_test(test_bandwidth_check),
+        cmocka_unit_test(test_spill_floor),
         cmocka_unit_test(test_fit_fewer_rows_than_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -410,9 +410,43 @@ static void test_parse_errors(void **st)
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "mha_apart") || !strstr(msg, "decode attention models only"))
         fail_msg("%s", msg);
-    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(5));
+    /* format 5: decode attention models require spill_bw as well; before it they read it as
+     * 0 (no floor) and refuse it; other families refuse it in any format; it is a bandwidth */
+    model_text(cal, sizeof cal, 5, "attn_decode", 9);
+    at = strstr(cal, "      terms:");
+    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: false\n%s", (int)(at - cal), cal, at);
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "a decode attention model needs spill_bw in format 5")) fail_msg("%s", msg);
+    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: false\n      spill_bw: 1.5e12\n%s",
+             (int)(at - cal), cal, at);
+    if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_true(c.models[0].spill_bw == 1.5e12);
+    assert_true(fabs(ss_cal_decode_floor(&c.models[0], 3e9) - 2e-3) < 1e-15);
+    ss_calib_free(&c);
+    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: false\n      spill_bw: -1\n%s",
+             (int)(at - cal), cal, at);
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "spill_bw")) fail_msg("%s", msg);
+    model_text(cal, sizeof cal, 4, "attn_decode", 9);
+    at = strstr(cal, "      terms:");
+    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: false\n%s", (int)(at - cal), cal, at);
+    if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_true(c.models[0].spill_bw == 0);
+    assert_true(ss_cal_decode_floor(&c.models[0], 3e9) == 0);
+    ss_calib_free(&c);
+    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: false\n      spill_bw: 1e12\n%s",
+             (int)(at - cal), cal, at);
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "spill_bw") || !strstr(msg, "needs format 5")) fail_msg("%s", msg);
+    model_text(cal, sizeof cal, 5, "attn_prefill", 9);
+    at = strstr(cal, "      terms:");
+    snprintf(with_w, sizeof with_w, "%.*s      spill_bw: 1e12\n%s", (int)(at - cal), cal, at);
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "spill_bw") || !strstr(msg, "decode attention models only"))
+        fail_msg("%s", msg);
+    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(6));
     assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
-    if (!strstr(msg, "unsupported format 5 (this servesim reads 1 to 4)")) fail_msg("%s", msg);
+    if (!strstr(msg, "unsupported format 6 (this servesim reads 1 to 5)")) fail_msg("%s", msg);
     unlink(path);
 }
 
