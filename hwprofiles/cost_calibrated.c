@@ -61,6 +61,8 @@ typedef struct calst {
     double kind_layers[SS_MODEL_MAX_GROUPS];
     unsigned roof_ops; /* bit per ss_op taken from the roofline */
     int roof_overhead; /* CPU overhead from the profile's iteration_overhead */
+    int attn_from;     /* KV dtype of the attention tables used where the run's has none
+                          (bytes scaled to the run's), else -1 */
     double heads, kv_heads, head_dim, kv_bytes;
     /* Every operator but attention depends only on the batch's token and sequence counts,
      * not on its context lengths (models/ops.c; the same holds for the fitted models): the
@@ -289,6 +291,7 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
     *state = NULL;
     calst *s = calloc(1, sizeof *s);
     if (!s) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrated: out of memory");
+    s->attn_from = -1;
     ss_rc rc = ss_cost_roofline.create(su, &s->roof, d);
     if (rc) {
         free(s);
@@ -380,6 +383,7 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
         int h = (int)s->heads, dt = s->kv;
         const ss_cal_model *am = s->attn ? s->attn : s->attn_dc ? s->attn_dc : s->attn_mx;
         if (am && ss_dtype_bits((ss_dtype)am->dtype) == ss_dtype_bits(s->kv)) dt = am->dtype;
+        else if (am) s->attn_from = am->dtype;
         /* a head configuration without its own table: one from the lattice of the measured
          * ones (as validation's held-out head configurations are costed), else the basis */
         ss_cal_attn_q like = {.heads = h, .kv_heads = kvh, .head_dim = hd,
@@ -536,7 +540,7 @@ static void cal_attn(const calst *s, const ss_batch_shape *b, double *out)
         double dc_kv = (double)b->decode_ctx_tokens * s->kv_heads * s->head_dim * 2 * s->kv_bytes;
         double dc_floor = s->hw->hbm_bandwidth > 0 ? dc_kv / s->hw->hbm_bandwidth : 0;
         /* and never faster than the calibration's measured calls that overflowed the L2 */
-        double dc_spill = ss_cal_decode_floor(s->attn_dc ? s->attn_dc : s->attn_mx, dc_kv);
+        double dc_spill = ss_cal_decode_floor(s->attn_dc, dc_kv); /* decode models only */
         if (dc_spill > dc_floor) dc_floor = dc_spill;
         double pf = 0, dc = 0;
         if (has_p && has_d && s->attn_mx) {
@@ -627,18 +631,21 @@ void ss_cost_calibration_status(const ss_cost_setup *su, char *buf, size_t n)
     if (!s->have_cal) {
         snprintf(buf, n, "uncalibrated (no measurements for %s: roofline with datasheet "
                          "efficiencies)", s->hw->name);
-    } else if (!s->roof_ops && !s->roof_overhead) {
-        char lb[160];
-        snprintf(buf, n, "calibrated (%s)", cal_label(s, lb, sizeof lb));
     } else {
         char lb[160];
-        size_t used = (size_t)snprintf(buf, n, "partially calibrated (%s; roofline:",
+        int part = s->roof_ops || s->roof_overhead;
+        size_t used = (size_t)snprintf(buf, n, "%scalibrated (%s", part ? "partially " : "",
                                        cal_label(s, lb, sizeof lb));
+        if (part && used < n) used += (size_t)snprintf(buf + used, n - used, "; roofline:");
         for (int op = 0; op < SS_OP_COUNT && used < n; op++)
             if (s->roof_ops & (1u << op))
                 used += (size_t)snprintf(buf + used, n - used, " %s", ss_op_name((ss_op)op));
         if (s->roof_overhead && used < n)
             used += (size_t)snprintf(buf + used, n - used, " cpu_overhead=profile");
+        /* a table left out (e.g. FP8-KV attention faster than the memory) is not silent */
+        if (s->attn_from >= 0 && used < n)
+            used += (size_t)snprintf(buf + used, n - used, "; KV %s attention from the %s tables",
+                                     ss_dtype_name(s->kv), ss_dtype_name((ss_dtype)s->attn_from));
         if (used < n) snprintf(buf + used, n - used, ")");
     }
     cal_destroy(st);

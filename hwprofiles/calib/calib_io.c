@@ -203,7 +203,7 @@ static const ss_key cal_src_keys[] = {
     {.name = "rows", .type = SS_KEY_INT64, .offset = SF(rows), .def = NULL, .min = 0,
      .max = 1e15},
     {.name = "left_out_over_peak", .type = SS_KEY_INT64, .offset = SF(over_peak), .def = "0",
-     .min = 0, .max = 1e15, .help = "Rows left out: in a series faster than the GPU's peak."},
+     .min = 0, .max = 1e15, .help = "Rows left out: in a series faster than the GPU's peak FLOP/s or, decode reading at least twice the L2, its memory bandwidth."},
     {.name = NULL},
 };
 

@@ -149,8 +149,10 @@ typedef struct ss_calib {
      * not measured: batches are costed at their mean context. */
     double skew_alpha_pure, skew_alpha_mixed;
     long skew_shots;
-    double l2_bytes;         /* of the fit (ss_fit_opts), for ss_cal_predict_row; not saved:
-                                a profile's own hw part holds it */
+    double l2_bytes;         /* the GPU's L2, for ss_cal_predict_row's decode floor: set by
+                                ss_cal_fit_all (from ss_fit_opts) and ss_calib_load (from
+                                the profile's hw part); 0 (no floor) after the other loads.
+                                Not saved: the profile's hw part holds it */
     int ngrids, cap_grids;
     ss_cal_grid *grids;      /* owned (and each grid's t) */
     char *command;           /* owned: the calibrate command line */

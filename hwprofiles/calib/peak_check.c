@@ -16,8 +16,7 @@
  * where the row is not so held (not decode, GPU's L2 unknown, KV within it). */
 static double row_kv_bytes(const ss_meas *r, const ss_hw *hw)
 {
-    if (r->family != SS_FAM_ATTN_DECODE || !(hw->l2_bytes > 0) || !(hw->hbm_bandwidth > 0) ||
-        r->kv_heads <= 0 || r->head_dim <= 0)
+    if (r->family != SS_FAM_ATTN_DECODE || !(hw->l2_bytes > 0) || !(hw->hbm_bandwidth > 0))
         return 0;
     ss_cal_attn_q q;
     ss_calf_row_attn_q(r, &q);

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "hwprofiles/calib/fit.h"
 #include "hwprofiles/cost.h"
 #include "hwprofiles/hw.h"
 #include "models/model.h"
@@ -175,10 +176,102 @@ static void test_shipped_profiles_physical(void **st)
     assert_int_equal(bad, 0);
 }
 
+/* The calibrated streaming floor (spill_bw, fit_decode.c) through the cost model: a decode
+ * batch on every shipped profile with a decode model is never under its KV bytes at that
+ * rate; and at least one such batch is one the grids alone priced under it (else the
+ * check could not fail). */
+static void test_shipped_spill_floor(void **st)
+{
+    (void)st;
+    static const char *const profs[] = {"rtx-4090@vllm-0.19-eager", "rtx-pro-6000@vllm-0.19.0",
+                                        "h100-sxm@vllm-0.24.0", "a100-80gb-sxm@vllm-0.14.0",
+                                        "h200-sxm@cublaslt-13.1-cudnn-9.19"};
+    int bound = 0;
+    for (size_t p = 0; p < sizeof profs / sizeof *profs; p++) {
+        ss_hw hw;
+        ss_diag d;
+        ss_diag_clear(&d);
+        if (ss_hw_load(profs[p], NULL, &hw, &d)) fail_msg("%s: %s", profs[p], d.msg);
+        struct ss_calib *cal = NULL;
+        if (ss_cost_calibration_load(&hw, &cal, &d)) fail_msg("%s: %s", profs[p], d.msg);
+        const ss_cal_model *dm = ss_calib_find(cal, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+        assert_non_null(dm);
+        assert_true(dm->spill_bw > 0 && dm->spill_bw < hw.hbm_bandwidth); /* measured, below the datasheet */
+        ss_model mod;
+        if (ss_model_load("llama-3.1-8b", NULL, &mod, &d)) fail_msg("%s", d.msg);
+        ss_cost_setup su = {.model = &mod, .hw = &hw, .par = {.tp = 1, .pp = 1, .ep = 1, .dp = 1},
+                            .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
+                            .kv_dtype = SS_DTYPE_BF16, .calib = cal};
+        void *state;
+        if (ss_cost_calibrated.create(&su, &state, &d)) fail_msg("%s: %s", profs[p], d.msg);
+        double per_tok = 2.0 * mod.num_kv_heads * mod.head_dim * 2; /* one layer, bf16 */
+        for (int n = 1; n <= 256; n *= 4)
+            for (long ctx = 1024; ctx <= 32768; ctx *= 8) {
+                ss_batch_shape b = decode(n, ctx);
+                double br[SS_OP_COUNT + 1];
+                ss_cost_calibrated.breakdown(state, &b, br);
+                double fl = mod.num_layers * (double)b.decode_ctx_tokens * per_tok / dm->spill_bw;
+                if (!(br[SS_OP_ATTN_DECODE] >= fl * (1 - 1e-12)))
+                    fail_msg("%s: %d x %ld: attn_decode %.4g s under its KV at %.3g TB/s (%.4g s)",
+                             profs[p], n, ctx, br[SS_OP_ATTN_DECODE], dm->spill_bw / 1e12, fl);
+                /* the datasheet floor alone would have allowed less */
+                double ds = mod.num_layers * (double)b.decode_ctx_tokens * per_tok / hw.hbm_bandwidth;
+                bound += fabs(br[SS_OP_ATTN_DECODE] - fl) <= 1e-12 * fl && fl > ds;
+            }
+        ss_cost_calibrated.destroy(state);
+        ss_cost_calibration_free(cal);
+    }
+    assert_true(bound > 0);
+}
+
+/* A profile loaded for the validation (`validate calibration --profile`) carries its GPU's
+ * L2, so a benchmark decode row reading at least twice it is floored at spill_bw there too
+ * (the RTX PRO 6000's grids, measured mostly within its 128 MB L2, price it faster). */
+static void test_loaded_profile_l2(void **st)
+{
+    (void)st;
+    ss_hw hw;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load("rtx-pro-6000@vllm-0.19.0", NULL, &hw, &d), SS_OK);
+    ss_calib c;
+    if (ss_calib_load(&hw, &c, &d)) fail_msg("%s", d.msg);
+    assert_true(c.l2_bytes == 128.0 * 1024 * 1024);
+    const ss_cal_model *dm = ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    assert_non_null(dm);
+    assert_true(dm->spill_bw > 0);
+    ss_meas_source src = {0};
+    char strings[1] = "";
+    ss_meas_table t = {.sources = &src, .nsources = 1, .strings = strings, .strings_len = 1};
+    static const int hk[][2] = {{8, 1}, {16, 2}, {8, 8}, {32, 4}, {64, 8}, {4, 1}};
+    static const long bk[][2] = {{16, 32767}, {64, 16383}, {256, 4095}, {4, 131071}};
+    int floored = 0;
+    for (size_t i = 0; i < sizeof hk / sizeof *hk; i++)
+        for (size_t j = 0; j < sizeof bk / sizeof *bk; j++) {
+            ss_meas r = {0};
+            r.family = SS_FAM_ATTN_DECODE, r.dtype = r.kv_dtype = SS_DTYPE_BF16;
+            r.heads = hk[i][0], r.kv_heads = hk[i][1], r.head_dim = 128;
+            r.batch = (int32_t)bk[j][0], r.kv = bk[j][1];
+            double by = (double)bk[j][0] * (double)(bk[j][1] + 1) * hk[i][1] * 128 * 2 * 2;
+            assert_true(by >= 2 * c.l2_bytes);
+            double t1 = ss_cal_predict_row(&c, &t, &r);
+            assert_true(t1 >= by / dm->spill_bw * (1 - 1e-12));
+            c.l2_bytes = 0; /* as if loaded without it: the grids alone */
+            double t0 = ss_cal_predict_row(&c, &t, &r);
+            c.l2_bytes = 128.0 * 1024 * 1024;
+            assert_true(t0 <= t1);
+            floored += t0 < t1;
+        }
+    assert_true(floored > 0); /* the grids, measured mostly within the L2, go under it */
+    ss_calib_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_profiles_physical),
+        cmocka_unit_test(test_shipped_spill_floor),
+        cmocka_unit_test(test_loaded_profile_l2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
