@@ -225,6 +225,11 @@ double ss_cal_predict_row(const ss_calib *c, const ss_meas_table *t, const ss_me
  * batch (serving streams each layer's KV from memory); ss_cal_predict_row to benchmark rows
  * reading more than twice the L2. */
 double ss_cal_decode_floor(const ss_cal_model *m, double kv_bytes);
+/* The KV bytes decode row r reads where they are at least twice l2_bytes (a benchmark
+ * repeating the call cannot have served them from the L2: streamed past twice its size,
+ * nothing of one call is left for the next); 0 for any other row, or l2_bytes 0 (unknown).
+ * The one test behind the bandwidth check, spill_bw and the validation's floor. */
+double ss_cal_streamed_kv(const ss_meas *r, double l2_bytes);
 
 /* Cross-validation (crossval.c): the error on rows NOT used in the fit. */
 typedef enum ss_cv_scheme {

@@ -144,7 +144,6 @@ double ss_calf_decode_line(const ss_cal_grid *g, const int *cnt, const size_t *s
     return best_own > 0 ? best_own : best > 0 ? best : 0;
 }
 
-
 /* ---- the streaming floor ----
  *
  * A benchmark that repeats one decode call re-reads the same KV: while it fits the L2 the
@@ -154,11 +153,13 @@ double ss_calf_decode_line(const ss_cal_grid *g, const int *cnt, const size_t *s
  * measured, 5 TB/s continued). Past twice the L2 nothing of one call survives to the next, so
  * the fastest such call measured bounds every larger one. */
 
-static double row_kv(const ss_meas *r)
+double ss_cal_streamed_kv(const ss_meas *r, double l2_bytes)
 {
+    if (r->family != SS_FAM_ATTN_DECODE || !(l2_bytes > 0)) return 0;
     ss_cal_attn_q q;
     ss_calf_row_attn_q(r, &q);
-    return q.dc_ctx * ss_calf_kv_bytes_per_token(&q);
+    double b = q.dc_ctx * ss_calf_kv_bytes_per_token(&q);
+    return b >= 2 * l2_bytes ? b : 0;
 }
 
 void ss_calf_fit_spill(const ss_meas_table *t, const rowkey *keys, size_t nk, double l2,
@@ -168,15 +169,13 @@ void ss_calf_fit_spill(const ss_meas_table *t, const rowkey *keys, size_t nk, do
         ss_cal_model *m = &c->models[i];
         if (m->family != SS_FAM_ATTN_DECODE) continue;
         m->spill_bw = 0;
-        if (!(l2 > 0)) continue;
         double best = 0;
         int n = 0;
         for (size_t j = 0; j < nk; j++) {
             if (keys[j].family != SS_FAM_ATTN_DECODE || keys[j].dtype != m->dtype) continue;
             const ss_meas *r = &t->rows[keys[j].idx];
-            if (r->family != SS_FAM_ATTN_DECODE) continue;
-            double b = row_kv(r);
-            if (!(b >= 2 * l2)) continue;
+            double b = ss_cal_streamed_kv(r, l2);
+            if (!(b > 0)) continue;
             n++;
             if (b / r->time_s > best) best = b / r->time_s;
         }

@@ -22,20 +22,26 @@ typedef struct rowkey {
     size_t idx;
 } rowkey;
 
-/* fit.c: the GEMM size classes [lo, hi] whose rows fit the model of class tag (dtype): the
+/* gemm_class.c: the size-class tag of a GEMM shape (n, k). */
+const char *ss_calf_gemm_class_tag(double n, double k);
+/* gemm_class.c: the GEMM size classes [lo, hi] whose rows fit the model of class tag (dtype): the
  * class itself, widened to its nearest populated neighbours on both sides while the rows
  * cannot separate fixed time from weight bytes (fewer than 3 shapes, or n x k spanning less
  * than a factor 2); -1, -1 for a tag that is not a GEMM class. */
 void ss_calf_gemm_pool(const ss_meas_table *t, const rowkey *keys, size_t nk, int dtype,
                        const char *tag, int *lo, int *hi);
 int ss_calf_gemm_in_pool(const rowkey *key, int dtype, int lo, int hi);
-/* fit.c: the model of GEMM class tag (dtype) on the rows keep() accepts (NULL: all), idx
+/* gemm_class.c: the model of GEMM class tag (dtype) on the rows keep() accepts (NULL: all), idx
  * as scratch (nk entries); where the class is thin (ss_calf_gemm_pool widens it), its fixed
  * time per call is pinned to that of a fit on the widened pool. *fitted = 0 with fewer
  * than 4 rows. */
 ss_rc ss_calf_fit_gemm_class(const ss_meas_table *t, const rowkey *keys, size_t nk, int dtype,
                              const char *tag, int (*keep)(const rowkey *, void *), void *ctx,
                              size_t *idx, ss_cal_model *out, int *fitted, ss_diag *d);
+/* fit.c: ss_cal_fit_model with term 0 (the fixed time per call) pinned to pin0 where pin0
+ * is not NAN. */
+ss_rc ss_calf_fit_model_pin(const ss_meas_table *t, const size_t *idx, size_t n, double pin0,
+                            ss_cal_model *out, ss_diag *d);
 /* fit.c: qsort order of doubles (knots, grid axes). */
 int ss_calf_cmp_double(const void *a, const void *b);
 /* Bytes of one element of ss_dtype t; 2 when unknown. */

@@ -10,20 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* KV bytes a decode attention row reads, and the rate it is held to (the memory bandwidth),
- * where its benchmark cannot have served them from the L2: more than twice the L2 re-read
- * call after call leaves nothing of one call in the cache for the next (LRU on a stream). 0
- * where the row is not so held (not decode, GPU's L2 unknown, KV within it). */
-static double row_kv_bytes(const ss_meas *r, const ss_hw *hw)
-{
-    if (r->family != SS_FAM_ATTN_DECODE || !(hw->l2_bytes > 0) || !(hw->hbm_bandwidth > 0))
-        return 0;
-    ss_cal_attn_q q;
-    ss_calf_row_attn_q(r, &q);
-    double b = q.dc_ctx * ss_calf_kv_bytes_per_token(&q);
-    return b >= 2.0 * (double)hw->l2_bytes ? b : 0;
-}
-
 /* Rated peaks are at the spec clock; boost clocks and the FLOP counts' rounding stay well
  * inside 25 % (the fastest valid rows of the shipped sources reach 0.98 of the peak). */
 #define PEAK_MARGIN 1.25
@@ -94,7 +80,9 @@ ss_rc ss_cal_check_peak(ss_meas_table *t, const ss_hw *hw, ss_cal_peak_series **
     for (size_t i = 0; i < t->n; i++) {
         const ss_meas *r = &t->rows[i];
         if (!checked(t, r, hw)) continue;
-        double fl = row_flops(r), pk = row_peak(r, hw), kb = row_kv_bytes(r, hw);
+        double fl = row_flops(r), pk = row_peak(r, hw);
+        /* decode past twice the L2: held to the memory bandwidth instead */
+        double kb = hw->hbm_bandwidth > 0 ? ss_cal_streamed_kv(r, (double)hw->l2_bytes) : 0;
         int bytes = kb > 0;
         if (bytes) fl = kb, pk = hw->hbm_bandwidth;
         if (!(fl > 0) || !(pk > 0) || !(r->time_s > 0)) continue;

@@ -253,6 +253,15 @@ static void test_roundtrip_and_cost(void **st)
     unlink(path);
 }
 
+/* cal with the YAML lines `lines` inserted before its model's terms (the keys a model
+ * format adds), into out. */
+static void with_keys(char *out, size_t n, const char *cal, const char *lines)
+{
+    const char *at = strstr(cal, "      terms:");
+    assert_non_null(at);
+    snprintf(out, n, "%.*s%s%s", (int)(at - cal), cal, lines, at);
+}
+
 /* a damaged calibration section is reported with its file, line and key */
 static void test_parse_errors(void **st)
 {
@@ -352,32 +361,26 @@ static void test_parse_errors(void **st)
     ss_calib_free(&c);
     char with_w[2048];
     model_text(cal, sizeof cal, 2, "gemm", 6);
-    char *at = strstr(cal, "      terms:");
-    snprintf(with_w, sizeof with_w, "%.*s      lattice_basis: 0.4\n%s", (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      lattice_basis: 0.4\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "lattice_basis") || !strstr(msg, "needs format 3")) fail_msg("%s", msg);
     assert_int_equal(load_cal(path, model_text(cal, sizeof cal, 3, "gemm", 6), &c, msg, sizeof msg),
                      SS_ERR_INVALID);
     if (!strstr(msg, "a GEMM model needs beyond_basis in format 3")) fail_msg("%s", msg);
     model_text(cal, sizeof cal, 3, "gemm", 6);
-    at = strstr(cal, "      terms:");
-    snprintf(with_w, sizeof with_w, "%.*s      beyond_basis: 0.4\n%s", (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      beyond_basis: 0.4\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "a GEMM model needs lattice_basis in format 3")) fail_msg("%s", msg);
-    snprintf(with_w, sizeof with_w, "%.*s      beyond_basis: 0.4\n      lattice_basis: 0.7\n%s",
-             (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      beyond_basis: 0.4\n      lattice_basis: 0.7\n");
     if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
     assert_true(c.models[0].beyond_w == 0.4 && c.models[0].lattice_w == 0.7);
     ss_calib_free(&c);
     model_text(cal, sizeof cal, 3, "attn_prefill", 9);
-    at = strstr(cal, "      terms:");
-    snprintf(with_w, sizeof with_w, "%.*s      lattice_basis: 0.4\n%s", (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      lattice_basis: 0.4\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "lattice_basis") || !strstr(msg, "GEMM models only")) fail_msg("%s", msg);
     model_text(cal, sizeof cal, 3, "gemm", 6);
-    at = strstr(cal, "      terms:");
-    snprintf(with_w, sizeof with_w, "%.*s      beyond_basis: 1.5\n      lattice_basis: 0\n%s",
-             (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      beyond_basis: 1.5\n      lattice_basis: 0\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "beyond_basis")) fail_msg("%s", msg);
     /* format 4: decode attention models require mha_apart; before it they read it as false
@@ -391,56 +394,47 @@ static void test_parse_errors(void **st)
                      SS_ERR_INVALID);
     if (!strstr(msg, "a decode attention model needs mha_apart in format 4")) fail_msg("%s", msg);
     model_text(cal, sizeof cal, 4, "attn_decode", 9);
-    at = strstr(cal, "      terms:");
-    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: true\n%s", (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      mha_apart: true\n");
     if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
     assert_int_equal(c.models[0].mha_apart, 1);
     ss_calib_free(&c);
-    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: sometimes\n%s", (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      mha_apart: sometimes\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "mha_apart")) fail_msg("%s", msg);
     model_text(cal, sizeof cal, 3, "attn_decode", 9);
-    at = strstr(cal, "      terms:");
-    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: true\n%s", (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      mha_apart: true\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "mha_apart") || !strstr(msg, "needs format 4")) fail_msg("%s", msg);
     model_text(cal, sizeof cal, 4, "attn_prefill", 9);
-    at = strstr(cal, "      terms:");
-    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: false\n%s", (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      mha_apart: false\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "mha_apart") || !strstr(msg, "decode attention models only"))
         fail_msg("%s", msg);
     /* format 5: decode attention models require spill_bw as well; before it they read it as
      * 0 (no floor) and refuse it; other families refuse it in any format; it is a bandwidth */
     model_text(cal, sizeof cal, 5, "attn_decode", 9);
-    at = strstr(cal, "      terms:");
-    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: false\n%s", (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      mha_apart: false\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "a decode attention model needs spill_bw in format 5")) fail_msg("%s", msg);
-    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: false\n      spill_bw: 1.5e12\n%s",
-             (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      mha_apart: false\n      spill_bw: 1.5e12\n");
     if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
     assert_true(c.models[0].spill_bw == 1.5e12);
     assert_true(fabs(ss_cal_decode_floor(&c.models[0], 3e9) - 2e-3) < 1e-15);
     ss_calib_free(&c);
-    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: false\n      spill_bw: -1\n%s",
-             (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      mha_apart: false\n      spill_bw: -1\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "spill_bw")) fail_msg("%s", msg);
     model_text(cal, sizeof cal, 4, "attn_decode", 9);
-    at = strstr(cal, "      terms:");
-    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: false\n%s", (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      mha_apart: false\n");
     if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
     assert_true(c.models[0].spill_bw == 0);
     assert_true(ss_cal_decode_floor(&c.models[0], 3e9) == 0);
     ss_calib_free(&c);
-    snprintf(with_w, sizeof with_w, "%.*s      mha_apart: false\n      spill_bw: 1e12\n%s",
-             (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      mha_apart: false\n      spill_bw: 1e12\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "spill_bw") || !strstr(msg, "needs format 5")) fail_msg("%s", msg);
     model_text(cal, sizeof cal, 5, "attn_prefill", 9);
-    at = strstr(cal, "      terms:");
-    snprintf(with_w, sizeof with_w, "%.*s      spill_bw: 1e12\n%s", (int)(at - cal), cal, at);
+    with_keys(with_w, sizeof with_w, cal, "      spill_bw: 1e12\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "spill_bw") || !strstr(msg, "decode attention models only"))
         fail_msg("%s", msg);
