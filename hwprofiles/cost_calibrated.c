@@ -56,6 +56,10 @@ typedef struct calst {
     gshape g[G_COUNT];
     int moe; /* the model has MoE layers: FFN operators use the roofline unless moe_m */
     const ss_cal_model *moe_m; /* fitted MoE expert layer, or NULL */
+    int moe_dt;                /* its dtype */
+    ss_cal_moe_q moe_q;        /* this model's expert layer on one GPU */
+    ss_cal_moe_curve moe_cv;   /* its measured curve, or the lattice's (npts 0: none) */
+    gcurve moe_g;              /* moe_cv's spline */
     double ep; /* expert-parallel degree */
     int nkinds, kind_group[SS_MODEL_MAX_GROUPS];
     double kind_layers[SS_MODEL_MAX_GROUPS];
@@ -109,18 +113,53 @@ static const ss_cal_model *find_any(const ss_calib *c, int fam, const char *pref
     return any;
 }
 
-static void setup_curve(gcurve *g, const ss_cal_shape *sh)
+static void setup_curve_pts(gcurve *g, const double *m, const double *t, int npts)
 {
-    if (!sh || sh->npts < 3) return;
-    g->npts = sh->npts;
-    for (int j = 0; j < sh->npts; j++) g->lx[j] = log(sh->m[j]), g->ly[j] = log(sh->t[j]);
-    g->m_lo = sh->m[0], g->m_hi = sh->m[sh->npts - 1];
-    g->t_lo = sh->t[0], g->t_hi = sh->t[sh->npts - 1];
-    g->it = gsl_interp_alloc(gsl_interp_steffen, (size_t)sh->npts);
-    if (g->it && gsl_interp_init(g->it, g->lx, g->ly, (size_t)sh->npts)) {
+    if (npts < 3) return;
+    g->npts = npts;
+    for (int j = 0; j < npts; j++) g->lx[j] = log(m[j]), g->ly[j] = log(t[j]);
+    g->m_lo = m[0], g->m_hi = m[npts - 1];
+    g->t_lo = t[0], g->t_hi = t[npts - 1];
+    g->it = gsl_interp_alloc(gsl_interp_steffen, (size_t)npts);
+    if (g->it && gsl_interp_init(g->it, g->lx, g->ly, (size_t)npts)) {
         gsl_interp_free(g->it);
         g->it = NULL;
     }
+}
+
+static void setup_curve(gcurve *g, const ss_cal_shape *sh)
+{
+    if (sh) setup_curve_pts(g, sh->m, sh->t, sh->npts);
+}
+
+/* The MoE expert layer's curve: measured for this configuration (hidden size, expert width
+ * per TP shard, experts per GPU, top-k, EP), else interpolated over the measured ones, built
+ * once here so that iterations cost what `validate calibration` measures. */
+static void setup_moe(calst *s)
+{
+    const ss_model *m = s->m;
+    double mi = (m->moe_intermediate_size > 0 ? m->moe_intermediate_size
+                                              : m->intermediate_size) / s->tp;
+    s->moe_q = (ss_cal_moe_q){m->hidden_size, mi, (double)m->num_experts / s->ep,
+                              m->experts_per_token, s->ep, s->wbytes};
+    /* curves of the weight dtype only: another dtype's kernels (an FP8 table for a BF16
+     * run) run at another rate, which the basis scales by weight bytes and curves cannot */
+    if (s->have_cal && s->moe_dt == (int)s->wt &&
+        ss_calib_moe_curve(s->cal, s->moe_m, s->moe_dt, &s->moe_q, &s->moe_cv))
+        setup_curve_pts(&s->moe_g, s->moe_cv.m, s->moe_cv.t, s->moe_cv.npts);
+    else
+        s->moe_cv.npts = 0;
+}
+
+static double moe_time(const calst *s, double T)
+{
+    double t;
+    if (s->moe_g.it) {
+        if (ss_cal_moe_outside(&s->moe_cv, s->moe_m, s->wbytes, T, &t)) return t;
+        if (gsl_interp_eval_e(s->moe_g.it, s->moe_g.lx, s->moe_g.ly, log(T), NULL, &t) == 0)
+            return exp(t);
+    }
+    return ss_cal_moe_basis(s->moe_m, &s->moe_q, T);
 }
 
 static void setup_shape(calst *s, int i, double n, double k, int dtype)
@@ -347,8 +386,8 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
         }
         s->sampler = find_any(c, SS_FAM_SAMPLER, NULL);
         /* the MoE expert layer of the weight dtype (else bf16/fp16/fp8, weight bytes kept) */
-        s->moe_m = find_dt(c, SS_FAM_MOE, s->ep > 1 ? "ep" : "", s->wt, &u2);
-        if (!s->moe_m && s->ep > 1) s->moe_m = find_dt(c, SS_FAM_MOE, "", s->wt, &u2);
+        s->moe_m = find_dt(c, SS_FAM_MOE, s->ep > 1 ? "ep" : "", s->wt, &s->moe_dt);
+        if (!s->moe_m && s->ep > 1) s->moe_m = find_dt(c, SS_FAM_MOE, "", s->wt, &s->moe_dt);
         for (int i = 0; i < c->nmodels && s->ncpu < 8; i++)
             if (c->models[i].family == SS_FAM_CPU_OVERHEAD) s->cpu[s->ncpu++] = &c->models[i];
     }
@@ -371,6 +410,7 @@ static ss_rc cal_create(const ss_cost_setup *su, void **state, ss_diag *d)
         if (k == s->nkinds) s->kind_group[s->nkinds++] = g;
         s->kind_layers[k] += lg->count;
     }
+    if (s->moe && s->moe_m && m->num_experts > 0) setup_moe(s);
     double tp = s->tp, hd = m->head_dim, H = m->hidden_size;
     int kvh = m->num_kv_heads / s->tp;
     if (kvh < 1) kvh = 1;
@@ -437,6 +477,7 @@ static void cal_destroy(void *state)
         for (int j = 0; j < 2; j++)
             if (s->g[i].cv[j].it) gsl_interp_free(s->g[i].cv[j].it);
     for (int f = 0; f < 3; f++) free(s->lat[f].t);
+    if (s->moe_g.it) gsl_interp_free(s->moe_g.it);
     ss_cost_roofline.destroy(s->roof);
     ss_calib_free(&s->own);
     free(s);
@@ -457,12 +498,7 @@ static void cal_indep(const calst *s, const ss_batch_shape *b, double *out)
         if (m->groups[s->kind_group[k]].ffn == SS_FFN_DENSE) dense_layers += s->kind_layers[k];
     if (s->gemm && s->moe_m && s->moe && m->num_experts > 0 && T > 0) {
         /* fused MoE expert layer (grouped GEMMs and activation: one measured kernel) */
-        double moe_layers = layers - dense_layers, x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
-        double mi = (m->moe_intermediate_size > 0 ? m->moe_intermediate_size
-                                                  : m->intermediate_size) / tp;
-        ss_cal_moe_features(T, (double)m->num_experts / s->ep, m->experts_per_token, s->ep, H,
-                            mi, s->wbytes, 0, x, sc);
-        out[SS_OP_MLP_UP] += moe_layers * ss_cal_eval(s->moe_m, x, sc);
+        out[SS_OP_MLP_UP] += (layers - dense_layers) * moe_time(s, T);
     }
     if (s->gemm) {
         out[SS_OP_QKV_PROJ] = layers * gemm_time(s, G_QKV, T);

@@ -12,8 +12,10 @@
  * those terms 0). 3: GEMM models have beyond_basis and lattice_basis (formats 1 and 2: read
  * as 0, the continuation and lattice they were validated with). 4: decode attention models
  * have mha_apart (formats before: read as false, the lattice they were validated with). 5:
- * decode attention models have spill_bw (formats before: read as 0, no streaming floor). */
-#define CAL_FORMAT 5
+ * decode attention models have spill_bw (formats before: read as 0, no streaming floor). 6:
+ * measured MoE curves (`moe_curves`; formats before have none: every MoE configuration from
+ * the basis, as they were validated). */
+#define CAL_FORMAT 6
 
 /* Family names from the X-macro (not ss_fam_name: that lives with the readers, and the cost
  * model must not depend on them). */
@@ -134,6 +136,18 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
         put_times(out, s->t, s->npts);
         fprintf(out, "}\n");
     }
+    if (!c->nmoe) return; /* a format 6 key only where there are curves */
+    fprintf(out, "  moe_curves:\n");
+    for (int i = 0; i < c->nmoe; i++) {
+        const ss_cal_moe_curve *v = &c->moe[i];
+        fprintf(out, "    - {dtype: %s, hidden: %ld, inter: %ld, experts: %d, topk: %d, ep: %d,\n"
+                     "       m: ", ss_dtype_name((ss_dtype)v->dtype), v->hidden, v->inter,
+                v->experts, v->topk, v->ep);
+        put_list(out, v->m, v->npts);
+        fprintf(out, ",\n       t: ");
+        put_times(out, v->t, v->npts);
+        fprintf(out, "}\n");
+    }
 }
 
 /* ================================================================== reading */
@@ -144,7 +158,7 @@ typedef struct cal_top {
     char gpu[64];
     char stack[96];
     char command[4096];
-    yaml_node_t *sources, *models, *shapes, *grids, *skew;
+    yaml_node_t *sources, *models, *shapes, *grids, *skew, *moe_curves;
 } cal_top;
 
 typedef struct cal_skew {
@@ -164,7 +178,7 @@ static const ss_key cal_skew_keys[] = {
 #define TF(f) offsetof(cal_top, f)
 static const ss_key cal_top_keys[] = {
     {.name = "format", .type = SS_KEY_INT, .offset = TF(format), .def = NULL, .min = 1,
-     .max = 1000, .help = "Calibration section format (1 to 5)."},
+     .max = 1000, .help = "Calibration section format (1 to 6)."},
     {.name = "gpu", .type = SS_KEY_STRING, .offset = TF(gpu), .size = 64, .def = NULL,
      .flags = SS_KEY_NO_BOUNDS, .help = "Canonical GPU the measurements were made on."},
     {.name = "stack", .type = SS_KEY_STRING, .offset = TF(stack), .size = 96, .def = NULL,
@@ -183,6 +197,9 @@ static const ss_key cal_top_keys[] = {
      .flags = SS_KEY_NO_BOUNDS, .help = "Skewed-batch factors (alpha_pure, alpha_mixed, shots)."},
     {.name = "grids", .type = SS_KEY_NODE, .offset = TF(grids), .def = "",
      .flags = SS_KEY_NO_BOUNDS, .help = "Measured attention tables per head configuration."},
+    {.name = "moe_curves", .type = SS_KEY_NODE, .offset = TF(moe_curves), .def = "",
+     .flags = SS_KEY_NO_BOUNDS,
+     .help = "Measured MoE expert-layer curves t(tokens) per configuration (format 6)."},
     {.name = NULL},
 };
 
@@ -282,6 +299,29 @@ static const ss_key cal_shp_keys[] = {
      .flags = SS_KEY_NO_BOUNDS},
     {.name = "t", .type = SS_KEY_NODE, .offset = offsetof(cal_shp, t), .def = NULL,
      .flags = SS_KEY_NO_BOUNDS},
+    {.name = NULL},
+};
+
+typedef struct cal_moe {
+    int dtype;
+    int64_t hidden, inter, experts, topk, ep;
+    yaml_node_t *m, *t;
+} cal_moe;
+#define CF(f) offsetof(cal_moe, f)
+static const ss_key cal_moe_keys[] = {
+    {.name = "dtype", .type = SS_KEY_ENUM, .offset = CF(dtype), .def = NULL,
+     .choices = ss_dtype_names},
+    {.name = "hidden", .type = SS_KEY_INT64, .offset = CF(hidden), .def = NULL, .min = 1,
+     .max = 1e9},
+    {.name = "inter", .type = SS_KEY_INT64, .offset = CF(inter), .def = NULL, .min = 1,
+     .max = 1e9, .help = "Expert FFN width per tensor-parallel shard."},
+    {.name = "experts", .type = SS_KEY_INT64, .offset = CF(experts), .def = NULL, .min = 1,
+     .max = 1e6, .help = "Experts on one GPU."},
+    {.name = "topk", .type = SS_KEY_INT64, .offset = CF(topk), .def = NULL, .min = 1,
+     .max = 1e6},
+    {.name = "ep", .type = SS_KEY_INT64, .offset = CF(ep), .def = NULL, .min = 1, .max = 1e6},
+    {.name = "m", .type = SS_KEY_NODE, .offset = CF(m), .def = NULL, .flags = SS_KEY_NO_BOUNDS},
+    {.name = "t", .type = SS_KEY_NODE, .offset = CF(t), .def = NULL, .flags = SS_KEY_NO_BOUNDS},
     {.name = NULL},
 };
 
@@ -497,6 +537,32 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
     return SS_OK;
 }
 
+/* The token counts m and times t of a measured curve (GEMM shape, MoE configuration) at key
+ * path kp: as many of each, at least 3, counts increasing, times positive and
+ * non-decreasing. */
+static ss_rc curve_pts(ss_doc *doc, yaml_node_t *mn, yaml_node_t *tn, const char *kp,
+                       double *m, double *t, int *npts, ss_diag *d)
+{
+    char lk[96];
+    int nt = 0;
+    ss_rc rc;
+    snprintf(lk, sizeof lk, "%s.m", kp);
+    if ((rc = num_list(doc, mn, lk, m, SS_CAL_MAX_SHAPE_PTS, npts, d))) return rc;
+    snprintf(lk, sizeof lk, "%s.t", kp);
+    if ((rc = num_list(doc, tn, lk, t, SS_CAL_MAX_SHAPE_PTS, &nt, d))) return rc;
+    if (nt != *npts || *npts < 3)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, tn, lk,
+                            "needs as many times as token counts, at least 3 (%d and %d)",
+                            *npts, nt);
+    snprintf(lk, sizeof lk, "%s.m", kp);
+    for (int j = 0; j < *npts; j++)
+        if (!(m[j] > 0 && t[j] > 0) || (j && (m[j] <= m[j - 1] || t[j] < t[j - 1])))
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, mn, lk,
+                                "token counts must increase and times be positive and "
+                                "non-decreasing (item %d)", j);
+    return SS_OK;
+}
+
 ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
 {
     ss_calib_init(c);
@@ -565,7 +631,7 @@ ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
         c->cap_shapes = (int)nsh;
     }
     for (size_t i = 0; i < nsh; i++) {
-        char kp[64], lk[80];
+        char kp[64];
         snprintf(kp, sizeof kp, "calibration.shapes[%zu]", i);
         yaml_node_t *sn = ss_node_seq_at(doc, top->shapes, i);
         cal_shp p;
@@ -573,25 +639,36 @@ ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
         if ((rc = ss_cfg_apply(doc, sn, NULL, kp, cal_shp_keys, &p, d))) goto out;
         ss_cal_shape *s = &c->shapes[c->nshapes];
         s->dtype = p.dtype, s->n = (long)p.n, s->k = (long)p.k, s->m_class = (int)p.m_class;
-        int nt = 0;
-        snprintf(lk, sizeof lk, "%s.m", kp);
-        if ((rc = num_list(doc, p.m, lk, s->m, SS_CAL_MAX_SHAPE_PTS, &s->npts, d))) goto out;
-        snprintf(lk, sizeof lk, "%s.t", kp);
-        if ((rc = num_list(doc, p.t, lk, s->t, SS_CAL_MAX_SHAPE_PTS, &nt, d))) goto out;
-        if (nt != s->npts || s->npts < 3) {
-            rc = ss_cfg_error(d, SS_ERR_INVALID, doc, p.t, lk,
-                              "needs as many times as token counts, at least 3 (%d and %d)",
-                              s->npts, nt);
+        if ((rc = curve_pts(doc, p.m, p.t, kp, s->m, s->t, &s->npts, d))) goto out;
+        c->nshapes++;
+    }
+    size_t nmc = ss_node_seq_len(top->moe_curves);
+    if (nmc && top->format < 6) {
+        rc = ss_cfg_error(d, SS_ERR_INVALID, doc, top->moe_curves, "calibration.moe_curves",
+                          "MoE curves need calibration format 6 (this one is %d)", top->format);
+        goto out;
+    }
+    if (nmc) {
+        c->moe = calloc(nmc, sizeof *c->moe);
+        if (!c->moe) {
+            rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
             goto out;
         }
-        for (int j = 0; j < s->npts; j++)
-            if (!(s->m[j] > 0 && s->t[j] > 0) || (j && (s->m[j] <= s->m[j - 1] || s->t[j] < s->t[j - 1]))) {
-                rc = ss_cfg_error(d, SS_ERR_INVALID, doc, p.m, lk,
-                                  "token counts must increase and times be positive and "
-                                  "non-decreasing (item %d)", j);
-                goto out;
-            }
-        c->nshapes++;
+        c->cap_moe = (int)nmc;
+    }
+    for (size_t i = 0; i < nmc; i++) {
+        char kp[64];
+        snprintf(kp, sizeof kp, "calibration.moe_curves[%zu]", i);
+        cal_moe p;
+        memset(&p, 0, sizeof p);
+        if ((rc = ss_cfg_apply(doc, ss_node_seq_at(doc, top->moe_curves, i), NULL, kp,
+                               cal_moe_keys, &p, d)))
+            goto out;
+        ss_cal_moe_curve *v = &c->moe[c->nmoe];
+        v->dtype = p.dtype, v->hidden = (long)p.hidden, v->inter = (long)p.inter;
+        v->experts = (int)p.experts, v->topk = (int)p.topk, v->ep = (int)p.ep;
+        if ((rc = curve_pts(doc, p.m, p.t, kp, v->m, v->t, &v->npts, d))) goto out;
+        c->nmoe++;
     }
     size_t ng = ss_node_seq_len(top->grids);
     if (ng) {

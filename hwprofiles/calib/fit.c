@@ -27,6 +27,7 @@ void ss_calib_free(ss_calib *c)
     for (int i = 0; i < c->ngrids; i++) free(c->grids[i].t);
     free(c->grids);
     free(c->shapes);
+    free(c->moe);
     free(c->command);
     free(c->sources);
     memset(c, 0, sizeof *c);
@@ -551,6 +552,7 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
         rc = ss_calf_fit_shapes(t, keys, nk, c, d);
         if (rc == SS_OK) rc = ss_calf_fit_beyond(t, keys, nk, c, d);
         if (rc == SS_OK) rc = ss_calf_fit_lattice_w(t, keys, nk, c, d);
+        if (rc == SS_OK) rc = ss_calf_fit_moe_curves(t, keys, nk, c, d);
     }
     if (rc == SS_OK && (!o || o->with_shapes)) {
         rc = ss_calf_fit_grids(t, keys, nk, c, d);
@@ -593,6 +595,12 @@ double ss_cal_predict_row(const ss_calib *c, const ss_meas_table *t, const ss_me
         double fl = ss_cal_decode_floor(m, ss_cal_streamed_kv(r, c->l2_bytes));
         if (tm < fl) tm = fl; /* NAN stays NAN */
         return tm;
+    }
+    if (r->family == SS_FAM_MOE) {
+        ss_cal_moe_q q = {(double)r->hidden, (double)r->inter, r->experts, r->topk,
+                          r->ep > 1 ? r->ep : 1, ss_calf_dtype_bytes(r->dtype)};
+        if (r->active_experts > 0) return ss_cal_eval_row(m, r); /* the basis knows them */
+        return ss_cal_moe(c, m, r->dtype, &q, (double)r->m);
     }
     return ss_cal_eval_row(m, r);
 }

@@ -111,6 +111,24 @@ typedef struct ss_cal_shape {
     double t[SS_CAL_MAX_SHAPE_PTS];
 } ss_cal_shape;
 
+/* A densely measured MoE expert-layer configuration (fit_moe.c): t(tokens) for one dtype,
+ * hidden size, expert width per TP shard, experts per GPU, top-k and EP degree, made
+ * non-decreasing, evaluated like a GEMM shape's curve (Steffen in log-log, the basis ratio
+ * beyond its token range). A configuration never measured is priced from its measured
+ * neighbours (ss_cal_moe). */
+typedef struct ss_cal_moe_curve {
+    int dtype;
+    long hidden, inter;     /* hidden size, expert FFN width per TP shard */
+    int experts, topk, ep;  /* experts on one GPU, routed per token, EP degree (>= 1) */
+    int npts;
+    double m[SS_CAL_MAX_SHAPE_PTS]; /* tokens entering the layer */
+    double t[SS_CAL_MAX_SHAPE_PTS];
+} ss_cal_moe_curve;
+/* A MoE layer configuration on one GPU, as the basis and the curves take it. */
+typedef struct ss_cal_moe_q {
+    double hidden, inter, experts, topk, ep, wbytes; /* as ss_cal_moe_features */
+} ss_cal_moe_q;
+
 /* A densely measured attention table: t on the full grid of its axes, for one family, KV
  * dtype and head configuration (per GPU). Axes: prefill (batch, new tokens, cached prefix),
  * decode (batch, context), mixed (prefill chunk, its prefix, decode requests, their
@@ -155,6 +173,8 @@ typedef struct ss_calib {
                                 Not saved: the profile's hw part holds it */
     int ngrids, cap_grids;
     ss_cal_grid *grids;      /* owned (and each grid's t) */
+    int nmoe, cap_moe;
+    ss_cal_moe_curve *moe;   /* owned */
     char *command;           /* owned: the calibrate command line */
     int nsources;
     ss_meas_source *sources; /* owned */
@@ -342,6 +362,27 @@ int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[]);
  * that receive tokens when known, else 0 (balanced: min(experts, tokens * topk / ep)). */
 int ss_cal_moe_features(double tokens, double experts, double topk, double ep, double hidden,
                         double inter, double wbytes, double active, double x[], double s[]);
+/* The fitted MoE basis m's time of configuration q at `tokens`. */
+double ss_cal_moe_basis(const ss_cal_model *m, const ss_cal_moe_q *q, double tokens);
+/* The measured curve of configuration q (dtype), or NULL. */
+const ss_cal_moe_curve *ss_calib_find_moe(const ss_calib *c, int dtype, const ss_cal_moe_q *q);
+/* A curve at `tokens`: Steffen inside its range, beyond it the edge times the basis ratio of
+ * m (NULL: the edge value). */
+double ss_cal_moe_curve_eval(const ss_cal_moe_curve *cv, const ss_cal_model *m, double wbytes,
+                             double tokens);
+/* A curve outside its measured token range: 1 and *t (past the largest, affine from the edge
+ * with the slope of its top points; below the smallest, the first point times the basis
+ * ratio of m where that is below 1), 0 inside it. Shared by the cost model. */
+int ss_cal_moe_outside(const ss_cal_moe_curve *cv, const ss_cal_model *m, double wbytes,
+                       double tokens, double *t);
+/* MoE expert-layer time of configuration q at `tokens`: its measured curve, else the lattice
+ * of measured configurations of the dtype (fit_moe.c), else the basis m (NULL: NAN). */
+double ss_cal_moe(const ss_calib *c, const ss_cal_model *m, int dtype, const ss_cal_moe_q *q,
+                  double tokens);
+/* The curve the cost model uses for q: the measured one, else the lattice's at the token
+ * counts of the densest measured curve of the dtype. 1 and *out, 0 when neither exists. */
+int ss_calib_moe_curve(const ss_calib *c, const ss_cal_model *m, int dtype,
+                       const ss_cal_moe_q *q, ss_cal_moe_curve *out);
 /* Attention time of family `family` for q: the grid of q's head configuration when there is
  * one, else interpolated over the grids of other head configurations (ss_cal_attn_lattice),
  * else the fitted model m (NULL = none: NAN). */

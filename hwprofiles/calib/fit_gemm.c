@@ -77,13 +77,35 @@ static ss_rc add_shape(ss_calib *c, int dtype, long n, long k, int cls, const do
     ss_cal_shape *sh = &c->shapes[c->nshapes++];
     memset(sh, 0, sizeof *sh);
     sh->dtype = dtype, sh->n = n, sh->k = k, sh->m_class = cls;
+    sh->npts = ss_calf_thin_curve(mm, tt, nm, sh->m, sh->t);
+    return SS_OK;
+}
+
+int ss_calf_thin_curve(const double *mm, const double *tt, int nm, double *m, double *t)
+{
     int keep = nm < SS_CAL_MAX_SHAPE_PTS ? nm : SS_CAL_MAX_SHAPE_PTS;
     for (int i = 0; i < keep; i++) {
         int src = keep == nm ? i : (int)lround((double)i * (nm - 1) / (keep - 1));
-        sh->m[i] = mm[src], sh->t[i] = tt[src];
+        m[i] = mm[src], t[i] = tt[src];
     }
-    sh->npts = keep;
-    return SS_OK;
+    return keep;
+}
+
+double ss_calf_steffen_loglog(const double *m, const double *t, int np, double x)
+{
+    double lx[SS_CAL_MAX_SHAPE_PTS], ly[SS_CAL_MAX_SHAPE_PTS];
+    for (int i = 0; i < np; i++) lx[i] = log(m[i]), ly[i] = log(t[i]);
+    /* A Steffen spline needs 3 points; interpolation objects are small and short-lived
+     * (no cache: the cost model builds its own per model shape at create time). */
+    gsl_interp *it = gsl_interp_alloc(gsl_interp_steffen, (size_t)np);
+    if (!it || gsl_interp_init(it, lx, ly, (size_t)np)) {
+        if (it) gsl_interp_free(it);
+        return t[0];
+    }
+    double v;
+    if (gsl_interp_eval_e(it, lx, ly, log(x), NULL, &v)) v = ly[0];
+    gsl_interp_free(it);
+    return exp(v);
 }
 
 ss_rc ss_calf_fit_shapes(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
@@ -210,19 +232,7 @@ double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double 
         double r = b1 / b0;
         return te * (r > 1 ? 1 : r);
     }
-    double lx[SS_CAL_MAX_SHAPE_PTS], ly[SS_CAL_MAX_SHAPE_PTS];
-    for (int i = 0; i < np; i++) lx[i] = log(sh->m[i]), ly[i] = log(sh->t[i]);
-    /* A Steffen spline needs 3 points; interpolation objects are small and short-lived
-     * (no cache: the cost model builds its own per model shape at create time). */
-    gsl_interp *it = gsl_interp_alloc(gsl_interp_steffen, (size_t)np);
-    if (!it || gsl_interp_init(it, lx, ly, (size_t)np)) {
-        if (it) gsl_interp_free(it);
-        return sh->t[0];
-    }
-    double v;
-    if (gsl_interp_eval_e(it, lx, ly, log(m), NULL, &v)) v = ly[0];
-    gsl_interp_free(it);
-    return exp(v);
+    return ss_calf_steffen_loglog(sh->m, sh->t, np, m);
 }
 
 /* ---- GEMM shapes never measured: interpolation over the measured (n, k) lattice ----

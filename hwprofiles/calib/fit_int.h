@@ -57,6 +57,15 @@ void ss_calf_row_attn_q(const ss_meas *r, ss_cal_attn_q *q);
 void ss_calf_grid_query(int family, const double x[], const ss_cal_attn_q *like, ss_cal_attn_q *q);
 double ss_calf_attn_basis(const ss_cal_model *m, const ss_cal_attn_q *q);
 
+/* fit_moe.c: the curves of the measured MoE configurations among the rows keys select. */
+ss_rc ss_calf_fit_moe_curves(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
+                             ss_diag *d);
+
+/* fit_gemm.c: the points of a measured curve (mm, tt)[0..nm) into (m, t), thinned evenly to
+ * SS_CAL_MAX_SHAPE_PTS keeping both ends; returns how many. */
+int ss_calf_thin_curve(const double *mm, const double *tt, int nm, double *m, double *t);
+/* fit_gemm.c: a curve's Steffen spline in (log m, log t) at x inside [m[0], m[np - 1]]. */
+double ss_calf_steffen_loglog(const double *m, const double *t, int np, double x);
 /* fit_gemm.c: a measured curve t[0..n) made non-decreasing (spikes cut, then
  * pool-adjacent-violators in log t); the attention grids use it along every axis line. */
 void ss_calf_make_monotone(double *t, int n);

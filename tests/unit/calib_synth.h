@@ -162,4 +162,40 @@ static inline void fill_fp8_steps(synth *s, double step)
         }
 }
 
+/* MoE expert layer: 5 us + weights of the experts that get tokens / 2.5e12 B/s + FLOPs of
+ * the routed pairs / 500e12 + routed pairs x 4h bytes / 1e12 B/s (balanced routing; with
+ * expert parallelism ep, e experts per GPU and a 1/ep share of the pairs). */
+static inline double moe_truth_ep(double tok, double e, double topk, double h, double i,
+                                  double ep)
+{
+    double pairs = tok * topk / ep, active = pairs < e ? pairs : e;
+    return 5e-6 + active * 3 * h * i * 2 / 2.5e12 + pairs * 6 * h * i / 500e12 +
+           pairs * 4 * h / 1e12;
+}
+static inline double moe_truth(double tok, double e, double topk, double h, double i)
+{
+    return moe_truth_ep(tok, e, topk, h, i, 1);
+}
+
+/* One MoE configuration (hidden, expert width, experts per GPU, top-k, ep), tokens 1 to
+ * 8192 in doublings, each time the truth times `eff`. */
+static inline void fill_moe_cfg(synth *s, long h, long i, int e, int topk, int ep, double eff)
+{
+    for (long tok = 1; tok <= 8192; tok *= 2) {
+        ss_meas *r = push(s);
+        r->family = SS_FAM_MOE, r->dtype = SS_DTYPE_BF16;
+        r->m = tok, r->hidden = h, r->inter = i, r->experts = e, r->topk = topk, r->ep = ep;
+        r->gpus = ep;
+        r->time_s = eff * moe_truth_ep((double)tok, e, topk, (double)h, (double)i, ep);
+    }
+}
+
+static inline void fill_moe(synth *s)
+{
+    static const long cfg[][4] = {{2048, 768, 128, 8}, {4096, 1408, 64, 6}, {4096, 14336, 8, 2},
+                                  {2048, 1024, 64, 4}};
+    for (size_t c = 0; c < 4; c++)
+        fill_moe_cfg(s, cfg[c][0], cfg[c][1], (int)cfg[c][2], (int)cfg[c][3], 1, 1);
+}
+
 #endif

@@ -133,30 +133,6 @@ static void test_profile_check(void **st)
     synth_free(&chk);
 }
 
-/* MoE expert layer: 5 us + weights of the experts that get tokens / 2.5e12 B/s + FLOPs of
- * the routed pairs / 500e12 + routed pairs x 4h bytes / 1e12 B/s (balanced routing). */
-static double moe_truth(double tok, double e, double topk, double h, double i)
-{
-    double pairs = tok * topk, active = pairs < e ? pairs : e;
-    return 5e-6 + active * 3 * h * i * 2 / 2.5e12 + pairs * 6 * h * i / 500e12 +
-           pairs * 4 * h / 1e12;
-}
-
-static void fill_moe(synth *s)
-{
-    static const long cfg[][4] = {{2048, 768, 128, 8}, {4096, 1408, 64, 6}, {4096, 14336, 8, 2},
-                                  {2048, 1024, 64, 4}};
-    for (size_t c = 0; c < 4; c++)
-        for (long tok = 1; tok <= 8192; tok *= 2) {
-            ss_meas *r = push(s);
-            r->family = SS_FAM_MOE, r->dtype = SS_DTYPE_BF16;
-            r->m = tok, r->hidden = cfg[c][0], r->inter = cfg[c][1];
-            r->experts = (int32_t)cfg[c][2], r->topk = (int32_t)cfg[c][3], r->gpus = 1;
-            r->time_s = moe_truth((double)tok, (double)cfg[c][2], (double)cfg[c][3],
-                                  (double)cfg[c][0], (double)cfg[c][1]);
-        }
-}
-
 static void test_moe(void **st)
 {
     (void)st;

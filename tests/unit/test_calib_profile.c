@@ -1,6 +1,6 @@
 #define _GNU_SOURCE /* mkstemps */
 /* A calibrated profile as a file (write, read back, malformed files, number strings) and the
- * "calibrated" cost model built from it (costs, monotonicity, memoisation), on synthetic
+ * "calibrated" cost model built from it (costs, monotonicity, memoisation, MoE curves), on synthetic
  * measurement tables (calib_synth.h; no ../shared data needed). The fitter itself is tested
  * in test_calib_fit.c. */
 #include <math.h>
@@ -253,6 +253,78 @@ static void test_roundtrip_and_cost(void **st)
     unlink(path);
 }
 
+/* A MoE model costed from the profile's MoE curves: Qwen3-30B-A3B's configuration was
+ * measured (its curve lifted 40 % so that it differs from the basis); at TP 2 its expert
+ * width (384) was not, and its curve comes from the lattice (768 moved by the basis ratio).
+ * The cost model's expert layer is what ss_cal_moe gives the validation. */
+static void test_moe_cost(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 2000);
+    fill(&s);
+    fill_moe(&s);
+    ss_calib c;
+    fit_synth(&s, &c);
+    for (int i = 0; i < c.nmoe; i++)
+        if (c.moe[i].hidden == 2048 && c.moe[i].inter == 768)
+            for (int j = 0; j < c.moe[i].npts; j++) c.moe[i].t[j] *= 1.4;
+    char path[] = "/tmp/ss_calmoe_XXXXXX.yaml";
+    int fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    close(fd);
+    FILE *f = open_profile(path, 0);
+    ss_calib_write_yaml(&c, f);
+    fclose(f);
+    ss_hw hw;
+    ss_diag d;
+    ss_diag_clear(&d);
+    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
+    ss_calib back;
+    if (ss_calib_load(&hw, &back, &d)) fail_msg("%s:%d: %s: %s", d.file, d.line, d.key, d.msg);
+    assert_int_equal(back.nmoe, c.nmoe);
+    const ss_cal_model *mo = ss_calib_find(&back, SS_FAM_MOE, "", SS_DTYPE_BF16);
+    assert_non_null(mo);
+    ss_model m;
+    assert_int_equal(ss_model_load("qwen3-30b-a3b", NULL, &m, &d), SS_OK);
+    for (int tp = 1; tp <= 2; tp++) {
+        ss_cost_setup su = {.model = &m, .hw = &hw, .par = {.tp = tp, .pp = 1, .ep = 1, .dp = 1},
+                            .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
+                            .kv_dtype = SS_DTYPE_BF16};
+        void *state;
+        assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
+        ss_cal_moe_q q = {2048, 768.0 / tp, 128, 8, 1, 2};
+        assert_true((tp == 1) == (ss_calib_find_moe(&back, SS_DTYPE_BF16, &q) != NULL));
+        ss_cal_moe_curve cv;
+        assert_int_equal(ss_calib_moe_curve(&back, mo, SS_DTYPE_BF16, &q, &cv), 1);
+        double prev = 0, off_basis = 0;
+        for (int32_t n = 1; n <= 16384; n = n * 3 + 1) {
+            ss_batch_shape b = {.num_seqs = n, .num_decode_seqs = n,
+                                .decode_ctx_tokens = (int64_t)n * 512, .decode_ctx_max = 512,
+                                .num_sampled = n};
+            double br[SS_OP_COUNT + 1];
+            ss_cost_calibrated.breakdown(state, &b, br);
+            double layer = br[SS_OP_MLP_UP] / m.num_layers;
+            /* the curve ss_calib_moe_curve builds; at TP 2 the lattice at its token counts,
+             * close to the lattice at n itself (ss_cal_moe, what the validation prices) */
+            double want = ss_cal_moe_curve_eval(&cv, mo, 2, n);
+            double lat = ss_cal_moe(&back, mo, SS_DTYPE_BF16, &q, n);
+            if (!(fabs(layer - want) <= 1e-9 * want) || !(fabs(layer - lat) <= 0.01 * lat))
+                fail_msg("tp %d, %d tokens: %g against %g (lattice %g)", tp, n, layer, want, lat);
+            assert_true(layer >= prev);
+            prev = layer;
+            double ob = fabs(layer / ss_cal_moe_basis(mo, &q, n) - 1);
+            if (ob > off_basis) off_basis = ob;
+        }
+        assert_true(off_basis > 0.2);
+        ss_cost_calibrated.destroy(state);
+    }
+    ss_calib_free(&back);
+    ss_calib_free(&c);
+    synth_free(&s);
+    unlink(path);
+}
+
 /* cal with the YAML lines `lines` inserted before its model's terms (the keys a model
  * format adds), into out. */
 static void with_keys(char *out, size_t n, const char *cal, const char *lines)
@@ -438,9 +510,35 @@ static void test_parse_errors(void **st)
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "spill_bw") || !strstr(msg, "decode attention models only"))
         fail_msg("%s", msg);
-    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(6));
+    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(7));
     assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
-    if (!strstr(msg, "unsupported format 6 (this servesim reads 1 to 5)")) fail_msg("%s", msg);
+    if (!strstr(msg, "unsupported format 7 (this servesim reads 1 to 6)")) fail_msg("%s", msg);
+    /* MoE curves (format 6): read back; refused in older formats; a malformed one names
+     * its key and line */
+    static const char *const curve =
+        "  moe_curves:\n    - {dtype: bf16, hidden: 2048, inter: 768, experts: 128, topk: 8, "
+        "ep: 1,\n       m: \"1 2 4\", t: \"%s\"}\n";
+    char moe[256];
+    snprintf(moe, sizeof moe, curve, "1e-5 2e-5 3e-5");
+    snprintf(cal, sizeof cal, "%s  models: []\n%s", cal_head(6), moe);
+    assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_OK);
+    assert_int_equal(c.nmoe, 1);
+    assert_true(c.moe[0].npts == 3 && c.moe[0].experts == 128 && c.moe[0].ep == 1 &&
+                c.moe[0].t[2] == 3e-5);
+    ss_calib_free(&c);
+    snprintf(cal, sizeof cal, "%s  models: []\n%s", cal_head(5), moe);
+    assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "calibration.moe_curves") || !strstr(msg, "format 6")) fail_msg("%s", msg);
+    snprintf(moe, sizeof moe, curve, "1e-5 3e-5 2e-5");
+    snprintf(cal, sizeof cal, "%s  models: []\n%s", cal_head(6), moe);
+    assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, ":20:") || !strstr(msg, "calibration.moe_curves[0].m") ||
+        !strstr(msg, "non-decreasing (item 2)"))
+        fail_msg("%s", msg);
+    snprintf(moe, sizeof moe, curve, "1e-5 2e-5");
+    snprintf(cal, sizeof cal, "%s  models: []\n%s", cal_head(6), moe);
+    assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "calibration.moe_curves[0].t") || !strstr(msg, "(3 and 2)")) fail_msg("%s", msg);
     unlink(path);
 }
 
@@ -600,6 +698,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_and_cost),
+        cmocka_unit_test(test_moe_cost),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_number_strings),
         cmocka_unit_test(test_memo_identical),
