@@ -129,7 +129,7 @@ add_test(NAME cli_calibrate_stack_parts
 set_tests_properties(cli_calibrate_stack_ignores_approx PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
   LABELS cli PASS_REGULAR_EXPRESSION "wrote build-test-out/no-approx.yaml \\(h200-sxm@cudnn-91900, 2 operator models")
 set_tests_properties(cli_calibrate_stack_parts PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-  LABELS cli PASS_REGULAR_EXPRESSION "\\(h200-sxm@cublaslt-130100\\+cudnn-91900, [0-9]+ operator models, 20 measured GEMM shapes\\)")
+  LABELS cli PASS_REGULAR_EXPRESSION "\\(h200-sxm@cublaslt-130100\\+cudnn-91900, [0-9]+ operator models, 20 measured GEMM shapes, 8 attention grids\\)")
 ss_add_cli_fail_test(cli_calibrate_stack_none "--stack cublas: no source holds kernels of that stack" calibrate --gpu h200-sxm --source servesim:${_m}/llama-3.1-8b-bf16 --stack cublas --out build-test-out/none.yaml)
 add_test(NAME cli_calibrate_stacks_by_family
   COMMAND servesim calibrate --gpu h200-sxm --source servesim:${_m}/llama-3.1-8b-bf16
@@ -245,4 +245,12 @@ if(EXISTS ${SS_SHARED_KERNELS})
   set_tests_properties(fixtures_not_copied PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
     LABELS shared_data PASS_REGULAR_EXPRESSION "none found in"
     FIXTURES_REQUIRED "calib_readers;calib_fit")
+  # calibrate says what it kept besides the fitted models: InferSim's H800 tables measure
+  # 10 GEMM shapes, 7 MHA decode head configurations and 8 MoE configurations
+  add_test(NAME cli_calibrate_counts
+    COMMAND servesim calibrate --source ${SS_SHARED_KERNELS}/infersim --lenient --gpu h800
+      --out build-test-out/h800-counts.yaml)
+  set_tests_properties(cli_calibrate_counts PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    LABELS shared_data PASS_REGULAR_EXPRESSION
+    "\\(h800@infersim, 5 operator models, 10 measured GEMM shapes, 7 attention grids, 8 measured MoE configurations\\)")
 endif()

@@ -306,8 +306,11 @@ int ss_cmd_calibrate(int argc, char **argv)
         goto fail;
     ss_calib_free(&back);
     ss_calib_print_summary(&c, stdout);
-    printf("wrote %s (%s@%s, %d operator models, %d measured GEMM shapes)\n", a.out, c.gpu,
+    printf("wrote %s (%s@%s, %d operator models, %d measured GEMM shapes", a.out, c.gpu,
            c.stack, c.nmodels, c.nshapes);
+    if (c.ngrids) printf(", %d attention grids", c.ngrids);
+    if (c.nmoe) printf(", %d measured MoE configurations", c.nmoe);
+    printf(")\n");
     status = 0;
 fail:
     if (status) ss_cli_report(&d);
