@@ -139,7 +139,7 @@ static void setup_moe(calst *s)
 {
     const ss_model *m = s->m;
     double mi = (m->moe_intermediate_size > 0 ? m->moe_intermediate_size
-                                              : m->intermediate_size) / s->tp;
+                                              : m->intermediate_size) / (double)s->tp;
     s->moe_q = (ss_cal_moe_q){m->hidden_size, mi, (double)m->num_experts / s->ep,
                               m->experts_per_token, s->ep, s->wbytes};
     /* curves of the weight dtype only: another dtype's kernels (an FP8 table for a BF16

@@ -136,8 +136,7 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
         put_times(out, s->t, s->npts);
         fprintf(out, "}\n");
     }
-    if (!c->nmoe) return; /* a format 6 key only where there are curves */
-    fprintf(out, "  moe_curves:\n");
+    if (c->nmoe) fprintf(out, "  moe_curves:\n"); /* a format 6 key only where there are any */
     for (int i = 0; i < c->nmoe; i++) {
         const ss_cal_moe_curve *v = &c->moe[i];
         fprintf(out, "    - {dtype: %s, hidden: %ld, inter: %ld, experts: %d, topk: %d, ep: %d,\n"

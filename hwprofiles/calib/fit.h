@@ -113,8 +113,8 @@ typedef struct ss_cal_shape {
 
 /* A densely measured MoE expert-layer configuration (fit_moe.c): t(tokens) for one dtype,
  * hidden size, expert width per TP shard, experts per GPU, top-k and EP degree, made
- * non-decreasing, evaluated like a GEMM shape's curve (Steffen in log-log, the basis ratio
- * beyond its token range). A configuration never measured is priced from its measured
+ * non-decreasing, evaluated by a Steffen spline in log-log inside its token range and by
+ * ss_cal_moe_outside beyond it. A configuration never measured is priced from its measured
  * neighbours (ss_cal_moe). */
 typedef struct ss_cal_moe_curve {
     int dtype;
@@ -366,8 +366,7 @@ int ss_cal_moe_features(double tokens, double experts, double topk, double ep, d
 double ss_cal_moe_basis(const ss_cal_model *m, const ss_cal_moe_q *q, double tokens);
 /* The measured curve of configuration q (dtype), or NULL. */
 const ss_cal_moe_curve *ss_calib_find_moe(const ss_calib *c, int dtype, const ss_cal_moe_q *q);
-/* A curve at `tokens`: Steffen inside its range, beyond it the edge times the basis ratio of
- * m (NULL: the edge value). */
+/* A curve at `tokens`: Steffen inside its range, ss_cal_moe_outside beyond it. */
 double ss_cal_moe_curve_eval(const ss_cal_moe_curve *cv, const ss_cal_model *m, double wbytes,
                              double tokens);
 /* A curve outside its measured token range: 1 and *t (past the largest, affine from the edge
@@ -380,7 +379,8 @@ int ss_cal_moe_outside(const ss_cal_moe_curve *cv, const ss_cal_model *m, double
 double ss_cal_moe(const ss_calib *c, const ss_cal_model *m, int dtype, const ss_cal_moe_q *q,
                   double tokens);
 /* The curve the cost model uses for q: the measured one, else the lattice's at the token
- * counts of the densest measured curve of the dtype. 1 and *out, 0 when neither exists. */
+ * counts of the measured curve of the dtype that reaches the most tokens (counts where the
+ * lattice has no estimate left out). 1 and *out, 0 when neither gives 3 points. */
 int ss_calib_moe_curve(const ss_calib *c, const ss_cal_model *m, int dtype,
                        const ss_cal_moe_q *q, ss_cal_moe_curve *out);
 /* Attention time of family `family` for q: the grid of q's head configuration when there is

@@ -156,7 +156,7 @@ int ss_cal_moe_outside(const ss_cal_moe_curve *cv, const ss_cal_model *m, double
     ss_cal_moe_q q;
     cfg_of(cv, wbytes, &q);
     double b0 = ss_cal_moe_basis(m, &q, lo), b1 = ss_cal_moe_basis(m, &q, tokens);
-    if (b0 > 0 && b1 < b0) *t *= b1 / b0;
+    if (b0 > 0 && b1 > 0 && b1 < b0) *t *= b1 / b0;
     return 1;
 }
 
@@ -195,14 +195,17 @@ const ss_cal_moe_curve *ss_calib_find_moe(const ss_calib *c, int dtype, const ss
 
 enum { AX_INTER, AX_EP, AX_EXPERTS, AX_HIDDEN, AX_TOPK, AX_COUNT };
 
-static long coord(const ss_cal_moe_q *q, int ax)
+/* q's coordinate on axis ax, unrounded: the experts per GPU of a query may be fractional
+ * (an EP degree that does not divide the experts), and the lattice then blends between the
+ * measured whole numbers around it */
+static double coord(const ss_cal_moe_q *q, int ax)
 {
     switch (ax) {
-    case AX_INTER: return lround(q->inter);
+    case AX_INTER: return q->inter;
     case AX_EP:
-    case AX_EXPERTS: return lround(q->experts);
-    case AX_HIDDEN: return lround(q->hidden);
-    default: return lround(q->topk);
+    case AX_EXPERTS: return q->experts;
+    case AX_HIDDEN: return q->hidden;
+    default: return q->topk;
     }
 }
 
@@ -234,7 +237,7 @@ static long coord_cv(const ss_cal_moe_curve *cv, int ax)
 {
     ss_cal_moe_q q;
     cfg_of(cv, 1, &q);
-    return coord(&q, ax);
+    return lround(coord(&q, ax)); /* a measured configuration's are whole numbers */
 }
 
 /* the curve on q's line along ax at coordinate v */
@@ -277,7 +280,7 @@ static int moved(const moeq *L, const ss_cal_moe_curve *nb, double tokens, doubl
 static int axis_est(const moeq *L, int ax, double tokens, double *lt)
 {
     long lo = -1, hi = -1;
-    double p = (double)coord(L->q, ax);
+    double p = coord(L->q, ax);
     for (int i = 0; i < L->c->nmoe; i++) {
         const ss_cal_moe_curve *cv = &L->c->moe[i];
         if (!usable(L, i) || !on_line(cv, L->q, ax)) continue;
@@ -331,22 +334,30 @@ int ss_calib_moe_curve(const ss_calib *c, const ss_cal_model *m, int dtype,
         *out = *cv;
         return 1;
     }
-    /* the token counts of the densest measured curve of the dtype, each from the lattice */
+    /* the token counts of the measured curve of the dtype reaching furthest (the densest of
+     * those), each from the lattice, so that the cost model interpolates where the validation
+     * does; a count where the lattice has no estimate is left out */
     const ss_cal_moe_curve *ref = NULL;
-    for (int i = 0; i < c->nmoe; i++)
-        if (c->moe[i].dtype == dtype && (!ref || c->moe[i].npts > ref->npts)) ref = &c->moe[i];
+    for (int i = 0; i < c->nmoe; i++) {
+        const ss_cal_moe_curve *o = &c->moe[i];
+        if (o->dtype != dtype || o->npts < 1) continue;
+        double top = o->m[o->npts - 1], rtop = ref ? ref->m[ref->npts - 1] : 0;
+        if (!ref || top > rtop || (top == rtop && o->npts > ref->npts)) ref = o;
+    }
     if (!ref) return 0;
     memset(out, 0, sizeof *out);
     out->dtype = dtype, out->hidden = lround(q->hidden), out->inter = lround(q->inter);
     out->experts = (int)lround(q->experts), out->topk = (int)lround(q->topk);
     out->ep = q->ep > 1 ? (int)lround(q->ep) : 1;
+    int n = 0;
     for (int i = 0; i < ref->npts; i++) {
         double t;
-        if (!moe_lattice(c, m, dtype, q, ref->m[i], &t)) return 0;
-        out->m[i] = ref->m[i];
+        if (!moe_lattice(c, m, dtype, q, ref->m[i], &t)) continue;
+        out->m[n] = ref->m[i];
         /* non-decreasing: blends of non-decreasing curves are; the basis ratio may dip */
-        out->t[i] = i > 0 && t < out->t[i - 1] ? out->t[i - 1] : t;
+        out->t[n] = n > 0 && t < out->t[n - 1] ? out->t[n - 1] : t;
+        n++;
     }
-    out->npts = ref->npts;
-    return 1;
+    out->npts = n;
+    return n >= 3; /* a spline needs 3 */
 }

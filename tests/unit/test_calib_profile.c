@@ -319,6 +319,26 @@ static void test_moe_cost(void **st)
         assert_true(off_basis > 0.2);
         ss_cost_calibrated.destroy(state);
     }
+    /* an expert width TP does not divide (774 at TP 4: 193.5 per shard, no measured
+     * neighbour within a factor 2): the basis at the exact width, not a truncated one */
+    ss_model m2 = m;
+    m2.moe_intermediate_size = 774;
+    ss_cost_setup su = {.model = &m2, .hw = &hw, .par = {.tp = 4, .pp = 1, .ep = 1, .dp = 1},
+                        .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
+                        .kv_dtype = SS_DTYPE_BF16};
+    void *state;
+    assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
+    ss_cal_moe_q q = {2048, 774 / 4.0, 128, 8, 1, 2};
+    for (int32_t n = 1; n <= 4096; n *= 4) {
+        ss_batch_shape b = {.num_seqs = n, .num_decode_seqs = n,
+                            .decode_ctx_tokens = (int64_t)n * 512, .decode_ctx_max = 512,
+                            .num_sampled = n};
+        double br[SS_OP_COUNT + 1];
+        ss_cost_calibrated.breakdown(state, &b, br);
+        double layer = br[SS_OP_MLP_UP] / m.num_layers, want = ss_cal_moe_basis(mo, &q, n);
+        if (!(fabs(layer - want) <= 1e-9 * want)) fail_msg("%d tokens: %g against %g", n, layer, want);
+    }
+    ss_cost_calibrated.destroy(state);
     ss_calib_free(&back);
     ss_calib_free(&c);
     synth_free(&s);
