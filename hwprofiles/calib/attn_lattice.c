@@ -126,6 +126,27 @@ static int mha_continue(const ss_calib *c, const ss_cal_model *m, int family, in
     return 1;
 }
 
+/* A decode grid that brackets the query, at (h, kvh), moved to the query's head
+ * configuration by the basis ratio before the blend (as the MoE lattice moves its
+ * neighbours, fit_moe.c): the basis carries the KV bytes, which follow kv_heads exactly,
+ * and the grid the efficiency the kernel reached. Held out by head configuration (median /
+ * P90 %), blending the grids' own times -> moved: H100 vLLM 0.24.0 1.70 / 8.03 ->
+ * 1.56 / 7.46, H800 2.24 / 15.89 -> 1.96 / 15.58, RTX PRO 6000 eager 2.60 / 11.93 ->
+ * 2.31 / 10.11, A100 vLLM 0.14.0 2.10 / 11.99 -> 2.26 / 12.60 (worse). Prefill stays
+ * unmoved: its FLOPs follow the query heads, which the grids bracket well already, and
+ * moving them was worse (A100 2.90 / 14.55 -> 3.25 / 15.06). */
+static int hl_moved(const ss_cal_model *m, int family, long h, long kvh,
+                    const ss_cal_attn_q *q, double *lt)
+{
+    if (family != SS_FAM_ATTN_DECODE || !m) return 1;
+    ss_cal_attn_q qn = *q;
+    qn.heads = (double)h, qn.kv_heads = (double)kvh;
+    double b0 = ss_calf_attn_basis(m, &qn), b1 = ss_calf_attn_basis(m, q);
+    if (!(b0 > 0) || !(b1 > 0)) return 0;
+    *lt += log(b1 / b0);
+    return 1;
+}
+
 /* Log time at the query's coordinate qv along a line, between the nearest measured grids on
  * both sides; with grids on one side only, the nearest one continued by the basis ratio
  * between the two head configurations (*inner = 0), except on the diagonal (0: no
@@ -161,13 +182,15 @@ static int hl_axis(const ss_calib *c, const ss_cal_model *m, int family, int dty
         return 1;
     }
     line_config(line, fixed, q, lo, &h, &kvh);
-    if (!hl_point(c, m, family, dtype, h, kvh, q, &a)) return 0;
+    if (!hl_point(c, m, family, dtype, h, kvh, q, &a) || !hl_moved(m, family, h, kvh, q, &a))
+        return 0;
     if (lo == hi) {
         *lt = a;
         return 1;
     }
     line_config(line, fixed, q, hi, &h, &kvh);
-    if (!hl_point(c, m, family, dtype, h, kvh, q, &b)) return 0;
+    if (!hl_point(c, m, family, dtype, h, kvh, q, &b) || !hl_moved(m, family, h, kvh, q, &b))
+        return 0;
     *lt = ss_calf_log_blend(qv, lo, hi, a, b);
     return 1;
 }

@@ -229,6 +229,49 @@ static void test_attn_lattice(void **st)
     ss_calib_free(&c);
     synth_free(&s);
 }
+/* Decode grids bracketing a head configuration are moved to it by the basis ratio before
+ * the blend: 16 heads on 4 KV heads between the grids of 16 on 2 and 16 on 8. Where the
+ * fixed time and the KV read are of one size (batch 4, 1k-4k of context) the blend of the
+ * grids' own times, a geometric mean, is several % over the truth; the basis, exact for
+ * this truth, carries the bytes. */
+static void test_decode_lattice_moved(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 2000);
+    static const int kvhs[] = {2, 8};
+    for (int a = 0; a < 2; a++)
+        for (int b = 1; b <= 256; b *= 2)
+            for (long kv = 64; kv <= 16384; kv *= 4) {
+                ss_meas *r = push(&s);
+                r->family = SS_FAM_ATTN_DECODE, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+                r->batch = b, r->kv = kv, r->heads = 16, r->kv_heads = kvhs[a], r->head_dim = 128;
+                r->time_s = dec_truth(b, (double)kv, 16, kvhs[a]);
+            }
+    ss_calib c;
+    fit_synth(&s, &c);
+    const ss_cal_model *m = ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    assert_non_null(m);
+    double lat_worst = 0, raw_worst = 0;
+    for (int b = 1; b <= 256; b *= 4)
+        for (long kv = 64; kv <= 16384; kv *= 4) {
+            ss_cal_attn_q q = {.dc_seqs = b, .dc_ctx = b * (kv + 1.0), .heads = 16,
+                               .kv_heads = 4, .head_dim = 128, .kv_bytes = 2};
+            double t, want = dec_truth(b, (double)kv, 16, 4);
+            assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t), 1);
+            ss_cal_attn_q q2 = q, q8 = q;
+            q2.kv_heads = 2, q8.kv_heads = 8;
+            double raw = sqrt(ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q2) *
+                              ss_cal_attn(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q8));
+            if (fabs(t / want - 1) > lat_worst) lat_worst = fabs(t / want - 1);
+            if (fabs(raw / want - 1) > raw_worst) raw_worst = fabs(raw / want - 1);
+        }
+    if (!(lat_worst < 0.01 && raw_worst > 0.03))
+        fail_msg("lattice %.4f, blend of the grids' own times %.4f", lat_worst, raw_worst);
+    ss_calib_free(&c);
+    synth_free(&s);
+}
+
 /* Decode of a head configuration never measured, inside the lattice along heads (KV heads
  * fixed) but beyond it along KV heads (query heads fixed): the interpolation alone. The
  * synthetic kernel reads the KV bytes at an efficiency set by the query heads per KV head
@@ -439,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_decode_line_continuation),
         cmocka_unit_test(test_prefill_prefix_line),
         cmocka_unit_test(test_attn_lattice),
+        cmocka_unit_test(test_decode_lattice_moved),
         cmocka_unit_test(test_decode_lattice_group),
         cmocka_unit_test(test_decode_mha_apart),
         cmocka_unit_test(test_grid_interleaved_series),
