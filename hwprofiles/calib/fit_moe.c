@@ -9,7 +9,8 @@
  * roofline slopes across configurations (aiconfigurator, H100 vLLM 0.24.0, BF16 Triton:
  * hidden 2816, 128 experts, top-8, 0.82 ms at 4,096 tokens with a width of 88, 0.48 ms with
  * twice the width); one basis over ~200 configurations missed by 12 / 36 % (median / P90)
- * even on rows it was fitted to. */
+ * on random held-out rows, and by 8-18 % (median, per dtype and EP) on the very rows it was
+ * fitted to. */
 #include "hwprofiles/calib/fit.h"
 #include "hwprofiles/calib/fit_int.h"
 
@@ -124,7 +125,7 @@ static void cfg_of(const ss_cal_moe_curve *cv, double wbytes, ss_cal_moe_q *q)
  * the least-squares slope of its points from a quarter of the edge up (at least two). The
  * basis ratio carried the edge's efficiency instead, and its fixed and weight terms, fitted
  * over every configuration, made it grow too slowly (aiconfigurator H100 vLLM 0.24.0 BF16,
- * top 20 % of tokens held out: 13.3 / 48.1 % against 7.1 / 23.2 % on the TP-only rows). */
+ * top 20 % of tokens held out: 13.3 / 48.1 % against 8.6 / 24.3 % on the TP-only rows). */
 static double tail_slope(const ss_cal_moe_curve *cv)
 {
     int np = cv->npts;
@@ -262,9 +263,9 @@ static int lt_of(const moeq *L, const ss_cal_moe_curve *cv, double tokens, doubl
 /* A neighbour's log time *lt at the token count moved to the query by the basis ratio: the
  * basis carries what the coordinates change (bytes of weights read, FLOPs, routed pairs),
  * the neighbour the level the kernels actually reached. Blending the neighbours' own times
- * instead, the held-out configurations of aiconfigurator's H100 vLLM 0.24.0 table missed by
- * 5.3 / 18.2 % (3.6 / 15.9 % moved), InferSim's H800 by 5.8 / 15.1 % (4.6 / 13.9 %). No
- * basis (m NULL): unmoved. */
+ * instead, the held-out configurations of aiconfigurator's H100 vLLM 0.24.0 MoE table
+ * (validated alone) missed by 5.3 / 18.2 % (3.6 / 15.9 % moved), InferSim's H800 by
+ * 5.8 / 15.1 % (4.6 / 13.9 %). No basis (m NULL): unmoved. */
 static int moved(const moeq *L, const ss_cal_moe_curve *nb, double tokens, double *lt)
 {
     if (!L->m) return 1;
@@ -274,6 +275,13 @@ static int moved(const moeq *L, const ss_cal_moe_curve *nb, double tokens, doubl
     if (!(b > 0) || !(b0 > 0) || !isfinite(b) || !isfinite(b0)) return 0;
     *lt += log(b / b0);
     return 1;
+}
+
+/* The log time of the curve at coordinate v of q's line along ax, moved to q. */
+static int est_at(const moeq *L, int ax, long v, double tokens, double *lt)
+{
+    const ss_cal_moe_curve *nb = at(L, ax, v);
+    return nb && lt_of(L, nb, tokens, lt) && moved(L, nb, tokens, lt);
 }
 
 /* One axis' estimate of log t at the token count. */
@@ -288,16 +296,13 @@ static int axis_est(const moeq *L, int ax, double tokens, double *lt)
     }
     if (lo >= 0 && hi >= 0) {
         double a, b;
-        if (!lt_of(L, at(L, ax, lo), tokens, &a) || !lt_of(L, at(L, ax, hi), tokens, &b))
-            return 0;
-        if (!moved(L, at(L, ax, lo), tokens, &a) || !moved(L, at(L, ax, hi), tokens, &b))
-            return 0;
+        if (!est_at(L, ax, lo, tokens, &a) || !est_at(L, ax, hi, tokens, &b)) return 0;
         *lt = ss_calf_log_blend(p, lo, hi, a, b);
         return 1;
     }
     long v = lo >= 0 ? lo : hi;
     if (v < 0 || fabs(log(p / (double)v)) > log(2.0) + 1e-12 || !L->m) return 0;
-    return lt_of(L, at(L, ax, v), tokens, lt) && moved(L, at(L, ax, v), tokens, lt);
+    return est_at(L, ax, v, tokens, lt);
 }
 
 static int moe_lattice(const ss_calib *c, const ss_cal_model *m, int dtype,

@@ -1,6 +1,7 @@
 /* The synthetic measurement tables of the calibration unit tests (test_calib_fit.c,
- * test_calib_profile.c): rows generated from known coefficients, and the fit of them.
- * Include after <cmocka.h>. */
+ * test_calib_profile.c, test_calib_moe.c, ...): rows generated from known coefficients, the
+ * fit of them, and the datasheet part of a profile file to write a fit into. Include after
+ * <cmocka.h>. */
 #ifndef SS_TESTS_CALIB_SYNTH_H
 #define SS_TESTS_CALIB_SYNTH_H
 
@@ -196,6 +197,34 @@ static inline void fill_moe(synth *s)
                                   {2048, 1024, 64, 4}};
     for (size_t c = 0; c < 4; c++)
         fill_moe_cfg(s, cfg[c][0], cfg[c][1], (int)cfg[c][2], (int)cfg[c][3], 1, 1);
+}
+
+/* Opens `path` and writes the datasheet part of a synthetic H100-like profile (12 lines, 13
+ * with an fp8 peak) named after the file's stem, as the loader requires; the caller adds
+ * the calibration section and closes the file. */
+static inline FILE *open_profile(const char *path, int with_fp8)
+{
+    const char *base = strrchr(path, '/') + 1;
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
+               "peak_flops_bf16: 989e12\n%speak_flops_fp32: 67e12\n"
+               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
+               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n",
+            (int)(strlen(base) - 5), base, with_fp8 ? "peak_flops_fp8: 1979e12\n" : "");
+    return f;
+}
+
+/* Writes c as a synthetic profile at path (open_profile's datasheet, then c's calibration
+ * section) and loads its datasheet part into *hw. */
+static inline void write_profile(const ss_calib *c, const char *path, int with_fp8, ss_hw *hw)
+{
+    FILE *f = open_profile(path, with_fp8);
+    ss_calib_write_yaml(c, f);
+    fclose(f);
+    ss_diag d;
+    ss_diag_clear(&d);
+    if (ss_hw_load(path, NULL, hw, &d)) fail_msg("%s:%d: %s", d.file, d.line, d.msg);
 }
 
 #endif

@@ -1,8 +1,9 @@
+#define _GNU_SOURCE /* mkstemps */
 /* The measured MoE expert-layer curves (hwprofiles/calib/fit_moe.c) on synthetic tables
  * whose truth is known (calib_synth.h): each measured configuration keeps its curve, which
  * continues affinely past its largest token count; a configuration never measured is
  * priced from its neighbours on the lattice, moved by the basis ratio; far from any, the
- * basis. The cost model's use of them is tested in test_calib_profile.c. */
+ * basis; and the "calibrated" cost model pricing a MoE model's expert layer from them. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "hwprofiles/calib/fit.h"
+#include "hwprofiles/cost.h"
 
 #include "tests/unit/calib_synth.h"
 
@@ -144,11 +147,101 @@ static void test_lattice(void **st)
     synth_free(&s);
 }
 
+/* A MoE model costed from the profile's MoE curves: Qwen3-30B-A3B's configuration was
+ * measured (its curve lifted 40 % so that it differs from the basis); at TP 2 its expert
+ * width (384) was not, and its curve comes from the lattice (768 moved by the basis ratio).
+ * The cost model's expert layer is what ss_cal_moe gives the validation. */
+static void test_moe_cost(void **st)
+{
+    (void)st;
+    synth s;
+    synth_init(&s, 2000);
+    fill(&s);
+    fill_moe(&s);
+    ss_calib c;
+    fit_synth(&s, &c);
+    for (int i = 0; i < c.nmoe; i++)
+        if (c.moe[i].hidden == 2048 && c.moe[i].inter == 768)
+            for (int j = 0; j < c.moe[i].npts; j++) c.moe[i].t[j] *= 1.4;
+    char path[] = "/tmp/ss_calmoe_XXXXXX.yaml";
+    int fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    close(fd);
+    ss_hw hw;
+    write_profile(&c, path, 0, &hw);
+    ss_diag d;
+    ss_diag_clear(&d);
+    ss_calib back;
+    if (ss_calib_load(&hw, &back, &d)) fail_msg("%s:%d: %s: %s", d.file, d.line, d.key, d.msg);
+    assert_int_equal(back.nmoe, c.nmoe);
+    const ss_cal_model *mo = ss_calib_find(&back, SS_FAM_MOE, "", SS_DTYPE_BF16);
+    assert_non_null(mo);
+    ss_model m;
+    assert_int_equal(ss_model_load("qwen3-30b-a3b", NULL, &m, &d), SS_OK);
+    for (int tp = 1; tp <= 2; tp++) {
+        ss_cost_setup su = {.model = &m, .hw = &hw, .par = {.tp = tp, .pp = 1, .ep = 1, .dp = 1},
+                            .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
+                            .kv_dtype = SS_DTYPE_BF16};
+        void *state;
+        assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
+        ss_cal_moe_q q = {2048, 768.0 / tp, 128, 8, 1, 2};
+        assert_true((tp == 1) == (ss_calib_find_moe(&back, SS_DTYPE_BF16, &q) != NULL));
+        ss_cal_moe_curve cv;
+        assert_int_equal(ss_calib_moe_curve(&back, mo, SS_DTYPE_BF16, &q, &cv), 1);
+        double prev = 0, off_basis = 0;
+        for (int32_t n = 1; n <= 16384; n = n * 3 + 1) {
+            ss_batch_shape b = {.num_seqs = n, .num_decode_seqs = n,
+                                .decode_ctx_tokens = (int64_t)n * 512, .decode_ctx_max = 512,
+                                .num_sampled = n};
+            double br[SS_OP_COUNT + 1];
+            ss_cost_calibrated.breakdown(state, &b, br);
+            double layer = br[SS_OP_MLP_UP] / m.num_layers;
+            /* the curve ss_calib_moe_curve builds; at TP 2 the lattice at its token counts,
+             * close to the lattice at n itself (ss_cal_moe, what the validation prices) */
+            double want = ss_cal_moe_curve_eval(&cv, mo, 2, n);
+            double lat = ss_cal_moe(&back, mo, SS_DTYPE_BF16, &q, n);
+            if (!(fabs(layer - want) <= 1e-9 * want) || !(fabs(layer - lat) <= 0.01 * lat))
+                fail_msg("tp %d, %d tokens: %g against %g (lattice %g)", tp, n, layer, want, lat);
+            assert_true(layer >= prev);
+            prev = layer;
+            double ob = fabs(layer / ss_cal_moe_basis(mo, &q, n) - 1);
+            if (ob > off_basis) off_basis = ob;
+        }
+        assert_true(off_basis > 0.2);
+        ss_cost_calibrated.destroy(state);
+    }
+    /* an expert width TP does not divide (774 at TP 4: 193.5 per shard, no measured
+     * neighbour within a factor 2): the basis at the exact width, not a truncated one */
+    ss_model m2 = m;
+    m2.moe_intermediate_size = 774;
+    ss_cost_setup su = {.model = &m2, .hw = &hw, .par = {.tp = 4, .pp = 1, .ep = 1, .dp = 1},
+                        .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
+                        .kv_dtype = SS_DTYPE_BF16};
+    void *state;
+    assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
+    ss_cal_moe_q q = {2048, 774 / 4.0, 128, 8, 1, 2};
+    for (int32_t n = 1; n <= 4096; n *= 4) {
+        ss_batch_shape b = {.num_seqs = n, .num_decode_seqs = n,
+                            .decode_ctx_tokens = (int64_t)n * 512, .decode_ctx_max = 512,
+                            .num_sampled = n};
+        double br[SS_OP_COUNT + 1];
+        ss_cost_calibrated.breakdown(state, &b, br);
+        double layer = br[SS_OP_MLP_UP] / m.num_layers, want = ss_cal_moe_basis(mo, &q, n);
+        if (!(fabs(layer - want) <= 1e-9 * want)) fail_msg("%d tokens: %g against %g", n, layer, want);
+    }
+    ss_cost_calibrated.destroy(state);
+    ss_calib_free(&back);
+    ss_calib_free(&c);
+    synth_free(&s);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_curves),
         cmocka_unit_test(test_lattice),
+        cmocka_unit_test(test_moe_cost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 #define _GNU_SOURCE /* mkstemps */
 /* A calibrated profile as a file (write, read back, malformed files, number strings) and the
- * "calibrated" cost model built from it (costs, monotonicity, memoisation, MoE curves), on synthetic
+ * "calibrated" cost model built from it (costs, monotonicity, memoisation), on synthetic
  * measurement tables (calib_synth.h; no ../shared data needed). The fitter itself is tested
  * in test_calib_fit.c. */
 #include <math.h>
@@ -19,22 +19,6 @@
 #include "hwprofiles/cost.h"
 
 #include "tests/unit/calib_synth.h"
-
-/* Opens `path` and writes the datasheet part of a synthetic H100-like profile (12 lines, 13
- * with an fp8 peak) named after the file's stem, as the loader requires; the caller adds
- * the calibration section and closes the file. */
-static FILE *open_profile(const char *path, int with_fp8)
-{
-    const char *base = strrchr(path, '/') + 1;
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "schema_version: 1\nname: %.*s\ndisplay_name: Synthetic\nvendor: Test\n"
-               "peak_flops_bf16: 989e12\n%speak_flops_fp32: 67e12\n"
-               "hbm_bytes: 80GiB\nhbm_bandwidth: 3.35e12\nlink_bandwidth: 450e9\n"
-               "host_link_bandwidth: 64e9\ntdp_w: 700\nprice_per_hour: 2\n",
-            (int)(strlen(base) - 5), base, with_fp8 ? "peak_flops_fp8: 1979e12\n" : "");
-    return f;
-}
 
 /* The start of a calibration section of format `format` (a static buffer). */
 static const char *cal_head(int format)
@@ -96,15 +80,10 @@ static void test_roundtrip_and_cost(void **st)
     int fd = mkstemps(path, 5);
     assert_true(fd >= 0);
     close(fd);
-    FILE *f = open_profile(path, 1);
-    ss_calib_write_yaml(&c, f);
-    fclose(f);
-
     ss_hw hw;
+    write_profile(&c, path, 1, &hw);
     ss_diag d;
     ss_diag_clear(&d);
-    ss_rc rc = ss_hw_load(path, NULL, &hw, &d);
-    if (rc) fail_msg("%s:%d: %s", d.file, d.line, d.msg);
     assert_string_equal(hw.calib_stack, "synthetic-1");
     ss_calib back;
     if (ss_calib_load(&hw, &back, &d)) fail_msg("%s:%d: %s: %s", d.file, d.line, d.key, d.msg);
@@ -248,98 +227,6 @@ static void test_roundtrip_and_cost(void **st)
         assert_true(gq[1] > gq[2]);
         ss_cost_calibrated.destroy(state);
     }
-    ss_calib_free(&c);
-    synth_free(&s);
-    unlink(path);
-}
-
-/* A MoE model costed from the profile's MoE curves: Qwen3-30B-A3B's configuration was
- * measured (its curve lifted 40 % so that it differs from the basis); at TP 2 its expert
- * width (384) was not, and its curve comes from the lattice (768 moved by the basis ratio).
- * The cost model's expert layer is what ss_cal_moe gives the validation. */
-static void test_moe_cost(void **st)
-{
-    (void)st;
-    synth s;
-    synth_init(&s, 2000);
-    fill(&s);
-    fill_moe(&s);
-    ss_calib c;
-    fit_synth(&s, &c);
-    for (int i = 0; i < c.nmoe; i++)
-        if (c.moe[i].hidden == 2048 && c.moe[i].inter == 768)
-            for (int j = 0; j < c.moe[i].npts; j++) c.moe[i].t[j] *= 1.4;
-    char path[] = "/tmp/ss_calmoe_XXXXXX.yaml";
-    int fd = mkstemps(path, 5);
-    assert_true(fd >= 0);
-    close(fd);
-    FILE *f = open_profile(path, 0);
-    ss_calib_write_yaml(&c, f);
-    fclose(f);
-    ss_hw hw;
-    ss_diag d;
-    ss_diag_clear(&d);
-    assert_int_equal(ss_hw_load(path, NULL, &hw, &d), SS_OK);
-    ss_calib back;
-    if (ss_calib_load(&hw, &back, &d)) fail_msg("%s:%d: %s: %s", d.file, d.line, d.key, d.msg);
-    assert_int_equal(back.nmoe, c.nmoe);
-    const ss_cal_model *mo = ss_calib_find(&back, SS_FAM_MOE, "", SS_DTYPE_BF16);
-    assert_non_null(mo);
-    ss_model m;
-    assert_int_equal(ss_model_load("qwen3-30b-a3b", NULL, &m, &d), SS_OK);
-    for (int tp = 1; tp <= 2; tp++) {
-        ss_cost_setup su = {.model = &m, .hw = &hw, .par = {.tp = tp, .pp = 1, .ep = 1, .dp = 1},
-                            .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
-                            .kv_dtype = SS_DTYPE_BF16};
-        void *state;
-        assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
-        ss_cal_moe_q q = {2048, 768.0 / tp, 128, 8, 1, 2};
-        assert_true((tp == 1) == (ss_calib_find_moe(&back, SS_DTYPE_BF16, &q) != NULL));
-        ss_cal_moe_curve cv;
-        assert_int_equal(ss_calib_moe_curve(&back, mo, SS_DTYPE_BF16, &q, &cv), 1);
-        double prev = 0, off_basis = 0;
-        for (int32_t n = 1; n <= 16384; n = n * 3 + 1) {
-            ss_batch_shape b = {.num_seqs = n, .num_decode_seqs = n,
-                                .decode_ctx_tokens = (int64_t)n * 512, .decode_ctx_max = 512,
-                                .num_sampled = n};
-            double br[SS_OP_COUNT + 1];
-            ss_cost_calibrated.breakdown(state, &b, br);
-            double layer = br[SS_OP_MLP_UP] / m.num_layers;
-            /* the curve ss_calib_moe_curve builds; at TP 2 the lattice at its token counts,
-             * close to the lattice at n itself (ss_cal_moe, what the validation prices) */
-            double want = ss_cal_moe_curve_eval(&cv, mo, 2, n);
-            double lat = ss_cal_moe(&back, mo, SS_DTYPE_BF16, &q, n);
-            if (!(fabs(layer - want) <= 1e-9 * want) || !(fabs(layer - lat) <= 0.01 * lat))
-                fail_msg("tp %d, %d tokens: %g against %g (lattice %g)", tp, n, layer, want, lat);
-            assert_true(layer >= prev);
-            prev = layer;
-            double ob = fabs(layer / ss_cal_moe_basis(mo, &q, n) - 1);
-            if (ob > off_basis) off_basis = ob;
-        }
-        assert_true(off_basis > 0.2);
-        ss_cost_calibrated.destroy(state);
-    }
-    /* an expert width TP does not divide (774 at TP 4: 193.5 per shard, no measured
-     * neighbour within a factor 2): the basis at the exact width, not a truncated one */
-    ss_model m2 = m;
-    m2.moe_intermediate_size = 774;
-    ss_cost_setup su = {.model = &m2, .hw = &hw, .par = {.tp = 4, .pp = 1, .ep = 1, .dp = 1},
-                        .weight_dtype = SS_DTYPE_BF16, .act_dtype = SS_DTYPE_BF16,
-                        .kv_dtype = SS_DTYPE_BF16};
-    void *state;
-    assert_int_equal(ss_cost_calibrated.create(&su, &state, &d), SS_OK);
-    ss_cal_moe_q q = {2048, 774 / 4.0, 128, 8, 1, 2};
-    for (int32_t n = 1; n <= 4096; n *= 4) {
-        ss_batch_shape b = {.num_seqs = n, .num_decode_seqs = n,
-                            .decode_ctx_tokens = (int64_t)n * 512, .decode_ctx_max = 512,
-                            .num_sampled = n};
-        double br[SS_OP_COUNT + 1];
-        ss_cost_calibrated.breakdown(state, &b, br);
-        double layer = br[SS_OP_MLP_UP] / m.num_layers, want = ss_cal_moe_basis(mo, &q, n);
-        if (!(fabs(layer - want) <= 1e-9 * want)) fail_msg("%d tokens: %g against %g", n, layer, want);
-    }
-    ss_cost_calibrated.destroy(state);
-    ss_calib_free(&back);
     ss_calib_free(&c);
     synth_free(&s);
     unlink(path);
@@ -718,7 +605,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_and_cost),
-        cmocka_unit_test(test_moe_cost),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_number_strings),
         cmocka_unit_test(test_memo_identical),
