@@ -65,6 +65,12 @@ int ss_cal_attn_features(const ss_cal_attn_q *q, double x[], double s[])
      * an O(1) batch summary can give; for uniform batches it is the length itself. */
     x[7] = q->pf_seqs > 0 ? (q->pf_ctx + q->pf_tokens) / q->pf_seqs : 0;
     x[8] = q->dc_seqs > 0 ? q->dc_ctx / q->dc_seqs : 0;
+    /* Decode intensity: the KV bytes, ramped in FLOPs per KV byte (query heads per KV head).
+     * Knotted at the GPU's ridge (fit.c, place_knots), it bends the decode time from the
+     * bytes to the FLOPs where the kernel turns compute-bound; the additive FLOP term x[6]
+     * alone put every head configuration between the two regimes (InferSim H20: a held-out
+     * 32 heads per 2 KV heads, still memory-bound, came out 25-30 % slow). */
+    x[9] = kvw > 0 ? 4.0 * q->heads * q->head_dim / kvw : 0, s[9] = q->dc_ctx * kvw;
     return SS_CAL_ATTN_TERMS;
 }
 

@@ -14,8 +14,9 @@
  * have mha_apart (formats before: read as false, the lattice they were validated with). 5:
  * decode attention models have spill_bw (formats before: read as 0, no streaming floor). 6:
  * measured MoE curves (`moe_curves`; formats before have none: every MoE configuration from
- * the basis, as they were validated). */
-#define CAL_FORMAT 6
+ * the basis, as they were validated). 7: attention models have the decode intensity term
+ * (formats before lack it; read with that term 0, which is what their fits were). */
+#define CAL_FORMAT 7
 
 /* Family names from the X-macro (not ss_fam_name: that lives with the readers, and the cost
  * model must not depend on them). */
@@ -177,7 +178,7 @@ static const ss_key cal_skew_keys[] = {
 #define TF(f) offsetof(cal_top, f)
 static const ss_key cal_top_keys[] = {
     {.name = "format", .type = SS_KEY_INT, .offset = TF(format), .def = NULL, .min = 1,
-     .max = 1000, .help = "Calibration section format (1 to 6)."},
+     .max = 1000, .help = "Calibration section format (1 to 7)."},
     {.name = "gpu", .type = SS_KEY_STRING, .offset = TF(gpu), .size = 64, .def = NULL,
      .flags = SS_KEY_NO_BOUNDS, .help = "Canonical GPU the measurements were made on."},
     {.name = "stack", .type = SS_KEY_STRING, .offset = TF(stack), .size = 96, .def = NULL,
@@ -499,9 +500,11 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
     snprintf(tk, sizeof tk, "%s.terms", kp);
     size_t nt = ss_node_seq_len(p.terms);
     int want = kind_terms(p.family);
-    /* format 1 (before 2026-11-27) has no GEMM per-row and serial-tile terms: they read as
-     * 0, which is what those fits were */
-    int have = format == 1 && ss_cal_kind_of(p.family) == SS_CAL_GEMM ? want - 2 : want;
+    /* format 1 (before 2026-11-27) has no GEMM per-row and serial-tile terms, formats before
+     * 7 no attention decode intensity term: they read as 0, which is what those fits were */
+    int have = want;
+    if (format == 1 && ss_cal_kind_of(p.family) == SS_CAL_GEMM) have -= 2;
+    if (format < 7 && ss_cal_kind_of(p.family) == SS_CAL_ATTN) have -= 1;
     if (!p.terms || p.terms->type != YAML_SEQUENCE_NODE || nt != (size_t)have)
         return ss_cfg_error(d, SS_ERR_INVALID, doc, p.terms, tk,
                             "family '%s' needs a list of %d terms in format %d, got %zu",

@@ -229,8 +229,7 @@ static int rows_push(ss_cv_rows *r, int scheme, size_t row, double pred)
     return 0;
 }
 
-ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, double l2_bytes, int folds,
-                      uint64_t seed,
+ss_rc ss_cal_crossval(const ss_meas_table *t, const ss_fit_opts *o, int folds, uint64_t seed,
                       ss_cv_result **out, size_t *nout, ss_cv_rows *log, ss_diag *d)
 {
     *out = NULL;
@@ -249,7 +248,7 @@ ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, double l2_bytes
     size_t nres = 0;
     for (int sc = 0; sc < SS_CV_NSCHEMES && rc == SS_OK; sc++) {
         long groups[SS_FAM_COUNT];
-        int nf = assign(t, stack, sc, folds, seed, fold, groups, d);
+        int nf = assign(t, o->stack, sc, folds, seed, fold, groups, d);
         if (nf < 0) {
             rc = d ? d->rc : SS_ERR_INTERNAL;
             break;
@@ -268,8 +267,9 @@ ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, double l2_bytes
             v.rows = rows, v.n = nv, v.cap = nv;
             ss_calib c;
             ss_calib_init(&c);
-            ss_fit_opts o = {.stack = stack, .with_shapes = 1, .l2_bytes = l2_bytes};
-            rc = ss_cal_fit_all(&v, &o, &c, d);
+            ss_fit_opts fo = *o;
+            fo.with_shapes = 1;
+            rc = ss_cal_fit_all(&v, &fo, &c, d);
             for (size_t i = 0; rc == SS_OK && i < t->n; i++)
                 if (fold[i] == f) pred[i] = ss_cal_predict_row(&c, t, &t->rows[i]);
             ss_calib_free(&c);
@@ -294,12 +294,12 @@ ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, double l2_bytes
                 n++;
             }
             if (n == 0) continue;
-            ss_cv_result *o = &res[nres++];
-            o->scheme = sc, o->family = fam, o->rows = (long)n, o->groups = groups[fam];
+            ss_cv_result *e = &res[nres++];
+            e->scheme = sc, e->family = fam, e->rows = (long)n, e->groups = groups[fam];
             size_t w;
-            ss_cal_ape_stats(ape, n, &o->median, &o->p90, &o->max, &w);
-            o->worst = ix[w];
-            o->worst_pred = pred[ix[w]];
+            ss_cal_ape_stats(ape, n, &e->median, &e->p90, &e->max, &w);
+            e->worst = ix[w];
+            e->worst_pred = pred[ix[w]];
         }
     }
     if (rc == SS_OK) {

@@ -164,7 +164,7 @@ static int term_ramped(ss_cal_kind kind, int j)
 {
     switch (kind) {
     case SS_CAL_GEMM: return j == 3;
-    case SS_CAL_ATTN: return j == 2 || j == 5 || j == 7 || j == 8;
+    case SS_CAL_ATTN: return j == 2 || j == 5 || j == 7 || j >= 8;
     case SS_CAL_ELEM: return j == 1;
     case SS_CAL_COLL: return j == 2;
     case SS_CAL_MOE: return j >= 2;
@@ -181,11 +181,26 @@ int ss_calf_cmp_double(const void *a, const void *b)
 
 /* Knots of a ramped term: for GEMM m fixed token break points, otherwise the 20/40/60/80 %
  * quantiles of the distinct non-zero values. Only knots inside the data are kept and each
- * segment must hold at least a few distinct values, so every slope is determined. */
-static int place_knots(ss_cal_kind kind, int j, double *vals, size_t n, double knots[])
+ * segment must hold at least a few distinct values, so every slope is determined.
+ *
+ * The decode intensity term (FLOPs per KV byte, ss_cal_attn_features' term 9) is the
+ * exception where the GPU's ridge is known: knots at half the ridge and at the ridge, data
+ * or not. Its bend is where decode attention turns compute-bound, which a table's heads per
+ * KV head rarely straddle more than once or twice: held-out quantile knots fell on either
+ * side of it (InferSim H20: 16 and 32 heads per 2 KV heads stream at 3.1 TB/s, 64 at 1.7,
+ * 256 at 0.56; its ridge is 37 FLOP/B). Half: decode's matrix products (a few query heads per
+ * KV head as the rows of a tensor-core tile) reach about half the tensor peak at best. A
+ * segment without data keeps a zero slope: where a table stays below half the ridge the
+ * term is the FLOP term again (the fits of every shipped table but the H20 are unchanged). */
+static int place_knots(ss_cal_kind kind, int j, double *vals, size_t n, double ridge,
+                       double knots[])
 {
     knots[0] = 0;
     if (!term_ramped(kind, j) || n == 0) return 1;
+    if (kind == SS_CAL_ATTN && j == 9 && ridge > 0) {
+        knots[1] = ridge / 2, knots[2] = ridge;
+        return 3;
+    }
     qsort(vals, n, sizeof *vals, ss_calf_cmp_double);
     size_t nd = 0;
     for (size_t i = 0; i < n; i++)
@@ -222,7 +237,7 @@ static double seg(const double *knots, int nk, int i, double x, double s)
 }
 
 ss_rc ss_calf_fit_model_pin(const ss_meas_table *t, const size_t *idx, size_t n, double pin0,
-                            ss_cal_model *out, ss_diag *d)
+                            double ridge, ss_cal_model *out, ss_diag *d)
 {
     if (n == 0) return ss_diag_fail(d, SS_ERR_INVALID, "calibrate: no rows to fit");
     const ss_meas *r0 = &t->rows[idx[0]];
@@ -257,7 +272,7 @@ ss_rc ss_calf_fit_model_pin(const ss_meas_table *t, const size_t *idx, size_t n,
             if (X[(i * nt + j) * 2 + 1] != 0) vals[nv++] = x;
             if (x > m.x_max[j]) m.x_max[j] = x;
         }
-        m.terms[j].nknots = place_knots(kind, j, vals, nv, m.terms[j].knots);
+        m.terms[j].nknots = place_knots(kind, j, vals, nv, ridge, m.terms[j].knots);
         ncol += m.terms[j].nknots;
     }
     free(vals);
@@ -297,7 +312,12 @@ ss_rc ss_calf_fit_model_pin(const ss_meas_table *t, const size_t *idx, size_t n,
         }
     }
     for (int c = 0; c < ncol; c++) {
-        active[c] = scale[c] > 0 && !(colterm[c] == 0 && !isnan(pin0));
+        /* the decode intensity term's first segment, FLOPs per KV byte times the KV bytes,
+         * is the FLOP term x[6] again: only its bends are its own (with both free, the
+         * least-norm split between them moved the KV-byte slope of single-configuration
+         * tables, whose bytes and FLOPs are proportional) */
+        active[c] = scale[c] > 0 && !(colterm[c] == 0 && !isnan(pin0)) &&
+                    !(kind == SS_CAL_ATTN && colterm[c] == 9 && colk[c] == 0);
         if (!active[c]) continue;
         for (size_t i = 0; i < n; i++)
             gsl_matrix_set(A, i, (size_t)c, gsl_matrix_get(A, i, (size_t)c) / scale[c]);
@@ -394,10 +414,17 @@ done:
     return rc;
 }
 
-ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_cal_model *out,
-                       ss_diag *d)
+ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, double ridge,
+                       ss_cal_model *out, ss_diag *d)
 {
-    return ss_calf_fit_model_pin(t, idx, n, NAN, out, d);
+    return ss_calf_fit_model_pin(t, idx, n, NAN, ridge, out, d);
+}
+
+double ss_cal_ridge(const ss_hw *hw)
+{
+    return hw->peak_flops_bf16 > 0 && hw->hbm_bandwidth > 0
+               ? hw->peak_flops_bf16 / hw->hbm_bandwidth
+               : 0;
 }
 
 /* ================================================================== grouping */
@@ -543,7 +570,7 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
                 rc = ss_calf_fit_gemm_class(t, keys, nk, keys[a].dtype, keys[a].tag, NULL, NULL,
                                             idx, m, &fitted, d);
             else
-                rc = ss_cal_fit_model(t, idx, b - a, m, d);
+                rc = ss_cal_fit_model(t, idx, b - a, o ? o->ridge : 0, m, d);
             if (rc == SS_OK && fitted) c->nmodels++;
         }
         a = b;
@@ -559,6 +586,7 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
         if (rc == SS_OK) ss_calf_fit_mha_apart(c);
     }
     c->l2_bytes = o ? o->l2_bytes : 0;
+    c->ridge = o ? o->ridge : 0;
     if (rc == SS_OK) ss_calf_fit_spill(t, keys, nk, c->l2_bytes, c);
     free(keys), free(idx);
     return rc;

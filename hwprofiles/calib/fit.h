@@ -32,7 +32,7 @@
 #define SS_CAL_MAX_TERMS 10
 /* Terms of the GEMM and attention bases (ss_cal_gemm_features, ss_cal_attn_features). */
 #define SS_CAL_GEMM_TERMS 6
-#define SS_CAL_ATTN_TERMS 9
+#define SS_CAL_ATTN_TERMS 10
 _Static_assert(SS_CAL_GEMM_TERMS <= SS_CAL_MAX_TERMS && SS_CAL_ATTN_TERMS <= SS_CAL_MAX_TERMS,
                "a basis has more terms than a model holds");
 /* Output columns per thread block of a GEMM kernel (the common 128-wide tile): the GEMM
@@ -171,6 +171,8 @@ typedef struct ss_calib {
                                 ss_cal_fit_all (from ss_fit_opts) and ss_calib_load (from
                                 the profile's hw part); 0 (no floor) after the other loads.
                                 Not saved: the profile's hw part holds it */
+    double ridge;            /* ss_fit_opts.ridge of the fit (0 after a load: the fitted
+                                knots hold it) */
     int ngrids, cap_grids;
     ss_cal_grid *grids;      /* owned (and each grid's t) */
     int nmoe, cap_moe;
@@ -189,6 +191,9 @@ typedef struct ss_fit_opts {
     int with_shapes;     /* keep Steffen tables for densely measured GEMM shapes and the
                             attention grids */
     double l2_bytes;     /* the GPU's L2 (ss_hw.l2_bytes); 0 = unknown: no spill_bw */
+    double ridge;        /* the GPU's BF16 peak FLOP/s over its memory bandwidth (FLOP per
+                            byte, ss_cal_ridge); 0 = unknown: the decode intensity term
+                            takes knots at quantiles of the data */
 } ss_fit_opts;
 
 /* Raw features of one measured row for its family's kind: x[j] and scale s[j] per term.
@@ -280,11 +285,10 @@ typedef struct ss_cv_rows {
     ss_cv_row *v;
 } ss_cv_rows;
 void ss_cv_rows_free(ss_cv_rows *r);
-/* Runs the three schemes, each fit with l2_bytes the GPU's L2 (ss_fit_opts); *out (owned by
- * the caller, free()) gets one entry per (scheme, family) with rows evaluated, in scheme then
- * family order; `rows` (may be NULL) every evaluated row. */
-ss_rc ss_cal_crossval(const ss_meas_table *t, const char *stack, double l2_bytes, int folds,
-                      uint64_t seed,
+/* Runs the three schemes, each fit with o's stack and GPU figures (l2_bytes, ridge; shapes
+ * always kept); *out (owned by the caller, free()) gets one entry per (scheme, family) with
+ * rows evaluated, in scheme then family order; `rows` (may be NULL) every evaluated row. */
+ss_rc ss_cal_crossval(const ss_meas_table *t, const ss_fit_opts *o, int folds, uint64_t seed,
                       ss_cv_result **out, size_t *nout, ss_cv_rows *rows, ss_diag *d);
 
 /* The error of an already fitted calibration c (a committed profile) on every row of t the
@@ -304,9 +308,14 @@ double ss_cal_eval(const ss_cal_model *m, const double x[], const double s[]);
 double ss_cal_eval_row(const ss_cal_model *m, const ss_meas *r);
 
 /* Fit one model to rows[idx[0..n)] of t (all of one family/tag/dtype). Knots are placed at
- * fixed token/size break points within the data's range (deterministic). */
-ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, ss_cal_model *out,
-                       ss_diag *d);
+ * fixed token/size break points within the data's range (deterministic); the decode
+ * intensity term's at half the GPU's ridge and at the ridge (ss_fit_opts.ridge; 0: at
+ * quantiles of the data). */
+ss_rc ss_cal_fit_model(const ss_meas_table *t, const size_t *idx, size_t n, double ridge,
+                       ss_cal_model *out, ss_diag *d);
+/* The ridge of GPU hw (ss_fit_opts.ridge): BF16 peak FLOP/s over memory bandwidth, 0 when
+ * either is unknown. */
+double ss_cal_ridge(const ss_hw *hw);
 
 /* Fit every (family, tag, dtype) group of t's rows for the chosen stack into c (whose
  * gpu/stack are filled). Rows of collective families may come from any stack (NCCL). */

@@ -41,7 +41,7 @@ ss_rc ss_calf_fit_gemm_class(const ss_meas_table *t, const rowkey *keys, size_t 
 /* fit.c: ss_cal_fit_model with term 0 (the fixed time per call) pinned to pin0 where pin0
  * is not NAN. */
 ss_rc ss_calf_fit_model_pin(const ss_meas_table *t, const size_t *idx, size_t n, double pin0,
-                            ss_cal_model *out, ss_diag *d);
+                            double ridge, ss_cal_model *out, ss_diag *d);
 /* fit.c: qsort order of doubles (knots, grid axes). */
 int ss_calf_cmp_double(const void *a, const void *b);
 /* Bytes of one element of ss_dtype t; 2 when unknown. */

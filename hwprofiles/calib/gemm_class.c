@@ -116,7 +116,7 @@ ss_rc ss_calf_fit_gemm_class(const ss_meas_table *t, const rowkey *keys, size_t 
         if (n >= 4) {
             ss_cal_model pool;
             memset(&pool, 0, sizeof pool);
-            ss_rc rc = ss_calf_fit_model_pin(t, idx, n, NAN, &pool, d);
+            ss_rc rc = ss_calf_fit_model_pin(t, idx, n, NAN, 0, &pool, d);
             if (rc) return rc;
             pin0 = pool.terms[0].coef[0];
         }
@@ -127,5 +127,5 @@ ss_rc ss_calf_fit_gemm_class(const ss_meas_table *t, const rowkey *keys, size_t 
             idx[n++] = keys[i].idx;
     if (n < 4) return SS_OK;
     *fitted = 1;
-    return ss_calf_fit_model_pin(t, idx, n, pin0, out, d);
+    return ss_calf_fit_model_pin(t, idx, n, pin0, 0, out, d);
 }

@@ -196,7 +196,7 @@ ss_rc ss_calib_fit(const ss_calib_args *a, const ss_meas_table *t, int with_shap
     ss_rc rc = ss_hw_load(a->gpu, NULL, &hw, d);
     if (rc) return rc;
     ss_fit_opts o = {.stack = a->stack, .with_shapes = with_shapes && !a->no_shapes,
-                     .l2_bytes = (double)hw.l2_bytes};
+                     .l2_bytes = (double)hw.l2_bytes, .ridge = ss_cal_ridge(&hw)};
     return ss_cal_fit_all(t, &o, c, d);
 }
 

@@ -245,8 +245,9 @@ int ss_cmd_validate_calibration(int argc, char **argv)
         /* the full fit refuses ambiguous sources (two stacks measuring one family) and
          * names the stack; the folds take the same rows (--stack's, or all) */
         if (ss_calib_fit(&a, &t, 0, &c, &d) != SS_OK) goto fail;
-        if (ss_cal_crossval(&t, a.stack && a.stack[0] ? a.stack : NULL, c.l2_bytes, a.folds,
-                            a.seed, &r, &n, a.rows ? &rows : NULL, &d) != SS_OK)
+        ss_fit_opts o = {.stack = a.stack && a.stack[0] ? a.stack : NULL,
+                         .l2_bytes = c.l2_bytes, .ridge = c.ridge};
+        if (ss_cal_crossval(&t, &o, a.folds, a.seed, &r, &n, a.rows ? &rows : NULL, &d) != SS_OK)
             goto fail;
         printf("Operator-level validation, %s@%s: absolute percentage error on rows not used "
                "in the fit\n",

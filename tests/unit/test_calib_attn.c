@@ -272,6 +272,63 @@ static void test_decode_lattice_moved(void **st)
     synth_free(&s);
 }
 
+/* Decode that turns compute-bound as the query heads per KV head grow, on a GPU of low
+ * compute (H20-like: 148 TFLOP/s BF16, 4 TB/s; ridge 37 FLOP/B): the KV streams at
+ * 3.1 TB/s, or the products run at half the peak, whichever is slower. 2 KV heads of 128;
+ * 16 query heads are 8 FLOP per KV byte, 32 are 16 (still memory-bound), 64 are 32. With
+ * 32 held out, the decode intensity term knotted at the ridge keeps it at the 16's rate;
+ * with knots at the data's quantiles it is priced between the regimes (worst at batch 16-256
+ * and 4k-64k of context: 0.5 % against 11 %). */
+static double ridge_truth(double B, double kv, double h)
+{
+    double bytes = B * (kv + 1) * 2 * 128 * 2 * 2, flops = 4.0 * B * (kv + 1) * h * 128;
+    return 8e-6 + fmax(bytes / 3.1e12, flops / 74e12);
+}
+
+static double ridge_worst(double ridge)
+{
+    synth s;
+    synth_init(&s, 2000);
+    static const int hs[] = {16, 64, 128, 256};
+    for (int a = 0; a < 4; a++)
+        for (int b = 1; b <= 256; b *= 2)
+            for (long kv = 1024; kv <= 65536; kv *= 4) {
+                ss_meas *r = push(&s);
+                r->family = SS_FAM_ATTN_DECODE, r->dtype = r->kv_dtype = SS_DTYPE_BF16;
+                r->batch = b, r->kv = kv, r->heads = hs[a], r->kv_heads = 2, r->head_dim = 128;
+                r->time_s = ridge_truth(b, (double)kv, hs[a]);
+            }
+    ss_calib c;
+    ss_calib_init(&c);
+    ss_diag d;
+    ss_diag_clear(&d);
+    ss_fit_opts o = {.with_shapes = 1, .ridge = ridge};
+    assert_int_equal(ss_cal_fit_all(&s.t, &o, &c, &d), SS_OK);
+    const ss_cal_model *m = ss_calib_find(&c, SS_FAM_ATTN_DECODE, "", SS_DTYPE_BF16);
+    assert_non_null(m);
+    double worst = 0;
+    for (int b = 16; b <= 256; b *= 4)
+        for (long kv = 4096; kv <= 65536; kv *= 4) {
+            ss_cal_attn_q q = {.dc_seqs = b, .dc_ctx = b * (kv + 1.0), .heads = 32,
+                               .kv_heads = 2, .head_dim = 128, .kv_bytes = 2};
+            double t, want = ridge_truth(b, (double)kv, 32);
+            assert_int_equal(ss_cal_attn_lattice(&c, m, SS_FAM_ATTN_DECODE, SS_DTYPE_BF16, &q, &t), 1);
+            if (fabs(t / want - 1) > worst) worst = fabs(t / want - 1);
+        }
+    ss_calib_free(&c);
+    synth_free(&s);
+    return worst;
+}
+
+static void test_decode_ridge(void **st)
+{
+    (void)st;
+    double at_ridge = ridge_worst(148e12 / 4e12), quantiles = ridge_worst(0);
+    if (!(at_ridge < 0.02 && quantiles > 0.08))
+        fail_msg("32 on 2 KV heads: worst %.3f knotted at the ridge, %.3f at quantiles",
+                 at_ridge, quantiles);
+}
+
 /* Decode of a head configuration never measured, inside the lattice along heads (KV heads
  * fixed) but beyond it along KV heads (query heads fixed): the interpolation alone. The
  * synthetic kernel reads the KV bytes at an efficiency set by the query heads per KV head
@@ -483,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_prefill_prefix_line),
         cmocka_unit_test(test_attn_lattice),
         cmocka_unit_test(test_decode_lattice_moved),
+        cmocka_unit_test(test_decode_ridge),
         cmocka_unit_test(test_decode_lattice_group),
         cmocka_unit_test(test_decode_mha_apart),
         cmocka_unit_test(test_grid_interleaved_series),

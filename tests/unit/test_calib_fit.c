@@ -168,7 +168,7 @@ static void test_moe(void **st)
     ss_diag d;
     ss_diag_clear(&d);
     ss_cv_rows rows = {0};
-    assert_int_equal(ss_cal_crossval(&s.t, NULL, 0, 4, 1, &res, &nres, &rows, &d), SS_OK);
+    assert_int_equal(ss_cal_crossval(&s.t, &(ss_fit_opts){0}, 4, 1, &res, &nres, &rows, &d), SS_OK);
     int seen = 0;
     for (size_t i = 0; i < nres; i++)
         if (res[i].family == SS_FAM_MOE && res[i].scheme == SS_CV_SHAPES) {

@@ -560,8 +560,8 @@ static void test_gemm_thin_class(void **st)
     ss_diag d;
     ss_diag_clear(&d);
     ss_cal_model alone, big;
-    assert_int_equal(ss_cal_fit_model(&s.t, thin_idx, nthin, &alone, &d), SS_OK);
-    assert_int_equal(ss_cal_fit_model(&s.t, big_idx, nbig, &big, &d), SS_OK);
+    assert_int_equal(ss_cal_fit_model(&s.t, thin_idx, nthin, 0, &alone, &d), SS_OK);
+    assert_int_equal(ss_cal_fit_model(&s.t, big_idx, nbig, 0, &big, &d), SS_OK);
     const ss_cal_model *g = ss_calib_find_gemm(&cb, SS_DTYPE_BF16, 4096, 4096);
     assert_non_null(g);
     assert_string_equal(g->tag, "nk<2^26");

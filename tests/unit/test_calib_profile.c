@@ -417,9 +417,33 @@ static void test_parse_errors(void **st)
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "spill_bw") || !strstr(msg, "decode attention models only"))
         fail_msg("%s", msg);
-    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(7));
+    /* format 7: attention models have the decode intensity term (10 terms); format 6 reads
+     * its 9 with that term 0, format 7 refuses 9 */
+    model_text(cal, sizeof cal, 6, "attn_decode", 9);
+    with_keys(with_w, sizeof with_w, cal, "      mha_apart: false\n      spill_bw: 0\n");
+    if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_int_equal(c.models[0].nterms, SS_CAL_ATTN_TERMS);
+    ss_cal_attn_q aq = {.dc_seqs = 4, .dc_ctx = 4 * 1001.0, .heads = 64, .kv_heads = 2,
+                        .head_dim = 128, .kv_bytes = 2};
+    double ax[SS_CAL_MAX_TERMS], as[SS_CAL_MAX_TERMS];
+    ss_cal_attn_features(&aq, ax, as);
+    double nine = 0;
+    for (int j = 0; j < 9; j++) nine += 1e-6 * ax[j] * as[j];
+    assert_true(fabs(ss_cal_eval(&c.models[0], ax, as) - nine) < 1e-9 * nine);
+    ss_calib_free(&c);
+    model_text(cal, sizeof cal, 7, "attn_decode", 9);
+    with_keys(with_w, sizeof with_w, cal, "      mha_apart: false\n      spill_bw: 0\n");
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "needs a list of 10 terms in format 7, got 9")) fail_msg("%s", msg);
+    model_text(cal, sizeof cal, 7, "attn_decode", 10);
+    with_keys(with_w, sizeof with_w, cal, "      mha_apart: false\n      spill_bw: 0\n");
+    if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_true(fabs(ss_cal_eval(&c.models[0], ax, as) - (nine + 1e-6 * ax[9] * as[9])) <
+                1e-9 * nine);
+    ss_calib_free(&c);
+    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(8));
     assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
-    if (!strstr(msg, "unsupported format 7 (this servesim reads 1 to 6)")) fail_msg("%s", msg);
+    if (!strstr(msg, "unsupported format 8 (this servesim reads 1 to 7)")) fail_msg("%s", msg);
     /* MoE curves (format 6): read back; refused in older formats; a malformed one names
      * its key and line */
     static const char *const curve =
