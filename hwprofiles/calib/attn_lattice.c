@@ -230,14 +230,16 @@ int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, in
     ss_cal_attn_q qq = *q;
     qq.kv_heads = kvh;
     double e[3];
-    int ne = 0, in[3], ni = 0;
+    int ne = 0, in[3], ni = 0, line[3];
     int split = kind_split(c, m, family, dtype, &qq);
-    if (hl_dir(c, m, family, dtype, LINE_HEADS, q->heads, kvh, &qq, split, &e[ne], &in[ne])) ne++;
-    if (hl_dir(c, m, family, dtype, LINE_KV, kvh, q->heads, &qq, split, &e[ne], &in[ne])) ne++;
+    if (hl_dir(c, m, family, dtype, LINE_HEADS, q->heads, kvh, &qq, split, &e[ne], &in[ne]))
+        line[ne++] = LINE_HEADS;
+    if (hl_dir(c, m, family, dtype, LINE_KV, kvh, q->heads, &qq, split, &e[ne], &in[ne]))
+        line[ne++] = LINE_KV;
     in[ne] = 1;
     if (family == SS_FAM_ATTN_DECODE &&
         hl_axis(c, m, family, dtype, LINE_GROUP, kvh, 0, &qq, split, &e[ne], &in[ne]))
-        ne++;
+        line[ne++] = LINE_GROUP;
     if (ne == 0) return 0;
     for (int k = 0; k < ne; k++) ni += in[k];
     /* Decode: the estimates that interpolate between measured grids, averaged, where there
@@ -257,9 +259,21 @@ int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, in
      * 2.4 / 15.6 -> 2.4 / 15.9. Prefill keeps the average of heads and kv_heads: its time
      * follows the FLOPs of the query heads, the basis continues kv_heads well, and the
      * interpolation alone was worse (H100 3.7 / 15.0 -> 3.9 / 15.6). */
+    /* Where none interpolates, decode takes the continuation along heads alone, where there
+     * is one: at a fixed kv_heads the bytes stay and the basis ratio corrects only the
+     * group, while along kv_heads it scales the bytes as if the kernel's time followed them
+     * (aiconfigurator's RTX PRO 6000, vLLM 0.19.0: 16 heads on 1 KV head takes the time of
+     * 8 or 12 on 1, 8.5 us at batch 1, and 16 on 2 takes 12.7 us; the average of both
+     * continuations was 22 % over on 16 on 1). Held out by head configuration (median /
+     * P90 %), the average -> heads alone: RTX PRO 6000 vLLM 0.19.0 3.0 / 15.9 -> 2.7 / 13.7,
+     * A100 vLLM 0.14.0 2.3 / 12.6 -> 1.8 / 11.1, H100 1.6 / 7.5 -> 1.5 / 6.8, H200
+     * 1.5 / 7.1 -> 1.4 / 6.5, cuDNN (servesim-profile) H100 1.4 / 5.7 -> 1.1 / 5.1, H200
+     * 1.7 / 6.7 -> 1.4 / 6.1; RTX PRO 6000 eager 2.3 / 10.1 -> 2.3 / 10.2; H20, H800
+     * unchanged. */
+    int heads_alone = family == SS_FAM_ATTN_DECODE && !ni && ne > 1 && line[0] == LINE_HEADS;
     double sum = 0;
     int cnt = 0;
-    for (int k = 0; k < ne; k++)
+    for (int k = 0; k < (heads_alone ? 1 : ne); k++)
         if (family != SS_FAM_ATTN_DECODE || !ni || in[k]) sum += e[k], cnt++;
     *t = exp(sum / cnt);
     return 1;
