@@ -173,6 +173,16 @@ static int term_ramped(ss_cal_kind kind, int j)
     }
 }
 
+ss_rc ss_calf_reserve(void **p, int *cap, int n, int first, size_t elem, ss_diag *d)
+{
+    if (n < *cap) return SS_OK;
+    int nc = *cap ? 2 * *cap : first;
+    void *q = realloc(*p, (size_t)nc * elem);
+    if (!q) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    *p = q, *cap = nc;
+    return SS_OK;
+}
+
 int ss_calf_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

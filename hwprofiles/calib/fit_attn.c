@@ -550,14 +550,11 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
     }
     g.measured = (long)present;
     free(sum), free(cnt);
-    if (c->ngrids == c->cap_grids) {
-        int cap = c->cap_grids ? 2 * c->cap_grids : 16;
-        ss_cal_grid *ng = realloc(c->grids, (size_t)cap * sizeof *ng);
-        if (!ng) {
-            free(g.t);
-            return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
-        }
-        c->grids = ng, c->cap_grids = cap;
+    ss_rc rc =
+        ss_calf_reserve((void **)&c->grids, &c->cap_grids, c->ngrids, 16, sizeof *c->grids, d);
+    if (rc) {
+        free(g.t);
+        return rc;
     }
     c->grids[c->ngrids++] = g;
     return SS_OK;

@@ -68,12 +68,9 @@ static ss_rc add_shape(ss_calib *c, int dtype, long n, long k, int cls, const do
 {
     if (nm < 6) return SS_OK;
     ss_calf_make_monotone(tt, nm);
-    if (c->nshapes == c->cap_shapes) {
-        int cap = c->cap_shapes ? 2 * c->cap_shapes : 64;
-        ss_cal_shape *ns = realloc(c->shapes, (size_t)cap * sizeof *ns);
-        if (!ns) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
-        c->shapes = ns, c->cap_shapes = cap;
-    }
+    ss_rc rc = ss_calf_reserve((void **)&c->shapes, &c->cap_shapes, c->nshapes, 64,
+                               sizeof *c->shapes, d);
+    if (rc) return rc;
     ss_cal_shape *sh = &c->shapes[c->nshapes++];
     memset(sh, 0, sizeof *sh);
     sh->dtype = dtype, sh->n = n, sh->k = k, sh->m_class = cls;

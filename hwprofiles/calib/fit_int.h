@@ -5,14 +5,26 @@
  * ramp knots, the NNLS fit, grouping by stack (ss_cal_fit_all) and the skew fit; fit_gemm.c
  * the measured GEMM curves and their (n, k) lattice; fit_attn.c the attention grids;
  * attn_lattice.c their head-configuration lattice; fit_decode.c the decode grids'
- * continuation beyond their measured corner. What more than one of them uses is declared
- * here, with the prefix ss_calf_. */
+ * continuation beyond their measured corner; fit_moe.c the measured MoE curves and their
+ * lattice; calib_read.c and calib_write.c a profile's calibration section. What more than
+ * one of them uses is declared here, with the prefix ss_calf_. */
 #ifndef SS_HWPROFILES_CALIB_FIT_INT_H
 #define SS_HWPROFILES_CALIB_FIT_INT_H
 
 #include <stddef.h>
 
 #include "hwprofiles/calib/fit.h"
+
+/* calib_read.c and calib_write.c: the format of a profile's calibration section.
+ * 2: GEMM models have the per-row and the serial-tile terms (format 1 lacks them; read with
+ * those terms 0). 3: GEMM models have beyond_basis and lattice_basis (formats 1 and 2: read
+ * as 0, the continuation and lattice they were validated with). 4: decode attention models
+ * have mha_apart (formats before: read as false, the lattice they were validated with). 5:
+ * decode attention models have spill_bw (formats before: read as 0, no streaming floor). 6:
+ * measured MoE curves (`moe_curves`; formats before have none: every MoE configuration from
+ * the basis, as they were validated). 7: attention models have the decode intensity term
+ * (formats before lack it; read with that term 0, which is what their fits were). */
+#define SS_CAL_FORMAT 7
 
 /* Sort key of a row for grouping: family, tag, dtype. qsort has no context argument, so the
  * key is precomputed. */
@@ -42,6 +54,9 @@ ss_rc ss_calf_fit_gemm_class(const ss_meas_table *t, const rowkey *keys, size_t 
  * is not NAN. */
 ss_rc ss_calf_fit_model_pin(const ss_meas_table *t, const size_t *idx, size_t n, double pin0,
                             double ridge, ss_cal_model *out, ss_diag *d);
+/* fit.c: room for one more item of size elem in *p, which holds n of *cap (doubling, from
+ * first); the message on failure. */
+ss_rc ss_calf_reserve(void **p, int *cap, int n, int first, size_t elem, ss_diag *d);
 /* fit.c: qsort order of doubles (knots, grid axes). */
 int ss_calf_cmp_double(const void *a, const void *b);
 /* Bytes of one element of ss_dtype t; 2 when unknown. */

@@ -52,12 +52,8 @@ static ss_rc add_curve(ss_calib *c, const mpt *p, const double *mm, double *tt, 
 {
     if (nm < 6) return SS_OK;
     ss_calf_make_monotone(tt, nm);
-    if (c->nmoe == c->cap_moe) {
-        int cap = c->cap_moe ? 2 * c->cap_moe : 64;
-        ss_cal_moe_curve *nc = realloc(c->moe, (size_t)cap * sizeof *nc);
-        if (!nc) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
-        c->moe = nc, c->cap_moe = cap;
-    }
+    ss_rc rc = ss_calf_reserve((void **)&c->moe, &c->cap_moe, c->nmoe, 64, sizeof *c->moe, d);
+    if (rc) return rc;
     ss_cal_moe_curve *cv = &c->moe[c->nmoe++];
     memset(cv, 0, sizeof *cv);
     cv->dtype = p->dtype, cv->hidden = p->hidden, cv->inter = p->inter;

@@ -1,5 +1,5 @@
-/* The `calibration:` section of a hardware profile: writing (deterministic: fixed number
- * formats, the fitter's sorted order) and reading (key tables, file:line errors). */
+/* The `calibration:` section of a hardware profile, reading: key tables, file:line errors,
+ * and the format history (SS_CAL_FORMAT, fit_int.h); calib_write.c writes it. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -7,16 +7,7 @@
 #include <string.h>
 
 #include "hwprofiles/calib/fit.h"
-
-/* 2: GEMM models have the per-row and the serial-tile terms (format 1 lacks them; read with
- * those terms 0). 3: GEMM models have beyond_basis and lattice_basis (formats 1 and 2: read
- * as 0, the continuation and lattice they were validated with). 4: decode attention models
- * have mha_apart (formats before: read as false, the lattice they were validated with). 5:
- * decode attention models have spill_bw (formats before: read as 0, no streaming floor). 6:
- * measured MoE curves (`moe_curves`; formats before have none: every MoE configuration from
- * the basis, as they were validated). 7: attention models have the decode intensity term
- * (formats before lack it; read with that term 0, which is what their fits were). */
-#define CAL_FORMAT 7
+#include "hwprofiles/calib/fit_int.h"
 
 /* Family names from the X-macro (not ss_fam_name: that lives with the readers, and the cost
  * model must not depend on them). */
@@ -30,127 +21,6 @@ const char *ss_cal_family_name(int family)
 {
     return family >= 0 && family < SS_FAM_COUNT ? fam_names[family] : "?";
 }
-
-/* ================================================================== writing */
-
-static void put_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fputc('\\', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
-/* A list of numbers is written as one quoted string of space-separated numbers ("1 2.5 3"),
- * not a YAML sequence: libyaml then reads a grid of thousands of times as one token instead
- * of one node each, which is most of a large profile's load time (docs/performance.md). The
- * numbers are printed exactly as before; num_list() reads both forms. */
-static void put_list_fmt(FILE *out, const double *v, int n, const char *fmt)
-{
-    fputc('"', out);
-    for (int i = 0; i < n; i++) {
-        if (i) fputc(' ', out);
-        fprintf(out, fmt, v[i]);
-    }
-    fputc('"', out);
-}
-
-/* Coefficients and axes keep 9 significant digits; measured times 6 (the measurements
- * themselves have fewer), which keeps the large profiles at about half the size. */
-static void put_list(FILE *out, const double *v, int n) { put_list_fmt(out, v, n, "%.9g"); }
-static void put_times(FILE *out, const double *v, int n) { put_list_fmt(out, v, n, "%.6g"); }
-
-void ss_calib_write_yaml(const ss_calib *c, FILE *out)
-{
-    fprintf(out, "calibration:\n  format: %d\n  gpu: %s\n  stack: ", CAL_FORMAT, c->gpu);
-    put_str(out, c->stack);
-    fprintf(out, "\n  default: %s", c->is_default ? "true" : "false");
-    fprintf(out, "\n  skew: {alpha_pure: %.4f, alpha_mixed: %.4f, shots: %ld}", c->skew_alpha_pure,
-            c->skew_alpha_mixed, c->skew_shots);
-    fprintf(out, "\n  command: ");
-    put_str(out, c->command ? c->command : "");
-    fprintf(out, "\n  sources:%s\n", c->nsources ? "" : " []");
-    for (int i = 0; i < c->nsources; i++) {
-        const ss_meas_source *s = &c->sources[i];
-        fprintf(out, "    - path: ");
-        put_str(out, s->path);
-        fprintf(out, "\n      format: %s\n      stack: ", s->format);
-        put_str(out, s->stack);
-        fprintf(out, "\n      sha256: \"%s\"\n      rows: %llu\n", s->sha256,
-                (unsigned long long)s->rows);
-        if (s->over_peak) /* faster than the GPU's peak: ss_cal_check_peak */
-            fprintf(out, "      left_out_over_peak: %llu\n", (unsigned long long)s->over_peak);
-    }
-    fprintf(out, "  models:%s\n", c->nmodels ? "" : " []");
-    for (int i = 0; i < c->nmodels; i++) {
-        const ss_cal_model *m = &c->models[i];
-        fprintf(out, "    - family: %s\n      tag: ", fam_names[m->family]);
-        put_str(out, m->tag);
-        fprintf(out,
-                "\n      dtype: %s\n      rows: %ld\n      median_ape: %.4f\n"
-                "      p90_ape: %.4f\n      max_ape: %.4f\n",
-                ss_dtype_name((ss_dtype)m->dtype), m->rows, m->median_ape, m->p90_ape,
-                m->max_ape);
-        if (m->family == SS_FAM_GEMM)
-            fprintf(out, "      beyond_basis: %.2f\n      lattice_basis: %.2f\n", m->beyond_w,
-                    m->lattice_w);
-        if (m->family == SS_FAM_ATTN_DECODE)
-            fprintf(out, "      mha_apart: %s\n      spill_bw: %.6g\n",
-                    m->mha_apart ? "true" : "false", m->spill_bw);
-        fprintf(out, "      terms:\n");
-        for (int j = 0; j < m->nterms; j++) {
-            fprintf(out, "        - {knots: ");
-            put_list(out, m->terms[j].knots, m->terms[j].nknots);
-            fprintf(out, ", coef: ");
-            put_list(out, m->terms[j].coef, m->terms[j].nknots);
-            fprintf(out, ", x_max: %.9g}\n", m->x_max[j]);
-        }
-    }
-    fprintf(out, "  grids:%s\n", c->ngrids ? "" : " []");
-    for (int i = 0; i < c->ngrids; i++) {
-        const ss_cal_grid *g = &c->grids[i];
-        fprintf(out, "    - {family: %s, dtype: %s, heads: %d, kv_heads: %d, head_dim: %d, "
-                     "measured: %ld,\n       axes: [",
-                fam_names[g->family], ss_dtype_name((ss_dtype)g->dtype), g->heads, g->kv_heads,
-                g->head_dim, g->measured);
-        size_t cells = 1;
-        for (int dd = 0; dd < g->ndim; dd++) {
-            if (dd) fprintf(out, ", ");
-            put_list(out, g->axis[dd], g->len[dd]);
-            cells *= (size_t)g->len[dd];
-        }
-        fprintf(out, "],\n       t: ");
-        put_times(out, g->t, (int)cells);
-        fprintf(out, "}\n");
-    }
-    fprintf(out, "  shapes:%s\n", c->nshapes ? "" : " []");
-    for (int i = 0; i < c->nshapes; i++) {
-        const ss_cal_shape *s = &c->shapes[i];
-        fprintf(out, "    - {dtype: %s, n: %ld, k: %ld,", ss_dtype_name((ss_dtype)s->dtype), s->n,
-                s->k);
-        if (s->m_class) fprintf(out, " m_class: %d,", s->m_class);
-        fprintf(out, "\n       m: ");
-        put_list(out, s->m, s->npts);
-        fprintf(out, ",\n       t: ");
-        put_times(out, s->t, s->npts);
-        fprintf(out, "}\n");
-    }
-    if (c->nmoe) fprintf(out, "  moe_curves:\n"); /* a format 6 key only where there are any */
-    for (int i = 0; i < c->nmoe; i++) {
-        const ss_cal_moe_curve *v = &c->moe[i];
-        fprintf(out, "    - {dtype: %s, hidden: %ld, inter: %ld, experts: %d, topk: %d, ep: %d,\n"
-                     "       m: ", ss_dtype_name((ss_dtype)v->dtype), v->hidden, v->inter,
-                v->experts, v->topk, v->ep);
-        put_list(out, v->m, v->npts);
-        fprintf(out, ",\n       t: ");
-        put_times(out, v->t, v->npts);
-        fprintf(out, "}\n");
-    }
-}
-
-/* ================================================================== reading */
 
 typedef struct cal_top {
     int format;
@@ -565,17 +435,138 @@ static ss_rc curve_pts(ss_doc *doc, yaml_node_t *mn, yaml_node_t *tn, const char
     return SS_OK;
 }
 
+/* Room for n items of size elem at *p (zeroed; nothing when n is 0), recorded in *cap. */
+static ss_rc alloc_items(void **p, int *cap, size_t n, size_t elem, ss_diag *d)
+{
+    if (!n) return SS_OK;
+    *p = calloc(n, elem);
+    if (!*p) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+    *cap = (int)n;
+    return SS_OK;
+}
+
+static ss_rc parse_sources(ss_doc *doc, yaml_node_t *list, ss_calib *c, ss_diag *d)
+{
+    size_t ns = ss_node_seq_len(list);
+    if (list && list->type != YAML_SEQUENCE_NODE)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, list, "calibration.sources",
+                            "expected a list, got %s", ss_node_kind(list));
+    c->sources = calloc(ns ? ns : 1, sizeof *c->sources);
+    if (!c->sources) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < ns; i++) {
+        char kp[64];
+        snprintf(kp, sizeof kp, "calibration.sources[%zu]", i);
+        cal_src s;
+        memset(&s, 0, sizeof s);
+        ss_rc rc = ss_cfg_apply(doc, ss_node_seq_at(doc, list, i), NULL, kp, cal_src_keys, &s, d);
+        if (rc) return rc;
+        s.s.rows = (uint64_t)s.rows, s.s.over_peak = (uint64_t)s.over_peak;
+        c->sources[c->nsources++] = s.s;
+    }
+    return SS_OK;
+}
+
+static ss_rc parse_shapes(ss_doc *doc, yaml_node_t *list, ss_calib *c, ss_diag *d)
+{
+    size_t n = ss_node_seq_len(list);
+    ss_rc rc = alloc_items((void **)&c->shapes, &c->cap_shapes, n, sizeof *c->shapes, d);
+    for (size_t i = 0; rc == SS_OK && i < n; i++) {
+        char kp[64];
+        snprintf(kp, sizeof kp, "calibration.shapes[%zu]", i);
+        cal_shp p;
+        memset(&p, 0, sizeof p);
+        if ((rc = ss_cfg_apply(doc, ss_node_seq_at(doc, list, i), NULL, kp, cal_shp_keys, &p, d)))
+            break;
+        ss_cal_shape *s = &c->shapes[c->nshapes];
+        s->dtype = p.dtype, s->n = (long)p.n, s->k = (long)p.k, s->m_class = (int)p.m_class;
+        if ((rc = curve_pts(doc, p.m, p.t, kp, s->m, s->t, &s->npts, d)) == SS_OK) c->nshapes++;
+    }
+    return rc;
+}
+
+static ss_rc parse_moe_curves(ss_doc *doc, yaml_node_t *list, int format, ss_calib *c,
+                              ss_diag *d)
+{
+    size_t n = ss_node_seq_len(list);
+    if (n && format < 6)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, list, "calibration.moe_curves",
+                            "MoE curves need calibration format 6 (this one is %d)", format);
+    ss_rc rc = alloc_items((void **)&c->moe, &c->cap_moe, n, sizeof *c->moe, d);
+    for (size_t i = 0; rc == SS_OK && i < n; i++) {
+        char kp[64];
+        snprintf(kp, sizeof kp, "calibration.moe_curves[%zu]", i);
+        cal_moe p;
+        memset(&p, 0, sizeof p);
+        if ((rc = ss_cfg_apply(doc, ss_node_seq_at(doc, list, i), NULL, kp, cal_moe_keys, &p, d)))
+            break;
+        ss_cal_moe_curve *v = &c->moe[c->nmoe];
+        v->dtype = p.dtype, v->hidden = (long)p.hidden, v->inter = (long)p.inter;
+        v->experts = (int)p.experts, v->topk = (int)p.topk, v->ep = (int)p.ep;
+        if ((rc = curve_pts(doc, p.m, p.t, kp, v->m, v->t, &v->npts, d)) == SS_OK) c->nmoe++;
+    }
+    return rc;
+}
+
+/* Grid i of the list into c->grids[c->ngrids], which owns its times from the moment they are
+ * allocated, even if they are then refused. */
+static ss_rc parse_grid(ss_doc *doc, yaml_node_t *gn, size_t i, ss_calib *c, ss_diag *d)
+{
+    char kp[64], lk[96];
+    snprintf(kp, sizeof kp, "calibration.grids[%zu]", i);
+    cal_grd p;
+    memset(&p, 0, sizeof p);
+    ss_rc rc = ss_cfg_apply(doc, gn, NULL, kp, cal_grd_keys, &p, d);
+    if (rc) return rc;
+    ss_cal_grid *g = &c->grids[c->ngrids];
+    memset(g, 0, sizeof *g);
+    g->family = p.family, g->dtype = p.dtype, g->heads = p.heads;
+    g->kv_heads = p.kv_heads, g->head_dim = p.head_dim, g->measured = (long)p.measured;
+    int want = p.family == SS_FAM_ATTN_DECODE ? 2 : p.family == SS_FAM_ATTN_MIXED ? 4
+             : p.family == SS_FAM_ATTN_PREFILL ? 3 : 0;
+    snprintf(lk, sizeof lk, "%s.axes", kp);
+    if (!want || !p.axes || p.axes->type != YAML_SEQUENCE_NODE ||
+        ss_node_seq_len(p.axes) != (size_t)want)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, p.axes, lk,
+                            "an attention grid needs %d axes (prefill 3, decode 2, mixed 4)",
+                            want);
+    g->ndim = want;
+    size_t cells = 1;
+    for (int dd = 0; dd < want; dd++) {
+        snprintf(lk, sizeof lk, "%s.axes[%d]", kp, dd);
+        yaml_node_t *an = ss_node_seq_at(doc, p.axes, (size_t)dd);
+        if ((rc = num_list(doc, an, lk, g->axis[dd], SS_CAL_GRID_MAXAXIS, &g->len[dd], d)))
+            return rc;
+        for (int j = 1; j < g->len[dd]; j++)
+            if (!(g->axis[dd][j] > g->axis[dd][j - 1]))
+                return ss_cfg_error(d, SS_ERR_INVALID, doc, an, lk, "values must increase");
+        cells *= (size_t)g->len[dd];
+    }
+    c->ngrids++; /* owns t from here, even if the values below are refused */
+    g->t = malloc(cells * sizeof *g->t);
+    int nt = 0;
+    snprintf(lk, sizeof lk, "%s.t", kp);
+    if (!g->t) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
+    if ((rc = num_list(doc, p.t, lk, g->t, (int)cells, &nt, d))) return rc;
+    if ((size_t)nt != cells)
+        return ss_cfg_error(d, SS_ERR_INVALID, doc, p.t, lk, "%d times for %zu grid cells", nt,
+                            cells);
+    for (size_t j = 0; j < cells; j++)
+        if (!(g->t[j] > 0))
+            return ss_cfg_error(d, SS_ERR_INVALID, doc, p.t, lk, "times must be > 0 (item %zu)", j);
+    return SS_OK;
+}
+
 ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
 {
     ss_calib_init(c);
     cal_top *top = calloc(1, sizeof *top);
     if (!top) return ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
     ss_rc rc = ss_cfg_apply(doc, node, NULL, "calibration", cal_top_keys, top, d);
-    if (rc == SS_OK && (top->format < 1 || top->format > CAL_FORMAT))
+    if (rc == SS_OK && (top->format < 1 || top->format > SS_CAL_FORMAT))
         rc = ss_cfg_error(d, SS_ERR_INVALID, doc, ss_node_get(doc, node, "format"),
                           "calibration.format",
                           "unsupported format %d (this servesim reads 1 to %d)",
-                          top->format, CAL_FORMAT);
+                          top->format, SS_CAL_FORMAT);
     if (rc) goto out;
     snprintf(c->gpu, sizeof c->gpu, "%s", top->gpu);
     snprintf(c->stack, sizeof c->stack, "%s", top->stack);
@@ -587,28 +578,11 @@ ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
         c->skew_alpha_pure = sk.pure, c->skew_alpha_mixed = sk.mixed, c->skew_shots = (long)sk.shots;
     }
     c->command = strdup(top->command);
-    size_t ns = ss_node_seq_len(top->sources);
-    if (top->sources && top->sources->type != YAML_SEQUENCE_NODE) {
-        rc = ss_cfg_error(d, SS_ERR_INVALID, doc, top->sources, "calibration.sources",
-                          "expected a list, got %s", ss_node_kind(top->sources));
-        goto out;
-    }
-    c->sources = calloc(ns ? ns : 1, sizeof *c->sources);
-    if (!c->command || !c->sources) {
+    if (!c->command) {
         rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < ns; i++) {
-        char kp[64];
-        snprintf(kp, sizeof kp, "calibration.sources[%zu]", i);
-        cal_src s;
-        memset(&s, 0, sizeof s);
-        if ((rc = ss_cfg_apply(doc, ss_node_seq_at(doc, top->sources, i), NULL, kp,
-                               cal_src_keys, &s, d)))
-            goto out;
-        s.s.rows = (uint64_t)s.rows, s.s.over_peak = (uint64_t)s.over_peak;
-        c->sources[c->nsources++] = s.s;
-    }
+    if ((rc = parse_sources(doc, top->sources, c, d))) goto out;
     size_t nm = ss_node_seq_len(top->models);
     if (top->models->type != YAML_SEQUENCE_NODE || nm > SS_CAL_MAX_MODELS) {
         rc = ss_cfg_error(d, SS_ERR_INVALID, doc, top->models, "calibration.models",
@@ -623,120 +597,12 @@ ss_rc ss_calib_parse(ss_doc *doc, yaml_node_t *node, ss_calib *c, ss_diag *d)
             goto out;
         c->nmodels++;
     }
-    size_t nsh = ss_node_seq_len(top->shapes);
-    if (nsh) {
-        c->shapes = calloc(nsh, sizeof *c->shapes);
-        if (!c->shapes) {
-            rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        c->cap_shapes = (int)nsh;
-    }
-    for (size_t i = 0; i < nsh; i++) {
-        char kp[64];
-        snprintf(kp, sizeof kp, "calibration.shapes[%zu]", i);
-        yaml_node_t *sn = ss_node_seq_at(doc, top->shapes, i);
-        cal_shp p;
-        memset(&p, 0, sizeof p);
-        if ((rc = ss_cfg_apply(doc, sn, NULL, kp, cal_shp_keys, &p, d))) goto out;
-        ss_cal_shape *s = &c->shapes[c->nshapes];
-        s->dtype = p.dtype, s->n = (long)p.n, s->k = (long)p.k, s->m_class = (int)p.m_class;
-        if ((rc = curve_pts(doc, p.m, p.t, kp, s->m, s->t, &s->npts, d))) goto out;
-        c->nshapes++;
-    }
-    size_t nmc = ss_node_seq_len(top->moe_curves);
-    if (nmc && top->format < 6) {
-        rc = ss_cfg_error(d, SS_ERR_INVALID, doc, top->moe_curves, "calibration.moe_curves",
-                          "MoE curves need calibration format 6 (this one is %d)", top->format);
-        goto out;
-    }
-    if (nmc) {
-        c->moe = calloc(nmc, sizeof *c->moe);
-        if (!c->moe) {
-            rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        c->cap_moe = (int)nmc;
-    }
-    for (size_t i = 0; i < nmc; i++) {
-        char kp[64];
-        snprintf(kp, sizeof kp, "calibration.moe_curves[%zu]", i);
-        cal_moe p;
-        memset(&p, 0, sizeof p);
-        if ((rc = ss_cfg_apply(doc, ss_node_seq_at(doc, top->moe_curves, i), NULL, kp,
-                               cal_moe_keys, &p, d)))
-            goto out;
-        ss_cal_moe_curve *v = &c->moe[c->nmoe];
-        v->dtype = p.dtype, v->hidden = (long)p.hidden, v->inter = (long)p.inter;
-        v->experts = (int)p.experts, v->topk = (int)p.topk, v->ep = (int)p.ep;
-        if ((rc = curve_pts(doc, p.m, p.t, kp, v->m, v->t, &v->npts, d))) goto out;
-        c->nmoe++;
-    }
+    if ((rc = parse_shapes(doc, top->shapes, c, d))) goto out;
+    if ((rc = parse_moe_curves(doc, top->moe_curves, (int)top->format, c, d))) goto out;
     size_t ng = ss_node_seq_len(top->grids);
-    if (ng) {
-        c->grids = calloc(ng, sizeof *c->grids);
-        if (!c->grids) {
-            rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        c->cap_grids = (int)ng;
-    }
-    for (size_t i = 0; i < ng; i++) {
-        char kp[64], lk[96];
-        snprintf(kp, sizeof kp, "calibration.grids[%zu]", i);
-        cal_grd p;
-        memset(&p, 0, sizeof p);
-        if ((rc = ss_cfg_apply(doc, ss_node_seq_at(doc, top->grids, i), NULL, kp, cal_grd_keys,
-                               &p, d)))
-            goto out;
-        ss_cal_grid *g = &c->grids[c->ngrids];
-        memset(g, 0, sizeof *g);
-        g->family = p.family, g->dtype = p.dtype, g->heads = p.heads;
-        g->kv_heads = p.kv_heads, g->head_dim = p.head_dim, g->measured = (long)p.measured;
-        int want = p.family == SS_FAM_ATTN_DECODE ? 2 : p.family == SS_FAM_ATTN_MIXED ? 4
-                 : p.family == SS_FAM_ATTN_PREFILL ? 3 : 0;
-        snprintf(lk, sizeof lk, "%s.axes", kp);
-        if (!want || !p.axes || p.axes->type != YAML_SEQUENCE_NODE ||
-            ss_node_seq_len(p.axes) != (size_t)want) {
-            rc = ss_cfg_error(d, SS_ERR_INVALID, doc, p.axes, lk,
-                              "an attention grid needs %d axes (prefill 3, decode 2, mixed 4)",
-                              want);
-            goto out;
-        }
-        g->ndim = want;
-        size_t cells = 1;
-        for (int dd = 0; dd < want; dd++) {
-            snprintf(lk, sizeof lk, "%s.axes[%d]", kp, dd);
-            yaml_node_t *an = ss_node_seq_at(doc, p.axes, (size_t)dd);
-            if ((rc = num_list(doc, an, lk, g->axis[dd], SS_CAL_GRID_MAXAXIS, &g->len[dd], d)))
-                goto out;
-            for (int j = 1; j < g->len[dd]; j++)
-                if (!(g->axis[dd][j] > g->axis[dd][j - 1])) {
-                    rc = ss_cfg_error(d, SS_ERR_INVALID, doc, an, lk, "values must increase");
-                    goto out;
-                }
-            cells *= (size_t)g->len[dd];
-        }
-        c->ngrids++; /* owns t from here, even if the values below are refused */
-        g->t = malloc(cells * sizeof *g->t);
-        int nt = 0;
-        snprintf(lk, sizeof lk, "%s.t", kp);
-        if (!g->t) {
-            rc = ss_diag_fail(d, SS_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        if ((rc = num_list(doc, p.t, lk, g->t, (int)cells, &nt, d))) goto out;
-        if ((size_t)nt != cells) {
-            rc = ss_cfg_error(d, SS_ERR_INVALID, doc, p.t, lk,
-                              "%d times for %zu grid cells", nt, cells);
-            goto out;
-        }
-        for (size_t j = 0; j < cells; j++)
-            if (!(g->t[j] > 0)) {
-                rc = ss_cfg_error(d, SS_ERR_INVALID, doc, p.t, lk, "times must be > 0 (item %zu)", j);
-                goto out;
-            }
-    }
+    rc = alloc_items((void **)&c->grids, &c->cap_grids, ng, sizeof *c->grids, d);
+    for (size_t i = 0; rc == SS_OK && i < ng; i++)
+        rc = parse_grid(doc, ss_node_seq_at(doc, top->grids, i), i, c, d);
 out:
     free(top);
     if (rc) ss_calib_free(c);
