@@ -27,6 +27,7 @@ typedef struct gcurve {
     int npts;
     double lx[SS_CAL_MAX_SHAPE_PTS], ly[SS_CAL_MAX_SHAPE_PTS];
     double m_lo, m_hi, t_lo, t_hi;
+    double t_from; /* where the continuation past m_hi starts (ss_cal_beyond_from) */
     gsl_interp *it; /* owned; NULL = use the basis */
 } gcurve;
 
@@ -162,6 +163,36 @@ static double moe_time(const calst *s, double T)
     return ss_cal_moe_basis(s->moe_m, &s->moe_q, T);
 }
 
+static double basis(const calst *s, const ss_cal_model *gm, double m, double n, double k)
+{
+    double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
+    ss_cal_gemm_features(m, n, k, s->wbytes, x, sc);
+    sc[3] *= s->flop_scale;
+    return ss_cal_eval(gm, x, sc);
+}
+
+typedef struct shape_ctx {
+    const calst *s;
+    const gshape *g;
+} shape_ctx;
+
+static double shape_basis_m(const void *ctx, double m)
+{
+    const shape_ctx *c = ctx;
+    return basis(c->s, c->g->gm, m, c->g->n, c->g->k);
+}
+
+/* The curve's start beyond its largest m, computed once: with the cost model's own basis,
+ * as gemm_time continues it. */
+static void setup_from(const calst *s, const gshape *g, gcurve *cv, const ss_cal_shape *sh)
+{
+    cv->t_from = cv->t_hi;
+    if (!sh || !g->gm || sh->npts < 1) return;
+    shape_ctx c = {s, g};
+    cv->t_from = ss_cal_beyond_from(sh->m, sh->t, sh->npts - 1, g->gm->beyond_octave,
+                                    shape_basis_m, &c);
+}
+
 static void setup_shape(calst *s, int i, double n, double k, int dtype)
 {
     gshape *g = &s->g[i];
@@ -182,15 +213,11 @@ static void setup_shape(calst *s, int i, double n, double k, int dtype)
     }
     g->split = sa && su && sa != su;
     setup_curve(&g->cv[0], sa);
-    if (g->split) setup_curve(&g->cv[1], su);
-}
-
-static double basis(const calst *s, const ss_cal_model *gm, double m, double n, double k)
-{
-    double x[SS_CAL_MAX_TERMS], sc[SS_CAL_MAX_TERMS];
-    ss_cal_gemm_features(m, n, k, s->wbytes, x, sc);
-    sc[3] *= s->flop_scale;
-    return ss_cal_eval(gm, x, sc);
+    setup_from(s, g, &g->cv[0], sa);
+    if (g->split) {
+        setup_curve(&g->cv[1], su);
+        setup_from(s, g, &g->cv[1], su);
+    }
 }
 
 static double gemm_time(const calst *s, int i, double m)
@@ -204,7 +231,7 @@ static double gemm_time(const calst *s, int i, double m)
             double b0 = gs->gm ? basis(s, gs->gm, edge, gs->n, gs->k) : 0;
             if (!(b0 > 0)) return te;
             double b1 = basis(s, gs->gm, m, gs->n, gs->k);
-            if (m > g->m_hi) return ss_cal_beyond(te, b0, b1, gs->gm->beyond_w);
+            if (m > g->m_hi) return ss_cal_beyond(te, g->t_from, b0, b1, gs->gm->beyond_w);
             return te * (b1 < b0 ? b1 / b0 : 1);
         }
         double v;

@@ -48,7 +48,7 @@ static const ss_key cal_skew_keys[] = {
 #define TF(f) offsetof(cal_top, f)
 static const ss_key cal_top_keys[] = {
     {.name = "format", .type = SS_KEY_INT, .offset = TF(format), .def = NULL, .min = 1,
-     .max = 1000, .help = "Calibration section format (1 to 7)."},
+     .max = 1000, .help = "Calibration section format (1 to 8)."},
     {.name = "gpu", .type = SS_KEY_STRING, .offset = TF(gpu), .size = 64, .def = NULL,
      .flags = SS_KEY_NO_BOUNDS, .help = "Canonical GPU the measurements were made on."},
     {.name = "stack", .type = SS_KEY_STRING, .offset = TF(stack), .size = 96, .def = NULL,
@@ -364,6 +364,7 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
         }
     }
     m->beyond_w = p.beyond, m->lattice_w = p.lattice;
+    m->beyond_octave = ss_cal_kind_of(p.family) == SS_CAL_GEMM && format >= 8;
     m->mha_apart = p.mha_apart;
     m->spill_bw = p.spill_bw;
     char tk[320];

@@ -273,6 +273,7 @@ ss_rc ss_calf_fit_model_pin(const ss_meas_table *t, const size_t *idx, size_t n,
     m.family = ss_cal_fit_family(r0->family);
     m.dtype = ss_cal_row_dtype(r0);
     m.nterms = nt;
+    m.beyond_octave = kind == SS_CAL_GEMM;
     int ncol = 0;
     for (int j = 0; j < nt; j++) {
         size_t nv = 0;

@@ -77,9 +77,14 @@ typedef struct ss_cal_model {
     double median_ape, p90_ape, max_ape;
     double x_max[SS_CAL_MAX_TERMS]; /* largest raw feature fitted (for docs: extrapolation) */
     /* GEMM: beyond a measured shape's largest m, the weight (0 to 1, in log time) of this
-     * basis against the shape's last measured point times the basis ratio; chosen on the
-     * fitted shapes themselves (ss_calf_fit_beyond), 0 in profiles before format 3. */
+     * basis against the shape's continuation by the basis ratio (ss_cal_beyond); chosen on
+     * the fitted shapes themselves (ss_calf_fit_beyond), 0 in profiles before format 3. */
     double beyond_w;
+    /* GEMM: the continuation beyond a shape's largest m starts from the line through the
+     * shape's last octave of m (ss_cal_beyond_from), not from its last point; set by the
+     * fitter, and by the reader for format 8 and later (formats before: the last point, as
+     * they were validated). */
+    int beyond_octave;
     /* GEMM: for a shape never measured, the weight (0 to 1, in log time) of this basis
      * against the (n, k) lattice of measured shapes; chosen by cross-validation over the
      * measured shapes (ss_calf_fit_lattice_w), 0 in profiles before format 3. */
@@ -351,10 +356,17 @@ int ss_calib_lattice_shape(const ss_calib *c, const ss_cal_model *gm, int dtype,
                            double n, double k, double wbytes, ss_cal_shape *out);
 double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double m, double wbytes);
 /* A GEMM shape's time at m beyond its largest measured m_edge (time t_edge), from the basis
- * b_edge at m_edge and b_m at m: the edge times the basis ratio (at least 1), moved towards
- * the basis itself by weight w in log time, and never below t_edge. Shared by the cost
- * model and the validation so both continue a curve the same way. */
-double ss_cal_beyond(double t_edge, double b_edge, double b_m, double w);
+ * b_edge at m_edge and b_m at m: t_from (the time the continuation starts from at m_edge,
+ * ss_cal_beyond_from) times the basis ratio, moved towards the basis itself by weight w in
+ * log time, and never below t_edge. Shared by the cost model and the validation so both
+ * continue a curve the same way. */
+double ss_cal_beyond(double t_edge, double t_from, double b_edge, double b_m, double w);
+/* The time a curve's continuation past its point `edge` starts from: with `octave`, the
+ * value at m[edge] of the least-squares line of log(t / basis) over log m through the
+ * curve's points in [m[edge] / 2, m[edge]] (at least 3 of them), times the basis there;
+ * else, or with fewer points, t[edge] itself. basis(ctx, m) is the GEMM basis of the shape. */
+double ss_cal_beyond_from(const double *m, const double *t, int edge, int octave,
+                          double (*basis)(const void *ctx, double m), const void *ctx);
 
 /* Raw GEMM / attention features (shared by fitting and the cost model). */
 int ss_cal_gemm_features(double m, double n, double k, double wbytes, double x[], double s[]);

@@ -171,27 +171,57 @@ double ss_calf_gemm_basis(const ss_cal_model *gm, double m, double n, double k, 
 
 /* ---- continuing a curve beyond its largest measured m ----
  *
- * The last measured point times the basis ratio carries the edge's own efficiency along;
- * where the curve is a wave staircase (aiconfigurator's A100, n = k = 5120: 252 us at both
- * m = 768 and 1024, 378 us at 2048) the edge may sit on a step's top or foot, and the basis,
- * fitted over every shape of its size class, knows the trend better. How far to trust it is
- * decided per basis model on the fitted curves: each shape's top 20 % of m predicted from its
- * last point below them (fit_weights.c). */
+ * The basis ratio carries the curve's own efficiency along from where it starts at the edge
+ * (ss_cal_beyond_from: the line through its last octave). Where the curve is a wave
+ * staircase (aiconfigurator's A100, n = k = 5120: 252 us at both m = 768 and 1024, 378 us at
+ * 2048) the basis, fitted over every shape of its size class, may know the trend better. How
+ * far to trust it is decided per basis model on the fitted curves: each shape's top 20 % of
+ * m predicted from its curve below them (fit_weights.c). */
 
-double ss_cal_beyond(double t_edge, double b_edge, double b_m, double w)
+double ss_cal_beyond(double t_edge, double t_from, double b_edge, double b_m, double w)
 {
-    if (!(b_edge > 0) || !(b_m > 0)) return t_edge;
+    if (!(b_edge > 0) || !(b_m > 0) || !(t_from > 0)) return t_edge;
     double r = b_m / b_edge;
     if (!(r > 1)) return t_edge;
     /* the weight ramps in over the first doubling of the basis: full at once would step the
      * time at the edge wherever the basis lies above the curve (A100 vLLM, n = 32, k = 1536:
-     * +41 % one token past m = 8192); ramped, t is continuous there, and still
-     * non-decreasing (t = t_edge r^(1 + w log(b_edge / t_edge) / log 2) up to r = 2, then
-     * t_edge r (b_edge / t_edge)^w, floored at t_edge) */
+     * +41 % one token past m = 8192); ramped, t is continuous there when t_from = t_edge,
+     * and non-decreasing in b_m either way (t = t_from r^(1 + w log(b_edge / t_from) / log 2)
+     * up to r = 2, then t_from r (b_edge / t_from)^w, floored at t_edge) */
     double we = w * (r < 2 ? log(r) / log(2.0) : 1);
-    double t = t_edge * r;
+    double t = t_from * r;
     if (we > 0) t = exp((1 - we) * log(t) + we * log(b_m));
     return t > t_edge ? t : t_edge;
+}
+
+/* Where the continuation starts. A curve's last point may sit at the foot of a wave step or
+ * at the top of one (RTX PRO 6000 eager, n = k = 2048: 40.7 us at m = 1472, 54.1 at 1488,
+ * then flat to 1920): continued from the foot, every m up to the next step came out 10-13 %
+ * slow. The curve's efficiency against the basis, log(t / b), fitted by a line over its last
+ * octave of m and read at the edge, averages the step's phase out and still follows a trend
+ * (the A800's efficiency falls with m: a plain mean over the octave was 6 % fast on its top
+ * 20 %). The floor at t_edge keeps a curve continued from a step's foot flat until the
+ * trend passes it, as the staircase is. Too few points in the octave (InferSim's curves, a
+ * point per doubling) say nothing about a step: the last point, as before. Figures, and the
+ * half and triple octaves tried, in docs/validation.md. */
+double ss_cal_beyond_from(const double *m, const double *t, int edge, int octave,
+                          double (*basis)(const void *ctx, double m), const void *ctx)
+{
+    if (!octave) return t[edge];
+    double be = basis(ctx, m[edge]);
+    if (!(be > 0)) return t[edge];
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int c = 0;
+    for (int i = edge; i >= 0 && 2 * m[i] >= m[edge]; i--) {
+        double b = i == edge ? be : basis(ctx, m[i]);
+        if (!(b > 0)) return t[edge];
+        double x = log(m[i] / m[edge]), y = log(t[i] / b);
+        sx += x, sy += y, sxx += x * x, sxy += x * y, c++;
+    }
+    double den = c * sxx - sx * sx;
+    if (c < 3 || !(den > 0)) return t[edge];
+    double slope = (c * sxy - sx * sy) / den;
+    return be * exp((sy - slope * sx) / c); /* the line at x = log(m / m_edge) = 0 */
 }
 
 /* ================================================================== lookups */
@@ -215,6 +245,12 @@ const ss_cal_shape *ss_calib_find_shape_m(const ss_calib *c, int dtype, long n, 
     return NULL;
 }
 
+double ss_calf_shape_basis(const void *ctx, double m)
+{
+    const shape_basis *b = ctx;
+    return ss_calf_gemm_basis(b->gm, m, b->n, b->k, b->wb);
+}
+
 double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double m, double wb)
 {
     int np = sh->npts;
@@ -225,7 +261,12 @@ double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double 
         double b0 = ss_calf_gemm_basis(gm, edge, (double)sh->n, (double)sh->k, wb);
         double b1 = ss_calf_gemm_basis(gm, m, (double)sh->n, (double)sh->k, wb);
         if (!(b0 > 0)) return te;
-        if (m > hi) return ss_cal_beyond(te, b0, b1, gm->beyond_w);
+        if (m > hi) {
+            shape_basis sb = {gm, (double)sh->n, (double)sh->k, wb};
+            double tf = ss_cal_beyond_from(sh->m, sh->t, np - 1, gm->beyond_octave,
+                                           ss_calf_shape_basis, &sb);
+            return ss_cal_beyond(te, tf, b0, b1, gm->beyond_w);
+        }
         double r = b1 / b0;
         return te * (r > 1 ? 1 : r);
     }

@@ -23,8 +23,11 @@
  * decode attention models have spill_bw (formats before: read as 0, no streaming floor). 6:
  * measured MoE curves (`moe_curves`; formats before have none: every MoE configuration from
  * the basis, as they were validated). 7: attention models have the decode intensity term
- * (formats before lack it; read with that term 0, which is what their fits were). */
-#define SS_CAL_FORMAT 7
+ * (formats before lack it; read with that term 0, which is what their fits were). 8: a GEMM
+ * curve is continued beyond its largest m from the line through its last octave
+ * (ss_cal_beyond_from; no new key: formats before continue from the last point, as their
+ * beyond_basis was chosen for). */
+#define SS_CAL_FORMAT 8
 
 /* Sort key of a row for grouping: family, tag, dtype. qsort has no context argument, so the
  * key is precomputed. */
@@ -136,6 +139,13 @@ ss_rc ss_calf_fit_beyond(const ss_meas_table *t, const rowkey *keys, size_t nk, 
  * basis weight and without the shapes marked in skip (NULL: none); the lattice's estimate
  * moved towards the basis b by w in log time. */
 double ss_calf_gemm_basis(const ss_cal_model *gm, double m, double n, double k, double wb);
+/* fit_gemm.c: the GEMM basis of one shape (model, n, k, weight bytes) as a function of m,
+ * for ss_cal_beyond_from. */
+typedef struct shape_basis {
+    const ss_cal_model *gm;
+    double n, k, wb;
+} shape_basis;
+double ss_calf_shape_basis(const void *ctx, double m);
 int ss_calf_gemm_lattice_raw(const ss_calib *c, const ss_cal_model *gm, int dtype,
                              const unsigned char *skip, double m, double n, double k,
                              double wbytes, double *t);

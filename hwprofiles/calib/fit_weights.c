@@ -109,10 +109,13 @@ static ss_rc fit_beyond_one(const ss_meas_table *t, const rowkey *keys, size_t n
         if (sh->npts < 5 || !of_model(c, sh, gm)) continue;
         int edge = beyond_edge(sh);
         double be = ss_calf_gemm_basis(&ref, sh->m[edge], sn, sk, wb);
+        shape_basis sb = {&ref, sn, sk, wb};
+        double tf = ss_cal_beyond_from(sh->m, sh->t, edge, ref.beyond_octave,
+                                       ss_calf_shape_basis, &sb);
         for (int j = edge + 1; j < sh->npts; j++, pts++) {
             double bm = ss_calf_gemm_basis(&ref, sh->m[j], sn, sk, wb);
             for (int q = 0; q < SS_CAL_WEIGHTS; q++)
-                err[q] += fabs(log(ss_cal_beyond(sh->t[edge], be, bm, q / 10.0) / sh->t[j]));
+                err[q] += fabs(log(ss_cal_beyond(sh->t[edge], tf, be, bm, q / 10.0) / sh->t[j]));
         }
     }
     gm->beyond_w = pick_weight(err, pts, SS_CAL_BEYOND_MIN);

@@ -46,12 +46,59 @@ static void test_gemm_monotone_and_shapes(void **st)
     synth_free(&s);
 }
 
-/* Beyond a shape's largest measured m its curve continues from the last point by the basis
- * ratio, moved towards the basis by the model's beyond_w (ss_cal_beyond). Curves whose
- * points scatter +-20 % around a smooth truth (wave staircases do, in real tables) leave the
- * last point off the trend; the fitter then finds a weight above 0.5 on the curves' own top
- * points, and the continuation to m = 4096 and 8192 is closer to the truth than with 0. With
- * few curve points (fill(): 12 top points) the weight stays 0, the plain ratio. */
+/* Beyond a shape's largest measured m its curve continues by the basis ratio from where the
+ * line through its last octave meets the edge (ss_cal_beyond_from, format 8), moved towards
+ * the basis by the model's beyond_w (ss_cal_beyond). Curves whose points scatter +-20 %
+ * around a smooth truth (wave staircases do, in real tables) leave the last point off the
+ * trend: continued from the octave's line, m = 4096 and 8192 come out closer to the truth
+ * than from the last point, with the plain ratio (formats before 8, beyond_w 0) or moved 0.6
+ * of the way to the basis. With few curve points (fill(): 12 top points) the weight stays
+ * 0. */
+/* The continuation's start: a staircase's last point at a step's foot starts from the
+ * octave's line below it, and the floor at t_edge keeps the curve flat until the trend
+ * passes it; a straight trend in log(t / basis) is read at the edge exactly; fewer than 3
+ * points in the octave, or octave off, start at the last point. */
+static double lin_basis(const void *ctx, double m)
+{
+    (void)ctx;
+    return 1e-6 * m;
+}
+
+static void test_gemm_beyond_from(void **st)
+{
+    (void)st;
+    /* a wave staircase, t = 744 us x ceil(m / 744), against a basis of 1 us per token,
+     * measured every 16 from 784 to 1568: the last point sits just past the step at
+     * 1488 (in shape the RTX PRO 6000 eager's n = k = 2048 around m = 1488) */
+    double m[64], t[64];
+    int n = 0;
+    for (double x = 784; x <= 1568; x += 16, n++) m[n] = x, t[n] = 1e-6 * 744 * ceil(x / 744);
+    double te = t[n - 1], b_edge = lin_basis(NULL, m[n - 1]);
+    double tf = ss_cal_beyond_from(m, t, n - 1, 1, lin_basis, NULL);
+    assert_true(tf < te); /* the line averages the step's phase */
+    /* flat past the edge to near the next step (2232), as the staircase is; then near its
+     * trend, where the last point's ratio is 42 % over; non-decreasing throughout */
+    for (double x = 1569; x <= 2000; x += 7)
+        assert_true(ss_cal_beyond(te, tf, b_edge, lin_basis(NULL, x), 0) == te);
+    double want = 1e-6 * 744 * 4; /* m = 2976 */
+    assert_true(fabs(ss_cal_beyond(te, tf, b_edge, lin_basis(NULL, 2976), 0) / want - 1) < 0.1);
+    assert_true(ss_cal_beyond(te, te, b_edge, lin_basis(NULL, 2976), 0) / want - 1 > 0.4);
+    double prev = te;
+    for (double x = 1569; x <= 8192; x *= 1.1) {
+        double tx = ss_cal_beyond(te, tf, b_edge, lin_basis(NULL, x), 0.3);
+        assert_true(tx >= prev && tx >= te);
+        prev = tx;
+    }
+    /* a trend: t / b = (m / 1000)^0.2 is linear in log m; read at the edge it is t itself */
+    n = 0;
+    for (double x = 500; x <= 1000; x += 25, n++) m[n] = x, t[n] = 1e-6 * x * pow(x / 1000, 0.2);
+    assert_true(fabs(ss_cal_beyond_from(m, t, n - 1, 1, lin_basis, NULL) / t[n - 1] - 1) < 1e-9);
+    /* one point per doubling: 2 in the octave, the last point; octave off: the last point */
+    double mm[] = {256, 512, 1024}, tt[] = {1e-4, 3e-4, 4e-4};
+    assert_true(ss_cal_beyond_from(mm, tt, 2, 1, lin_basis, NULL) == 4e-4);
+    assert_true(ss_cal_beyond_from(m, t, n - 1, 0, lin_basis, NULL) == t[n - 1]);
+}
+
 static void test_gemm_beyond(void **st)
 {
     (void)st;
@@ -59,20 +106,20 @@ static void test_gemm_beyond(void **st)
      * at w = 1 and the geometric mean at 0.5; the weight ramped in before that (continuous
      * at the edge); never below the edge; non-decreasing whether the basis lies above or
      * below the edge */
-    assert_true(fabs(ss_cal_beyond(10, 2, 3, 0) - 15) < 1e-12);
-    assert_true(fabs(ss_cal_beyond(10, 2, 30, 1) - 30) < 1e-12);
-    assert_true(fabs(ss_cal_beyond(10, 20, 60, 0.5) - sqrt(30 * 60)) < 1e-12);
+    assert_true(fabs(ss_cal_beyond(10, 10, 2, 3, 0) - 15) < 1e-12);
+    assert_true(fabs(ss_cal_beyond(10, 10, 2, 30, 1) - 30) < 1e-12);
+    assert_true(fabs(ss_cal_beyond(10, 10, 20, 60, 0.5) - sqrt(30 * 60)) < 1e-12);
     double we = 0.5 * log(1.5) / log(2);
-    assert_true(fabs(ss_cal_beyond(10, 20, 30, 0.5) - exp((1 - we) * log(15) + we * log(30))) < 1e-12);
-    assert_true(fabs(ss_cal_beyond(10, 20, 20 * (1 + 1e-9), 1) - 10) < 1e-6);
-    assert_true(ss_cal_beyond(10, 20, 8, 1) == 10);
-    assert_true(ss_cal_beyond(10, 0, 8, 1) == 10);
+    assert_true(fabs(ss_cal_beyond(10, 10, 20, 30, 0.5) - exp((1 - we) * log(15) + we * log(30))) < 1e-12);
+    assert_true(fabs(ss_cal_beyond(10, 10, 20, 20 * (1 + 1e-9), 1) - 10) < 1e-6);
+    assert_true(ss_cal_beyond(10, 10, 20, 8, 1) == 10);
+    assert_true(ss_cal_beyond(10, 10, 0, 8, 1) == 10);
     static const double edges[] = {2, 4, 10, 25, 80};
     for (size_t e = 0; e < sizeof edges / sizeof *edges; e++)
         for (double w = 0; w <= 1; w += 0.25) {
             double prev = 0;
             for (double b = edges[e]; b < 100 * edges[e]; b *= 1.05) {
-                double t = ss_cal_beyond(10, edges[e], b, w);
+                double t = ss_cal_beyond(10, 10, edges[e], b, w);
                 assert_true(t >= 10 && t >= prev * (1 - 1e-12));
                 prev = t;
             }
@@ -102,22 +149,24 @@ static void test_gemm_beyond(void **st)
     fit_synth(&s, &c);
     const ss_cal_model *g = ss_calib_find_gemm(&c, SS_DTYPE_BF16, 4096, 4096);
     assert_non_null(g);
-    assert_true(g->beyond_w >= 0.5);
+    assert_int_equal(g->beyond_octave, 1);
     char txt[16]; /* as the profile writes and reads it */
     snprintf(txt, sizeof txt, "%.2f", g->beyond_w);
     assert_true(strtod(txt, NULL) == g->beyond_w);
-    double err_w = 0, err_0 = 0;
-    ss_cal_model g0 = *g;
-    g0.beyond_w = 0;
+    double err_w = 0, err_0 = 0, err_e = 0;
+    ss_cal_model g0 = *g, ge = *g;
+    g0.beyond_octave = 0, g0.beyond_w = 0;
+    ge.beyond_octave = 0, ge.beyond_w = 0.6;
     for (int a = 0; a < 6; a++)
         for (int b = 0; b < 2; b++)
             for (double m = 4096; m <= 8192; m *= 2) {
                 double want = gemm_truth(m, (double)ns[a], (double)ks[b]);
                 double tw = ss_cal_gemm(&c, g, SS_DTYPE_BF16, m, (double)ns[a], (double)ks[b], 2);
                 double t0 = ss_cal_gemm(&c, &g0, SS_DTYPE_BF16, m, (double)ns[a], (double)ks[b], 2);
-                err_w += fabs(log(tw / want)), err_0 += fabs(log(t0 / want));
+                double te = ss_cal_gemm(&c, &ge, SS_DTYPE_BF16, m, (double)ns[a], (double)ks[b], 2);
+                err_w += fabs(log(tw / want)), err_0 += fabs(log(t0 / want)), err_e += fabs(log(te / want));
             }
-    assert_true(err_w < 0.7 * err_0);
+    assert_true(err_w < 0.7 * err_0 && err_w < 0.7 * err_e);
     ss_calib_free(&c);
     synth_free(&s);
 }
@@ -590,6 +639,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemm_monotone_and_shapes),
+        cmocka_unit_test(test_gemm_beyond_from),
         cmocka_unit_test(test_gemm_beyond),
         cmocka_unit_test(test_gemm_fp8_per_row),
         cmocka_unit_test(test_gemm_serial_tile),

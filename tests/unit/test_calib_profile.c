@@ -67,7 +67,8 @@ static void test_roundtrip_and_cost(void **st)
     c.command = strdup("servesim calibrate --source synthetic.csv");
     c.skew_alpha_pure = 0.25; /* a skewed decode batch costs a quarter of the way to its max */
     /* beyond a curve's largest m, a third of the way to the basis (the synthetic curves are
-     * exact, so the BF16 QKV curve is lifted 40 % to tell the two apart below) */
+     * exact, so the BF16 QKV curve is lifted 40 % to tell the two apart below, and has a
+     * step at its last point) */
     for (int i = 0; i < c.nmodels; i++) {
         if (c.models[i].family == SS_FAM_GEMM) c.models[i].beyond_w = 0.3, c.models[i].lattice_w = 0.2;
         /* and the decode model's kind split flipped from what the fit chose: read back as set */
@@ -75,7 +76,15 @@ static void test_roundtrip_and_cost(void **st)
     }
     for (int i = 0; i < c.nshapes; i++)
         if (c.shapes[i].dtype == SS_DTYPE_BF16 && c.shapes[i].n == 6144 && c.shapes[i].k == 4096)
-            for (int j = 0; j < c.shapes[i].npts; j++) c.shapes[i].t[j] *= 1.4;
+        {
+            /* measured every 512 over its last octave, with a step at its last point: the
+             * continuation starts from the octave's line below it */
+            ss_cal_shape *sh = &c.shapes[i];
+            int np = 0;
+            for (double m = 1; m <= 8192; m = m < 4096 ? 2 * m : m + 512, np++)
+                sh->m[np] = m, sh->t[np] = 1.4 * gemm_truth(m, 6144, 4096) * (m == 8192 ? 1.2 : 1);
+            sh->npts = np;
+        }
     char path[] = "/tmp/ss_calib_XXXXXX.yaml";
     int fd = mkstemps(path, 5);
     assert_true(fd >= 0);
@@ -102,6 +111,7 @@ static void test_roundtrip_and_cost(void **st)
         assert_true(back.models[i].beyond_w == c.models[i].beyond_w);
         assert_true(back.models[i].lattice_w == c.models[i].lattice_w);
         assert_int_equal(back.models[i].mha_apart, c.models[i].mha_apart);
+        assert_int_equal(back.models[i].beyond_octave, c.models[i].beyond_octave);
     }
     /* the cost model continues the QKV curve (n = 6144, k = 4096) past its last m (8192)
      * as the validation does, with the weight */
@@ -111,6 +121,10 @@ static void test_roundtrip_and_cost(void **st)
     double qkv_w = ss_cal_gemm(&back, qg, SS_DTYPE_BF16, 32768, 6144, 4096, 2);
     double qkv_0 = ss_cal_gemm(&back, &q0, SS_DTYPE_BF16, 32768, 6144, 4096, 2);
     assert_true(qkv_w < 0.95 * qkv_0);
+    /* from the octave's line, below the step */
+    assert_int_equal(qg->beyond_octave, 1);
+    q0.beyond_octave = 0;
+    assert_true(ss_cal_gemm(&back, &q0, SS_DTYPE_BF16, 32768, 6144, 4096, 2) > 1.1 * qkv_0);
     /* at TP 2 the gate/up GEMM (n = 14336, k = 4096) was never measured: its curve comes
      * from the lattice, between n = 6144 (lifted) and 28672, moved towards the basis */
     const ss_cal_model *ug = ss_calib_find_gemm(&back, SS_DTYPE_BF16, 14336, 4096);
@@ -353,6 +367,18 @@ static void test_parse_errors(void **st)
     with_keys(with_w, sizeof with_w, cal, "      beyond_basis: 0.4\n      lattice_basis: 0.7\n");
     if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
     assert_true(c.models[0].beyond_w == 0.4 && c.models[0].lattice_w == 0.7);
+    assert_int_equal(c.models[0].beyond_octave, 0); /* continued from the last point */
+    ss_calib_free(&c);
+    /* format 8: the same keys; its GEMM curves continue from their last octave's line,
+     * other families never */
+    model_text(cal, sizeof cal, 8, "gemm", 6);
+    with_keys(with_w, sizeof with_w, cal, "      beyond_basis: 0.4\n      lattice_basis: 0.7\n");
+    if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_int_equal(c.models[0].beyond_octave, 1);
+    ss_calib_free(&c);
+    model_text(cal, sizeof cal, 8, "attn_prefill", 10);
+    if (load_cal(path, cal, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_int_equal(c.models[0].beyond_octave, 0);
     ss_calib_free(&c);
     model_text(cal, sizeof cal, 3, "attn_prefill", 9);
     with_keys(with_w, sizeof with_w, cal, "      lattice_basis: 0.4\n");
@@ -441,9 +467,9 @@ static void test_parse_errors(void **st)
     assert_true(fabs(ss_cal_eval(&c.models[0], ax, as) - (nine + 1e-6 * ax[9] * as[9])) <
                 1e-9 * nine);
     ss_calib_free(&c);
-    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(8));
+    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(9));
     assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
-    if (!strstr(msg, "unsupported format 8 (this servesim reads 1 to 7)")) fail_msg("%s", msg);
+    if (!strstr(msg, "unsupported format 9 (this servesim reads 1 to 8)")) fail_msg("%s", msg);
     /* MoE curves (format 6): read back; refused in older formats; a malformed one names
      * its key and line */
     static const char *const curve =
