@@ -199,11 +199,11 @@ double ss_cal_beyond(double t_edge, double t_from, double b_edge, double b_m, do
  * then flat to 1920): continued from the foot, every m up to the next step came out 10-13 %
  * slow. The curve's efficiency against the basis, log(t / b), fitted by a line over its last
  * octave of m and read at the edge, averages the step's phase out and still follows a trend
- * (the A800's efficiency falls with m: a plain mean over the octave was 6 % fast on its top
- * 20 %). The floor at t_edge keeps a curve continued from a step's foot flat until the
- * trend passes it, as the staircase is. Too few points in the octave (InferSim's curves, a
- * point per doubling) say nothing about a step: the last point, as before. Figures, and the
- * half and triple octaves tried, in docs/validation.md. */
+ * (the A800's efficiency falls with m: a plain mean over the octave put its top 20 % of m
+ * 5-8 % fast, shape by shape). The floor at t_edge keeps a curve continued from a step's
+ * foot flat until the trend passes it, as the staircase is. Too few points in the octave
+ * (InferSim's curves, a point per doubling) say nothing about a step: the last point, as
+ * before. Figures, and the half and triple octaves tried, in docs/validation.md. */
 double ss_cal_beyond_from(const double *m, const double *t, int edge, int octave,
                           double (*basis)(const void *ctx, double m), const void *ctx)
 {
