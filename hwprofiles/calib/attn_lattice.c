@@ -38,13 +38,31 @@ static int hl_point(const ss_calib *c, const ss_cal_model *m, int family, int dt
  * 1, 2, 4 or 8 heads without grouping and 23-30 us on every grouped configuration, whose
  * kernel splits the keys across thread blocks; on its H100 (vLLM 0.24.0) the two kinds
  * differ only by their bytes. With the decode model's mha_apart (chosen at calibration) and
- * both kinds measured, a decode query is priced from grids of its own kind only. */
+ * both kinds measured, a decode query is priced from grids of its own kind only.
+ *
+ * Prefill, one way (the model's mha_own): an MHA configuration sits at the end of both its
+ * heads line (no fewer heads than KV heads) and its KV-heads line, so from GQA grids it is
+ * only ever a continuation by the basis ratio, while the MHA grids bracket it. Where the
+ * prefill time grows with the KV heads in a way the basis does not carry (aiconfigurator's
+ * H100, batch 16, 256 tokens: 16 heads on 1, 2, 4, 8 and 16 KV heads take 39, 42, 56, 66
+ * and 74 us, of which the KV bytes explain 10 us), the MHA grids price it better; a GQA query
+ * keeps every grid, its MHA neighbour included. Held out by head configuration (median /
+ * P90 %): A100 vLLM 0.14.0 2.90 / 14.55 -> 2.52 / 12.31, H100 3.73 / 14.96 -> 3.29 / 12.81,
+ * H200 3.55 / 14.82 -> 3.11 / 12.55, RTX PRO 6000 vLLM 0.19.0 2.24 / 16.86 -> 1.95 / 15.84.
+ * Not for every table: on servesim-profile's cuDNN tables, whose time follows the heads
+ * line, it took the H200 from 1.86 / 12.20 to 2.86 / 15.03, and calibration does not
+ * choose it there. Both ways for prefill (GQA queries from GQA grids too) was worse on the
+ * RTX PRO 6000 (17.16 % P90). */
 static int mha(double heads, double kv_heads) { return heads == kv_heads; }
 
 static int kind_split(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
                       const ss_cal_attn_q *q)
 {
-    if (family != SS_FAM_ATTN_DECODE || !m || !m->mha_apart) return 0;
+    if (!m) return 0;
+    if (family == SS_FAM_ATTN_DECODE ? !m->mha_apart
+                                     : family != SS_FAM_ATTN_PREFILL || !m->mha_own ||
+                                           !mha(q->heads, q->kv_heads))
+        return 0;
     int same = 0, other = 0;
     for (int i = 0; i < c->ngrids; i++) {
         const ss_cal_grid *g = &c->grids[i];
@@ -329,15 +347,17 @@ int ss_calib_lattice_grid(const ss_calib *c, const ss_cal_model *m, int family, 
     return 1;
 }
 
-/* Sum over the cells of every measured decode grid of m's dtype, each predicted by the
- * lattice with that grid hidden, of |log(predicted / cell)| for mha_apart 0 and 1: *e0, *e1,
- * over *n cells both price. */
-static void mha_apart_errors(ss_calib *c, ss_cal_model *m, double *e0, double *e1, long *n)
+/* Sum over the cells of every measured grid of m's family and dtype, each predicted by the
+ * lattice with that grid hidden, of |log(predicted / cell)| for *flag (m's mha_apart or
+ * mha_own) 0 and 1: *e0, *e1, over *n cells both price. */
+static void kind_errors(ss_calib *c, ss_cal_model *m, int *flag, double *e0, double *e1,
+                        long *n)
 {
     *e0 = *e1 = 0, *n = 0;
+    int fam = m->family;
     for (int i = 0; i < c->ngrids; i++) {
         ss_cal_grid *g = &c->grids[i];
-        if (g->family != SS_FAM_ATTN_DECODE || g->dtype != m->dtype) continue;
+        if (g->family != fam || g->dtype != m->dtype) continue;
         ss_cal_attn_q like = {0};
         like.heads = g->heads, like.kv_heads = g->kv_heads, like.head_dim = g->head_dim;
         size_t cells = 1;
@@ -347,30 +367,38 @@ static void mha_apart_errors(ss_calib *c, ss_cal_model *m, double *e0, double *e
             double x[SS_CAL_GRID_MAXDIM];
             cell_coords(g, j, x);
             ss_cal_attn_q q;
-            ss_calf_grid_query(SS_FAM_ATTN_DECODE, x, &like, &q);
+            ss_calf_grid_query(fam, x, &like, &q);
             double t[2];
             int ok = g->t[j] > 0;
             for (int s = 0; s < 2 && ok; s++) {
-                m->mha_apart = s;
-                ok = ss_cal_attn_lattice(c, m, SS_FAM_ATTN_DECODE, m->dtype, &q, &t[s]) &&
+                *flag = s;
+                ok = ss_cal_attn_lattice(c, m, fam, m->dtype, &q, &t[s]) &&
                      t[s] > 0;
             }
             if (!ok) continue;
             *e0 += fabs(log(t[0] / g->t[j])), *e1 += fabs(log(t[1] / g->t[j]));
             (*n)++;
         }
-        g->family = SS_FAM_ATTN_DECODE;
+        g->family = fam;
     }
 }
 
-void ss_calf_fit_mha_apart(ss_calib *c)
+void ss_calf_fit_mha_kinds(ss_calib *c)
 {
     for (int i = 0; i < c->nmodels; i++) {
         ss_cal_model *m = &c->models[i];
-        if (m->family != SS_FAM_ATTN_DECODE) continue;
         double e0, e1;
         long n;
-        mha_apart_errors(c, m, &e0, &e1, &n);
+        if (m->family == SS_FAM_ATTN_PREFILL) {
+            /* one way: only MHA queries change, and they had only continuations; kept
+             * wherever it helps (aiconfigurator's tables: 9-19 % less error; the cuDNN ones:
+             * no change, and not chosen) */
+            kind_errors(c, m, &m->mha_own, &e0, &e1, &n);
+            m->mha_own = n > 0 && e1 < e0;
+            continue;
+        }
+        if (m->family != SS_FAM_ATTN_DECODE) continue;
+        kind_errors(c, m, &m->mha_apart, &e0, &e1, &n);
         /* apart only where it clearly wins, by a fifth: kernels that dispatch on the kind
          * gain a third (aiconfigurator's A100 and RTX PRO 6000 vLLM 0.19.0 BF16 KV: 0.083
          * -> 0.056 and 0.120 -> 0.081 mean absolute log error); where the kinds follow one

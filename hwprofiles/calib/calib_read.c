@@ -101,7 +101,7 @@ typedef struct cal_mod {
     int64_t rows;
     double med, p90, max;
     double beyond, lattice;
-    bool mha_apart;
+    bool mha_apart, mha_own;
     double spill_bw;
     yaml_node_t *terms;
 } cal_mod;
@@ -127,6 +127,9 @@ static const ss_key cal_mod_keys[] = {
     {.name = "mha_apart", .type = SS_KEY_BOOL, .offset = MF(mha_apart), .def = "false",
      .help = "decode attention (format 4): price a head configuration never measured from "
              "measured grids of its own kind only, MHA or GQA."},
+    {.name = "mha_own", .type = SS_KEY_BOOL, .offset = MF(mha_own), .def = "false",
+     .help = "prefill attention (format 8): price an MHA head configuration never measured "
+             "from the measured MHA grids only."},
     {.name = "spill_bw", .type = SS_KEY_DOUBLE, .offset = MF(spill_bw), .def = "0", .min = 0,
      .max = 1e15, .unit = "B/s",
      .help = "decode attention (format 5): the fastest a measured call reading more KV than "
@@ -336,7 +339,7 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
     /* Keys of one family that later formats added: required of that family from their
      * format, refused elsewhere and in the formats before it (whose fits were validated
      * without; they read as 0). The GEMM weights from 3, the decode kind split from 4, the
-     * decode streaming floor from 5. */
+     * decode streaming floor from 5, the prefill MHA split from 8. */
     static const struct {
         const char *key;
         int family, since;
@@ -348,6 +351,8 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
          "is for decode attention models only"},
         {"spill_bw", SS_FAM_ATTN_DECODE, 5, "a decode attention model",
          "is for decode attention models only"},
+        {"mha_own", SS_FAM_ATTN_PREFILL, 8, "a prefill attention model",
+         "is for prefill attention models only"},
     };
     for (size_t i = 0; i < sizeof gated / sizeof *gated; i++) {
         yaml_node_t *wn = ss_node_get(doc, node, gated[i].key);
@@ -366,6 +371,7 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
     m->beyond_w = p.beyond, m->lattice_w = p.lattice;
     m->beyond_octave = ss_cal_kind_of(p.family) == SS_CAL_GEMM && format >= 8;
     m->mha_apart = p.mha_apart;
+    m->mha_own = p.mha_own;
     m->spill_bw = p.spill_bw;
     char tk[320];
     snprintf(tk, sizeof tk, "%s.terms", kp);

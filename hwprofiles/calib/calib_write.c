@@ -81,6 +81,8 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
         if (m->family == SS_FAM_ATTN_DECODE)
             fprintf(out, "      mha_apart: %s\n      spill_bw: %.6g\n",
                     m->mha_apart ? "true" : "false", m->spill_bw);
+        if (m->family == SS_FAM_ATTN_PREFILL)
+            fprintf(out, "      mha_own: %s\n", m->mha_own ? "true" : "false");
         fprintf(out, "      terms:\n");
         for (int j = 0; j < m->nterms; j++) {
             fprintf(out, "        - {knots: ");

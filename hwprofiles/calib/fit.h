@@ -91,9 +91,14 @@ typedef struct ss_cal_model {
     double lattice_w;
     /* Decode attention: price a head configuration never measured from grids of its own kind
      * only, MHA (one query head per KV head) or GQA, where the kernels dispatch on it; chosen
-     * by leave-one-configuration-out over the measured grids (ss_calf_fit_mha_apart), 0 in
+     * by leave-one-configuration-out over the measured grids (ss_calf_fit_mha_kinds), 0 in
      * profiles before format 4. */
     int mha_apart;
+    /* Prefill attention: price an MHA head configuration never measured from the measured
+     * MHA grids only (GQA configurations still from every grid); chosen as mha_apart is,
+     * kept where it prices the measured MHA grids better (ss_calf_fit_mha_kinds), 0 in
+     * profiles before format 8. */
+    int mha_own;
     /* Decode attention: the fastest any measured call reading more KV than twice the GPU's
      * L2 streamed it, B/s (its cache cannot have held it): a call reading more is never
      * priced faster (ss_cal_decode_floor). 0 = none measured, or profiles before format 5. */

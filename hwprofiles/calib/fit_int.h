@@ -26,7 +26,8 @@
  * (formats before lack it; read with that term 0, which is what their fits were). 8: a GEMM
  * curve is continued beyond its largest m from the line through its last octave
  * (ss_cal_beyond_from; no new key: formats before continue from the last point, as their
- * beyond_basis was chosen for). */
+ * beyond_basis was chosen for), and prefill attention models have mha_own (formats before:
+ * read as false). */
 #define SS_CAL_FORMAT 8
 
 /* Sort key of a row for grouping: family, tag, dtype. qsort has no context argument, so the
@@ -161,9 +162,11 @@ double ss_calf_lattice_blend(double t_lat, double b, double w);
 ss_rc ss_calf_fit_lattice_w(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                             ss_diag *d);
 /* attn_lattice.c: each decode model's mha_apart, 1 where pricing every measured decode grid
- * of its dtype from the others (the lattice, that grid hidden) errs less, in summed absolute
- * log time over the grids' cells, with MHA and GQA grids apart than together. */
-void ss_calf_fit_mha_apart(ss_calib *c);
+ * of its dtype from the others (the lattice, that grid hidden) errs less by a fifth, in
+ * summed absolute log time over the grids' cells, with MHA and GQA grids apart than
+ * together; each prefill model's mha_own, 1 where the same sum is less at all with MHA
+ * queries priced from MHA grids only. */
+void ss_calf_fit_mha_kinds(ss_calib *c);
 ss_rc ss_calf_fit_grids(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                         ss_diag *d);
 

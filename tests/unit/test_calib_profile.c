@@ -71,8 +71,10 @@ static void test_roundtrip_and_cost(void **st)
      * step at its last point) */
     for (int i = 0; i < c.nmodels; i++) {
         if (c.models[i].family == SS_FAM_GEMM) c.models[i].beyond_w = 0.3, c.models[i].lattice_w = 0.2;
-        /* and the decode model's kind split flipped from what the fit chose: read back as set */
+        /* and the attention models' kind splits flipped from what the fit chose: read back
+         * as set */
         if (c.models[i].family == SS_FAM_ATTN_DECODE) c.models[i].mha_apart = !c.models[i].mha_apart;
+        if (c.models[i].family == SS_FAM_ATTN_PREFILL) c.models[i].mha_own = !c.models[i].mha_own;
     }
     for (int i = 0; i < c.nshapes; i++)
         if (c.shapes[i].dtype == SS_DTYPE_BF16 && c.shapes[i].n == 6144 && c.shapes[i].k == 4096)
@@ -112,6 +114,7 @@ static void test_roundtrip_and_cost(void **st)
         assert_true(back.models[i].lattice_w == c.models[i].lattice_w);
         assert_int_equal(back.models[i].mha_apart, c.models[i].mha_apart);
         assert_int_equal(back.models[i].beyond_octave, c.models[i].beyond_octave);
+        assert_int_equal(back.models[i].mha_own, c.models[i].mha_own);
     }
     /* the cost model continues the QKV curve (n = 6144, k = 4096) past its last m (8192)
      * as the validation does, with the weight */
@@ -376,10 +379,29 @@ static void test_parse_errors(void **st)
     if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
     assert_int_equal(c.models[0].beyond_octave, 1);
     ss_calib_free(&c);
+    /* format 8: a prefill model needs mha_own (one way: MHA queries from MHA grids only),
+     * refused before 8 and on other families */
     model_text(cal, sizeof cal, 8, "attn_prefill", 10);
-    if (load_cal(path, cal, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "a prefill attention model needs mha_own in format 8")) fail_msg("%s", msg);
+    with_keys(with_w, sizeof with_w, cal, "      mha_own: true\n");
+    if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
     assert_int_equal(c.models[0].beyond_octave, 0);
+    assert_int_equal(c.models[0].mha_own, 1);
+    assert_int_equal(c.models[0].mha_apart, 0);
     ss_calib_free(&c);
+    model_text(cal, sizeof cal, 7, "attn_prefill", 10);
+    with_keys(with_w, sizeof with_w, cal, "      mha_own: true\n");
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "mha_own") || !strstr(msg, "needs format 8 or later")) fail_msg("%s", msg);
+    if (load_cal(path, cal, &c, msg, sizeof msg)) fail_msg("%s", msg); /* format 7: false */
+    assert_int_equal(c.models[0].mha_own, 0);
+    ss_calib_free(&c);
+    model_text(cal, sizeof cal, 8, "attn_decode", 10);
+    with_keys(with_w, sizeof with_w, cal,
+              "      mha_apart: false\n      spill_bw: 0\n      mha_own: true\n");
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "is for prefill attention models only")) fail_msg("%s", msg);
     model_text(cal, sizeof cal, 3, "attn_prefill", 9);
     with_keys(with_w, sizeof with_w, cal, "      lattice_basis: 0.4\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
