@@ -583,8 +583,8 @@ static void test_decode_mha_apart(void **st)
  * 39 to 74 us, 10 us of it KV bytes). An MHA configuration is at the end of its heads and
  * KV-heads lines, where the GQA grids only continue it by the basis ratio; the MHA grids
  * bracket it. The fit keeps MHA queries to MHA grids (mha_own, one way: the decode split
- * stays off), and 16 on 16, held out, comes out closer than from every grid; a GQA query
- * is priced as before. */
+ * stays off), and 16 on 16, held out, comes out closer than from every grid; a GQA query,
+ * and an MHA one past the MHA grids, is priced as before. */
 static double pf_kind_truth(double B, double q, double kv, double h, double kvh)
 {
     double pairs = B * (q * kv + q * (q + 1) / 2);
@@ -645,8 +645,10 @@ static void test_prefill_mha_own(void **st)
     double own = pf_kind_err(&c, 16, 16, 1), all = pf_kind_err(&c, 16, 16, 0);
     if (!(own < 0.5 * all) || own > log(1.05))
         fail_msg("16 on 16: worst %.3f from MHA grids, %.3f from every grid", own, all);
-    /* a GQA query is priced as without it */
+    /* a GQA query is priced as without it, and so is an MHA one the MHA grids do not
+     * bracket (1 on 1, below 4 on 4): from every grid, not the basis alone */
     assert_true(pf_kind_err(&c, 32, 16, 1) == pf_kind_err(&c, 32, 16, 0));
+    assert_true(pf_kind_err(&c, 1, 1, 1) == pf_kind_err(&c, 1, 1, 0));
     ss_calib_free(&c);
     synth_free(&s);
 }
