@@ -181,7 +181,7 @@ add_test(NAME cli_validate_torch_decode
     --assert attn_decode:extrapolate=0.05,0.15)
 add_test(NAME cli_validate_torch_prefill
   COMMAND servesim validate calibration --gpu h200-sxm --source servesim:${_m}/torch-sdpa-prefill
-    --assert attn_prefill:kfold=0.057,0.17 --assert attn_prefill:shapes=0.05,0.222
+    --assert attn_prefill:kfold=0.057,0.17 --assert attn_prefill:shapes=0.05,0.15
     --assert attn_prefill:extrapolate=0.05,0.15)
 set_tests_properties(cli_validate_torch_decode cli_validate_torch_prefill PROPERTIES
   WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS cli PASS_REGULAR_EXPRESSION "all 3 limits met")

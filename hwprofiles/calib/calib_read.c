@@ -101,7 +101,7 @@ typedef struct cal_mod {
     int64_t rows;
     double med, p90, max;
     double beyond, lattice;
-    bool mha_apart, mha_own;
+    bool mha_apart, mha_own, heads_only;
     double spill_bw;
     yaml_node_t *terms;
 } cal_mod;
@@ -130,6 +130,9 @@ static const ss_key cal_mod_keys[] = {
     {.name = "mha_own", .type = SS_KEY_BOOL, .offset = MF(mha_own), .def = "false",
      .help = "prefill attention (format 8): price an MHA head configuration never measured "
              "from the measured MHA grids only."},
+    {.name = "heads_only", .type = SS_KEY_BOOL, .offset = MF(heads_only), .def = "false",
+     .help = "prefill and mixed attention (format 9): price a head configuration never "
+             "measured along the query heads alone, whatever the KV heads."},
     {.name = "spill_bw", .type = SS_KEY_DOUBLE, .offset = MF(spill_bw), .def = "0", .min = 0,
      .max = 1e15, .unit = "B/s",
      .help = "decode attention (format 5): the fastest a measured call reading more KV than "
@@ -339,24 +342,30 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
     /* Keys of one family that later formats added: required of that family from their
      * format, refused elsewhere and in the formats before it (whose fits were validated
      * without; they read as 0). The GEMM weights from 3, the decode kind split from 4, the
-     * decode streaming floor from 5, the prefill MHA split from 8. */
+     * decode streaming floor from 5, the prefill MHA split from 8, the lattice along the
+     * query heads from 9. */
+#define FAM(f) (1u << (f))
     static const struct {
         const char *key;
-        int family, since;
+        unsigned families;
+        int since;
         const char *who, *only;
     } gated[] = {
-        {"beyond_basis", SS_FAM_GEMM, 3, "a GEMM model", "is for GEMM models only"},
-        {"lattice_basis", SS_FAM_GEMM, 3, "a GEMM model", "is for GEMM models only"},
-        {"mha_apart", SS_FAM_ATTN_DECODE, 4, "a decode attention model",
+        {"beyond_basis", FAM(SS_FAM_GEMM), 3, "a GEMM model", "is for GEMM models only"},
+        {"lattice_basis", FAM(SS_FAM_GEMM), 3, "a GEMM model", "is for GEMM models only"},
+        {"mha_apart", FAM(SS_FAM_ATTN_DECODE), 4, "a decode attention model",
          "is for decode attention models only"},
-        {"spill_bw", SS_FAM_ATTN_DECODE, 5, "a decode attention model",
+        {"spill_bw", FAM(SS_FAM_ATTN_DECODE), 5, "a decode attention model",
          "is for decode attention models only"},
-        {"mha_own", SS_FAM_ATTN_PREFILL, 8, "a prefill attention model",
+        {"mha_own", FAM(SS_FAM_ATTN_PREFILL), 8, "a prefill attention model",
          "is for prefill attention models only"},
+        {"heads_only", FAM(SS_FAM_ATTN_PREFILL) | FAM(SS_FAM_ATTN_MIXED), 9,
+         "a prefill or mixed attention model", "is for prefill and mixed attention models only"},
     };
+#undef FAM
     for (size_t i = 0; i < sizeof gated / sizeof *gated; i++) {
         yaml_node_t *wn = ss_node_get(doc, node, gated[i].key);
-        int mine = p.family == gated[i].family;
+        int mine = (gated[i].families >> p.family) & 1u;
         if (mine && format >= gated[i].since && !wn)
             return ss_cfg_error(d, SS_ERR_INVALID, doc, node, kp, "%s needs %s in format %d",
                                 gated[i].who, gated[i].key, format);
@@ -372,6 +381,7 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
     m->beyond_octave = ss_cal_kind_of(p.family) == SS_CAL_GEMM && format >= 8;
     m->mha_apart = p.mha_apart;
     m->mha_own = p.mha_own;
+    m->heads_only = p.heads_only;
     m->spill_bw = p.spill_bw;
     char tk[320];
     snprintf(tk, sizeof tk, "%s.terms", kp);

@@ -83,6 +83,8 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
                     m->mha_apart ? "true" : "false", m->spill_bw);
         if (m->family == SS_FAM_ATTN_PREFILL)
             fprintf(out, "      mha_own: %s\n", m->mha_own ? "true" : "false");
+        if (m->family == SS_FAM_ATTN_PREFILL || m->family == SS_FAM_ATTN_MIXED)
+            fprintf(out, "      heads_only: %s\n", m->heads_only ? "true" : "false");
         fprintf(out, "      terms:\n");
         for (int j = 0; j < m->nterms; j++) {
             fprintf(out, "        - {knots: ");

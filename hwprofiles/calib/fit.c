@@ -594,7 +594,7 @@ ss_rc ss_cal_fit_all(const ss_meas_table *t, const ss_fit_opts *o, ss_calib *c, 
     }
     if (rc == SS_OK && (!o || o->with_shapes)) {
         rc = ss_calf_fit_grids(t, keys, nk, c, d);
-        if (rc == SS_OK) ss_calf_fit_mha_kinds(c);
+        if (rc == SS_OK) ss_calf_fit_attn_lattice(c, t, keys, nk);
     }
     c->l2_bytes = o ? o->l2_bytes : 0;
     c->ridge = o ? o->ridge : 0;

@@ -91,14 +91,19 @@ typedef struct ss_cal_model {
     double lattice_w;
     /* Decode attention: price a head configuration never measured from grids of its own kind
      * only, MHA (one query head per KV head) or GQA, where the kernels dispatch on it; chosen
-     * by leave-one-configuration-out over the measured grids (ss_calf_fit_mha_kinds), 0 in
+     * by leave-one-configuration-out over the measured grids (ss_calf_fit_attn_lattice), 0 in
      * profiles before format 4. */
     int mha_apart;
     /* Prefill attention: price an MHA head configuration never measured from the measured
      * MHA grids only (GQA configurations still from every grid); chosen as mha_apart is,
-     * kept where it prices the measured MHA grids better (ss_calf_fit_mha_kinds), 0 in
+     * kept where it prices the measured MHA grids better (ss_calf_fit_attn_lattice), 0 in
      * profiles before format 8. */
     int mha_own;
+    /* Prefill and mixed attention: price a head configuration never measured along the
+     * query heads alone, the grids at the same query heads taken as they are whatever their
+     * KV heads, where the kernel's time does not follow the KV heads (ss_cal_attn_lattice);
+     * chosen as mha_own is (ss_calf_fit_attn_lattice), 0 in profiles before format 9. */
+    int heads_only;
     /* Decode attention: the fastest any measured call reading more KV than twice the GPU's
      * L2 streamed it, B/s (its cache cannot have held it): a call reading more is never
      * priced faster (ss_cal_decode_floor). 0 = none measured, or profiles before format 5. */
@@ -152,6 +157,7 @@ typedef struct ss_cal_moe_q {
  * at their asymptotic cost (fit_decode.c). */
 #define SS_CAL_GRID_MAXDIM 4
 #define SS_CAL_GRID_MAXAXIS 40
+#define SS_CAL_GRID_MAXCELLS 100000
 typedef struct ss_cal_grid {
     int family, dtype;
     int heads, kv_heads, head_dim;

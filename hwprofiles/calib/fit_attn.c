@@ -257,17 +257,22 @@ static long cell_of(const ss_cal_grid *g, const double *x)
     return idx;
 }
 
-/* g's axes for the rows' coordinates xs[nr][SS_CAL_GRID_MAXDIM]: their distinct values,
- * thinned until at least half the grid's cells are measured, or len[0] = 0 where no such
- * grid exists. A table can interleave series whose axis values differ (LLMServingSim's RTX
- * PRO 6000 mixed tables: one on powers of two, one on steps of 1.5, each a full grid of
- * its own; their union has a third of its cells measured). Each step drops the axis value
- * whose slice of the grid is the least measured, keeping two values per axis (one where
- * the other has no measured cell), so the densest series is what remains and the other's
- * rows are left out of the grid (costed by interpolating it); a value with no measured
- * cell left goes too. A grid that keeps under a third of the union's measured cells is
- * refused: the table is scattered, not interleaved (the RTX PRO 6000's keep 62 %). */
-static ss_rc dense_axes(const double *xs, size_t nr, int nd, ss_cal_grid *g, ss_diag *d)
+/* g's axes for the rows' coordinates xs[nr][SS_CAL_GRID_MAXDIM]: the distinct values of
+ * each coordinate, or len[0] = 0 where they make no grid. A grid needs at least half its
+ * cells measured or lying between two measured cells on one of its axis lines (build_grid
+ * interpolates those; the rest it extrapolates). A table can interleave series whose axis
+ * values differ (LLMServingSim's RTX PRO 6000 mixed tables: one on powers of two, one on
+ * steps of 1.5, each a full grid of its own): their union has a third of its cells
+ * measured, and each series' gaps lie between the other's cells (93 % of the cells measured
+ * or bracketed). A scattered table, each value on few rows, brackets little and gets no
+ * grid: its basis prices it better than a few of its cells would.
+ *
+ * Before 2026-11-29 the axes of such a table were thinned until half the grid was measured,
+ * which kept the steps of 1.5 and dropped the powers of two's short contexts and prefixes
+ * (16 to 256 tokens): their rows were priced below the grid's range, by the basis ratio from
+ * its edge, 20-60 % over where the kernel's time is flat in the context (RTX PRO 6000,
+ * mixed, k-fold 1.89 / 10.91 % -> 1.09 / 5.10 % with the union; docs/validation.md). */
+static ss_rc grid_axes(const double *xs, size_t nr, int nd, ss_cal_grid *g, ss_diag *d)
 {
     for (size_t i = 0; i < nr; i++)
         for (int dd = 0; dd < nd; dd++) {
@@ -281,46 +286,78 @@ static ss_rc dense_axes(const double *xs, size_t nr, int nd, ss_cal_grid *g, ss_
         }
     for (int dd = 0; dd < nd; dd++)
         qsort(g->axis[dd], (size_t)g->len[dd], sizeof(double), ss_calf_cmp_double);
-    size_t present0 = 0; /* measured cells of the union */
-    for (;;) {
-        size_t cells = 1; /* at most SS_CAL_GRID_MAXAXIS^4 = 2.56 M */
-        for (int dd = 0; dd < nd; dd++) cells *= (size_t)g->len[dd];
-        unsigned char *seen = calloc(cells, 1);
-        if (!seen) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
-        size_t present = 0;
-        long slice[SS_CAL_GRID_MAXDIM][SS_CAL_GRID_MAXAXIS];
-        memset(slice, 0, sizeof slice);
-        for (size_t i = 0; i < nr; i++) {
-            const double *x = &xs[i * SS_CAL_GRID_MAXDIM];
-            long idx = cell_of(g, x);
-            if (idx < 0 || seen[idx]) continue;
-            seen[idx] = 1, present++;
-            for (int dd = 0; dd < nd; dd++) slice[dd][axis_index(g->axis[dd], g->len[dd], x[dd])]++;
-        }
-        free(seen);
-        if (!present0) present0 = present;
-        int bd = -1, bj = -1;
-        double bf = 2;
-        for (int dd = 0; dd < nd; dd++) {
-            if (g->len[dd] <= 1) continue;
-            double per = (double)cells / g->len[dd];
-            for (int j = 0; j < g->len[dd]; j++)
-                if ((g->len[dd] > 2 || slice[dd][j] == 0) && slice[dd][j] / per < bf)
-                    bf = slice[dd][j] / per, bd = dd, bj = j;
-        }
-        /* a grid that kept under a third of the measured cells is not the table's: the
-         * basis prices a scattered table better than a few of its cells do */
-        if (present * 2 >= cells && (bd < 0 || bf > 0)) {
-            if (present * 3 < present0) g->len[0] = 0;
-            return SS_OK;
-        }
-        if (bd < 0) {
-            g->len[0] = 0;
-            return SS_OK;
-        }
-        memmove(&g->axis[bd][bj], &g->axis[bd][bj + 1], (size_t)(g->len[bd] - bj - 1) * sizeof(double));
-        g->len[bd]--;
+    size_t cells = 1, stride[SS_CAL_GRID_MAXDIM];
+    for (int dd = nd - 1; dd >= 0; dd--) stride[dd] = cells, cells *= (size_t)g->len[dd];
+    if (cells < 4 || cells > SS_CAL_GRID_MAXCELLS) {
+        g->len[0] = 0;
+        return SS_OK;
     }
+    /* mark: 1 measured, 2 between measured cells on an axis line, 0 neither */
+    unsigned char *mark = calloc(cells, 1);
+    if (!mark) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
+    for (size_t i = 0; i < nr; i++) mark[cell_of(g, &xs[i * SS_CAL_GRID_MAXDIM])] = 1;
+    for (int dd = 0; dd < nd; dd++)
+        for (size_t i = 0; i < cells; i++) {
+            if ((i / stride[dd]) % (size_t)g->len[dd] != 0) continue; /* line starts */
+            int below = 0;
+            for (int j = 0; j < g->len[dd]; j++) {
+                unsigned char *c = &mark[i + (size_t)j * stride[dd]];
+                if (*c == 1) below = 1;
+                else if (below) *c |= 4; /* a measured cell below on this line */
+            }
+            int above = 0;
+            for (int j = g->len[dd] - 1; j >= 0; j--) {
+                unsigned char *c = &mark[i + (size_t)j * stride[dd]];
+                if (*c == 1) above = 1;
+                else if (above && (*c & 4)) *c = 2;
+                else if (*c & 4) *c &= (unsigned char)~4;
+            }
+        }
+    size_t inside = 0;
+    for (size_t i = 0; i < cells; i++) inside += mark[i] == 1 || mark[i] == 2;
+    free(mark);
+    if (inside * 2 < cells) g->len[0] = 0;
+    return SS_OK;
+}
+
+/* The nearest measured cell of every cell of g, in axis steps summed over the axes (ties:
+ * the lowest index), or NULL out of memory. A breadth-first search from every measured cell
+ * at once, O(cells x dims) where a scan of the measured cells per cell is quadratic (the RTX
+ * PRO 6000's mixed grids have 58k cells). It finds what that scan finds: a cell's nearest
+ * measured cells at distance k + 1 are those of its neighbours at distance k, and every
+ * cell at distance k is settled, ties included, before the first at k + 1 is expanded. */
+static size_t *nearest_measured(const ss_cal_grid *g, const int *cnt, size_t cells,
+                                const size_t *stride)
+{
+    size_t *src = malloc(cells * sizeof *src), *queue = malloc(cells * sizeof *queue);
+    long *dist = malloc(cells * sizeof *dist);
+    if (!src || !queue || !dist) {
+        free(src), free(queue), free(dist);
+        return NULL;
+    }
+    size_t head = 0, tail = 0;
+    for (size_t i = 0; i < cells; i++) {
+        dist[i] = cnt[i] ? 0 : -1, src[i] = i;
+        if (cnt[i]) queue[tail++] = i;
+    }
+    while (head < tail) {
+        size_t i = queue[head++];
+        for (int dd = 0; dd < g->ndim; dd++) {
+            size_t pos = (i / stride[dd]) % (size_t)g->len[dd];
+            for (int side = 0; side < 2; side++) {
+                if (side == 0 ? pos == 0 : pos + 1 == (size_t)g->len[dd]) continue;
+                size_t j = side == 0 ? i - stride[dd] : i + stride[dd];
+                if (dist[j] < 0) {
+                    dist[j] = dist[i] + 1, src[j] = src[i];
+                    queue[tail++] = j;
+                } else if (dist[j] == dist[i] + 1 && src[i] < src[j]) {
+                    src[j] = src[i];
+                }
+            }
+        }
+    }
+    free(queue), free(dist);
+    return src;
 }
 
 /* Build one grid from rows k[a..b) (one family/dtype/head configuration); 0 = skipped. */
@@ -346,17 +383,13 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
         ss_calf_row_attn_q(&t->rows[k[a + i].row], &q);
         grid_coords(fam, &q, &xs[i * SS_CAL_GRID_MAXDIM]);
     }
-    ss_rc drc = dense_axes(xs, nr, nd, &g, d);
+    ss_rc drc = grid_axes(xs, nr, nd, &g, d);
     if (drc != SS_OK || g.len[0] == 0) {
         free(xs);
         return drc;
     }
     size_t cells = 1;
     for (int dd = 0; dd < nd; dd++) cells *= (size_t)g.len[dd];
-    if (cells < 4 || cells > 100000) {
-        free(xs);
-        return SS_OK;
-    }
     double *sum = calloc(cells, sizeof *sum);
     int *cnt = calloc(cells, sizeof *cnt);
     g.t = calloc(cells, sizeof *g.t);
@@ -366,19 +399,19 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
     }
     for (size_t i = 0; i < nr; i++) {
         long idx = cell_of(&g, &xs[i * SS_CAL_GRID_MAXDIM]);
-        if (idx < 0) continue; /* off the grid's axes (another series) */
         sum[idx] += log(t->rows[k[a + i].row].time_s);
         cnt[idx]++;
     }
     free(xs);
-    size_t present = 0; /* at least half the cells: dense_axes */
+    size_t present = 0;
     for (size_t i = 0; i < cells; i++) present += cnt[i] > 0;
     /* Measured cells; a missing cell gets the basis at the cell times the measured/basis
      * ratio interpolated (log over log(1 + x)) between the nearest measured cells on both
      * sides along the axis where they are closest, or, with
      * no bracket on any axis (beyond the measured corner), taken from the nearest measured
      * cell times the basis ratio. */
-    int idx_of[SS_CAL_GRID_MAXDIM], jdx[SS_CAL_GRID_MAXDIM];
+    int idx_of[SS_CAL_GRID_MAXDIM];
+    size_t *near = NULL; /* nearest measured cell of each cell, when first needed */
     size_t stride[SS_CAL_GRID_MAXDIM];
     for (int dd = nd - 1; dd >= 0; dd--)
         stride[dd] = dd == nd - 1 ? 1 : stride[dd + 1] * (size_t)g.len[dd + 1];
@@ -462,18 +495,11 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
                 continue;
             }
         }
-        size_t best = 0;
-        long bestd = -1;
-        for (size_t j = 0; j < cells; j++) {
-            if (!cnt[j]) continue;
-            size_t rr = j;
-            long dist = 0;
-            for (int dd = nd - 1; dd >= 0; dd--) {
-                jdx[dd] = (int)(rr % (size_t)g.len[dd]), rr /= (size_t)g.len[dd];
-                dist += labs((long)jdx[dd] - idx_of[dd]);
-            }
-            if (bestd < 0 || dist < bestd) bestd = dist, best = j;
+        if (!near && !(near = nearest_measured(&g, cnt, cells, stride))) {
+            free(sum), free(cnt), free(g.t);
+            return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
         }
+        size_t best = near[i];
         double xi[SS_CAL_GRID_MAXDIM], xj[SS_CAL_GRID_MAXDIM];
         size_t rr = best;
         for (int dd = nd - 1; dd >= 0; dd--) {
@@ -549,7 +575,7 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
         }
     }
     g.measured = (long)present;
-    free(sum), free(cnt);
+    free(sum), free(cnt), free(near);
     ss_rc rc =
         ss_calf_reserve((void **)&c->grids, &c->cap_grids, c->ngrids, 16, sizeof *c->grids, d);
     if (rc) {

@@ -27,8 +27,9 @@
  * curve is continued beyond its largest m from the line through its last octave
  * (ss_cal_beyond_from; no new key: formats before continue from the last point, as their
  * beyond_basis was chosen for), and prefill attention models have mha_own (formats before:
+ * read as false). 9: prefill and mixed attention models have heads_only (formats before:
  * read as false). */
-#define SS_CAL_FORMAT 8
+#define SS_CAL_FORMAT 9
 
 /* Sort key of a row for grouping: family, tag, dtype. qsort has no context argument, so the
  * key is precomputed. */
@@ -165,8 +166,10 @@ ss_rc ss_calf_fit_lattice_w(const ss_meas_table *t, const rowkey *keys, size_t n
  * of its dtype from the others (the lattice, that grid hidden) errs less by a fifth, in
  * summed absolute log time over the grids' cells, with MHA and GQA grids apart than
  * together; each prefill model's mha_own, 1 where the same sum is less at all with MHA
- * queries priced from MHA grids only. */
-void ss_calf_fit_mha_kinds(ss_calib *c);
+ * queries priced from MHA grids only; then each prefill and mixed model's heads_only, 1
+ * where the sum is less along the query heads alone than with the lattice so chosen. */
+void ss_calf_fit_attn_lattice(ss_calib *c, const ss_meas_table *t, const rowkey *keys,
+                              size_t nk);
 ss_rc ss_calf_fit_grids(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                         ss_diag *d);
 

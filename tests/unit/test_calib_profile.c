@@ -75,6 +75,8 @@ static void test_roundtrip_and_cost(void **st)
          * as set */
         if (c.models[i].family == SS_FAM_ATTN_DECODE) c.models[i].mha_apart = !c.models[i].mha_apart;
         if (c.models[i].family == SS_FAM_ATTN_PREFILL) c.models[i].mha_own = !c.models[i].mha_own;
+        if (c.models[i].family == SS_FAM_ATTN_PREFILL || c.models[i].family == SS_FAM_ATTN_MIXED)
+            c.models[i].heads_only = !c.models[i].heads_only;
     }
     for (int i = 0; i < c.nshapes; i++)
         if (c.shapes[i].dtype == SS_DTYPE_BF16 && c.shapes[i].n == 6144 && c.shapes[i].k == 4096)
@@ -115,6 +117,7 @@ static void test_roundtrip_and_cost(void **st)
         assert_int_equal(back.models[i].mha_apart, c.models[i].mha_apart);
         assert_int_equal(back.models[i].beyond_octave, c.models[i].beyond_octave);
         assert_int_equal(back.models[i].mha_own, c.models[i].mha_own);
+        assert_int_equal(back.models[i].heads_only, c.models[i].heads_only);
     }
     /* the cost model continues the QKV curve (n = 6144, k = 4096) past its last m (8192)
      * as the validation does, with the weight */
@@ -402,6 +405,35 @@ static void test_parse_errors(void **st)
               "      mha_apart: false\n      spill_bw: 0\n      mha_own: true\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "is for prefill attention models only")) fail_msg("%s", msg);
+    /* format 9: prefill and mixed models need heads_only (the lattice along the query heads
+     * alone), refused before 9 and on decode models */
+    model_text(cal, sizeof cal, 9, "attn_prefill", 10);
+    with_keys(with_w, sizeof with_w, cal, "      mha_own: false\n");
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "a prefill or mixed attention model needs heads_only in format 9"))
+        fail_msg("%s", msg);
+    with_keys(with_w, sizeof with_w, cal, "      mha_own: false\n      heads_only: true\n");
+    if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_int_equal(c.models[0].heads_only, 1);
+    assert_int_equal(c.models[0].mha_own, 0);
+    ss_calib_free(&c);
+    model_text(cal, sizeof cal, 9, "attn_mixed", 10);
+    with_keys(with_w, sizeof with_w, cal, "      heads_only: true\n");
+    if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_int_equal(c.models[0].heads_only, 1);
+    ss_calib_free(&c);
+    model_text(cal, sizeof cal, 8, "attn_mixed", 10);
+    with_keys(with_w, sizeof with_w, cal, "      heads_only: true\n");
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "heads_only") || !strstr(msg, "needs format 9 or later")) fail_msg("%s", msg);
+    if (load_cal(path, cal, &c, msg, sizeof msg)) fail_msg("%s", msg); /* format 8: false */
+    assert_int_equal(c.models[0].heads_only, 0);
+    ss_calib_free(&c);
+    model_text(cal, sizeof cal, 9, "attn_decode", 10);
+    with_keys(with_w, sizeof with_w, cal,
+              "      mha_apart: false\n      spill_bw: 0\n      heads_only: false\n");
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "is for prefill and mixed attention models only")) fail_msg("%s", msg);
     model_text(cal, sizeof cal, 3, "attn_prefill", 9);
     with_keys(with_w, sizeof with_w, cal, "      lattice_basis: 0.4\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
@@ -489,9 +521,9 @@ static void test_parse_errors(void **st)
     assert_true(fabs(ss_cal_eval(&c.models[0], ax, as) - (nine + 1e-6 * ax[9] * as[9])) <
                 1e-9 * nine);
     ss_calib_free(&c);
-    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(9));
+    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(10));
     assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
-    if (!strstr(msg, "unsupported format 9 (this servesim reads 1 to 8)")) fail_msg("%s", msg);
+    if (!strstr(msg, "unsupported format 10 (this servesim reads 1 to 9)")) fail_msg("%s", msg);
     /* MoE curves (format 6): read back; refused in older formats; a malformed one names
      * its key and line */
     static const char *const curve =
