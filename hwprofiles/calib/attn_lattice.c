@@ -472,8 +472,9 @@ void ss_calf_fit_attn_lattice(ss_calib *c, const ss_meas_table *t, const rowkey 
         long n;
         if (m->family == SS_FAM_ATTN_PREFILL) {
             /* one way: only MHA queries change, and they had only continuations; kept
-             * wherever it helps (aiconfigurator's tables: 9-19 % less error; the cuDNN ones:
-             * no change, and not chosen) */
+             * wherever it helps (aiconfigurator's tables: 9-19 % less error over the grids'
+             * cells, as measured before 2026-11-29; the cuDNN ones: no change, and not
+             * chosen) */
             flag_errors(c, t, keys, nk, m, &m->mha_own, &e0, &e1, &n);
             m->mha_own = n > 0 && e1 < e0;
         }
@@ -495,7 +496,8 @@ void ss_calf_fit_attn_lattice(ss_calib *c, const ss_meas_table *t, const rowkey 
         flag_errors(c, t, keys, nk, m, &m->mha_apart, &e0, &e1, &n);
         /* apart only where it clearly wins, by a fifth: kernels that dispatch on the kind
          * gain a third (aiconfigurator's A100 and RTX PRO 6000 vLLM 0.19.0 BF16 KV: 0.083
-         * -> 0.056 and 0.120 -> 0.081 mean absolute log error); where the kinds follow one
+         * -> 0.056 and 0.120 -> 0.081 mean absolute log error over the grids' cells, as
+         * measured before 2026-11-29); where the kinds follow one
          * law the split loses (H100 / H200 vLLM 0.24.0: +7 %) or, where the diagonal is a
          * line in the heads its continuation recovers, gains a little at the lattice's
          * edges (a synthetic affine law: 21 %), and the simpler lattice is kept. */

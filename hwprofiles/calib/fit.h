@@ -102,7 +102,8 @@ typedef struct ss_cal_model {
     /* Prefill and mixed attention: price a head configuration never measured along the
      * query heads alone, the grids at the same query heads taken as they are whatever their
      * KV heads, where the kernel's time does not follow the KV heads (ss_cal_attn_lattice);
-     * chosen as mha_own is (ss_calf_fit_attn_lattice), 0 in profiles before format 9. */
+     * chosen as mha_own is (ss_calf_fit_attn_lattice), 0 in profiles before format 9.
+     * Within the measured heads it replaces the lattice, mha_own included. */
     int heads_only;
     /* Decode attention: the fastest any measured call reading more KV than twice the GPU's
      * L2 streamed it, B/s (its cache cannot have held it): a call reading more is never
@@ -156,7 +157,7 @@ typedef struct ss_cal_moe_q {
  * on an axis line plus the KV bytes at the dtype's asymptotic bandwidth and the requests
  * at their asymptotic cost (fit_decode.c). */
 #define SS_CAL_GRID_MAXDIM 4
-#define SS_CAL_GRID_MAXAXIS 40
+#define SS_CAL_GRID_MAXAXIS 160 /* Frontier's A800 decode table: 128 batch sizes */
 #define SS_CAL_GRID_MAXCELLS 100000
 typedef struct ss_cal_grid {
     int family, dtype;
@@ -191,6 +192,12 @@ typedef struct ss_calib {
                                 knots hold it) */
     int ngrids, cap_grids;
     ss_cal_grid *grids;      /* owned (and each grid's t) */
+    /* Attention tables of 4 or more cells that made no grid (ss_calf_fit_grids: under half
+     * their cells measured or between measured cells, or past SS_CAL_GRID_MAXAXIS values on
+     * an axis or SS_CAL_GRID_MAXCELLS cells), and their rows: the fitted basis prices them.
+     * Set by a fit, for calibrate's note; 0 after a load. */
+    int grids_refused;
+    long grids_refused_rows;
     int nmoe, cap_moe;
     ss_cal_moe_curve *moe;   /* owned */
     char *command;           /* owned: the calibrate command line */
@@ -430,6 +437,12 @@ const ss_cal_grid *ss_calib_find_grid(const ss_calib *c, int family, int dtype, 
 int ss_cal_attn_lattice(const ss_calib *c, const ss_cal_model *m, int family, int dtype,
                         const ss_cal_attn_q *q, double *t);
 double ss_cal_grid_eval(const ss_cal_grid *g, const ss_cal_model *m, const ss_cal_attn_q *q);
+/* For every cell of g (its ndim and len; last axis fastest), the index of the nearest cell i
+ * with cnt[i] != 0, in axis steps summed over the axes, ties to the lowest index: what the
+ * fitter fills a cell past a grid's measured corner from. A malloc'ed array of prod(len)
+ * indices the caller frees, or NULL out of memory. Every cell is its own where cnt != 0;
+ * with no such cell at all, every cell is its own too. */
+size_t *ss_cal_grid_nearest(const ss_cal_grid *g, const int *cnt);
 /* The grid of a head configuration (like's heads, kv_heads, head_dim, kv_bytes) that has no
  * measured one: the axes of the measured grid of the same family, dtype and head dim whose
  * heads are nearest, each cell from ss_cal_attn_lattice. What the cost model uses for such a

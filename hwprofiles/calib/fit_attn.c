@@ -265,15 +265,18 @@ static long cell_of(const ss_cal_grid *g, const double *x)
  * steps of 1.5, each a full grid of its own): their union has a third of its cells
  * measured, and each series' gaps lie between the other's cells (93 % of the cells measured
  * or bracketed). A scattered table, each value on few rows, brackets little and gets no
- * grid: its basis prices it better than a few of its cells would.
+ * grid: its basis prices it better than a few of its cells would. *refused = 1 where a
+ * table of 4 or more cells gets none (calibrate notes them).
  *
  * Before 2026-11-29 the axes of such a table were thinned until half the grid was measured,
  * which kept the steps of 1.5 and dropped the powers of two's short contexts and prefixes
  * (16 to 256 tokens): their rows were priced below the grid's range, by the basis ratio from
  * its edge, 20-60 % over where the kernel's time is flat in the context (RTX PRO 6000,
  * mixed, k-fold 1.89 / 10.91 % -> 1.09 / 5.10 % with the union; docs/validation.md). */
-static ss_rc grid_axes(const double *xs, size_t nr, int nd, ss_cal_grid *g, ss_diag *d)
+static ss_rc grid_axes(const double *xs, size_t nr, int nd, ss_cal_grid *g, int *refused,
+                       ss_diag *d)
 {
+    *refused = 1; /* until a grid, or too few cells to be a table */
     for (size_t i = 0; i < nr; i++)
         for (int dd = 0; dd < nd; dd++) {
             double v = xs[i * SS_CAL_GRID_MAXDIM + dd];
@@ -288,14 +291,22 @@ static ss_rc grid_axes(const double *xs, size_t nr, int nd, ss_cal_grid *g, ss_d
         qsort(g->axis[dd], (size_t)g->len[dd], sizeof(double), ss_calf_cmp_double);
     size_t cells = 1, stride[SS_CAL_GRID_MAXDIM];
     for (int dd = nd - 1; dd >= 0; dd--) stride[dd] = cells, cells *= (size_t)g->len[dd];
-    if (cells < 4 || cells > SS_CAL_GRID_MAXCELLS) {
+    if (cells < 4) { /* a few rows, not a table */
+        *refused = 0;
+        g->len[0] = 0;
+        return SS_OK;
+    }
+    if (cells > SS_CAL_GRID_MAXCELLS) {
         g->len[0] = 0;
         return SS_OK;
     }
     /* mark: 1 measured, 2 between measured cells on an axis line, 0 neither */
     unsigned char *mark = calloc(cells, 1);
     if (!mark) return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
-    for (size_t i = 0; i < nr; i++) mark[cell_of(g, &xs[i * SS_CAL_GRID_MAXDIM])] = 1;
+    for (size_t i = 0; i < nr; i++) {
+        long idx = cell_of(g, &xs[i * SS_CAL_GRID_MAXDIM]);
+        if (idx >= 0) mark[idx] = 1; /* every row is on the union's axes */
+    }
     for (int dd = 0; dd < nd; dd++)
         for (size_t i = 0; i < cells; i++) {
             if ((i / stride[dd]) % (size_t)g->len[dd] != 0) continue; /* line starts */
@@ -317,18 +328,20 @@ static ss_rc grid_axes(const double *xs, size_t nr, int nd, ss_cal_grid *g, ss_d
     for (size_t i = 0; i < cells; i++) inside += mark[i] == 1 || mark[i] == 2;
     free(mark);
     if (inside * 2 < cells) g->len[0] = 0;
+    else *refused = 0;
     return SS_OK;
 }
 
-/* The nearest measured cell of every cell of g, in axis steps summed over the axes (ties:
- * the lowest index), or NULL out of memory. A breadth-first search from every measured cell
- * at once, O(cells x dims) where a scan of the measured cells per cell is quadratic (the RTX
- * PRO 6000's mixed grids have 58k cells). It finds what that scan finds: a cell's nearest
- * measured cells at distance k + 1 are those of its neighbours at distance k, and every
- * cell at distance k is settled, ties included, before the first at k + 1 is expanded. */
-static size_t *nearest_measured(const ss_cal_grid *g, const int *cnt, size_t cells,
-                                const size_t *stride)
+/* ss_cal_grid_nearest (fit.h): a breadth-first search from every measured cell at once,
+ * O(cells x dims) where a scan of the measured cells per cell is quadratic (the RTX PRO
+ * 6000's mixed grids have 58k cells). It finds what that scan finds, ties included: a
+ * cell's nearest measured cells at distance k + 1 are those of its neighbours at distance
+ * k; the measured cells enter the queue in index order, so each distance's cells queue in
+ * the order of their sources' indices, and the first to reach a cell carries the lowest. */
+size_t *ss_cal_grid_nearest(const ss_cal_grid *g, const int *cnt)
 {
+    size_t cells = 1, stride[SS_CAL_GRID_MAXDIM];
+    for (int dd = g->ndim - 1; dd >= 0; dd--) stride[dd] = cells, cells *= (size_t)g->len[dd];
     size_t *src = malloc(cells * sizeof *src), *queue = malloc(cells * sizeof *queue);
     long *dist = malloc(cells * sizeof *dist);
     if (!src || !queue || !dist) {
@@ -350,8 +363,6 @@ static size_t *nearest_measured(const ss_cal_grid *g, const int *cnt, size_t cel
                 if (dist[j] < 0) {
                     dist[j] = dist[i] + 1, src[j] = src[i];
                     queue[tail++] = j;
-                } else if (dist[j] == dist[i] + 1 && src[i] < src[j]) {
-                    src[j] = src[i];
                 }
             }
         }
@@ -383,8 +394,10 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
         ss_calf_row_attn_q(&t->rows[k[a + i].row], &q);
         grid_coords(fam, &q, &xs[i * SS_CAL_GRID_MAXDIM]);
     }
-    ss_rc drc = grid_axes(xs, nr, nd, &g, d);
+    int refused;
+    ss_rc drc = grid_axes(xs, nr, nd, &g, &refused, d);
     if (drc != SS_OK || g.len[0] == 0) {
+        if (drc == SS_OK && refused) c->grids_refused++, c->grids_refused_rows += (long)nr;
         free(xs);
         return drc;
     }
@@ -399,6 +412,7 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
     }
     for (size_t i = 0; i < nr; i++) {
         long idx = cell_of(&g, &xs[i * SS_CAL_GRID_MAXDIM]);
+        if (idx < 0) continue; /* not reached: grid_axes put every row on the axes */
         sum[idx] += log(t->rows[k[a + i].row].time_s);
         cnt[idx]++;
     }
@@ -495,7 +509,7 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
                 continue;
             }
         }
-        if (!near && !(near = nearest_measured(&g, cnt, cells, stride))) {
+        if (!near && !(near = ss_cal_grid_nearest(&g, cnt))) {
             free(sum), free(cnt), free(g.t);
             return ss_diag_fail(d, SS_ERR_NOMEM, "calibrate: out of memory");
         }

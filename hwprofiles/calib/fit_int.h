@@ -162,12 +162,13 @@ double ss_calf_lattice_blend(double t_lat, double b, double w);
 #define SS_CAL_LATTICE_PTS 12
 ss_rc ss_calf_fit_lattice_w(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                             ss_diag *d);
-/* attn_lattice.c: each decode model's mha_apart, 1 where pricing every measured decode grid
- * of its dtype from the others (the lattice, that grid hidden) errs less by a fifth, in
- * summed absolute log time over the grids' cells, with MHA and GQA grids apart than
- * together; each prefill model's mha_own, 1 where the same sum is less at all with MHA
- * queries priced from MHA grids only; then each prefill and mixed model's heads_only, 1
- * where the sum is less along the query heads alone than with the lattice so chosen. */
+/* attn_lattice.c: each decode model's mha_apart, 1 where pricing every measured decode row
+ * of its dtype from the other grids (the lattice, the row's grid hidden) errs less by a
+ * fifth, in summed absolute log time, with MHA and GQA grids apart than together; each
+ * prefill model's mha_own, 1 where the same sum is less at all with MHA queries priced from
+ * MHA grids only; then each prefill and mixed model's heads_only, 1 where the sum is less
+ * along the query heads alone than with the lattice so chosen. (Before 2026-11-29 the sums
+ * ran over the grids' cells, filled ones included; no profile's choice changed.) */
 void ss_calf_fit_attn_lattice(ss_calib *c, const ss_meas_table *t, const rowkey *keys,
                               size_t nk);
 ss_rc ss_calf_fit_grids(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,

@@ -311,6 +311,14 @@ int ss_cmd_calibrate(int argc, char **argv)
     if (c.ngrids) printf(", %d attention grids", c.ngrids);
     if (c.nmoe) printf(", %d measured MoE configurations", c.nmoe);
     printf(")\n");
+    if (c.grids_refused)
+        fprintf(stderr,
+                "servesim: note: %d attention table%s (%ld rows) made no grid (under half the "
+                "cells measured or between measured cells, over %d values on an axis, or over "
+                "%d cells): the fitted basis prices %s\n",
+                c.grids_refused, c.grids_refused == 1 ? "" : "s", c.grids_refused_rows,
+                SS_CAL_GRID_MAXAXIS, SS_CAL_GRID_MAXCELLS,
+                c.grids_refused == 1 ? "its head configuration" : "their head configurations");
     status = 0;
 fail:
     if (status) ss_cli_report(&d);
