@@ -264,17 +264,21 @@ static long cell_of(const ss_cal_grid *g, const double *x)
  * values differ (LLMServingSim's RTX PRO 6000 mixed tables: one on powers of two, one on
  * steps of 1.5, each a full grid of its own): their union has a third of its cells
  * measured, and each series' gaps lie between the other's cells (93 % of the cells measured
- * or bracketed). A scattered table, each value on few rows, brackets little and gets no
- * grid: its basis prices it better than a few of its cells would. *refused = 1 where a
- * table of 4 or more cells gets none (calibrate notes them).
+ * or bracketed). A prefill cell past two measured prefixes on its query's line counts too
+ * (prefix_axis: build_grid continues that line, affine in the prefix): Frontier's A800
+ * table chunks a 4,096-token prompt, each chunk length on the prefixes that are multiples
+ * of it, 45 % of its cells measured or bracketed, the rest past the prompt, on measured
+ * lines. A scattered table, each value on few rows, brackets little and gets no grid: its
+ * basis prices it better than a few of its cells would. *refused = 1 where a table of 4 or
+ * more cells gets none (calibrate notes them).
  *
  * Before 2026-11-29 the axes of such a table were thinned until half the grid was measured,
  * which kept the steps of 1.5 and dropped the powers of two's short contexts and prefixes
  * (16 to 256 tokens): their rows were priced below the grid's range, by the basis ratio from
  * its edge, 20-60 % over where the kernel's time is flat in the context (RTX PRO 6000,
  * mixed, k-fold 1.89 / 10.91 % -> 1.09 / 5.10 % with the union; docs/validation.md). */
-static ss_rc grid_axes(const double *xs, size_t nr, int nd, ss_cal_grid *g, int *refused,
-                       ss_diag *d)
+static ss_rc grid_axes(const double *xs, size_t nr, int nd, int prefix_axis, ss_cal_grid *g,
+                       int *refused, ss_diag *d)
 {
     *refused = 1; /* until a grid, or too few cells to be a table */
     for (size_t i = 0; i < nr; i++)
@@ -322,6 +326,17 @@ static ss_rc grid_axes(const double *xs, size_t nr, int nd, ss_cal_grid *g, int 
                 if (*c == 1) above = 1;
                 else if (above && (*c & 4)) *c = 2;
                 else if (*c & 4) *c &= (unsigned char)~4;
+            }
+        }
+    /* prefill: past two measured prefixes on its query's line, continued along the line */
+    if (prefix_axis >= 0)
+        for (size_t i = 0; i < cells; i++) {
+            if ((i / stride[prefix_axis]) % (size_t)g->len[prefix_axis] != 0) continue;
+            int below = 0;
+            for (int j = 0; j < g->len[prefix_axis]; j++) {
+                unsigned char *c = &mark[i + (size_t)j * stride[prefix_axis]];
+                if (*c == 1) below++;
+                else if (below >= 2) *c = 2;
             }
         }
     size_t inside = 0;
@@ -395,7 +410,7 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
         grid_coords(fam, &q, &xs[i * SS_CAL_GRID_MAXDIM]);
     }
     int refused;
-    ss_rc drc = grid_axes(xs, nr, nd, &g, &refused, d);
+    ss_rc drc = grid_axes(xs, nr, nd, fam == SS_FAM_ATTN_PREFILL ? 2 : -1, &g, &refused, d);
     if (drc != SS_OK || g.len[0] == 0) {
         if (drc == SS_OK && refused) c->grids_refused++, c->grids_refused_rows += (long)nr;
         free(xs);
@@ -525,28 +540,34 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
         ss_calf_grid_query(fam, xj, &like, &qj);
         double bi = ss_calf_attn_basis(m, &qi), bj = ss_calf_attn_basis(m, &qj);
         g.t[i] = g.t[best] * (bi > 0 && bj > 0 ? continuation_ratio(fam, xi, xj, bi / bj, alpha) : 1);
-        /* Prefill, continued from a cell on the same query line with a shorter cached
-         * prefix: also the line through that cell and the next measured one below it,
-         * affine in the prefix, and the smaller of the two. A flash-attention kernel
-         * runs a fixed set of query tiles per (request, head); each tile walks the
-         * prefix, so at a fixed query length the time is a fixed part plus a part
-         * proportional to the prefix, which the fitted basis (shared by every size and
-         * head configuration) does not know: cuDNN on the H200 (servesim-profile) at
-         * 32 query heads, q = 16 .. 512, takes 58-65 us on a 4k prefix and 202-216 us on a
-         * 16k one, the basis ratio put that up to 50 % higher. Held out above the 80th size
-         * percentile, median / P90 %, ratio alone -> both: cuDNN H200 10.5 / 34.7 ->
-         * 3.4 / 9.7, H100 10.1 / 34.8 -> 3.1 / 8.6; PyTorch SDPA (FlashAttention-2) H200
-         * 7.6 / 15.3 -> 4.6 / 13.9; LLMServingSim RTX 4090 5.6 / 16.4 -> 4.9 / 13.1; the
-         * other sources unchanged (their held-out rows do not extend a prefix line), and
-         * k-fold and held-out head configurations unchanged. The line alone, without the
-         * minimum, put PyTorch's P90 back over 15 % (3.4 / 15.3). */
-        if (fam == SS_FAM_ATTN_PREFILL && xj[2] < xi[2] && xj[0] == xi[0] && xj[1] == xi[1]) {
-            int j2 = (int)((best / stride[2]) % (size_t)g.len[2]), j1 = j2 - 1;
-            while (j1 >= 0 && !cnt[best - (size_t)(j2 - j1) * stride[2]]) j1--;
+        /* Prefill: also the line of its query (same batch and query length) through the
+         * last two measured cells below it in the cached prefix, affine in the prefix, and
+         * the smaller of the two. A flash-attention kernel runs a fixed set of query tiles
+         * per (request, head); each tile walks the prefix, so at a fixed query length the
+         * time is a fixed part plus a part proportional to the prefix, which the fitted
+         * basis (shared by every size and head configuration) does not know: cuDNN on the
+         * H200 (servesim-profile) at 32 query heads, q = 16 .. 512, takes 58-65 us on a 4k
+         * prefix and 202-216 us on a 16k one, the basis ratio put that up to 50 % higher.
+         * Held out above the 80th size percentile, median / P90 %, ratio alone -> both
+         * (2026-11-27, where the nearest measured cell was on the query's line): cuDNN H200
+         * 10.5 / 34.7 -> 3.4 / 9.7, H100 10.1 / 34.8 -> 3.1 / 8.6; PyTorch SDPA
+         * (FlashAttention-2) H200 7.6 / 15.3 -> 4.6 / 13.9; LLMServingSim RTX 4090
+         * 5.6 / 16.4 -> 4.9 / 13.1. The line alone, without the minimum, put PyTorch's P90
+         * back over 15 % (3.4 / 15.3; again 18.6 % in 2026-11-29's form). From whichever
+         * cell is nearest (2026-11-29: the nearest was often on a neighbouring query
+         * length, a tile further on or back): RTX PRO 6000 eager 2.2 / 7.8 -> 1.6 / 3.5,
+         * cuDNN H100 3.1 / 8.6 -> 1.9 / 8.3, H200 3.4 / 9.7 -> 2.8 / 9.6; the rest
+         * unchanged. */
+        if (fam == SS_FAM_ATTN_PREFILL) {
+            int j2 = idx_of[2] - 1;
+            while (j2 >= 0 && !cnt[i - (size_t)(idx_of[2] - j2) * stride[2]]) j2--;
+            int j1 = j2 - 1;
+            while (j1 >= 0 && !cnt[i - (size_t)(idx_of[2] - j1) * stride[2]]) j1--;
             if (j1 >= 0) {
-                double t1 = g.t[best], t0 = g.t[best - (size_t)(j2 - j1) * stride[2]];
+                double t1 = g.t[i - (size_t)(idx_of[2] - j2) * stride[2]];
+                double t0 = g.t[i - (size_t)(idx_of[2] - j1) * stride[2]];
                 double slope = (t1 - t0) / (g.axis[2][j2] - g.axis[2][j1]);
-                double e = t1 + slope * (xi[2] - xj[2]);
+                double e = t1 + slope * (g.axis[2][idx_of[2]] - g.axis[2][j2]);
                 if (slope > 0 && e < g.t[i]) g.t[i] = e;
             }
         }
