@@ -1,6 +1,6 @@
 # The fitted cost model: `servesim calibrate`, the calibrated profiles, `servesim validate
 # calibration` (included from tests/CMakeLists.txt; unit tests in unit/test_calib_fit.c,
-# unit/test_calib_gemm.c, unit/test_calib_moe.c, unit/test_calib_attn.c and
+# unit/test_calib_gemm.c, unit/test_calib_moe.c, unit/test_calib_attn.c, unit/test_calib_heads.c and
 # unit/test_calib_profile.c).
 
 # The synthetic fixture (tests/data/calib-fit/README.md), written at test time by its
