@@ -48,7 +48,7 @@ static const ss_key cal_skew_keys[] = {
 #define TF(f) offsetof(cal_top, f)
 static const ss_key cal_top_keys[] = {
     {.name = "format", .type = SS_KEY_INT, .offset = TF(format), .def = NULL, .min = 1,
-     .max = 1000, .help = "Calibration section format (1 to 8)."},
+     .max = 1000, .help = "Calibration section format (1 to 10)."},
     {.name = "gpu", .type = SS_KEY_STRING, .offset = TF(gpu), .size = 64, .def = NULL,
      .flags = SS_KEY_NO_BOUNDS, .help = "Canonical GPU the measurements were made on."},
     {.name = "stack", .type = SS_KEY_STRING, .offset = TF(stack), .size = 96, .def = NULL,
@@ -100,7 +100,7 @@ typedef struct cal_mod {
     char tag[SS_CAL_TAG_LEN];
     int64_t rows;
     double med, p90, max;
-    double beyond, lattice;
+    double beyond, lattice, near;
     bool mha_apart, mha_own, heads_only;
     double spill_bw;
     yaml_node_t *terms;
@@ -124,6 +124,9 @@ static const ss_key cal_mod_keys[] = {
     {.name = "lattice_basis", .type = SS_KEY_DOUBLE, .offset = MF(lattice), .def = "0",
      .min = 0, .max = 1, .help = "GEMM (format 3): weight of the basis against the lattice of "
                                  "measured shapes for a shape never measured, 0 to 1."},
+    {.name = "lattice_near", .type = SS_KEY_DOUBLE, .offset = MF(near), .def = "0", .min = 0,
+     .max = 16, .help = "GEMM (format 10): power p of the lattice's trust in its nearer axis, "
+                        "each axis' estimate weighted (span + 0.05)^-p; 0 = equal."},
     {.name = "mha_apart", .type = SS_KEY_BOOL, .offset = MF(mha_apart), .def = "false",
      .help = "decode attention (format 4): price a head configuration never measured from "
              "measured grids of its own kind only, MHA or GQA."},
@@ -343,7 +346,7 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
      * format, refused elsewhere and in the formats before it (whose fits were validated
      * without; they read as 0). The GEMM weights from 3, the decode kind split from 4, the
      * decode streaming floor from 5, the prefill MHA split from 8, the lattice along the
-     * query heads from 9. */
+     * query heads from 9, the GEMM lattice's nearer axis from 10. */
 #define FAM(f) (1u << (f))
     static const struct {
         const char *key;
@@ -353,6 +356,7 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
     } gated[] = {
         {"beyond_basis", FAM(SS_FAM_GEMM), 3, "a GEMM model", "is for GEMM models only"},
         {"lattice_basis", FAM(SS_FAM_GEMM), 3, "a GEMM model", "is for GEMM models only"},
+        {"lattice_near", FAM(SS_FAM_GEMM), 10, "a GEMM model", "is for GEMM models only"},
         {"mha_apart", FAM(SS_FAM_ATTN_DECODE), 4, "a decode attention model",
          "is for decode attention models only"},
         {"spill_bw", FAM(SS_FAM_ATTN_DECODE), 5, "a decode attention model",
@@ -377,7 +381,7 @@ static ss_rc parse_model(ss_doc *doc, yaml_node_t *node, const char *kp, int for
                                 mine ? why : gated[i].only);
         }
     }
-    m->beyond_w = p.beyond, m->lattice_w = p.lattice;
+    m->beyond_w = p.beyond, m->lattice_w = p.lattice, m->lattice_near = p.near;
     m->beyond_octave = ss_cal_kind_of(p.family) == SS_CAL_GEMM && format >= 8;
     m->mha_apart = p.mha_apart;
     m->mha_own = p.mha_own;

@@ -76,8 +76,10 @@ void ss_calib_write_yaml(const ss_calib *c, FILE *out)
                 ss_dtype_name((ss_dtype)m->dtype), m->rows, m->median_ape, m->p90_ape,
                 m->max_ape);
         if (m->family == SS_FAM_GEMM)
-            fprintf(out, "      beyond_basis: %.2f\n      lattice_basis: %.2f\n", m->beyond_w,
-                    m->lattice_w);
+            fprintf(out,
+                    "      beyond_basis: %.2f\n      lattice_basis: %.2f\n"
+                    "      lattice_near: %g\n",
+                    m->beyond_w, m->lattice_w, m->lattice_near);
         if (m->family == SS_FAM_ATTN_DECODE)
             fprintf(out, "      mha_apart: %s\n      spill_bw: %.6g\n",
                     m->mha_apart ? "true" : "false", m->spill_bw);

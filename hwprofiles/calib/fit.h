@@ -89,6 +89,11 @@ typedef struct ss_cal_model {
      * against the (n, k) lattice of measured shapes; chosen by cross-validation over the
      * measured shapes (ss_calf_fit_lattice_w), 0 in profiles before format 3. */
     double lattice_w;
+    /* GEMM: how much more the lattice trusts its estimate along the axis (n or k) whose
+     * measured neighbours are nearer: the two estimates are weighted (span + 0.05)^-p, span
+     * the log distance each reached (fit_gemm.c); p = 0 averages them equally. Chosen with
+     * lattice_w, on the same folds (ss_calf_fit_lattice_w); 0 in profiles before format 10. */
+    double lattice_near;
     /* Decode attention: price a head configuration never measured from grids of its own kind
      * only, MHA (one query head per KV head) or GQA, where the kernels dispatch on it; chosen
      * by leave-one-configuration-out over the measured grids (ss_calf_fit_attn_lattice), 0 in

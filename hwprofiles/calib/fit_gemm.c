@@ -280,8 +280,9 @@ double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double 
  * ratio beyond them). Along one axis (n with k fixed, or k with n fixed) the nearest measured
  * shapes below and above the query are used; a query off the lattice in the fixed coordinate
  * too is interpolated between the two bracketing rows. The estimates along n and along k
- * (those that exist) are averaged in log t. Every weight is non-negative and independent of
- * m, and every shape curve is non-decreasing and positive, so inside the lattice's hull the
+ * (those that exist) are averaged in log t, weighted towards the one that reached less far
+ * where the GEMM model's lattice_near says so (fit.h). Every weight is non-negative and
+ * independent of m, and every shape curve is non-decreasing and positive, so inside the lattice's hull the
  * result is positive and non-decreasing in m. Where a coordinate has a measured neighbour on
  * one side only, within a factor LAT_REACH, that neighbour is moved to it by the basis ratio
  * at the same m (positive; the ratio may vary a little with m, so the cost model's curve,
@@ -356,6 +357,22 @@ static long lat_reach_from(long lo, long hi, double q)
     return v >= 0 && fabs(log(q / (double)v)) <= log(LAT_REACH) + 1e-12 ? v : -1;
 }
 
+/* How far an estimate along one axis had to reach, in log of the coordinate: from q to the
+ * nearer of its bracketing measured coordinates (0 on a measured one), or twice the distance
+ * to the one measured neighbour it was continued from by the basis ratio (a continuation is
+ * less sure than an interpolation over the same distance). */
+static double lat_bracket_span(double q, long lo, long hi)
+{
+    double a = log(q / (double)lo), b = log((double)hi / q);
+    return a < b ? a : b;
+}
+
+static double lat_reach_span(double q, long v) { return 2 * fabs(log(q / (double)v)); }
+
+/* The floor of a span in the weight (span + floor)^-p: an estimate on a measured row or
+ * column (span 0) counts 1 / floor^p, finite, and one 5 % off it nearly as much. */
+#define LAT_SPAN_FLOOR 0.05
+
 /* (n, k) of the point at coordinate `var` on axis `ax` (0: n varies, 1: k varies) of the
  * line whose other coordinate is `fixed` */
 static void lat_nk(int ax, double var, double fixed, double *n, double *k)
@@ -387,7 +404,8 @@ static int lat_ratio(const latq *L, double m, double n, double k, double n0, dou
 }
 
 /* Along axis `ax` (0: n varies, k = fixed; 1: k varies, n = fixed) at coordinate q. */
-static int lat_axis(const latq *L, int ax, double q, long fixed, double m, double *lt)
+static int lat_axis(const latq *L, int ax, double q, long fixed, double m, double *lt,
+                    double *span)
 {
     long lo = -1, hi = -1;
     for (int i = 0; i < L->c->nshapes; i++) {
@@ -402,6 +420,7 @@ static int lat_axis(const latq *L, int ax, double q, long fixed, double m, doubl
         lat_nk(ax, q, (double)fixed, &n, &k);
         lat_nk(ax, (double)v, (double)fixed, &n0, &k0);
         if (!lat_point(L, lround(n0), lround(k0), m, &a)) return 0;
+        *span += lat_reach_span(q, v);
         return lat_ratio(L, m, n, k, n0, k0, a, lt);
     }
     double a, b;
@@ -411,6 +430,7 @@ static int lat_axis(const latq *L, int ax, double q, long fixed, double m, doubl
         return 1;
     }
     if (!lat_point(L, ax == 0 ? hi : fixed, ax == 0 ? fixed : hi, m, &b)) return 0;
+    *span += lat_bracket_span(q, lo, hi);
     *lt = ss_calf_log_blend(q, lo, hi, a, b);
     return 1;
 }
@@ -421,7 +441,8 @@ static int lat_axis(const latq *L, int ax, double q, long fixed, double m, doubl
  * twice, along the row and then across rows, the second time by the basis of the class of
  * the row's point at q: forbidding that made the held-out shapes a little worse
  * (servesim-profile H100 3.31 / 9.63 -> 3.31 / 9.84 %, RTX PRO 6000 eager 4.97 -> 5.01 %) */
-static int lat_dir(const latq *L, int ax, double q, double p, double m, double *lt)
+static int lat_dir(const latq *L, int ax, double q, double p, double m, double *lt,
+                   double *span)
 {
     long lo = -1, hi = -1;
     for (int i = 0; i < L->c->nshapes; i++) {
@@ -433,18 +454,22 @@ static int lat_dir(const latq *L, int ax, double q, double p, double m, double *
         long v = lat_reach_from(lo, hi, p);
         if (v < 0) return 0;
         double a, n, k, n0, k0;
-        if (!lat_axis(L, ax, q, v, m, &a)) return 0;
+        if (!lat_axis(L, ax, q, v, m, &a, span)) return 0;
         lat_nk(ax, q, p, &n, &k);
         lat_nk(ax, q, (double)v, &n0, &k0);
+        *span += lat_reach_span(p, v);
         return lat_ratio(L, m, n, k, n0, k0, a, lt);
     }
     double a, b;
-    if (!lat_axis(L, ax, q, lo, m, &a)) return 0;
+    if (!lat_axis(L, ax, q, lo, m, &a, span)) return 0;
     if (lo == hi) {
         *lt = a;
         return 1;
     }
-    if (!lat_axis(L, ax, q, hi, m, &b)) return 0;
+    double sb = 0;
+    if (!lat_axis(L, ax, q, hi, m, &b, &sb)) return 0;
+    /* the two rows' own distances blended as their estimates are */
+    *span = ss_calf_log_blend(p, lo, hi, *span, sb) + lat_bracket_span(p, lo, hi);
     *lt = ss_calf_log_blend(p, lo, hi, a, b);
     return 1;
 }
@@ -455,12 +480,20 @@ int ss_calf_gemm_lattice_raw(const ss_calib *c, const ss_cal_model *gm, int dtyp
 {
     latq Lq = {c, gm, dtype, wbytes, skip}, *L = &Lq;
     if (!(m > 0) || !(n > 0) || !(k > 0)) return 0;
-    double e[2];
+    double e[2], sp[2] = {0, 0};
     int ne = 0;
-    if (lat_dir(L, 0, n, k, m, &e[ne])) ne++;
-    if (lat_dir(L, 1, k, n, m, &e[ne])) ne++;
+    if (lat_dir(L, 0, n, k, m, &e[ne], &sp[ne])) ne++;
+    sp[ne] = 0;
+    if (lat_dir(L, 1, k, n, m, &e[ne], &sp[ne])) ne++;
     if (ne == 0) return 0;
-    *t = exp(ne == 2 ? 0.5 * (e[0] + e[1]) : e[0]);
+    if (ne == 1) {
+        *t = exp(e[0]);
+        return 1;
+    }
+    double p = gm ? gm->lattice_near : 0;
+    double w0 = p > 0 ? pow(sp[0] + LAT_SPAN_FLOOR, -p) : 1;
+    double w1 = p > 0 ? pow(sp[1] + LAT_SPAN_FLOOR, -p) : 1;
+    *t = exp((w0 * e[0] + w1 * e[1]) / (w0 + w1));
     return 1;
 }
 

@@ -28,8 +28,9 @@
  * (ss_cal_beyond_from; no new key: formats before continue from the last point, as their
  * beyond_basis was chosen for), and prefill attention models have mha_own (formats before:
  * read as false). 9: prefill and mixed attention models have heads_only (formats before:
- * read as false). */
-#define SS_CAL_FORMAT 9
+ * read as false). 10: GEMM models have lattice_near (formats before: read as 0, the two
+ * axes of the lattice averaged equally, as they were validated). */
+#define SS_CAL_FORMAT 10
 
 /* Sort key of a row for grouping: family, tag, dtype. qsort has no context argument, so the
  * key is precomputed. */
@@ -152,11 +153,12 @@ int ss_calf_gemm_lattice_raw(const ss_calib *c, const ss_cal_model *gm, int dtyp
                              const unsigned char *skip, double m, double n, double k,
                              double wbytes, double *t);
 double ss_calf_lattice_blend(double t_lat, double b, double w);
-/* Each GEMM model's lattice_w (fit_weights.c): the weight in {0, 0.1, ..., 1} that best
- * predicts (least sum of absolute log errors) its measured shapes, in SS_CAL_LATTICE_FOLDS
- * folds by a hash of (dtype, n, k), at most SS_CAL_LATTICE_PTS points per curve, from the
- * lattice of the other folds and the basis refitted without the fold; 0 with fewer than
- * SS_CAL_LATTICE_MIN points the lattice reaches. */
+/* Each GEMM model's lattice_w and lattice_near (fit_weights.c): the weight in {0, 0.1, ...,
+ * 1} and the power in {0, 1, 2, 4} that best predict (least sum of absolute log errors) its
+ * measured shapes, in SS_CAL_LATTICE_FOLDS folds by a hash of (dtype, n, k), at most
+ * SS_CAL_LATTICE_PTS points per curve, from the lattice of the other folds and the basis
+ * refitted without the fold; both 0 with fewer than SS_CAL_LATTICE_MIN points the lattice
+ * reaches. */
 #define SS_CAL_LATTICE_FOLDS 5
 #define SS_CAL_LATTICE_MIN 40
 #define SS_CAL_LATTICE_PTS 12

@@ -134,16 +134,31 @@ ss_rc ss_calf_fit_beyond(const ss_meas_table *t, const rowkey *keys, size_t nk, 
     return rc;
 }
 
-/* Each GEMM model's lattice_w: its measured shapes in SS_CAL_LATTICE_FOLDS folds (by a hash
- * of (dtype, n, k)); each fold's points predicted by the lattice of the
- * other folds' shapes and by the basis refitted without the fold's rows, and the weight in
- * 0, 0.1, ..., 1 with the least sum of absolute log errors kept; 0 with fewer than
- * SS_CAL_LATTICE_MIN points the lattice reaches. */
+/* The powers tried for lattice_near: 0 (the two axes' estimates averaged equally) first, so
+ * that a tie keeps it. */
+static const double lattice_near_p[] = {0, 1, 2, 4};
+#define SS_CAL_NEAR_P (int)(sizeof lattice_near_p / sizeof *lattice_near_p)
+/* A power above 0 is kept only where its summed error is this fraction of the equal
+ * average's or less: smaller gains are the folds' noise, and taking them cost the tables
+ * where the axes are as far (Vidur's, the cuBLASLt ones) up to 0.3 point of P90 on held-out
+ * shapes (docs/validation.md) */
+#define SS_CAL_NEAR_MARGIN 0.97
+
+/* Each GEMM model's lattice_w and lattice_near: its measured shapes in SS_CAL_LATTICE_FOLDS
+ * folds (by a hash of (dtype, n, k)); each fold's points predicted by the lattice of the
+ * other folds' shapes, with each power of lattice_near_p, and by the basis refitted without
+ * the fold's rows, and the pair of power and weight in 0, 0.1, ..., 1 with the least sum of
+ * absolute log errors kept (a power above 0 needs SS_CAL_NEAR_MARGIN; ties to the smaller
+ * power, then weight); both 0 with fewer than
+ * SS_CAL_LATTICE_MIN points the lattice reaches. Whether the nearer axis deserves more trust
+ * is the table's to say: aiconfigurator's dense (n, k) grids (a neighbour a factor 1.1-1.5
+ * away along one axis, 2-4 along the other) say yes, Vidur's per-model shapes (as far on
+ * both) no; figures in docs/validation.md. */
 static ss_rc fit_lattice_one(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                              int g, const int *fold, unsigned char *skip, size_t *idx, ss_diag *d)
 {
     ss_cal_model *gm = &c->models[g];
-    double err[SS_CAL_WEIGHTS] = {0};
+    double err[SS_CAL_NEAR_P][SS_CAL_WEIGHTS] = {{0}};
     long pts = 0;
     for (int f = 0; f < SS_CAL_LATTICE_FOLDS; f++) {
         int any = 0;
@@ -168,17 +183,32 @@ static ss_rc fit_lattice_one(const ss_meas_table *t, const rowkey *keys, size_t 
              * every shape per point, and the weight needs no more */
             int step = (sh->npts + SS_CAL_LATTICE_PTS - 1) / SS_CAL_LATTICE_PTS;
             for (int j = 0; j < sh->npts; j += step) {
-                double tl, m = sh->m[j];
-                if (!ss_calf_gemm_lattice_raw(c, &ref, gm->dtype, skip, m, sn, sk, wb, &tl))
-                    continue;
+                double tl[SS_CAL_NEAR_P], m = sh->m[j];
+                int ok = 1;
+                for (int p = 0; p < SS_CAL_NEAR_P && ok; p++) {
+                    ref.lattice_near = lattice_near_p[p];
+                    ok = ss_calf_gemm_lattice_raw(c, &ref, gm->dtype, skip, m, sn, sk, wb, &tl[p]);
+                }
+                if (!ok) continue;
                 double b = ss_calf_gemm_basis(&ref, m, sn, sk, wb);
-                for (int q = 0; q < SS_CAL_WEIGHTS; q++)
-                    err[q] += fabs(log(ss_calf_lattice_blend(tl, b, q / 10.0) / sh->t[j]));
+                for (int p = 0; p < SS_CAL_NEAR_P; p++)
+                    for (int q = 0; q < SS_CAL_WEIGHTS; q++)
+                        err[p][q] +=
+                            fabs(log(ss_calf_lattice_blend(tl[p], b, q / 10.0) / sh->t[j]));
                 pts++;
             }
         }
     }
-    gm->lattice_w = pick_weight(err, pts, SS_CAL_LATTICE_MIN);
+    int bp = 0;
+    double bw = 0, best = INFINITY;
+    for (int p = 0; p < SS_CAL_NEAR_P; p++) {
+        double w = pick_weight(err[p], pts, SS_CAL_LATTICE_MIN);
+        double e = err[p][lround(w * 10)];
+        if (p > 0) e /= SS_CAL_NEAR_MARGIN;
+        if (e < best) best = e, bp = p, bw = w;
+    }
+    gm->lattice_w = bw;
+    gm->lattice_near = pts >= SS_CAL_LATTICE_MIN ? lattice_near_p[bp] : 0;
     return SS_OK;
 }
 

@@ -70,7 +70,8 @@ static void test_roundtrip_and_cost(void **st)
      * exact, so the BF16 QKV curve is lifted 40 % to tell the two apart below, and has a
      * step at its last point) */
     for (int i = 0; i < c.nmodels; i++) {
-        if (c.models[i].family == SS_FAM_GEMM) c.models[i].beyond_w = 0.3, c.models[i].lattice_w = 0.2;
+        if (c.models[i].family == SS_FAM_GEMM)
+            c.models[i].beyond_w = 0.3, c.models[i].lattice_w = 0.2, c.models[i].lattice_near = 4;
         /* and the attention models' kind splits flipped from what the fit chose: read back
          * as set */
         if (c.models[i].family == SS_FAM_ATTN_DECODE) c.models[i].mha_apart = !c.models[i].mha_apart;
@@ -114,6 +115,7 @@ static void test_roundtrip_and_cost(void **st)
     for (int i = 0; i < c.nmodels; i++) {
         assert_true(back.models[i].beyond_w == c.models[i].beyond_w);
         assert_true(back.models[i].lattice_w == c.models[i].lattice_w);
+        assert_true(back.models[i].lattice_near == c.models[i].lattice_near);
         assert_int_equal(back.models[i].mha_apart, c.models[i].mha_apart);
         assert_int_equal(back.models[i].beyond_octave, c.models[i].beyond_octave);
         assert_int_equal(back.models[i].mha_own, c.models[i].mha_own);
@@ -434,6 +436,35 @@ static void test_parse_errors(void **st)
               "      mha_apart: false\n      spill_bw: 0\n      heads_only: false\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
     if (!strstr(msg, "is for prefill and mixed attention models only")) fail_msg("%s", msg);
+    /* format 10: GEMM models need lattice_near (how much more the (n, k) lattice trusts its
+     * nearer axis), refused before 10 and on other families; read as 0 before */
+    model_text(cal, sizeof cal, 10, "gemm", 6);
+    with_keys(with_w, sizeof with_w, cal, "      beyond_basis: 0.4\n      lattice_basis: 0.7\n");
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "a GEMM model needs lattice_near in format 10")) fail_msg("%s", msg);
+    with_keys(with_w, sizeof with_w, cal,
+              "      beyond_basis: 0.4\n      lattice_basis: 0.7\n      lattice_near: 2\n");
+    if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg);
+    assert_true(c.models[0].lattice_near == 2 && c.models[0].lattice_w == 0.7);
+    ss_calib_free(&c);
+    with_keys(with_w, sizeof with_w, cal,
+              "      beyond_basis: 0.4\n      lattice_basis: 0.7\n      lattice_near: -1\n");
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "lattice_near")) fail_msg("%s", msg);
+    model_text(cal, sizeof cal, 9, "gemm", 6);
+    with_keys(with_w, sizeof with_w, cal,
+              "      beyond_basis: 0.4\n      lattice_basis: 0.7\n      lattice_near: 2\n");
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "lattice_near") || !strstr(msg, "needs format 10 or later"))
+        fail_msg("%s", msg);
+    with_keys(with_w, sizeof with_w, cal, "      beyond_basis: 0.4\n      lattice_basis: 0.7\n");
+    if (load_cal(path, with_w, &c, msg, sizeof msg)) fail_msg("%s", msg); /* format 9: 0 */
+    assert_true(c.models[0].lattice_near == 0);
+    ss_calib_free(&c);
+    model_text(cal, sizeof cal, 10, "attn_mixed", 10);
+    with_keys(with_w, sizeof with_w, cal, "      heads_only: false\n      lattice_near: 1\n");
+    assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
+    if (!strstr(msg, "is for GEMM models only")) fail_msg("%s", msg);
     model_text(cal, sizeof cal, 3, "attn_prefill", 9);
     with_keys(with_w, sizeof with_w, cal, "      lattice_basis: 0.4\n");
     assert_int_equal(load_cal(path, with_w, &c, msg, sizeof msg), SS_ERR_INVALID);
@@ -521,9 +552,9 @@ static void test_parse_errors(void **st)
     assert_true(fabs(ss_cal_eval(&c.models[0], ax, as) - (nine + 1e-6 * ax[9] * as[9])) <
                 1e-9 * nine);
     ss_calib_free(&c);
-    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(10));
+    snprintf(cal, sizeof cal, "%s  models: []\n", cal_head(11));
     assert_int_equal(load_cal(path, cal, &c, msg, sizeof msg), SS_ERR_INVALID);
-    if (!strstr(msg, "unsupported format 10 (this servesim reads 1 to 9)")) fail_msg("%s", msg);
+    if (!strstr(msg, "unsupported format 11 (this servesim reads 1 to 10)")) fail_msg("%s", msg);
     /* MoE curves (format 6): read back; refused in older formats; a malformed one names
      * its key and line */
     static const char *const curve =
