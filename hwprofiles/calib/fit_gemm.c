@@ -282,8 +282,8 @@ double ss_cal_shape_eval(const ss_cal_shape *sh, const ss_cal_model *gm, double 
  * too is interpolated between the two bracketing rows. The estimates along n and along k
  * (those that exist) are averaged in log t, weighted towards the one that reached less far
  * where the GEMM model's lattice_near says so (fit.h). Every weight is non-negative and
- * independent of m, and every shape curve is non-decreasing and positive, so inside the lattice's hull the
- * result is positive and non-decreasing in m. Where a coordinate has a measured neighbour on
+ * independent of m, and every shape curve is non-decreasing and positive, so inside the
+ * lattice's hull the result is positive and non-decreasing in m. Where a coordinate has a measured neighbour on
  * one side only, within a factor LAT_REACH, that neighbour is moved to it by the basis ratio
  * at the same m (positive; the ratio may vary a little with m, so the cost model's curve,
  * ss_calib_lattice_shape, is made non-decreasing). Further out there is no estimate (the
@@ -474,26 +474,36 @@ static int lat_dir(const latq *L, int ax, double q, double p, double m, double *
     return 1;
 }
 
+int ss_calf_gemm_lattice_parts(const ss_calib *c, const ss_cal_model *gm, int dtype,
+                               const unsigned char *skip, double m, double n, double k,
+                               double wbytes, double e[2], double span[2])
+{
+    latq Lq = {c, gm, dtype, wbytes, skip}, *L = &Lq;
+    if (!(m > 0) || !(n > 0) || !(k > 0)) return 0;
+    int ne = 0;
+    span[0] = span[1] = 0;
+    if (lat_dir(L, 0, n, k, m, &e[ne], &span[ne])) ne++;
+    span[ne] = 0;
+    if (lat_dir(L, 1, k, n, m, &e[ne], &span[ne])) ne++;
+    return ne;
+}
+
+double ss_calf_lattice_near(const double e[2], const double span[2], int ne, double p)
+{
+    if (ne == 1) return exp(e[0]);
+    double w0 = p > 0 ? pow(span[0] + LAT_SPAN_FLOOR, -p) : 1;
+    double w1 = p > 0 ? pow(span[1] + LAT_SPAN_FLOOR, -p) : 1;
+    return exp((w0 * e[0] + w1 * e[1]) / (w0 + w1));
+}
+
 int ss_calf_gemm_lattice_raw(const ss_calib *c, const ss_cal_model *gm, int dtype,
                              const unsigned char *skip, double m, double n, double k,
                              double wbytes, double *t)
 {
-    latq Lq = {c, gm, dtype, wbytes, skip}, *L = &Lq;
-    if (!(m > 0) || !(n > 0) || !(k > 0)) return 0;
-    double e[2], sp[2] = {0, 0};
-    int ne = 0;
-    if (lat_dir(L, 0, n, k, m, &e[ne], &sp[ne])) ne++;
-    sp[ne] = 0;
-    if (lat_dir(L, 1, k, n, m, &e[ne], &sp[ne])) ne++;
+    double e[2], sp[2];
+    int ne = ss_calf_gemm_lattice_parts(c, gm, dtype, skip, m, n, k, wbytes, e, sp);
     if (ne == 0) return 0;
-    if (ne == 1) {
-        *t = exp(e[0]);
-        return 1;
-    }
-    double p = gm ? gm->lattice_near : 0;
-    double w0 = p > 0 ? pow(sp[0] + LAT_SPAN_FLOOR, -p) : 1;
-    double w1 = p > 0 ? pow(sp[1] + LAT_SPAN_FLOOR, -p) : 1;
-    *t = exp((w0 * e[0] + w1 * e[1]) / (w0 + w1));
+    *t = ss_calf_lattice_near(e, sp, ne, gm ? gm->lattice_near : 0);
     return 1;
 }
 

@@ -152,6 +152,14 @@ double ss_calf_shape_basis(const void *ctx, double m);
 int ss_calf_gemm_lattice_raw(const ss_calib *c, const ss_cal_model *gm, int dtype,
                              const unsigned char *skip, double m, double n, double k,
                              double wbytes, double *t);
+/* ... and its parts: the estimates along n and along k that exist (log t, e[0..ne)) and how
+ * far each reached (span, log of the coordinate); the count ne, 0 when there is none. They
+ * do not depend on gm->lattice_near, which ss_calf_lattice_near(e, span, ne, p) applies:
+ * each weighted (span + 0.05)^-p, in log t. */
+int ss_calf_gemm_lattice_parts(const ss_calib *c, const ss_cal_model *gm, int dtype,
+                               const unsigned char *skip, double m, double n, double k,
+                               double wbytes, double e[2], double span[2]);
+double ss_calf_lattice_near(const double e[2], const double span[2], int ne, double p);
 double ss_calf_lattice_blend(double t_lat, double b, double w);
 /* Each GEMM model's lattice_w and lattice_near (fit_weights.c): the weight in {0, 0.1, ...,
  * 1} and the power in {0, 1, 2, 4} that best predict (least sum of absolute log errors) its

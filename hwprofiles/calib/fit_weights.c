@@ -149,8 +149,8 @@ static const double lattice_near_p[] = {0, 1, 2, 4};
  * other folds' shapes, with each power of lattice_near_p, and by the basis refitted without
  * the fold's rows, and the pair of power and weight in 0, 0.1, ..., 1 with the least sum of
  * absolute log errors kept (a power above 0 needs SS_CAL_NEAR_MARGIN; ties to the smaller
- * power, then weight); both 0 with fewer than
- * SS_CAL_LATTICE_MIN points the lattice reaches. Whether the nearer axis deserves more trust
+ * power, then weight); both 0 with fewer than SS_CAL_LATTICE_MIN points the lattice
+ * reaches. Whether the nearer axis deserves more trust
  * is the table's to say: aiconfigurator's dense (n, k) grids (a neighbour a factor 1.1-1.5
  * away along one axis, 2-4 along the other) say yes, Vidur's per-model shapes (as far on
  * both) no; figures in docs/validation.md. */
@@ -183,18 +183,16 @@ static ss_rc fit_lattice_one(const ss_meas_table *t, const rowkey *keys, size_t 
              * every shape per point, and the weight needs no more */
             int step = (sh->npts + SS_CAL_LATTICE_PTS - 1) / SS_CAL_LATTICE_PTS;
             for (int j = 0; j < sh->npts; j += step) {
-                double tl[SS_CAL_NEAR_P], m = sh->m[j];
-                int ok = 1;
-                for (int p = 0; p < SS_CAL_NEAR_P && ok; p++) {
-                    ref.lattice_near = lattice_near_p[p];
-                    ok = ss_calf_gemm_lattice_raw(c, &ref, gm->dtype, skip, m, sn, sk, wb, &tl[p]);
-                }
-                if (!ok) continue;
+                double e[2], span[2], m = sh->m[j];
+                int ne = ss_calf_gemm_lattice_parts(c, &ref, gm->dtype, skip, m, sn, sk, wb, e,
+                                                    span);
+                if (ne == 0) continue;
                 double b = ss_calf_gemm_basis(&ref, m, sn, sk, wb);
-                for (int p = 0; p < SS_CAL_NEAR_P; p++)
+                for (int p = 0; p < SS_CAL_NEAR_P; p++) {
+                    double tl = ss_calf_lattice_near(e, span, ne, lattice_near_p[p]);
                     for (int q = 0; q < SS_CAL_WEIGHTS; q++)
-                        err[p][q] +=
-                            fabs(log(ss_calf_lattice_blend(tl[p], b, q / 10.0) / sh->t[j]));
+                        err[p][q] += fabs(log(ss_calf_lattice_blend(tl, b, q / 10.0) / sh->t[j]));
+                }
                 pts++;
             }
         }
