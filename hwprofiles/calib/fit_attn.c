@@ -257,6 +257,15 @@ static long cell_of(const ss_cal_grid *g, const double *x)
     return idx;
 }
 
+/* The cells of g's first nd axes (row-major: the last axis varies fastest) and each axis'
+ * stride between neighbouring cells. */
+static size_t grid_strides(const ss_cal_grid *g, int nd, size_t stride[])
+{
+    size_t cells = 1;
+    for (int dd = nd - 1; dd >= 0; dd--) stride[dd] = cells, cells *= (size_t)g->len[dd];
+    return cells;
+}
+
 /* g's axes for the rows' coordinates xs[nr][SS_CAL_GRID_MAXDIM]: the distinct values of
  * each coordinate, or len[0] = 0 where they make no grid. A grid needs at least half its
  * cells measured or lying between two measured cells on one of its axis lines (build_grid
@@ -293,8 +302,7 @@ static ss_rc grid_axes(const double *xs, size_t nr, int nd, int prefix_axis, ss_
         }
     for (int dd = 0; dd < nd; dd++)
         qsort(g->axis[dd], (size_t)g->len[dd], sizeof(double), ss_calf_cmp_double);
-    size_t cells = 1, stride[SS_CAL_GRID_MAXDIM];
-    for (int dd = nd - 1; dd >= 0; dd--) stride[dd] = cells, cells *= (size_t)g->len[dd];
+    size_t stride[SS_CAL_GRID_MAXDIM], cells = grid_strides(g, nd, stride);
     if (cells < 4) { /* a few rows, not a table */
         *refused = 0;
         g->len[0] = 0;
@@ -355,8 +363,7 @@ static ss_rc grid_axes(const double *xs, size_t nr, int nd, int prefix_axis, ss_
  * the order of their sources' indices, and the first to reach a cell carries the lowest. */
 size_t *ss_cal_grid_nearest(const ss_cal_grid *g, const int *cnt)
 {
-    size_t cells = 1, stride[SS_CAL_GRID_MAXDIM];
-    for (int dd = g->ndim - 1; dd >= 0; dd--) stride[dd] = cells, cells *= (size_t)g->len[dd];
+    size_t stride[SS_CAL_GRID_MAXDIM], cells = grid_strides(g, g->ndim, stride);
     size_t *src = malloc(cells * sizeof *src), *queue = malloc(cells * sizeof *queue);
     long *dist = malloc(cells * sizeof *dist);
     if (!src || !queue || !dist) {
@@ -416,8 +423,7 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
         free(xs);
         return drc;
     }
-    size_t cells = 1;
-    for (int dd = 0; dd < nd; dd++) cells *= (size_t)g.len[dd];
+    size_t stride[SS_CAL_GRID_MAXDIM], cells = grid_strides(&g, nd, stride);
     double *sum = calloc(cells, sizeof *sum);
     int *cnt = calloc(cells, sizeof *cnt);
     g.t = calloc(cells, sizeof *g.t);
@@ -441,9 +447,6 @@ static ss_rc build_grid(const ss_meas_table *t, const akey *k, size_t a, size_t 
      * cell times the basis ratio. */
     int idx_of[SS_CAL_GRID_MAXDIM];
     size_t *near = NULL; /* nearest measured cell of each cell, when first needed */
-    size_t stride[SS_CAL_GRID_MAXDIM];
-    for (int dd = nd - 1; dd >= 0; dd--)
-        stride[dd] = dd == nd - 1 ? 1 : stride[dd + 1] * (size_t)g.len[dd + 1];
     for (size_t i = 0; i < cells; i++)
         if (cnt[i]) g.t[i] = exp(sum[i] / cnt[i]);
     double alpha = fam == SS_FAM_ATTN_PREFILL
