@@ -150,10 +150,10 @@ static const double lattice_near_p[] = {0, 1, 2, 4};
  * the fold's rows, and the pair of power and weight in 0, 0.1, ..., 1 with the least sum of
  * absolute log errors kept (a power above 0 needs SS_CAL_NEAR_MARGIN; ties to the smaller
  * power, then weight); both 0 with fewer than SS_CAL_LATTICE_MIN points the lattice
- * reaches. Whether the nearer axis deserves more trust
- * is the table's to say: aiconfigurator's dense (n, k) grids (a neighbour a factor 1.1-1.5
- * away along one axis, 2-4 along the other) say yes, Vidur's per-model shapes (as far on
- * both) no; figures in docs/validation.md. */
+ * reaches. Whether the nearer axis deserves more trust is the table's to say:
+ * aiconfigurator's tables, whose n and k values are spaced unevenly (1.17x to 3.1x apart),
+ * mostly say yes, Vidur's per-model shapes and the cuBLASLt tables mostly no; figures in
+ * docs/validation.md. */
 static ss_rc fit_lattice_one(const ss_meas_table *t, const rowkey *keys, size_t nk, ss_calib *c,
                              int g, const int *fold, unsigned char *skip, size_t *idx, ss_diag *d)
 {

@@ -272,8 +272,8 @@ static void test_gemm_lattice_weight(void **st)
 
 /* The lattice's estimates along n and along k weighted towards the axis whose measured
  * neighbours are nearer (lattice_near, chosen with lattice_w). The table: n measured every
- * 1.14-1.25x, k every 4x (aiconfigurator's grids are dense in one coordinate where a model's
- * shapes are not), and the kernels' efficiency a step function of k (1.0, 1.3, 0.85, 1.2 on
+ * 1.14-1.25x, k every 4x (a held-out shape of aiconfigurator's unevenly spaced grids may
+ * lie 1.2x from its neighbours along one axis and 3x along the other), and the kernels' efficiency a step function of k (1.0, 1.3, 0.85, 1.2 on
  * its four values: a kernel per k range), which no interpolation across k can follow. The
  * shape n = k = 2048 is left out: along n its neighbours run at its efficiency, along k they
  * run at 1.0 and 0.85 against its 1.3. The fitter chooses a power of 1 or more, and the
