@@ -2,8 +2,8 @@
  * monotone in m, continued beyond their measured m (the basis ratio and the fitted
  * beyond_basis weight), the per-row and serial-tile basis terms, m-alignment classes, and
  * shapes never measured (the (n, k) lattice, its reach in m, its fitted lattice_basis
- * weight and lattice_near power), and size classes too alike in n x k to fit a fixed time alone. The rest of the
- * fitter is tested in test_calib_fit.c. */
+ * weight and lattice_near power), and size classes too alike in n x k to fit a fixed time
+ * alone. The rest of the fitter is tested in test_calib_fit.c. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

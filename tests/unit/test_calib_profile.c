@@ -1,8 +1,8 @@
 #define _GNU_SOURCE /* mkstemps */
-/* A calibrated profile as a file (write, read back, malformed files, number strings) and the
- * "calibrated" cost model built from it (costs, monotonicity, memoisation), on synthetic
- * measurement tables (calib_synth.h; no ../shared data needed). The fitter itself is tested
- * in test_calib_fit.c. */
+/* A calibrated profile as a file (write, read back, malformed files, every format's keys,
+ * number strings) and the "calibrated" cost model built from it (costs, monotonicity,
+ * memoisation), on synthetic measurement tables (calib_synth.h; no ../shared data needed).
+ * The fitter itself is tested in test_calib_fit.c. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
