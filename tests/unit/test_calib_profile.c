@@ -20,6 +20,14 @@
 
 #include "tests/unit/calib_synth.h"
 
+/* Creates the empty file named by tmpl ("/tmp/name_XXXXXX.yaml", its X's replaced). */
+static void make_temp(char *tmpl)
+{
+    int fd = mkstemps(tmpl, 5);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
 /* The start of a calibration section of format `format` (a static buffer). */
 static const char *cal_head(int format)
 {
@@ -91,9 +99,7 @@ static void test_roundtrip_and_cost(void **st)
             sh->npts = np;
         }
     char path[] = "/tmp/ss_calib_XXXXXX.yaml";
-    int fd = mkstemps(path, 5);
-    assert_true(fd >= 0);
-    close(fd);
+    make_temp(path);
     ss_hw hw;
     write_profile(&c, path, 1, &hw);
     ss_diag d;
@@ -285,8 +291,7 @@ static void test_parse_errors(void **st)
 {
     (void)st;
     char path[] = "/tmp/ss_calbad_XXXXXX.yaml";
-    int fd = mkstemps(path, 5);
-    close(fd);
+    make_temp(path);
     FILE *f = open_profile(path, 0);
     fputs("calibration:\n  format: 1\n  gpu: h100-sxm\n  stack: s\n  models:\n"
           "    - family: elementwise\n      dtype: bf16\n      terms:\n"
@@ -361,8 +366,7 @@ static void test_format_history(void **st)
 {
     (void)st;
     char path[] = "/tmp/ss_calfmt_XXXXXX.yaml";
-    int fd = mkstemps(path, 5);
-    close(fd);
+    make_temp(path);
     ss_calib c;
     char msg[2048], cal[2048];
     /* format 1: a GEMM model written before the per-row and serial-tile terms (4 terms)
@@ -584,9 +588,8 @@ static void test_number_strings(void **st)
 {
     (void)st;
     char path[] = "/tmp/ss_calnum_XXXXXX.yaml";
-    int fd = mkstemps(path, 5);
-    close(fd);
-    enum { N = 40 }; /* a grid axis holds at most 40 values */
+    make_temp(path);
+    enum { N = 40 }; /* a grid axis holds up to SS_CAL_GRID_MAXAXIS values */
     static const char *const fmts[] = {"%.9g", "%.6g", "%.17g", "%.3f", "%.0f"};
     uint64_t x = 88172645463325252ull;
     for (size_t fi = 0; fi < sizeof fmts / sizeof *fmts; fi++) {
